@@ -1,0 +1,15 @@
+/** `cbpf convert` and `cbpf asm` (which is convert from bpf_asm text). */
+import { writeProgram } from '../codecs/formats.js';
+import type { Command } from './args.js';
+import { describeInputError, loadProgram, writeResult, type Io } from './io.js';
+
+export async function runConvert(command: Extract<Command, { kind: 'convert' }>, io: Io): Promise<void> {
+  const { program } = await loadProgram(io, command.input, command.inputFormat, command.arch);
+  let data: string | Uint8Array;
+  try {
+    data = writeProgram(program, command.to, { arch: command.arch });
+  } catch (error) {
+    throw describeInputError(command.input, error);
+  }
+  await writeResult(io, command.output, data);
+}

@@ -1,0 +1,22 @@
+/** `cbpf info`: what a filter checks and what it can return. */
+import { summarizeProgram } from '../summary.js';
+import type { Command } from './args.js';
+import { displayName, loadProgram, type Io } from './io.js';
+
+export async function runInfo(command: Extract<Command, { kind: 'info' }>, io: Io): Promise<void> {
+  const { program, format } = await loadProgram(io, command.input, command.inputFormat, command.arch);
+  const summary = summarizeProgram(program, command.arch);
+  const file = displayName(command.input);
+  if (command.json) {
+    io.stdout(`${JSON.stringify({ file, format, ...summary })}\n`);
+    return;
+  }
+  const count = (n: number, what: string): string => `${n} ${what}${n === 1 ? '' : 's'}`;
+  const lines = [
+    `${file}: ${format}, ${count(summary.instructions, 'instruction')} (${summary.reachable} reachable)`,
+    `arches checked: ${summary.arches.join(', ') || 'none'}`,
+    ...Object.entries(summary.syscalls).map(([arch, names]) => `${arch}: ${count(names.length, 'syscall')} matched by name: ${names.join(' ')}`),
+    `returns: ${Object.entries(summary.returns).map(([value, n]) => `${value} x${n}`).join(', ')}${summary.returnsA ? `, ret a x${summary.returnsA}` : ''}`,
+  ];
+  io.stdout(`${lines.join('\n')}\n`);
+}

@@ -1,0 +1,82 @@
+/**
+ * The CLI's only contact with the outside world, so commands can be run in
+ * tests without spawning a process.
+ */
+import { readFile, writeFile } from 'node:fs/promises';
+import { CbpfError, ParseError } from '../errors.js';
+import { readProgram, type Format } from '../codecs/formats.js';
+import type { Instruction } from '../instruction.js';
+import type { Arch } from '../seccomp/arches.js';
+
+/** Where commands read and write. */
+export interface Io {
+  /** The bytes of `path`; '-' is standard input. */
+  readFile(path: string): Promise<Uint8Array>;
+  writeFile(path: string, data: string | Uint8Array): Promise<void>;
+  stdout(data: string | Uint8Array): void;
+  stderr(text: string): void;
+  readonly stdoutIsTTY: boolean;
+}
+
+/** The real process: files, stdin, stdout and stderr. */
+export const processIo: Io = {
+  async readFile(path) {
+    if (path !== '-') return readFile(path);
+    const chunks: Buffer[] = [];
+    for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+    return Buffer.concat(chunks);
+  },
+  writeFile: (path, data) => writeFile(path, data),
+  stdout: (data) => void process.stdout.write(data),
+  stderr: (text) => void process.stderr.write(text),
+  stdoutIsTTY: process.stdout.isTTY === true,
+};
+
+/** A failure to report as one line and exit code 1; main() prints `cbpf: <message>`. */
+export class CommandFailure extends Error {
+  override readonly name = 'CommandFailure';
+}
+
+/** How a file is named in messages. */
+export const displayName = (path: string): string => (path === '-' ? '<stdin>' : path);
+
+/** `error` as one line about `path`: `file:line:col: detail` for parse errors. */
+export function describeInputError(path: string, error: unknown): CommandFailure {
+  const file = displayName(path);
+  if (error instanceof ParseError && error.line > 0) return new CommandFailure(`${file}:${error.line}:${error.column}: ${error.detail}`);
+  if (error instanceof CbpfError) return new CommandFailure(`${file}: ${error.message}`);
+  const code = (error as NodeJS.ErrnoException).code;
+  const reasons: Record<string, string> = { ENOENT: 'no such file', EISDIR: 'is a directory', EACCES: 'permission denied' };
+  if (code !== undefined && code in reasons) return new CommandFailure(`${file}: ${reasons[code]}`);
+  throw error;
+}
+
+/** Reads and decodes the program in `path`, turning any problem into a CommandFailure. */
+export async function loadProgram(
+  io: Io,
+  path: string,
+  format: Format | undefined,
+  arch: Arch,
+): Promise<{ program: Instruction[]; format: Format }> {
+  try {
+    return readProgram(await io.readFile(path), format, { arch });
+  } catch (error) {
+    throw describeInputError(path, error);
+  }
+}
+
+/** Writes a command's result to `output`, or to standard output (never binary to a terminal). */
+export async function writeResult(io: Io, output: string | undefined, data: string | Uint8Array): Promise<void> {
+  if (output !== undefined) {
+    try {
+      await io.writeFile(output, data);
+    } catch (error) {
+      throw describeInputError(output, error);
+    }
+    return;
+  }
+  if (typeof data !== 'string' && io.stdoutIsTTY) {
+    throw new CommandFailure('refusing to write binary output to a terminal: use -o FILE or a pipe');
+  }
+  io.stdout(data);
+}

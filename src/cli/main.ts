@@ -1,0 +1,47 @@
+/**
+ * The `cbpf` command: parses the command line, runs one command, and maps every
+ * outcome to an exit code in this one place. Bad input is one line on stderr,
+ * never a stack trace.
+ */
+import { readFileSync } from 'node:fs';
+import { ExitCode } from './exit-codes.js';
+import { parseCommandLine, UsageError, type Command } from './args.js';
+import { CommandFailure, processIo, type Io } from './io.js';
+import { runConvert } from './convert.js';
+import { runDisasm } from './disasm.js';
+import { runInfo } from './info.js';
+
+function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+async function run(command: Command, io: Io): Promise<void> {
+  switch (command.kind) {
+    case 'help': return io.stdout(command.text);
+    case 'version': return io.stdout(`cbpf ${version()}\n`);
+    case 'disasm': return runDisasm(command, io);
+    case 'convert': return runConvert(command, io);
+    case 'info': return runInfo(command, io);
+  }
+}
+
+/** Runs `cbpf` with `argv` (the arguments after the program name) and returns the exit code. */
+export async function main(argv: readonly string[], io: Io = processIo): Promise<ExitCode> {
+  let command: Command;
+  try {
+    command = parseCommandLine(argv);
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    io.stderr(`cbpf: ${error.message}\nTry 'cbpf --help'.\n`);
+    return ExitCode.Usage;
+  }
+  try {
+    await run(command, io);
+    return ExitCode.Ok;
+  } catch (error) {
+    if (!(error instanceof CommandFailure)) throw error;
+    io.stderr(`cbpf: ${error.message}\n`);
+    return ExitCode.Failure;
+  }
+}

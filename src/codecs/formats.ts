@@ -1,0 +1,91 @@
+/**
+ * Every program format in one place: detection from the content, reading and
+ * writing. The CLI and library users go through `readProgram`/`writeProgram`.
+ */
+import { DecodeError, EncodeError, ParseError } from '../errors.js';
+import type { Instruction, Program } from '../instruction.js';
+import { BPF_MAXINSNS } from '../opcodes.js';
+import type { Arch } from '../seccomp/arches.js';
+import { formatAsm } from '../disasm.js';
+import { assemble, isAsmMnemonic } from './asm.js';
+import { formatC, parseC } from './c.js';
+import { formatDdd, parseDdd } from './ddd.js';
+import { formatJson, parseJson } from './json.js';
+import { decodeRaw, encodeRaw } from './raw.js';
+
+/** The program formats: raw sock_filter (little- or big-endian), C (-dd), -ddd, bpf_asm, JSON. */
+export const FORMATS = ['raw', 'raw-be', 'c', 'ddd', 'asm', 'json'] as const;
+/** One of FORMATS. */
+export type Format = (typeof FORMATS)[number];
+
+/** True when `name` is one of FORMATS. */
+export function isFormat(name: string): name is Format {
+  return (FORMATS as readonly string[]).includes(name);
+}
+
+/** Options for reading and writing text that names syscalls. */
+export interface FormatOptions {
+  /** Arch for syscall names where the program has not checked one. Default x86_64. */
+  readonly arch?: Arch;
+}
+
+/** Control bytes that never occur in the text formats, but in nearly every raw program (jt = jf = 0). */
+const BINARY_BYTE = (b: number): boolean => b < 0x09 || (b > 0x0d && b < 0x20) || b === 0x7f;
+
+/**
+ * The format of `bytes`: raw when they contain control bytes, else the text
+ * format their first meaningful characters announce. Raw input is taken as
+ * little-endian; big-endian must be asked for.
+ */
+export function detectFormat(bytes: Uint8Array): Format {
+  if (bytes.length === 0) throw new DecodeError('empty-input', 'empty input: no instructions');
+  if (bytes.some(BINARY_BYTE)) return 'raw';
+  const text = new TextDecoder().decode(bytes);
+  const meaningful = text.replace(/\/\*[\s\S]*?\*\//g, ' ').replace(/(;|\/\/)[^\n]*/g, ' ').trim();
+  if (meaningful === '') throw new ParseError('empty-input', 'empty input: no instructions', 0, 0);
+  if (meaningful.startsWith('[')) return 'json';
+  if (/BPF_STMT|BPF_JUMP|\{/.test(meaningful)) return 'c';
+  if (/^[0-9][0-9,\s]*$/.test(meaningful)) return 'ddd';
+  const first = /^(?:(?:[A-Za-z_]\w*|[0-9]+)\s*:\s*)*(\S+)/.exec(meaningful)?.[1] ?? '';
+  if (isAsmMnemonic(first) || /^(?:[A-Za-z_]\w*|[0-9]+)\s*:$/.test(meaningful)) return 'asm';
+  throw new ParseError(
+    'unknown-format',
+    `not a known cBPF format (raw sock_filter bytes, C array, tcpdump -ddd, bpf_asm or JSON): starts with "${meaningful.slice(0, 20)}"`,
+    0,
+    0,
+  );
+}
+
+/** Reads a program in `format`, or in the detected format when none is given. */
+export function readProgram(bytes: Uint8Array, format?: Format, options: FormatOptions = {}): { program: Instruction[]; format: Format } {
+  const chosen = format ?? detectFormat(bytes);
+  const text = (): string => new TextDecoder().decode(bytes);
+  const readers: Record<Format, () => Instruction[]> = {
+    raw: () => decodeRaw(bytes, 'le'),
+    'raw-be': () => decodeRaw(bytes, 'be'),
+    c: () => parseC(text(), options),
+    ddd: () => parseDdd(text()),
+    asm: () => assemble(text(), options),
+    json: () => parseJson(text()),
+  };
+  return { program: readers[chosen](), format: chosen };
+}
+
+/**
+ * Writes a program in `format`: bytes for raw, text otherwise. Refuses programs
+ * the kernel could never load (more than BPF_MAXINSNS instructions): the
+ * `sock_fprog.len` field is a u16 and such a length must never wrap.
+ */
+export function writeProgram(program: Program, format: Format, options: FormatOptions = {}): Uint8Array | string {
+  if (program.length > BPF_MAXINSNS) {
+    throw new EncodeError('too-long', `program has ${program.length} instructions; the kernel loads at most ${BPF_MAXINSNS} (BPF_MAXINSNS)`);
+  }
+  switch (format) {
+    case 'raw': return encodeRaw(program, 'le');
+    case 'raw-be': return encodeRaw(program, 'be');
+    case 'c': return formatC(program);
+    case 'ddd': return formatDdd(program);
+    case 'asm': return formatAsm(program, { style: 'labels', ...options });
+    case 'json': return formatJson(program);
+  }
+}

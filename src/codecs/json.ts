@@ -1,0 +1,46 @@
+/**
+ * JSON: an array of `{"code", "jt", "jf", "k"}` objects, one per instruction.
+ */
+import { ParseError } from '../errors.js';
+import { checkFields, type Instruction, type Program } from '../instruction.js';
+
+const FIELDS = [['code', 0xffff], ['jt', 0xff], ['jf', 0xff], ['k', 0xffffffff]] as const;
+
+/** Parses the JSON form; throws ParseError naming the instruction index of a bad element. */
+export function parseJson(text: string): Instruction[] {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    throw new ParseError('syntax', `not valid JSON: ${(error as Error).message}`, 0, 0);
+  }
+  if (!Array.isArray(value)) throw new ParseError('syntax', 'JSON input must be an array of instructions', 0, 0);
+  if (value.length === 0) throw new ParseError('empty-input', 'empty input: no instructions', 0, 0);
+  return value.map((item: unknown, pc) => {
+    if (typeof item !== 'object' || item === null || Array.isArray(item)) {
+      throw new ParseError('syntax', `instruction ${pc}: expected an object {"code","jt","jf","k"}`, 0, 0);
+    }
+    const record = item as Record<string, unknown>;
+    const unknown = Object.keys(record).filter((key) => !FIELDS.some(([field]) => field === key));
+    if (unknown.length > 0) throw new ParseError('syntax', `instruction ${pc}: unknown field "${unknown[0]}"`, 0, 0);
+    const [code, jt, jf, k] = FIELDS.map(([field, max]) => {
+      const v = record[field];
+      if (v === undefined) throw new ParseError('syntax', `instruction ${pc}: missing "${field}"`, 0, 0);
+      if (typeof v !== 'number' || !Number.isInteger(v)) {
+        throw new ParseError('syntax', `instruction ${pc}: "${field}" must be an integer`, 0, 0);
+      }
+      if (v < 0 || v > max) {
+        throw new ParseError('out-of-range', `instruction ${pc}: "${field}" = ${v} does not fit (0..${max})`, 0, 0);
+      }
+      return v;
+    }) as [number, number, number, number];
+    return { code, jt, jf, k };
+  });
+}
+
+/** Formats a program as JSON, one instruction per line. */
+export function formatJson(program: Program): string {
+  checkFields(program);
+  const lines = program.map(({ code, jt, jf, k }) => `  ${JSON.stringify({ code, jt, jf, k })}`);
+  return `[\n${lines.join(',\n')}\n]\n`;
+}

@@ -1,0 +1,41 @@
+/**
+ * cbpf's public API.
+ *
+ * Dependency rule: `src/` is the domain and imports neither `interp/` nor
+ * `jit/`; `interp/` and `jit/` import `src/` and never each other; only the
+ * CLI, the fuzzer, tests and benchmarks import both. Only `jit/` imports
+ * binaryen, so importing this module never loads it.
+ *
+ * Every export below is deliberate: add to this list, never `export *`.
+ */
+export * as opcodes from './opcodes.js';
+export { BPF_MAXINSNS, BPF_MEMWORDS } from './opcodes.js';
+export {
+  stmt, jump, isJump, isConditionalJump, isReturn, successors, programsEqual, checkFields,
+  type Instruction, type Program,
+} from './instruction.js';
+export { CbpfError, DecodeError, ParseError, EncodeError, type DecodeErrorCode, type ParseErrorCode, type EncodeErrorCode } from './errors.js';
+export { SPELLINGS, spellingOf, opcodeFor, type Spelling, type OperandForm } from './mnemonics.js';
+export { analyzeContext, type PcContext, type Accumulator } from './context.js';
+export { formatAsm, formatInstruction, formatConstant, explain, type FormatAsmOptions } from './disasm.js';
+export { summarizeProgram, type ProgramSummary } from './summary.js';
+
+export { decodeRaw, encodeRaw, SOCK_FILTER_SIZE } from './codecs/raw.js';
+export { parseJson, formatJson } from './codecs/json.js';
+export { parseDdd, formatDdd } from './codecs/ddd.js';
+export { parseC, formatC } from './codecs/c.js';
+export { assemble, type AssembleOptions } from './codecs/asm.js';
+export { FORMATS, isFormat, detectFormat, readProgram, writeProgram, type Format, type FormatOptions } from './codecs/formats.js';
+
+export {
+  ARCHES, archByName, archByAuditArch, archByConstant, byteOrderOf, AUDIT_ARCH_LE, X32_SYSCALL_BIT,
+  type Arch, type ByteOrder,
+} from './seccomp/arches.js';
+export { syscallName, syscallNumber } from './seccomp/syscalls.js';
+export {
+  ACTIONS, SECCOMP_RET_ACTION_FULL, SECCOMP_RET_DATA, actionName, formatAction, describeReturnValue, type ActionName,
+} from './seccomp/actions.js';
+export {
+  SECCOMP_DATA_SIZE, SECCOMP_DATA_NR, SECCOMP_DATA_ARCH, SECCOMP_DATA_IP, SECCOMP_DATA_ARGS, fieldOffset, halfOffset, wordName,
+} from './seccomp/data.js';
+export { errnoName, errnoNumber } from './seccomp/errno.js';

@@ -1,0 +1,61 @@
+/**
+ * Seccomp filter return values: an action in the top 16 bits and data in the
+ * low 16 (`SECCOMP_RET_ACTION_FULL` / `SECCOMP_RET_DATA`).
+ */
+
+/** The eight actions, by name, with their values (data 0). */
+export const ACTIONS = {
+  KILL_PROCESS: 0x80000000,
+  KILL_THREAD: 0x00000000,
+  TRAP: 0x00030000,
+  ERRNO: 0x00050000,
+  USER_NOTIF: 0x7fc00000,
+  TRACE: 0x7ff00000,
+  LOG: 0x7ffc0000,
+  ALLOW: 0x7fff0000,
+} as const;
+
+/** Name of one of the eight actions. */
+export type ActionName = keyof typeof ACTIONS;
+
+/** `SECCOMP_RET_ACTION_FULL`: the action bits of a return value. */
+export const SECCOMP_RET_ACTION_FULL = 0xffff0000;
+/** `SECCOMP_RET_DATA`: the data bits of a return value. */
+export const SECCOMP_RET_DATA = 0x0000ffff;
+
+/**
+ * The kernel's `SECCOMP_RET_*` constants, for C and bpf_asm sources.
+ * `SECCOMP_RET_KILL` is the old name of KILL_THREAD; `SECCOMP_RET_ACTION` the
+ * old, narrower action mask.
+ */
+export const SECCOMP_RET_CONSTANTS: Readonly<Record<string, number>> = {
+  ...Object.fromEntries(Object.entries(ACTIONS).map(([name, value]) => [`SECCOMP_RET_${name}`, value])),
+  SECCOMP_RET_KILL: ACTIONS.KILL_THREAD,
+  SECCOMP_RET_ACTION_FULL,
+  SECCOMP_RET_ACTION: 0x7fff0000,
+  SECCOMP_RET_DATA,
+};
+
+const nameByValue = new Map<number, ActionName>(Object.entries(ACTIONS).map(([name, value]) => [value, name as ActionName]));
+
+/** The action a return value names, or undefined for a value that is none of the eight. */
+export function actionName(value: number): ActionName | undefined {
+  return nameByValue.get((value & SECCOMP_RET_ACTION_FULL) >>> 0);
+}
+
+/**
+ * A return value as bpf_asm sugar: `ALLOW`, `ERRNO(13)`, `TRAP(5)`, `KILL_PROCESS`;
+ * data is shown whenever it is not 0, so the text gives back the exact value.
+ * Undefined for a value that is none of the eight actions.
+ */
+export function formatAction(value: number): string | undefined {
+  const name = actionName(value);
+  if (name === undefined) return undefined;
+  const data = value & SECCOMP_RET_DATA;
+  return data === 0 ? name : `${name}(${data})`;
+}
+
+/** A return value for a comment: the action, or the raw value and how the kernel treats it. */
+export function describeReturnValue(value: number): string {
+  return formatAction(value) ?? `0x${(value >>> 0).toString(16)}: not an action, acts as KILL_PROCESS`;
+}

@@ -1,0 +1,57 @@
+/**
+ * A static summary of a seccomp filter: what it checks and what it can return,
+ * read off the program without running it.
+ */
+import { analyzeContext } from './context.js';
+import type { Program } from './instruction.js';
+import { BPF_A, BPF_JEQ, BPF_JMP, BPF_K, BPF_RET } from './opcodes.js';
+import { describeReturnValue } from './seccomp/actions.js';
+import { archByAuditArch, type Arch } from './seccomp/arches.js';
+import { syscallName } from './seccomp/syscalls.js';
+
+/** What `summarizeProgram` finds. */
+export interface ProgramSummary {
+  readonly instructions: number;
+  /** Instructions some path from pc 0 reaches. */
+  readonly reachable: number;
+  /** Arch constants the filter compares `arch` with, in program order. */
+  readonly arches: string[];
+  /** Per arch, the syscalls the filter compares `nr` with for equality (unknown numbers as `#n`). */
+  readonly syscalls: Record<string, string[]>;
+  /** Every `ret #k` value, described, with how many instructions return it. */
+  readonly returns: Record<string, number>;
+  /** How many `ret a` instructions there are. */
+  readonly returnsA: number;
+}
+
+/** Summarizes `program`; `defaultArch` names syscalls where no arch was checked. */
+export function summarizeProgram(program: Program, defaultArch: Arch): ProgramSummary {
+  const contexts = analyzeContext(program);
+  const arches = new Set<string>();
+  const syscalls: Record<string, Set<string>> = {};
+  const returns: Record<string, number> = {};
+  let returnsA = 0;
+  program.forEach((insn, pc) => {
+    const context = contexts[pc]!;
+    if (!context.reachable) return;
+    if (insn.code === (BPF_RET | BPF_K)) {
+      const described = describeReturnValue(insn.k);
+      returns[described] = (returns[described] ?? 0) + 1;
+    } else if (insn.code === (BPF_RET | BPF_A)) {
+      returnsA++;
+    } else if (insn.code === (BPF_JMP | BPF_JEQ | BPF_K) && context.a === 'arch') {
+      arches.add(archByAuditArch(insn.k)?.constant ?? `0x${insn.k.toString(16)}`);
+    } else if (insn.code === (BPF_JMP | BPF_JEQ | BPF_K) && context.a === 'nr') {
+      const arch = context.arch ?? defaultArch;
+      (syscalls[arch.name] ??= new Set()).add(syscallName(arch, insn.k) ?? `#${insn.k}`);
+    }
+  });
+  return {
+    instructions: program.length,
+    reachable: contexts.filter((c) => c.reachable).length,
+    arches: [...arches],
+    syscalls: Object.fromEntries(Object.entries(syscalls).map(([arch, names]) => [arch, [...names].sort()])),
+    returns,
+    returnsA,
+  };
+}
