@@ -8,10 +8,10 @@ import { isReturn, type Instruction, type Program } from './instruction.js';
 import { formUsesJumpOffsets, formUsesK, spellingOf } from './mnemonics.js';
 import { BPF_A, BPF_ABS, BPF_JEQ, BPF_JGE, BPF_JGT, BPF_JMP, BPF_K, BPF_LD, BPF_LDX, BPF_LEN, BPF_RET, BPF_W } from './opcodes.js';
 import { actionName, describeReturnValue, SECCOMP_RET_DATA } from './seccomp/actions.js';
-import { archByAuditArch, archByName, byteOrderOf, type Arch } from './seccomp/arches.js';
+import { archByAuditArch, archByName, byteOrderOf, X32_SYSCALL_BIT, type Arch } from './seccomp/arches.js';
 import { SECCOMP_DATA_SIZE, wordName } from './seccomp/data.js';
 import { errnoName } from './seccomp/errno.js';
-import { syscallName } from './seccomp/syscalls.js';
+import { abiOf, syscallName } from './seccomp/syscalls.js';
 
 /** Options of `formatAsm`. */
 export interface FormatAsmOptions {
@@ -100,9 +100,12 @@ export function explain(insn: Instruction, context: PcContext, arch: Arch): stri
   if (comparison === undefined) return '';
   if (context.a === 'arch' && comparison === '') return archByAuditArch(insn.k)?.constant ?? 'unknown arch';
   if (context.a !== 'nr') return '';
+  if (comparison !== '' && arch.name === 'x86_64' && insn.k === X32_SYSCALL_BIT) return `${comparison}X32_SYSCALL_BIT`;
+  const abi = abiOf(arch, insn.k);
   const name = syscallName(arch, insn.k);
-  if (name) return `${comparison}${name}`;
-  return comparison === '' ? `no ${arch.name} syscall has number ${insn.k}` : '';
+  const prefix = abi === arch ? comparison : `${comparison}${abi.name} `;
+  if (name) return `${prefix}${name}`;
+  return comparison === '' ? `no ${abi.name} syscall has number ${insn.k | 0}` : '';
 }
 
 /** Formats a program as bpf_asm text that assembles back to the same instructions. */

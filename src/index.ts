@@ -31,7 +31,7 @@ export {
   ARCHES, archByName, archByAuditArch, archByConstant, byteOrderOf, AUDIT_ARCH_LE, X32_SYSCALL_BIT,
   type Arch, type ByteOrder,
 } from './seccomp/arches.js';
-export { syscallName, syscallNumber } from './seccomp/syscalls.js';
+export { abiOf, syscallName, syscallNumber } from './seccomp/syscalls.js';
 export {
   ACTIONS, SECCOMP_RET_ACTION_FULL, SECCOMP_RET_DATA, actionName, formatAction, describeReturnValue, type ActionName,
 } from './seccomp/actions.js';

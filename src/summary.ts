@@ -7,7 +7,7 @@ import type { Program } from './instruction.js';
 import { BPF_A, BPF_JEQ, BPF_JMP, BPF_K, BPF_RET } from './opcodes.js';
 import { describeReturnValue } from './seccomp/actions.js';
 import { archByAuditArch, type Arch } from './seccomp/arches.js';
-import { syscallName } from './seccomp/syscalls.js';
+import { abiOf, syscallName } from './seccomp/syscalls.js';
 
 /** What `summarizeProgram` finds. */
 export interface ProgramSummary {
@@ -16,7 +16,7 @@ export interface ProgramSummary {
   readonly reachable: number;
   /** Arch constants the filter compares `arch` with, in program order. */
   readonly arches: string[];
-  /** Per arch, the syscalls the filter compares `nr` with for equality (unknown numbers as `#n`). */
+  /** Per ABI (x32 apart from x86_64), the syscalls the filter compares `nr` with for equality (others as `#n`, signed). */
   readonly syscalls: Record<string, string[]>;
   /** Every `ret #k` value, described, with how many instructions return it. */
   readonly returns: Record<string, number>;
@@ -43,7 +43,7 @@ export function summarizeProgram(program: Program, defaultArch: Arch): ProgramSu
       arches.add(archByAuditArch(insn.k)?.constant ?? `0x${insn.k.toString(16)}`);
     } else if (insn.code === (BPF_JMP | BPF_JEQ | BPF_K) && context.a === 'nr') {
       const arch = context.arch ?? defaultArch;
-      (syscalls[arch.name] ??= new Set()).add(syscallName(arch, insn.k) ?? `#${insn.k}`);
+      (syscalls[abiOf(arch, insn.k).name] ??= new Set()).add(syscallName(arch, insn.k) ?? `#${insn.k | 0}`);
     }
   });
   return {

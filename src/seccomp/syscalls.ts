@@ -1,7 +1,7 @@
 /**
  * Syscall names and numbers per arch, from the generated tables.
  */
-import { X32_SYSCALL_BIT, type Arch } from './arches.js';
+import { archByName, X32_SYSCALL_BIT, type Arch } from './arches.js';
 import { SYSCALL_TABLES } from './syscall-tables.generated.js';
 
 type Table = Readonly<Record<string, number>>;
@@ -18,18 +18,20 @@ function reverse(tableName: string): Map<number, string> {
   return byNumber;
 }
 
+const X32 = archByName('x32')!;
+
 /**
- * The table that numbers `nr` on `arch`. x32 calls arrive as x86_64 with
- * `X32_SYSCALL_BIT` set, so an x86_64 number with that bit reads from x32.
+ * The ABI whose table numbers `nr` on `arch`: x32 calls arrive as x86_64 with
+ * `X32_SYSCALL_BIT` set in `nr`, so such x86_64 numbers are x32's (negative
+ * ones, like the -1 of a syscall a tracer skipped, are not); else `arch`.
  */
-function tableFor(arch: Arch, nr: number): string | undefined {
-  if (arch.name === 'x86_64' && nr & X32_SYSCALL_BIT) return 'x32';
-  return arch.table;
+export function abiOf(arch: Arch, nr: number): Arch {
+  return arch.name === 'x86_64' && (nr | 0) > 0 && nr & X32_SYSCALL_BIT ? X32 : arch;
 }
 
-/** The name of syscall `nr` on `arch`, or undefined when the table has none. */
+/** The name of syscall `nr` on `arch` (x32's for x86_64 numbers with the x32 bit), or undefined. */
 export function syscallName(arch: Arch, nr: number): string | undefined {
-  const table = tableFor(arch, nr);
+  const table = abiOf(arch, nr).table;
   return table === undefined ? undefined : reverse(table).get(nr);
 }
 
