@@ -101,6 +101,7 @@ export function explain(insn: Instruction, context: PcContext, arch: Arch): stri
   if (context.a === 'arch' && comparison === '') return archByAuditArch(insn.k)?.constant ?? 'unknown arch';
   if (context.a !== 'nr') return '';
   if (comparison !== '' && arch.name === 'x86_64' && insn.k === X32_SYSCALL_BIT) return `${comparison}X32_SYSCALL_BIT`;
+  if (comparison === '' && insn.k === 0xffffffff) return 'nr -1: a syscall a tracer skipped';
   const abi = abiOf(arch, insn.k);
   const name = syscallName(arch, insn.k);
   const prefix = abi === arch ? comparison : `${comparison}${abi.name} `;

@@ -3,6 +3,16 @@ import { summarizeProgram } from '../summary.js';
 import type { Command } from './args.js';
 import { displayName, loadProgram, type Io } from './io.js';
 
+/** Words wrapped to lines of at most 100 characters, indented by two spaces. */
+function wrap(words: string[]): string {
+  const lines: string[] = [];
+  for (const word of words) {
+    if (lines.length > 0 && lines.at(-1)!.length + word.length < 100) lines[lines.length - 1] += ` ${word}`;
+    else lines.push(`  ${word}`);
+  }
+  return lines.join('\n');
+}
+
 export async function runInfo(command: Extract<Command, { kind: 'info' }>, io: Io): Promise<void> {
   const { program, format } = await loadProgram(io, command.input, command.inputFormat, command.arch);
   const summary = summarizeProgram(program, command.arch);
@@ -15,7 +25,7 @@ export async function runInfo(command: Extract<Command, { kind: 'info' }>, io: I
   const lines = [
     `${file}: ${format}, ${count(summary.instructions, 'instruction')} (${summary.reachable} reachable)`,
     `arches checked: ${summary.arches.join(', ') || 'none'}`,
-    ...Object.entries(summary.syscalls).map(([arch, names]) => `${arch}: ${count(names.length, 'syscall')} matched by name: ${names.join(' ')}`),
+    ...Object.entries(summary.syscalls).map(([arch, names]) => `${arch}: ${count(names.length, 'syscall')} compared:\n${wrap(names)}`),
     `returns: ${Object.entries(summary.returns).map(([value, n]) => `${value} x${n}`).join(', ')}${summary.returnsA ? `, ret a x${summary.returnsA}` : ''}`,
   ];
   io.stdout(`${lines.join('\n')}\n`);

@@ -1,0 +1,43 @@
+import { describe, expect, it } from 'vitest';
+import { parseCommandLine, UsageError } from '../../src/cli/args.js';
+
+describe('parseCommandLine', () => {
+  it('reads disasm with defaults', () => {
+    expect(parseCommandLine(['disasm', 'f.bpf'])).toMatchObject({
+      kind: 'disasm', input: 'f.bpf', inputFormat: undefined, labels: false, output: undefined, arch: { name: 'x86_64' },
+    });
+  });
+
+  it('reads asm as a conversion from bpf_asm, raw by default', () => {
+    expect(parseCommandLine(['asm', '-', '-o', 'g.bpf'])).toMatchObject({ kind: 'convert', input: '-', inputFormat: 'asm', to: 'raw', output: 'g.bpf' });
+    expect(parseCommandLine(['asm', 'f.s', '--to', 'c'])).toMatchObject({ to: 'c' });
+  });
+
+  it('reads convert, info and their options', () => {
+    expect(parseCommandLine(['convert', 'f', '--to', 'raw-be', '--input-format', 'ddd', '--arch', 'aarch64'])).toMatchObject({
+      kind: 'convert', to: 'raw-be', inputFormat: 'ddd', arch: { name: 'aarch64' },
+    });
+    expect(parseCommandLine(['info', 'f', '--json'])).toMatchObject({ kind: 'info', json: true });
+  });
+
+  it('gives help and the version', () => {
+    expect(parseCommandLine([])).toMatchObject({ kind: 'help' });
+    expect(parseCommandLine(['--help'])).toMatchObject({ kind: 'help', text: expect.stringContaining('Commands:') });
+    expect(parseCommandLine(['convert', '--help'])).toMatchObject({ kind: 'help', text: expect.stringContaining('--to FORMAT') });
+    expect(parseCommandLine(['--version'])).toEqual({ kind: 'version' });
+  });
+
+  it.each([
+    [['frobnicate'], /unknown command "frobnicate"/],
+    [['disasm'], /takes one FILE/],
+    [['disasm', 'a', 'b'], /takes one FILE/],
+    [['disasm', 'f', '--bogus'], /Unknown option '--bogus'/],
+    [['convert', 'f'], /needs --to FORMAT/],
+    [['convert', 'f', '--to', 'elf'], /--to: unknown format "elf"/],
+    [['disasm', 'f', '--input-format', 'pcap'], /--input-format: unknown format "pcap"/],
+    [['disasm', 'f', '--arch', 'vax'], /--arch: unknown arch "vax"/],
+  ])('rejects %j', (argv, message) => {
+    expect(() => parseCommandLine(argv)).toThrow(UsageError);
+    expect(() => parseCommandLine(argv)).toThrow(message);
+  });
+});

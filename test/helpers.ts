@@ -1,0 +1,55 @@
+/** Shared test helpers: random programs and an in-process CLI runner. */
+import { readFile } from 'node:fs/promises';
+import fc from 'fast-check';
+import type { Instruction } from '../src/instruction.js';
+import { SPELLINGS } from '../src/mnemonics.js';
+import { main } from '../src/cli/main.js';
+import type { Io } from '../src/cli/io.js';
+
+/**
+ * Any instruction: half of the time a classic opcode with fitting fields, the
+ * rest any u16 code with any jt/jf/k (what a corrupt or foreign file holds).
+ */
+export const arbitraryInstruction: fc.Arbitrary<Instruction> = fc.record({
+  code: fc.oneof(fc.constantFrom(...SPELLINGS.map((s) => s.code)), fc.integer({ min: 0, max: 0xffff })),
+  jt: fc.oneof(fc.constant(0), fc.integer({ min: 0, max: 0xff })),
+  jf: fc.oneof(fc.constant(0), fc.integer({ min: 0, max: 0xff })),
+  k: fc.oneof(fc.constant(0), fc.integer({ min: 0, max: 64 }), fc.integer({ min: 0, max: 0xffffffff })),
+});
+
+/** Programs of 1 to 64 instructions. */
+export const arbitraryProgram: fc.Arbitrary<Instruction[]> = fc.array(arbitraryInstruction, { minLength: 1, maxLength: 64 });
+
+/** What one `cbpf` run printed and returned. */
+export interface CliRun {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stdoutBytes: Uint8Array;
+  readonly stderr: string;
+  readonly files: Map<string, Uint8Array>;
+}
+
+const encode = (d: string | Uint8Array): Uint8Array => (typeof d === 'string' ? new TextEncoder().encode(d) : d);
+
+/**
+ * Runs `cbpf argv` in-process. `stdin` feeds '-'; `files` are in-memory files
+ * read before the real file system; written files are kept in `files` too.
+ */
+export async function runCli(
+  argv: string[],
+  { stdin = '', files: given = {} }: { stdin?: string | Uint8Array; files?: Record<string, string | Uint8Array> } = {},
+): Promise<CliRun> {
+  const out: Uint8Array[] = [];
+  let stderr = '';
+  const files = new Map(Object.entries(given).map(([path, data]) => [path, encode(data)]));
+  const io: Io = {
+    readFile: async (path) => (path === '-' ? encode(stdin) : files.get(path) ?? new Uint8Array(await readFile(path))),
+    writeFile: async (path, data) => void files.set(path, encode(data)),
+    stdout: (data) => void out.push(encode(data)),
+    stderr: (text) => void (stderr += text),
+    stdoutIsTTY: false,
+  };
+  const code = await main(argv, io);
+  const stdoutBytes = new Uint8Array(Buffer.concat(out));
+  return { code, stdout: new TextDecoder().decode(stdoutBytes), stdoutBytes, stderr, files };
+}
