@@ -10,7 +10,7 @@ export abstract class CbpfError extends Error {
 }
 
 /** Binary input (raw `sock_filter` bytes) that is not a whole program. */
-export type DecodeErrorCode = 'empty-input' | 'raw-length';
+export type DecodeErrorCode = 'empty-input' | 'raw-length' | 'record-length';
 
 /** A binary input could not be decoded. */
 export class DecodeError extends CbpfError {
@@ -33,7 +33,8 @@ export type ParseErrorCode =
   | 'jump-too-far'
   | 'out-of-range'
   | 'count-mismatch'
-  | 'pc-mismatch';
+  | 'pc-mismatch'
+  | 'bad-record';
 
 /** A text input could not be parsed; `line` and `column` are 1-based (0 when not known). */
 export class ParseError extends CbpfError {
@@ -44,7 +45,12 @@ export class ParseError extends CbpfError {
     readonly line: number,
     readonly column: number,
   ) {
-    super(line > 0 ? `${line}:${column}: ${detail}` : detail);
+    super(line > 0 ? `${line}${column > 0 ? `:${column}` : ''}: ${detail}` : detail);
+  }
+
+  /** `line:column`, `line`, or '' when the position is not known. */
+  get location(): string {
+    return this.line > 0 ? `${this.line}${this.column > 0 ? `:${this.column}` : ''}` : '';
   }
 }
 

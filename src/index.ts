@@ -1,10 +1,11 @@
 /**
  * cbpf's public API.
  *
- * Dependency rule: `src/` is the domain and imports neither `interp/` nor
- * `jit/`; `interp/` and `jit/` import `src/` and never each other; only the
- * CLI, the fuzzer, tests and benchmarks import both. Only `jit/` imports
- * binaryen, so importing this module never loads it.
+ * Dependency rule: the core (`src/` less `src/cli/` and `src/fuzz/`) imports
+ * neither `interp/` nor `jit/`; `interp/` and `jit/` import the core and never
+ * each other; only the CLI, the fuzzer, tests and benchmarks import both. Only
+ * `jit/` imports binaryen, so importing this module never loads it. The
+ * interpreter is the package's `./interp` entry.
  *
  * Every export below is deliberate: add to this list, never `export *`.
  */
@@ -19,6 +20,10 @@ export { SPELLINGS, spellingOf, opcodeFor, type Spelling, type OperandForm } fro
 export { analyzeContext, type PcContext, type Accumulator } from './context.js';
 export { formatAsm, formatInstruction, formatConstant, explain, type FormatAsmOptions } from './disasm.js';
 export { summarizeProgram, type ProgramSummary } from './summary.js';
+export {
+  verify, verifyStack, ebpfLength, VerifyError, MAX_INSNS_PER_PATH,
+  type VerifiedProgram, type VerifyOptions, type VerifyRule, type VerifyErrno,
+} from './verifier.js';
 
 export { decodeRaw, encodeRaw, SOCK_FILTER_SIZE } from './codecs/raw.js';
 export { parseJson, formatJson } from './codecs/json.js';
@@ -39,3 +44,8 @@ export {
   SECCOMP_DATA_SIZE, SECCOMP_DATA_NR, SECCOMP_DATA_ARCH, SECCOMP_DATA_IP, SECCOMP_DATA_ARGS, fieldOffset, halfOffset, wordName,
 } from './seccomp/data.js';
 export { errnoName, errnoNumber } from './seccomp/errno.js';
+export { resolveStack, describeEffect, MAX_ERRNO, type Effect } from './seccomp/actions.js';
+export {
+  encodeSeccompData, decodeSeccompData, writeSeccompData, byteOrderOfAuditArch, readRecordStream, packRecords,
+  parseRecordJson, parseRecordLines, formatRecordJson, recordBytes, recordByteOrder, type SeccompData, type RecordBatch,
+} from './seccomp/records.js';

@@ -4,30 +4,65 @@
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { FORMATS, isFormat, type Format } from '../codecs/formats.js';
-import { ARCHES, archByName, type Arch } from '../seccomp/arches.js';
+import { ARCHES, archByName, type Arch, type ByteOrder } from '../seccomp/arches.js';
 
 /** A command line that cannot be run; main() prints it with exit code 2. */
 export class UsageError extends Error {
   override readonly name = 'UsageError';
 }
 
-/** Options every program-reading command shares. */
-interface ReadsProgram {
-  /** A path, or '-' for standard input. */
-  readonly input: string;
+/** How programs are read: every command that reads FILEs has these. */
+interface ReadsPrograms {
+  /** Paths, or '-' for standard input; several for a stack, oldest filter first. */
+  readonly inputs: readonly string[];
   readonly inputFormat: Format | undefined;
+  /** Arch for syscall names where a filter checks none; for emu, also the record's arch. */
   readonly arch: Arch;
 }
+
+/** The engines that evaluate filters. */
+export const ENGINES = ['interp'] as const;
+/** One of ENGINES. */
+export type Engine = (typeof ENGINES)[number];
+/** How `eval` prints each decision. */
+export const DECISION_FORMATS = ['hex', 'action', 'json'] as const;
+/** One of DECISION_FORMATS. */
+export type DecisionFormat = (typeof DECISION_FORMATS)[number];
+/** Record file formats: 64-byte binary records, or JSON lines. */
+export const RECORD_FORMATS = ['bin', 'jsonl'] as const;
+/** One of RECORD_FORMATS. */
+export type RecordFormat = (typeof RECORD_FORMATS)[number];
 
 /** A parsed command line. */
 export type Command =
   | { readonly kind: 'help'; readonly text: string }
   | { readonly kind: 'version' }
-  | ({ readonly kind: 'disasm'; readonly labels: boolean; readonly output: string | undefined } & ReadsProgram)
-  | ({ readonly kind: 'convert'; readonly to: Format; readonly output: string | undefined } & ReadsProgram)
-  | ({ readonly kind: 'info'; readonly json: boolean } & ReadsProgram);
+  | ({ readonly kind: 'disasm'; readonly labels: boolean; readonly output: string | undefined } & ReadsPrograms)
+  | ({ readonly kind: 'convert'; readonly to: Format; readonly output: string | undefined } & ReadsPrograms)
+  | ({ readonly kind: 'info'; readonly json: boolean } & ReadsPrograms)
+  | ({ readonly kind: 'verify'; readonly json: boolean; readonly stack: boolean } & ReadsPrograms)
+  | ({
+      readonly kind: 'emu';
+      /** A syscall name of `arch`, or a number. */
+      readonly nr: string | number;
+      readonly args: readonly bigint[];
+      readonly ip: bigint;
+      readonly trace: boolean;
+      readonly json: boolean;
+    } & ReadsPrograms)
+  | ({
+      readonly kind: 'eval';
+      readonly records: string;
+      readonly recordFormat: RecordFormat | undefined;
+      readonly recordByteOrder: ByteOrder;
+      readonly format: DecisionFormat;
+      readonly summary: boolean;
+      readonly engine: Engine;
+      readonly output: string | undefined;
+    } & ReadsPrograms);
 
 type Options = NonNullable<ParseArgsConfig['options']>;
+type CommandName = 'disasm' | 'asm' | 'convert' | 'info' | 'verify' | 'emu' | 'eval';
 
 const ARCH_NAMES = ARCHES.map((a) => a.name).join(', ');
 const COMMON: Options = {
@@ -46,32 +81,82 @@ interface CommandSpec {
   readonly usage: string;
   readonly options: Options;
   readonly help: string;
+  /** Whether the command takes several FILEs (a stack of filters). */
+  readonly many: boolean;
 }
 
-const COMMANDS: Readonly<Record<'disasm' | 'asm' | 'convert' | 'info', CommandSpec>> = {
+const COMMANDS: Readonly<Record<CommandName, CommandSpec>> = {
   disasm: {
     summary: 'show a filter as bpf_asm with syscall and action names',
     usage: 'cbpf disasm FILE [--labels] [-o OUT]',
     options: { ...COMMON, ...OUTPUT, labels: { type: 'boolean' } },
     help: `  --labels          jump to labels instead of absolute pcs\n${OUTPUT_HELP}\n${COMMON_HELP}`,
+    many: false,
   },
   asm: {
     summary: 'assemble bpf_asm text (raw little-endian output by default)',
     usage: 'cbpf asm FILE [--to FORMAT] [-o OUT]',
     options: { ...COMMON, ...OUTPUT, to: { type: 'string', default: 'raw' } },
     help: `  --to FORMAT       ${FORMATS.join(', ')} (default raw)\n${OUTPUT_HELP}\n${COMMON_HELP}`,
+    many: false,
   },
   convert: {
     summary: 'convert a filter between formats',
     usage: 'cbpf convert FILE --to FORMAT [-o OUT]',
     options: { ...COMMON, ...OUTPUT, to: { type: 'string' } },
     help: `  --to FORMAT       ${FORMATS.join(', ')} (required)\n${OUTPUT_HELP}\n${COMMON_HELP}`,
+    many: false,
   },
   info: {
     summary: 'summarize a filter: arches, syscalls, actions',
     usage: 'cbpf info FILE [--json]',
     options: { ...COMMON, json: { type: 'boolean' } },
     help: `  --json            print one JSON object\n${COMMON_HELP}`,
+    many: false,
+  },
+  verify: {
+    summary: 'check filters as the kernel does (exit 1 if any is rejected)',
+    usage: 'cbpf verify FILE... [--stack] [--json]',
+    options: { ...COMMON, json: { type: 'boolean' }, stack: { type: 'boolean' } },
+    help: `  --stack           also check that the FILEs fit in one stack (oldest first)
+  --json            one JSON object per file: file, valid, errno, code, pc, message
+${COMMON_HELP}`,
+    many: true,
+  },
+  emu: {
+    summary: 'one decision through a stack of filters, optionally traced',
+    usage: 'cbpf emu FILTER... --nr NAME|N [--arch A] [--args A0,A1,...] [--ip N] [--trace] [--json]',
+    options: {
+      ...COMMON, nr: { type: 'string' }, args: { type: 'string' }, ip: { type: 'string' }, trace: { type: 'boolean' }, json: { type: 'boolean' },
+    },
+    help: `  --nr NAME|N       the syscall, by name for --arch or by number (required)
+  --arch A          the record's arch, also used for names (default x86_64)
+  --args A0,A1,...  up to six arguments, decimal or 0x (default 0)
+  --ip N            the instruction pointer (default 0)
+  --trace           print every executed instruction with A and X
+  --json            print one JSON object
+  --input-format F  read FILTERs as F (${FORMATS.join(', ')}); default: detected
+  -h, --help        show this help`,
+    many: true,
+  },
+  eval: {
+    summary: 'decide every record of a trace through a stack of filters',
+    usage: 'cbpf eval FILTER... --records FILE|- [--format hex|action|json] [--summary] [-o OUT]',
+    options: {
+      ...COMMON, ...OUTPUT, records: { type: 'string' }, 'records-format': { type: 'string' },
+      'records-byte-order': { type: 'string', default: 'le' }, format: { type: 'string', default: 'hex' },
+      summary: { type: 'boolean' }, engine: { type: 'string', default: 'interp' },
+    },
+    help: `  --records FILE|-          seccomp_data records: 64-byte binary, or JSON lines (required)
+  --records-format F        bin or jsonl; default: detected
+  --records-byte-order O    le or be, for binary records (default le)
+  --format hex|action|json  one line per record (default hex: the 32-bit value)
+  --summary                 print counts per action and per syscall instead of lines
+                            (with -o, the lines still go to OUT)
+  --engine interp           the evaluator (default interp)
+${OUTPUT_HELP}
+${COMMON_HELP}`,
+    many: true,
   },
 };
 
@@ -92,15 +177,39 @@ Run 'cbpf COMMAND --help' for a command's options. Exit codes: 0 ok, 1 bad input
 `;
 }
 
-function commandHelp(name: keyof typeof COMMANDS): string {
+function commandHelp(name: CommandName): string {
   const spec = COMMANDS[name];
   return `${spec.summary}\n\nUsage: ${spec.usage}\n\nOptions:\n${spec.help}\n`;
 }
 
-function format(value: string | undefined, option: string): Format | undefined {
+function oneOf<T extends string>(value: string | undefined, allowed: readonly T[], option: string): T | undefined {
   if (value === undefined) return undefined;
-  if (!isFormat(value)) throw new UsageError(`${option}: unknown format "${value}" (one of ${FORMATS.join(', ')})`);
+  if (!(allowed as readonly string[]).includes(value)) throw new UsageError(`${option}: unknown value "${value}" (one of ${allowed.join(', ')})`);
+  return value as T;
+}
+
+function format(value: string | undefined, option: string): Format | undefined {
+  if (value !== undefined && !isFormat(value)) throw new UsageError(`${option}: unknown format "${value}" (one of ${FORMATS.join(', ')})`);
   return value;
+}
+
+/** An unsigned integer option, decimal or 0x, below 2^bits. */
+function unsigned(text: string, option: string, bits: number): bigint {
+  if (!/^(0x[0-9a-f]+|[0-9]+)$/i.test(text.trim())) throw new UsageError(`${option}: "${text}" is not a decimal or 0x number`);
+  const value = BigInt(text.trim());
+  if (value >= 1n << BigInt(bits)) throw new UsageError(`${option}: ${text} does not fit in ${bits} bits`);
+  return value;
+}
+
+function emuRecord(values: Record<string, string | boolean | undefined>): { nr: string | number; args: bigint[]; ip: bigint } {
+  const nrText = values.nr as string | undefined;
+  if (nrText === undefined) throw new UsageError('emu needs --nr NAME|N');
+  const nr = /^[a-z_]\w*$/i.test(nrText) ? nrText : Number(BigInt.asIntN(32, unsigned(nrText, '--nr', 32)));
+  const argsText = values.args as string | undefined;
+  const args = argsText === undefined ? [] : argsText.split(',').map((a, i) => unsigned(a, `--args (argument ${i})`, 64));
+  if (args.length > 6) throw new UsageError(`--args: ${args.length} arguments given; a syscall has at most 6`);
+  const ip = values.ip === undefined ? 0n : unsigned(values.ip as string, '--ip', 64);
+  return { nr, args, ip };
 }
 
 /** Parses argv (without node and the script). Throws UsageError on a bad command line. */
@@ -109,22 +218,24 @@ export function parseCommandLine(argv: readonly string[]): Command {
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') return { kind: 'help', text: mainHelp() };
   if (name === '--version' || name === '-V') return { kind: 'version' };
   if (!Object.hasOwn(COMMANDS, name)) throw new UsageError(`unknown command "${name}"`);
-  const commandName = name as keyof typeof COMMANDS;
+  const commandName = name as CommandName;
+  const spec = COMMANDS[commandName];
   let parsed;
   try {
-    parsed = parseArgs({ args: [...rest], options: COMMANDS[commandName].options, allowPositionals: true, strict: true });
+    parsed = parseArgs({ args: [...rest], options: spec.options, allowPositionals: true, strict: true });
   } catch (error) {
     throw new UsageError(`${name}: ${(error as Error).message.split('\n')[0]}`);
   }
   const values = parsed.values as Record<string, string | boolean | undefined>;
   if (values.help) return { kind: 'help', text: commandHelp(commandName) };
-  if (parsed.positionals.length !== 1) {
-    throw new UsageError(`${name} takes one FILE (or - for standard input), got ${parsed.positionals.length}`);
+  const count = parsed.positionals.length;
+  if (spec.many ? count === 0 : count !== 1) {
+    throw new UsageError(`${name} takes ${spec.many ? 'one or more FILEs' : 'one FILE'} (- for standard input), got ${count}`);
   }
   const arch = archByName(values.arch as string);
   if (!arch) throw new UsageError(`--arch: unknown arch "${values.arch}" (one of ${ARCH_NAMES})`);
-  const common: ReadsProgram = {
-    input: parsed.positionals[0]!,
+  const common: ReadsPrograms = {
+    inputs: parsed.positionals,
     inputFormat: format(values['input-format'] as string | undefined, '--input-format'),
     arch,
   };
@@ -141,5 +252,25 @@ export function parseCommandLine(argv: readonly string[]): Command {
     }
     case 'info':
       return { kind: 'info', ...common, json: values.json === true };
+    case 'verify':
+      return { kind: 'verify', ...common, json: values.json === true, stack: values.stack === true };
+    case 'emu':
+      return { kind: 'emu', ...common, ...emuRecord(values), trace: values.trace === true, json: values.json === true };
+    case 'eval': {
+      const records = values.records as string | undefined;
+      if (records === undefined) throw new UsageError('eval needs --records FILE (or - for standard input)');
+      if (records === '-' && common.inputs.includes('-')) throw new UsageError('eval: standard input cannot hold both a filter and the records');
+      return {
+        kind: 'eval',
+        ...common,
+        records,
+        recordFormat: oneOf(values['records-format'] as string | undefined, RECORD_FORMATS, '--records-format'),
+        recordByteOrder: oneOf(values['records-byte-order'] as string, ['le', 'be'] as const, '--records-byte-order')!,
+        format: oneOf(values.format as string, DECISION_FORMATS, '--format')!,
+        summary: values.summary === true,
+        engine: oneOf(values.engine as string, ENGINES, '--engine')!,
+        output,
+      };
+    }
   }
 }

@@ -4,12 +4,12 @@ import type { Command } from './args.js';
 import { describeInputError, loadProgram, writeResult, type Io } from './io.js';
 
 export async function runConvert(command: Extract<Command, { kind: 'convert' }>, io: Io): Promise<void> {
-  const { program } = await loadProgram(io, command.input, command.inputFormat, command.arch);
+  const { program } = await loadProgram(io, command.inputs[0]!, command.inputFormat, command.arch);
   let data: string | Uint8Array;
   try {
     data = writeProgram(program, command.to, { arch: command.arch });
   } catch (error) {
-    throw describeInputError(command.input, error);
+    throw describeInputError(command.inputs[0]!, error);
   }
   await writeResult(io, command.output, data);
 }

@@ -4,7 +4,7 @@ import type { Command } from './args.js';
 import { loadProgram, writeResult, type Io } from './io.js';
 
 export async function runDisasm(command: Extract<Command, { kind: 'disasm' }>, io: Io): Promise<void> {
-  const { program } = await loadProgram(io, command.input, command.inputFormat, command.arch);
+  const { program } = await loadProgram(io, command.inputs[0]!, command.inputFormat, command.arch);
   const text = formatAsm(program, { style: command.labels ? 'labels' : 'pcs', arch: command.arch });
   await writeResult(io, command.output, text);
 }

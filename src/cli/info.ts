@@ -14,9 +14,9 @@ function wrap(words: string[]): string {
 }
 
 export async function runInfo(command: Extract<Command, { kind: 'info' }>, io: Io): Promise<void> {
-  const { program, format } = await loadProgram(io, command.input, command.inputFormat, command.arch);
+  const { program, format } = await loadProgram(io, command.inputs[0]!, command.inputFormat, command.arch);
   const summary = summarizeProgram(program, command.arch);
-  const file = displayName(command.input);
+  const file = displayName(command.inputs[0]!);
   if (command.json) {
     io.stdout(`${JSON.stringify({ file, format, ...summary })}\n`);
     return;

@@ -6,7 +6,10 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { CbpfError, ParseError } from '../errors.js';
 import { readProgram, type Format } from '../codecs/formats.js';
 import type { Instruction } from '../instruction.js';
-import type { Arch } from '../seccomp/arches.js';
+import type { Arch, ByteOrder } from '../seccomp/arches.js';
+import { packRecords, parseRecordLines, readRecordStream, type RecordBatch } from '../seccomp/records.js';
+import { verify, verifyStack, type VerifiedProgram } from '../verifier.js';
+import type { RecordFormat } from './args.js';
 
 /** Where commands read and write. */
 export interface Io {
@@ -43,7 +46,7 @@ export const displayName = (path: string): string => (path === '-' ? '<stdin>' :
 /** `error` as one line about `path`: `file:line:col: detail` for parse errors. */
 export function describeInputError(path: string, error: unknown): CommandFailure {
   const file = displayName(path);
-  if (error instanceof ParseError && error.line > 0) return new CommandFailure(`${file}:${error.line}:${error.column}: ${error.detail}`);
+  if (error instanceof ParseError && error.location) return new CommandFailure(`${file}:${error.location}: ${error.detail}`);
   if (error instanceof CbpfError) return new CommandFailure(`${file}: ${error.message}`);
   const code = (error as NodeJS.ErrnoException).code;
   const reasons: Record<string, string> = { ENOENT: 'no such file', EISDIR: 'is a directory', EACCES: 'permission denied' };
@@ -79,4 +82,37 @@ export async function writeResult(io: Io, output: string | undefined, data: stri
     throw new CommandFailure('refusing to write binary output to a terminal: use -o FILE or a pipe');
   }
   io.stdout(data);
+}
+
+/** Loads and verifies each filter of a stack (oldest first), and the stack as a whole. */
+export async function loadFilters(io: Io, paths: readonly string[], format: Format | undefined, arch: Arch): Promise<VerifiedProgram[]> {
+  const filters: VerifiedProgram[] = [];
+  for (const path of paths) {
+    const { program } = await loadProgram(io, path, format, arch);
+    try {
+      filters.push(verify(program));
+    } catch (error) {
+      throw describeInputError(path, error);
+    }
+  }
+  try {
+    verifyStack(filters);
+  } catch (error) {
+    throw describeInputError(paths.at(-1)!, error);
+  }
+  return filters;
+}
+
+/** Control bytes: binary records have them (the high bytes of small numbers), JSON lines never. */
+const isBinary = (bytes: Uint8Array): boolean => bytes.some((b) => b < 0x09 || (b > 0x0d && b < 0x20));
+
+/** Reads `seccomp_data` records: 64-byte binary in `byteOrder`, or JSON lines (detected unless `format` says). */
+export async function loadRecords(io: Io, path: string, format: RecordFormat | undefined, byteOrder: ByteOrder): Promise<RecordBatch> {
+  try {
+    const bytes = await io.readFile(path);
+    const binary = format === undefined ? isBinary(bytes) : format === 'bin';
+    return binary ? readRecordStream(bytes, byteOrder) : packRecords(parseRecordLines(new TextDecoder().decode(bytes)));
+  } catch (error) {
+    throw describeInputError(path, error);
+  }
 }

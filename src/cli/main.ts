@@ -10,6 +10,9 @@ import { CommandFailure, processIo, type Io } from './io.js';
 import { runConvert } from './convert.js';
 import { runDisasm } from './disasm.js';
 import { runInfo } from './info.js';
+import { runVerify } from './verify.js';
+import { runEmu } from './emu.js';
+import { runEval } from './eval.js';
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -23,6 +26,9 @@ async function run(command: Command, io: Io): Promise<void> {
     case 'disasm': return runDisasm(command, io);
     case 'convert': return runConvert(command, io);
     case 'info': return runInfo(command, io);
+    case 'verify': return runVerify(command, io);
+    case 'emu': return runEmu(command, io);
+    case 'eval': return runEval(command, io);
   }
 }
 

@@ -59,3 +59,58 @@ export function formatAction(value: number): string | undefined {
 export function describeReturnValue(value: number): string {
   return formatAction(value) ?? `0x${(value >>> 0).toString(16)}: not an action, acts as KILL_PROCESS`;
 }
+
+/** The action bits of a return value read as a signed 32-bit number, the kernel's `ACTION_ONLY`. */
+const actionRank = (value: number): number => (value & SECCOMP_RET_ACTION_FULL) | 0;
+
+/**
+ * What a stack of filters decides, given each filter's return value in
+ * installation order (oldest first). The kernel runs every filter, newest
+ * first, starting from ALLOW; a value replaces the result only when its action
+ * ranks strictly lower (signed compare of the top 16 bits). So KILL_PROCESS
+ * beats everything, the newest filter wins a tie with its data, and when every
+ * filter allows, the result is exactly 0x7fff0000 (their data is dropped).
+ */
+export function resolveStack(values: readonly number[]): number {
+  let result: number = ACTIONS.ALLOW;
+  for (let i = values.length - 1; i >= 0; i--) {
+    if (actionRank(values[i]!) < actionRank(result)) result = values[i]!;
+  }
+  return result >>> 0;
+}
+
+/** `MAX_ERRNO`: ERRNO data above it is clamped. */
+export const MAX_ERRNO = 4095;
+
+/** What the syscall sees when the (resolved) filter value is `value`. */
+export interface Effect {
+  /** Whether the syscall runs. */
+  readonly runs: boolean;
+  /** One sentence for people. */
+  readonly description: string;
+}
+
+/**
+ * What happens to the syscall (SPEC section 5), for a task with no tracer and
+ * no user-notification listener. Any value that is not one of the eight
+ * actions acts as KILL_PROCESS.
+ */
+export function describeEffect(value: number, errnoName: (n: number) => string | undefined = () => undefined): Effect {
+  const data = value & SECCOMP_RET_DATA;
+  switch (actionName(value)) {
+    case 'ALLOW': return { runs: true, description: 'the syscall runs' };
+    case 'LOG': return { runs: true, description: 'the syscall runs and is logged' };
+    case 'ERRNO': {
+      if (data === 0) return { runs: false, description: 'the syscall does not run and returns 0' };
+      const errno = Math.min(data, MAX_ERRNO);
+      const name = errnoName(errno);
+      return { runs: false, description: `the syscall does not run and returns -${errno}${name ? ` (${name})` : ''}${data > MAX_ERRNO ? `, clamped from ${data}` : ''}` };
+    }
+    case 'TRAP': return { runs: false, description: `the syscall does not run; the thread gets SIGSYS with si_errno = ${data}` };
+    case 'TRACE': return { runs: false, description: 'with no tracer attached, the syscall does not run and returns -38 (ENOSYS)' };
+    case 'USER_NOTIF': return { runs: false, description: 'with no listener, the syscall does not run and returns -38 (ENOSYS)' };
+    case 'KILL_THREAD': return { runs: false, description: 'the thread is killed by SIGSYS (the whole process, if it is the last thread)' };
+    case 'KILL_PROCESS': return { runs: false, description: 'the process is killed by SIGSYS' };
+    default: return { runs: false, description: 'not an action: the process is killed by SIGSYS, as for KILL_PROCESS' };
+  }
+}

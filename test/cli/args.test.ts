@@ -4,12 +4,12 @@ import { parseCommandLine, UsageError } from '../../src/cli/args.js';
 describe('parseCommandLine', () => {
   it('reads disasm with defaults', () => {
     expect(parseCommandLine(['disasm', 'f.bpf'])).toMatchObject({
-      kind: 'disasm', input: 'f.bpf', inputFormat: undefined, labels: false, output: undefined, arch: { name: 'x86_64' },
+      kind: 'disasm', inputs: ['f.bpf'], inputFormat: undefined, labels: false, output: undefined, arch: { name: 'x86_64' },
     });
   });
 
   it('reads asm as a conversion from bpf_asm, raw by default', () => {
-    expect(parseCommandLine(['asm', '-', '-o', 'g.bpf'])).toMatchObject({ kind: 'convert', input: '-', inputFormat: 'asm', to: 'raw', output: 'g.bpf' });
+    expect(parseCommandLine(['asm', '-', '-o', 'g.bpf'])).toMatchObject({ kind: 'convert', inputs: ['-'], inputFormat: 'asm', to: 'raw', output: 'g.bpf' });
     expect(parseCommandLine(['asm', 'f.s', '--to', 'c'])).toMatchObject({ to: 'c' });
   });
 
@@ -30,6 +30,13 @@ describe('parseCommandLine', () => {
   it.each([
     [['frobnicate'], /unknown command "frobnicate"/],
     [['disasm'], /takes one FILE/],
+    [['verify'], /takes one or more FILEs/],
+    [['emu', 'f'], /needs --nr/],
+    [['emu', 'f', '--nr', '1', '--args', '1,2,3,4,5,6,7'], /at most 6/],
+    [['emu', 'f', '--nr', '0x100000000'], /does not fit in 32 bits/],
+    [['eval', 'f'], /needs --records/],
+    [['eval', '-', '--records', '-'], /cannot hold both/],
+    [['eval', 'f', '--records', 'r', '--engine', 'jit'], /--engine: unknown value "jit"/],
     [['disasm', 'a', 'b'], /takes one FILE/],
     [['disasm', 'f', '--bogus'], /Unknown option '--bogus'/],
     [['convert', 'f'], /needs --to FORMAT/],

@@ -53,6 +53,6 @@ describe('bad input: one line naming the problem, exit 1, nothing written', () =
   it('usage errors exit 2 with a hint', async () => {
     const run = await runCli(['disasm']);
     expect(run.code).toBe(2);
-    expect(run.stderr).toBe("cbpf: disasm takes one FILE (or - for standard input), got 0\nTry 'cbpf --help'.\n");
+    expect(run.stderr).toBe("cbpf: disasm takes one FILE (- for standard input), got 0\nTry 'cbpf --help'.\n");
   });
 });

@@ -1,0 +1,6 @@
+/**
+ * The reference interpreter, cbpf's oracle. Imports only the core (`src/`),
+ * never the JIT.
+ */
+export { interpret, interpretWithTrace, type Trace, type TraceStep } from './interpret.js';
+export { interpretStack, type StackDecision } from './stack.js';

@@ -1,0 +1,83 @@
+/** `cbpf eval`: every record of a trace through a stack of filters. */
+import { interpretStack } from '../../interp/stack.js';
+import { formatAction } from '../seccomp/actions.js';
+import { archByAuditArch } from '../seccomp/arches.js';
+import { decodeSeccompData, recordByteOrder, recordBytes, type RecordBatch } from '../seccomp/records.js';
+import { syscallName } from '../seccomp/syscalls.js';
+import type { VerifiedProgram } from '../verifier.js';
+import type { Command, DecisionFormat } from './args.js';
+import { loadFilters, loadRecords, writeResult, type Io } from './io.js';
+
+const hex32 = (v: number): string => `0x${(v >>> 0).toString(16).padStart(8, '0')}`;
+
+/** The stack's value for every record, in order. */
+function decideAll(filters: readonly VerifiedProgram[], batch: RecordBatch): Uint32Array {
+  const out = new Uint32Array(batch.count);
+  for (let i = 0; i < batch.count; i++) out[i] = interpretStack(filters, recordBytes(batch, i), recordByteOrder(batch, i)).value;
+  return out;
+}
+
+/** `arch syscall` for record i, with names where cbpf has them. */
+function syscallOf(batch: RecordBatch, i: number): { arch: string; nr: string } {
+  const data = decodeSeccompData(batch.bytes, recordByteOrder(batch, i), i * 64);
+  const arch = archByAuditArch(data.arch);
+  return { arch: arch?.name ?? hex32(data.arch), nr: (arch && syscallName(arch, data.nr >>> 0)) ?? String(data.nr) };
+}
+
+function decisionLines(values: Uint32Array, batch: RecordBatch, format: DecisionFormat): string {
+  const lines: string[] = [];
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i]!;
+    if (format === 'hex') lines.push(hex32(v));
+    else if (format === 'action') lines.push(formatAction(v) ?? hex32(v));
+    else lines.push(JSON.stringify({ record: i, value: hex32(v), action: formatAction(v) ?? null, ...syscallOf(batch, i) }));
+  }
+  return lines.length === 0 ? '' : `${lines.join('\n')}\n`;
+}
+
+interface Summary {
+  readonly records: number;
+  readonly actions: Record<string, number>;
+  readonly syscalls: Array<{ arch: string; nr: string; count: number; actions: Record<string, number> }>;
+}
+
+function summarize(values: Uint32Array, batch: RecordBatch): Summary {
+  const actions: Record<string, number> = {};
+  const bySyscall = new Map<string, { arch: string; nr: string; count: number; actions: Record<string, number> }>();
+  for (let i = 0; i < values.length; i++) {
+    const action = formatAction(values[i]!) ?? hex32(values[i]!);
+    actions[action] = (actions[action] ?? 0) + 1;
+    const { arch, nr } = syscallOf(batch, i);
+    const key = `${arch} ${nr}`;
+    const entry = bySyscall.get(key) ?? { arch, nr, count: 0, actions: {} };
+    entry.count++;
+    entry.actions[action] = (entry.actions[action] ?? 0) + 1;
+    bySyscall.set(key, entry);
+  }
+  return { records: values.length, actions, syscalls: [...bySyscall.values()].sort((a, b) => b.count - a.count) };
+}
+
+function formatSummary(s: Summary): string {
+  const pct = (n: number): string => `${((100 * n) / Math.max(1, s.records)).toFixed(1)}%`;
+  const lines = [`records: ${s.records}`, 'actions:'];
+  for (const [action, n] of Object.entries(s.actions).sort((a, b) => b[1] - a[1])) lines.push(`  ${action.padEnd(16)} ${String(n).padStart(10)}  ${pct(n).padStart(6)}`);
+  lines.push('syscalls:');
+  for (const e of s.syscalls) {
+    const decided = Object.entries(e.actions).map(([a, n]) => (Object.keys(e.actions).length === 1 ? a : `${a} ${n}`)).join(', ');
+    lines.push(`  ${`${e.arch} ${e.nr}`.padEnd(28)} ${String(e.count).padStart(10)}  ${decided}`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+export async function runEval(command: Extract<Command, { kind: 'eval' }>, io: Io): Promise<void> {
+  const filters = await loadFilters(io, command.inputs, command.inputFormat, command.arch);
+  const batch = await loadRecords(io, command.records, command.recordFormat, command.recordByteOrder);
+  const values = decideAll(filters, batch);
+  if (!command.summary || command.output !== undefined) {
+    await writeResult(io, command.output, decisionLines(values, batch, command.format));
+  }
+  if (command.summary) {
+    const summary = summarize(values, batch);
+    io.stdout(command.format === 'json' ? `${JSON.stringify(summary)}\n` : formatSummary(summary));
+  }
+}

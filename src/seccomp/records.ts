@@ -1,0 +1,176 @@
+/**
+ * `seccomp_data` records: the 64 bytes a filter reads, as objects, as binary
+ * streams of 64-byte records, and as JSON lines
+ * (`{"arch":"x86_64","nr":"openat","ip":"0x7f00","args":[3,"0x10",0,0,0,0]}`).
+ */
+import { DecodeError, ParseError } from '../errors.js';
+import { AUDIT_ARCH_LE, archByAuditArch, archByName, type ByteOrder } from './arches.js';
+import { SECCOMP_DATA_ARCH, SECCOMP_DATA_ARGS, SECCOMP_DATA_IP, SECCOMP_DATA_NR, SECCOMP_DATA_SIZE } from './data.js';
+import { syscallName, syscallNumber } from './syscalls.js';
+
+/** One `struct seccomp_data`. */
+export interface SeccompData {
+  /** The syscall number, a signed 32-bit value. */
+  readonly nr: number;
+  /** The `AUDIT_ARCH_*` value, unsigned. */
+  readonly arch: number;
+  readonly instructionPointer: bigint;
+  /** Six unsigned 64-bit arguments. */
+  readonly args: readonly bigint[];
+}
+
+/** The byte order a record of `arch` is in: little-endian when its `__AUDIT_ARCH_LE` bit is set. */
+export function byteOrderOfAuditArch(arch: number): ByteOrder {
+  return arch & AUDIT_ARCH_LE ? 'le' : 'be';
+}
+
+/** Writes `data` into 64 bytes at `view`'s `offset`, in `byteOrder`. */
+export function writeSeccompData(view: DataView, offset: number, data: SeccompData, byteOrder: ByteOrder): void {
+  const le = byteOrder === 'le';
+  view.setInt32(offset + SECCOMP_DATA_NR, data.nr, le);
+  view.setUint32(offset + SECCOMP_DATA_ARCH, data.arch, le);
+  view.setBigUint64(offset + SECCOMP_DATA_IP, data.instructionPointer, le);
+  for (let i = 0; i < 6; i++) view.setBigUint64(offset + SECCOMP_DATA_ARGS + 8 * i, data.args[i] ?? 0n, le);
+}
+
+/** `data` as 64 bytes in `byteOrder` (by default its arch's). */
+export function encodeSeccompData(data: SeccompData, byteOrder: ByteOrder = byteOrderOfAuditArch(data.arch)): Uint8Array {
+  const bytes = new Uint8Array(SECCOMP_DATA_SIZE);
+  writeSeccompData(new DataView(bytes.buffer), 0, data, byteOrder);
+  return bytes;
+}
+
+/** Reads the 64-byte record at `offset` of `bytes` in `byteOrder`. */
+export function decodeSeccompData(bytes: Uint8Array, byteOrder: ByteOrder, offset = 0): SeccompData {
+  const view = new DataView(bytes.buffer, bytes.byteOffset + offset, SECCOMP_DATA_SIZE);
+  const le = byteOrder === 'le';
+  return {
+    nr: view.getInt32(SECCOMP_DATA_NR, le),
+    arch: view.getUint32(SECCOMP_DATA_ARCH, le),
+    instructionPointer: view.getBigUint64(SECCOMP_DATA_IP, le),
+    args: Array.from({ length: 6 }, (_, i) => view.getBigUint64(SECCOMP_DATA_ARGS + 8 * i, le)),
+  };
+}
+
+/**
+ * Records packed for evaluation: `count` 64-byte records back to back in
+ * `bytes`, record i in byte order `bigEndian[i] ? 'be' : 'le'`.
+ */
+export interface RecordBatch {
+  readonly bytes: Uint8Array;
+  readonly count: number;
+  readonly bigEndian: Uint8Array;
+}
+
+/** The byte order of record `i` of `batch`. */
+export function recordByteOrder(batch: RecordBatch, i: number): ByteOrder {
+  return batch.bigEndian[i] ? 'be' : 'le';
+}
+
+/** Record `i` of `batch`, as a view of its 64 bytes. */
+export function recordBytes(batch: RecordBatch, i: number): Uint8Array {
+  return batch.bytes.subarray(i * SECCOMP_DATA_SIZE, (i + 1) * SECCOMP_DATA_SIZE);
+}
+
+/** A binary stream of 64-byte records, all in `byteOrder`. Throws unless it is whole records. */
+export function readRecordStream(bytes: Uint8Array, byteOrder: ByteOrder): RecordBatch {
+  if (bytes.length % SECCOMP_DATA_SIZE !== 0) {
+    const whole = Math.floor(bytes.length / SECCOMP_DATA_SIZE);
+    throw new DecodeError('record-length', `record stream is ${bytes.length} bytes: ${whole} whole records and a truncated last one of ${bytes.length % SECCOMP_DATA_SIZE} bytes`);
+  }
+  const count = bytes.length / SECCOMP_DATA_SIZE;
+  return { bytes, count, bigEndian: new Uint8Array(count).fill(byteOrder === 'be' ? 1 : 0) };
+}
+
+/** Packs records, each in its own arch's byte order. */
+export function packRecords(records: readonly SeccompData[]): RecordBatch {
+  const bytes = new Uint8Array(records.length * SECCOMP_DATA_SIZE);
+  const view = new DataView(bytes.buffer);
+  const bigEndian = new Uint8Array(records.length);
+  records.forEach((record, i) => {
+    const order = byteOrderOfAuditArch(record.arch);
+    bigEndian[i] = order === 'be' ? 1 : 0;
+    writeSeccompData(view, i * SECCOMP_DATA_SIZE, record, order);
+  });
+  return { bytes, count: records.length, bigEndian };
+}
+
+const U64_MAX = 0xffffffffffffffffn;
+
+/** A JSON value that is a number up to 2^53 or a decimal/0x string, as an integer in [min, max]. */
+function integer(value: unknown, what: string, min: bigint, max: bigint, line: number): bigint {
+  let n: bigint;
+  if (typeof value === 'number' && Number.isSafeInteger(value)) n = BigInt(value);
+  else if (typeof value === 'string' && /^-?(0x[0-9a-f]+|[0-9]+)$/i.test(value.trim())) {
+    const text = value.trim();
+    n = text.startsWith('-') ? -BigInt(text.slice(1)) : BigInt(text);
+  } else {
+    throw new ParseError('bad-record', `${what} must be an integer (a JSON number up to 2^53, or a decimal or 0x string), got ${JSON.stringify(value)}`, line, 0);
+  }
+  if (n < min || n > max) throw new ParseError('bad-record', `${what} ${value} does not fit (${min}..${max})`, line, 0);
+  return n;
+}
+
+/**
+ * One JSON line (SPEC section 8): `arch` a cbpf arch name or a number, `nr` a
+ * number or a syscall name of that arch, `ip` and `args` u64 values; missing
+ * fields are 0. `line` is for error messages.
+ */
+export function parseRecordJson(text: string, line: number): SeccompData {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    throw new ParseError('bad-record', `not valid JSON: ${(error as Error).message}`, line, 0);
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new ParseError('bad-record', 'a record must be a JSON object', line, 0);
+  const fields = value as Record<string, unknown>;
+  const unknown = Object.keys(fields).find((key) => !['arch', 'nr', 'ip', 'args'].includes(key));
+  if (unknown) throw new ParseError('bad-record', `unknown field "${unknown}" (expected arch, nr, ip, args)`, line, 0);
+  let arch = 0;
+  if (typeof fields.arch === 'string' && archByName(fields.arch)) arch = archByName(fields.arch)!.auditArch;
+  else if (fields.arch !== undefined) {
+    if (typeof fields.arch === 'string' && !/^(0x)?[0-9a-f]+$/i.test(fields.arch)) throw new ParseError('bad-record', `unknown arch "${fields.arch}"`, line, 0);
+    arch = Number(integer(fields.arch, 'arch', 0n, 0xffffffffn, line));
+  }
+  let nr = 0;
+  if (typeof fields.nr === 'string' && /^[a-z_]\w*$/i.test(fields.nr)) {
+    const known = archByAuditArch(arch);
+    const number = known ? syscallNumber(known, fields.nr) : undefined;
+    if (number === undefined) throw new ParseError('bad-record', `unknown syscall "${fields.nr}" for arch ${known?.name ?? `0x${arch.toString(16)}`}`, line, 0);
+    nr = number;
+  } else if (fields.nr !== undefined) {
+    nr = Number(BigInt.asIntN(32, integer(fields.nr, 'nr', -0x80000000n, 0xffffffffn, line)));
+  }
+  const instructionPointer = fields.ip === undefined ? 0n : integer(fields.ip, 'ip', 0n, U64_MAX, line);
+  if (fields.args !== undefined && (!Array.isArray(fields.args) || fields.args.length > 6)) {
+    throw new ParseError('bad-record', 'args must be an array of at most 6 values', line, 0);
+  }
+  const given = (fields.args ?? []) as unknown[];
+  const args = Array.from({ length: 6 }, (_, i) => (i < given.length ? integer(given[i], `args[${i}]`, 0n, U64_MAX, line) : 0n));
+  return { nr, arch, instructionPointer, args };
+}
+
+/** Parses JSON lines (blank lines and lines starting with # are skipped). */
+export function parseRecordLines(text: string): SeccompData[] {
+  const records: SeccompData[] = [];
+  text.split('\n').forEach((raw, index) => {
+    const line = raw.trim();
+    if (line !== '' && !line.startsWith('#')) records.push(parseRecordJson(line, index + 1));
+  });
+  return records;
+}
+
+const hex = (n: bigint | number): string => `0x${n.toString(16)}`;
+
+/** A record as one JSON line, with names where cbpf knows them. */
+export function formatRecordJson(data: SeccompData): string {
+  const arch = archByAuditArch(data.arch);
+  const name = arch ? syscallName(arch, data.nr >>> 0) : undefined;
+  return JSON.stringify({
+    arch: arch?.name ?? hex(data.arch),
+    nr: name ?? data.nr,
+    ip: hex(data.instructionPointer),
+    args: data.args.map((a) => (a <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(a) : hex(a))),
+  });
+}
