@@ -1,0 +1,72 @@
+/**
+ * Runs every case of the conformance corpus on every backend. A backend is one
+ * line in BACKENDS: how it decides a batch of records through a stack.
+ */
+import { describe, expect, it } from 'vitest';
+import { interpretStack } from '../interp/stack.js';
+import { formatAsm } from '../src/disasm.js';
+import { packRecords, recordByteOrder, recordBytes, type RecordBatch } from '../src/seccomp/records.js';
+import { verify, verifyStack, VerifyError, type VerifiedProgram } from '../src/verifier.js';
+import { loadCorpus } from './conformance/corpus.js';
+
+interface Backend {
+  readonly name: string;
+  readonly decide: (filters: readonly VerifiedProgram[], batch: RecordBatch) => number[];
+}
+
+const BACKENDS: readonly Backend[] = [
+  {
+    name: 'interp',
+    decide: (filters, batch) => Array.from({ length: batch.count }, (_, i) => interpretStack(filters, recordBytes(batch, i), recordByteOrder(batch, i)).value),
+  },
+];
+
+const corpus = loadCorpus();
+const hex = (v: number): string => `0x${(v >>> 0).toString(16).padStart(8, '0')}`;
+
+function verifyAll(programs: readonly (readonly import('../src/instruction.js').Instruction[])[]): VerifiedProgram[] {
+  const filters = programs.map((p) => verify(p));
+  verifyStack(filters);
+  return filters;
+}
+
+describe('the conformance corpus', () => {
+  it('has at least 200 cases with unique names', () => {
+    expect(corpus.length).toBeGreaterThanOrEqual(200);
+    expect(new Set(corpus.map((c) => c.name)).size).toBe(corpus.length);
+  });
+
+  it('exercises every verifier rule but permission (an option, tested in verifier.test.ts)', () => {
+    const rules = new Set(corpus.flatMap((c) => (c.rejected ? [c.rejected.rule] : [])));
+    expect([...rules].sort()).toEqual([
+      'branch-out-of-range', 'data-offset', 'division-by-zero', 'jump-out-of-range', 'length', 'no-final-return',
+      'not-allowed-in-seccomp', 'scratch-index', 'shift-too-far', 'stack-too-long', 'uninitialized-scratch',
+      'unknown-ancillary', 'unknown-opcode',
+    ]);
+  });
+});
+
+describe.each(corpus.filter((c) => c.rejected))('verifier: $name ($where)', (c) => {
+  it(`rejects with ${c.rejected!.rule} at pc ${c.rejected!.pc ?? '-'} [${c.rejected!.errno}]`, () => {
+    let error: unknown;
+    try {
+      verifyAll(c.programs);
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(VerifyError);
+    expect({ code: (error as VerifyError).code, pc: (error as VerifyError).pc, errno: (error as VerifyError).errno }).toEqual({
+      code: c.rejected!.rule, pc: c.rejected!.pc, errno: c.rejected!.errno,
+    });
+  });
+});
+
+describe.each(BACKENDS)('backend $name', (backend) => {
+  it.each(corpus.filter((c) => !c.rejected))('$name ($where)', (c) => {
+    const filters = verifyAll(c.programs);
+    const got = backend.decide(filters, packRecords(c.records));
+    const mismatches = c.expected.flatMap((want, i) => (got[i] === want ? [] : [`record ${i}: got ${hex(got[i]!)}, want ${hex(want)}`]));
+    const listing = c.programs.map((p, i) => `filter ${i + 1}:\n${formatAsm(p)}`).join('');
+    expect(mismatches, `${c.where}\n${listing}`).toEqual([]);
+  });
+});
