@@ -1,0 +1,149 @@
+import { describe, expect, it } from 'vitest';
+import { SAMPLE_FILTERS } from '../../bench/samples.js';
+import { encodeSeccompData } from '../../src/seccomp/records.js';
+import { runCli } from '../helpers.js';
+
+const path = (name: string) => SAMPLE_FILTERS.find((s) => s.name === name)!.path;
+const small = path('allowlist-small');
+
+describe('cbpf verify', () => {
+  it('finds every bundled sample valid', async () => {
+    const run = await runCli(['verify', ...SAMPLE_FILTERS.map((s) => s.path)]);
+    expect(run.code).toBe(0);
+    expect(run.stdout.trim().split('\n')).toEqual(SAMPLE_FILTERS.map((s) => `${s.path}: ok`));
+  });
+
+  it.each([
+    ['ld [0]\njeq #1, 2, 12\nret #0', 'pc 1: jump target 12 is outside the program (length 3) [EINVAL]'],
+    ['ld M[0]\nret a', 'pc 0: M[0] may be read before it is written [EINVAL]'],
+    ['div #0\nret a', 'pc 0: division by the constant 0 [EINVAL]'],
+    ['lsh #32\nret a', 'pc 0: shift by 32, not below 32 [EINVAL]'],
+    ['st M[16]\nret #0', 'pc 0: scratch word M[16] does not exist (M[0..15]) [EINVAL]'],
+    ['ld #0', 'pc 0: the last instruction is not ret #k or ret a [EINVAL]'],
+    ['ld [64]\nret a', 'pc 0: load at offset 64 is not an aligned word of seccomp_data (0, 4, ... 60) [EINVAL]'],
+    ['mod #3\nret a', 'pc 0: mod #3 (opcode 0x94) is not allowed in seccomp filters [EINVAL]'],
+    ['.insn 0x62, 0, 0, 0\nret #0', 'pc 0: unknown opcode 0x62 [EINVAL]'],
+    ['ld [0xfffff040]\nret #0', 'pc 0: unknown ancillary load at 0xfffff040 [EINVAL]'],
+    [`${'ld #0\n'.repeat(4096)}ret #0`, 'program has 4097 instructions; the kernel accepts 1 to 4096 [EINVAL]'],
+  ])('diagnoses %j', async (text, message) => {
+    const run = await runCli(['verify', 'f.s'], { files: { 'f.s': text } });
+    expect(run.code).toBe(1);
+    expect(run.stdout).toBe(`f.s: ${message}\n`);
+    expect(run.stderr).toBe('cbpf: 1 of 1 rejected\n');
+  });
+
+  it('--json prints one object per file, with the file as given', async () => {
+    const run = await runCli(['verify', small, 'bad.s', '--json'], { files: { 'bad.s': 'ld M[2]\nret a' } });
+    expect(run.stdout.trim().split('\n').map((l) => JSON.parse(l))).toEqual([
+      { file: small, valid: true, errno: null, code: null, pc: null, message: 'ok' },
+      { file: 'bad.s', valid: false, errno: 'EINVAL', code: 'uninitialized-scratch', pc: 0, message: 'pc 0: M[2] may be read before it is written [EINVAL]' },
+    ]);
+  });
+
+  it('--stack checks that the filters fit in one stack', async () => {
+    const big = Array(4096).fill('ret #0').join('\n');
+    const ok = await runCli(['verify', 'a', 'a', 'a', '--stack'], { files: { a: big } });
+    expect(ok.code).toBe(0);
+    const full = await runCli(['verify', 'a', 'a', 'a', 'a', '--stack'], { files: { a: big } });
+    expect(full.code).toBe(1);
+    expect(full.stdout).toContain('stack of 4: filter 4 of 4 brings the stack to 32792 eBPF instructions; the kernel allows 32768 [ENOMEM]');
+  });
+});
+
+describe('cbpf emu', () => {
+  it('decides one syscall by name', async () => {
+    const run = await runCli(['emu', small, '--nr', 'openat']);
+    expect(run.stdout).toBe('value:  0x7fff0000\naction: ALLOW\neffect: the syscall runs\n');
+  });
+
+  it('decides by number, with args, and explains the effect', async () => {
+    const docker = path('docker-linear');
+    expect((await runCli(['emu', docker, '--nr', '135', '--args', '0x20008'])).stdout).toContain('action: ALLOW');
+    expect((await runCli(['emu', docker, '--nr', 'personality', '--args', '7'])).stdout).toBe(
+      'value:  0x00050001\naction: ERRNO(1)\neffect: the syscall does not run and returns -1 (EPERM)\n',
+    );
+  });
+
+  it('uses --arch for the record: i386 takes the i386 branch of a multi-arch filter', async () => {
+    // libseccomp turns the socket rule into socketcall(SYS_SOCKET = 1, ...) on i386.
+    expect((await runCli(['emu', path('multiarch'), '--arch', 'i386', '--nr', 'socketcall', '--args', '1'])).stdout).toContain('action: ALLOW');
+    expect((await runCli(['emu', path('multiarch'), '--arch', 'i386', '--nr', 'socketcall', '--args', '3'])).stdout).toContain('action: ERRNO(1)');
+  });
+
+  it('--trace shows the path with A and X', async () => {
+    const run = await runCli(['emu', small, '--nr', 'ptrace', '--trace']);
+    const lines = run.stdout.split('\n');
+    expect(lines[0]).toBe(`${small}:`);
+    expect(lines[1]).toBe('   0: ld [4]                     A=0xc000003e X=0x00000000  ; A = arch');
+    expect(lines).toContain('  17: ret #0x80000000            A=0x00000065 X=0x00000000  ; KILL_PROCESS');
+    expect(run.stdout).toContain('action: KILL_PROCESS');
+  });
+
+  it('resolves a stack and shows each filter', async () => {
+    const run = await runCli(['emu', 'a', 'b', '--nr', 'read'], { files: { a: 'ret ERRNO(1)', b: 'ret TRAP(2)' } });
+    expect(run.stdout).toBe('  => 0x00050001 ERRNO(1) (filter 1, a)\n  => 0x00030002 TRAP(2) (filter 2, b)\nvalue:  0x00030002\naction: TRAP(2)\neffect: the syscall does not run; the thread gets SIGSYS with si_errno = 2\n');
+  });
+
+  it('--json prints one object', async () => {
+    const run = await runCli(['emu', small, '--nr', 'read', '--json']);
+    expect(JSON.parse(run.stdout)).toEqual({ value: '0x7fff0000', action: 'ALLOW', effect: 'the syscall runs', runs: true, filters: [{ file: small, value: '0x7fff0000' }] });
+  });
+
+  it.each([
+    [['emu', small, '--nr', 'nosuch'], 'cbpf: --nr: x86_64 has no syscall "nosuch"\n'],
+    [['emu', 'bad.s', '--nr', 'read'], 'cbpf: bad.s: pc 0: M[0] may be read before it is written [EINVAL]\n'],
+  ])('fails with one line: %j', async (argv, stderr) => {
+    const run = await runCli(argv, { files: { 'bad.s': 'ld M[0]\nret a' } });
+    expect(run).toMatchObject({ code: 1, stderr });
+  });
+});
+
+describe('cbpf eval', () => {
+  const jsonl = '{"arch":"x86_64","nr":"read"}\n{"arch":"x86_64","nr":"ptrace"}\n# a comment\n{"arch":"i386","nr":"read"}\n';
+
+  it.each([
+    ['hex', '0x7fff0000\n0x80000000\n0x00000000\n'],
+    ['action', 'ALLOW\nKILL_PROCESS\nKILL_THREAD\n'],
+    ['json', '{"record":0,"value":"0x7fff0000","action":"ALLOW","arch":"x86_64","nr":"read"}\n{"record":1,"value":"0x80000000","action":"KILL_PROCESS","arch":"x86_64","nr":"ptrace"}\n{"record":2,"value":"0x00000000","action":"KILL_THREAD","arch":"i386","nr":"read"}\n'],
+  ])('prints one line per record as %s', async (format, out) => {
+    const run = await runCli(['eval', small, '--records', '-', '--format', format], { stdin: jsonl });
+    expect(run).toMatchObject({ code: 0, stdout: out });
+  });
+
+  it('reads binary records in either byte order', async () => {
+    const record = (arch: number, nr: number, order: 'le' | 'be') => encodeSeccompData({ nr, arch, instructionPointer: 0n, args: [] }, order);
+    const le = Buffer.concat([record(0xc000003e, 0, 'le'), record(0xc000003e, 101, 'le')]);
+    expect((await runCli(['eval', small, '--records', 'r.bin'], { files: { 'r.bin': le } })).stdout).toBe('0x7fff0000\n0x80000000\n');
+    const be = record(0x80000016, 0, 'be');
+    const run = await runCli(['eval', 'f.s', '--records', 'r.bin', '--records-byte-order', 'be'], { files: { 'r.bin': be, 'f.s': 'ld [arch]\nret a' } });
+    expect(run.stdout).toBe('0x80000016\n');
+  });
+
+  it('--summary counts per action and per syscall', async () => {
+    const run = await runCli(['eval', small, '--records', '-', '--summary'], { stdin: jsonl });
+    expect(run.stdout).toBe(`records: 3
+actions:
+  ALLOW                     1   33.3%
+  KILL_PROCESS              1   33.3%
+  KILL_THREAD               1   33.3%
+syscalls:
+  x86_64 read                           1  ALLOW
+  x86_64 ptrace                         1  KILL_PROCESS
+  i386 read                             1  KILL_THREAD
+`);
+  });
+
+  it('--summary with -o writes the lines to the file and the summary to stdout', async () => {
+    const run = await runCli(['eval', small, '--records', '-', '--summary', '-o', 'out', '--format', 'action'], { stdin: jsonl });
+    expect(new TextDecoder().decode(run.files.get('out'))).toBe('ALLOW\nKILL_PROCESS\nKILL_THREAD\n');
+    expect(run.stdout).toMatch(/^records: 3\n/);
+  });
+
+  it.each([
+    [{ 'r.bin': new Uint8Array(65) }, 'cbpf: r.bin: record stream is 65 bytes: 1 whole records and a truncated last one of 1 bytes\n'],
+    [{ 'r.bin': '{"arch":"x86_64"}\n{"arch":"x86_64","nr":"bogus"}\n' }, 'cbpf: r.bin:2: unknown syscall "bogus" for arch x86_64\n'],
+  ])('fails on bad records with the position', async (files, stderr) => {
+    const run = await runCli(['eval', small, '--records', 'r.bin'], { files });
+    expect(run).toMatchObject({ code: 1, stderr, stdout: '' });
+  });
+});

@@ -1,0 +1,67 @@
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import {
+  decodeSeccompData, encodeSeccompData, formatRecordJson, packRecords, parseRecordJson, parseRecordLines, readRecordStream, type SeccompData,
+} from '../../src/seccomp/records.js';
+
+const u64 = fc.bigInt({ min: 0n, max: 2n ** 64n - 1n });
+const arbitraryRecord: fc.Arbitrary<SeccompData> = fc.record({
+  nr: fc.integer({ min: -(2 ** 31), max: 2 ** 31 - 1 }),
+  arch: fc.oneof(fc.constantFrom(0xc000003e, 0x40000003, 0x80000016, 0xc00000b7), fc.integer({ min: 0, max: 0xffffffff })),
+  instructionPointer: u64,
+  args: fc.array(u64, { minLength: 6, maxLength: 6 }),
+});
+
+describe('seccomp_data records', () => {
+  it.each(['le', 'be'] as const)('decode(encode(r)) == r in %s', (order) => {
+    fc.assert(fc.property(arbitraryRecord, (r) => {
+      expect(decodeSeccompData(encodeSeccompData(r, order), order)).toEqual(r);
+    }), { numRuns: 2000 });
+  });
+
+  it('puts the high half of a u64 first on big-endian arches', () => {
+    const bytes = encodeSeccompData({ nr: 1, arch: 0x80000016, instructionPointer: 0n, args: [0x1122334455667788n] });
+    expect([...bytes.subarray(16, 24)]).toEqual([0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88]);
+    expect([...bytes.subarray(0, 8)]).toEqual([0, 0, 0, 1, 0x80, 0, 0, 0x16]);
+  });
+
+  it('JSON lines round-trip through formatRecordJson', () => {
+    fc.assert(fc.property(arbitraryRecord, (r) => {
+      expect(parseRecordJson(formatRecordJson(r), 1)).toEqual(r);
+    }), { numRuns: 2000 });
+  });
+
+  it('reads names, strings, numbers and defaults', () => {
+    expect(parseRecordJson('{"arch":"x86_64","nr":"openat","ip":"0x7f00","args":[3,"0x10"]}', 1)).toEqual({
+      nr: 257, arch: 0xc000003e, instructionPointer: 0x7f00n, args: [3n, 16n, 0n, 0n, 0n, 0n],
+    });
+    expect(parseRecordJson('{"arch":"0x40000003","nr":"4294967295"}', 1)).toMatchObject({ arch: 0x40000003, nr: -1 });
+    expect(parseRecordJson('{}', 1)).toEqual({ nr: 0, arch: 0, instructionPointer: 0n, args: [0n, 0n, 0n, 0n, 0n, 0n] });
+  });
+
+  it.each([
+    ['{"arch":"x86_64","nr":"nosuch"}', 'unknown syscall "nosuch" for arch x86_64'],
+    ['{"arch":"vax"}', 'unknown arch "vax"'],
+    ['{"arch":"x86_64","args":[1.5]}', 'args[0] must be an integer'],
+    ['{"arch":"x86_64","args":["0x10000000000000000"]}', 'args[0] 0x10000000000000000 does not fit'],
+    ['{"arch":"x86_64","args":[1,2,3,4,5,6,7]}', 'args must be an array of at most 6 values'],
+    ['{"arch":"x86_64","pid":1}', 'unknown field "pid"'],
+    ['{"arch":"x86_64",', 'not valid JSON'],
+    ['[1]', 'a record must be a JSON object'],
+  ])('rejects %j', (line, message) => {
+    expect(() => parseRecordLines(`{"arch":"x86_64"}\n\n${line}`)).toThrow(expect.objectContaining({ code: 'bad-record', line: 3 }));
+    expect(() => parseRecordLines(line)).toThrow(message);
+  });
+
+  it('reads binary streams of whole records only', () => {
+    expect(readRecordStream(new Uint8Array(128), 'be')).toMatchObject({ count: 2, bigEndian: new Uint8Array([1, 1]) });
+    expect(() => readRecordStream(new Uint8Array(130), 'le')).toThrow('record stream is 130 bytes: 2 whole records and a truncated last one of 2 bytes');
+  });
+
+  it('packs each record in its own arch byte order', () => {
+    const batch = packRecords([{ nr: 1, arch: 0xc000003e, instructionPointer: 0n, args: [] }, { nr: 1, arch: 0x80000016, instructionPointer: 0n, args: [] }]);
+    expect([...batch.bigEndian]).toEqual([0, 1]);
+    expect(batch.bytes[0]).toBe(1);
+    expect(batch.bytes[64 + 3]).toBe(1);
+  });
+});
