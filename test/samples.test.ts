@@ -9,6 +9,7 @@ import { decodeRaw, encodeRaw } from '../src/codecs/raw.js';
 import { formatAsm } from '../src/disasm.js';
 import { summarizeProgram } from '../src/summary.js';
 import { archByName } from '../src/seccomp/arches.js';
+import { syscallName } from '../src/seccomp/syscalls.js';
 import { libseccompMissing } from './system-deps.js';
 
 const x86_64 = archByName('x86_64')!;
@@ -53,5 +54,22 @@ describe('what the samples contain', () => {
     for (const { path } of SAMPLE_FILTERS) {
       expect(readFileSync(join(out, path.split('/').at(-1)!))).toEqual(load(path));
     }
+  });
+});
+
+describe('the trace generator', () => {
+  it('is deterministic per seed and draws x86_64 records from the mix', async () => {
+    const { generateRecords, REALISTIC_MIX } = await import('../bench/records.js');
+    const a = generateRecords(1000, 'realistic', 7);
+    expect(a).toEqual(generateRecords(1000, 'realistic', 7));
+    expect(a).not.toEqual(generateRecords(1000, 'realistic', 8));
+    const view = new DataView(a.buffer);
+    const names = new Set<string>();
+    for (let i = 0; i < 1000; i++) {
+      expect(view.getUint32(i * 64 + 4, true)).toBe(0xc000003e);
+      names.add(syscallName(x86_64, view.getUint32(i * 64, true))!);
+    }
+    expect([...names].every((n) => REALISTIC_MIX.some(([m]) => m === n))).toBe(true);
+    expect(names.size).toBeGreaterThan(20);
   });
 });

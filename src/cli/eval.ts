@@ -2,7 +2,8 @@
 import { interpretStack } from '../../interp/stack.js';
 import { formatAction } from '../seccomp/actions.js';
 import { archByAuditArch } from '../seccomp/arches.js';
-import { decodeSeccompData, recordByteOrder, recordBytes, type RecordBatch } from '../seccomp/records.js';
+import { SECCOMP_DATA_ARCH, SECCOMP_DATA_NR, SECCOMP_DATA_SIZE } from '../seccomp/data.js';
+import { recordByteOrder, recordBytes, type RecordBatch } from '../seccomp/records.js';
 import { syscallName } from '../seccomp/syscalls.js';
 import type { VerifiedProgram } from '../verifier.js';
 import type { Command, DecisionFormat } from './args.js';
@@ -17,11 +18,14 @@ function decideAll(filters: readonly VerifiedProgram[], batch: RecordBatch): Uin
   return out;
 }
 
-/** `arch syscall` for record i, with names where cbpf has them. */
+/** The arch and syscall of record i, with names where cbpf has them. */
 function syscallOf(batch: RecordBatch, i: number): { arch: string; nr: string } {
-  const data = decodeSeccompData(batch.bytes, recordByteOrder(batch, i), i * 64);
-  const arch = archByAuditArch(data.arch);
-  return { arch: arch?.name ?? hex32(data.arch), nr: (arch && syscallName(arch, data.nr >>> 0)) ?? String(data.nr) };
+  const view = new DataView(batch.bytes.buffer, batch.bytes.byteOffset + i * SECCOMP_DATA_SIZE, SECCOMP_DATA_SIZE);
+  const le = recordByteOrder(batch, i) === 'le';
+  const auditArch = view.getUint32(SECCOMP_DATA_ARCH, le);
+  const nr = view.getInt32(SECCOMP_DATA_NR, le);
+  const arch = archByAuditArch(auditArch);
+  return { arch: arch?.name ?? hex32(auditArch), nr: (arch && syscallName(arch, nr >>> 0)) ?? String(nr) };
 }
 
 function decisionLines(values: Uint32Array, batch: RecordBatch, format: DecisionFormat): string {
