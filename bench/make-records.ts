@@ -3,7 +3,7 @@
  * Usage: node dist/bench/make-records.js COUNT OUT_FILE [realistic|random] [SEED]
  */
 import { writeFileSync } from 'node:fs';
-import { generateRecords, type RecordMix } from './records.js';
+import { generateRecords, type RecordMix } from '../src/fuzz/traces.js';
 
 const [countText, out, mix = 'realistic', seed = '1'] = process.argv.slice(2);
 const count = Number(countText);

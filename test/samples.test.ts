@@ -59,7 +59,7 @@ describe('what the samples contain', () => {
 
 describe('the trace generator', () => {
   it('is deterministic per seed and draws x86_64 records from the mix', async () => {
-    const { generateRecords, REALISTIC_MIX } = await import('../bench/records.js');
+    const { generateRecords, REALISTIC_MIX } = await import('../src/fuzz/traces.js');
     const a = generateRecords(1000, 'realistic', 7);
     expect(a).toEqual(generateRecords(1000, 'realistic', 7));
     expect(a).not.toEqual(generateRecords(1000, 'realistic', 8));

@@ -2,9 +2,10 @@
  * Syscall traces for tests and benchmarks: deterministic streams of 64-byte
  * x86_64 `seccomp_data` records (little-endian), from a seed.
  */
-import { archByName } from '../src/seccomp/arches.js';
-import { SECCOMP_DATA_SIZE } from '../src/seccomp/data.js';
-import { syscallNumber } from '../src/seccomp/syscalls.js';
+import { archByName } from '../seccomp/arches.js';
+import { SECCOMP_DATA_SIZE } from '../seccomp/data.js';
+import { syscallNumber } from '../seccomp/syscalls.js';
+import { seededRandom, u32 } from './random.js';
 
 const x86_64 = archByName('x86_64')!;
 
@@ -23,18 +24,6 @@ export const REALISTIC_MIX: ReadonlyArray<readonly [string, number]> = [
   ['ptrace', 3], ['mount', 2], ['bpf', 2], ['kexec_load', 1], ['init_module', 1], ['perf_event_open', 1],
 ];
 
-/** mulberry32: a small, fast, seeded PRNG, good enough to shape test data. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** How record numbers are chosen. */
 export type RecordMix = 'realistic' | 'random';
 
@@ -44,7 +33,7 @@ export type RecordMix = 'realistic' | 'random';
  * at random (nr among 0..511, args any 64-bit value).
  */
 export function generateRecords(count: number, mix: RecordMix, seed = 1): Uint8Array {
-  const next = random(seed);
+  const next = seededRandom(seed);
   const bytes = new Uint8Array(count * SECCOMP_DATA_SIZE);
   const view = new DataView(bytes.buffer);
   const table = REALISTIC_MIX.map(([name, weight]) => [syscallNumber(x86_64, name)!, weight] as const);
@@ -54,7 +43,6 @@ export function generateRecords(count: number, mix: RecordMix, seed = 1): Uint8A
     for (const [nr, w] of table) if ((r -= w) < 0) return nr;
     return table[0]![0];
   };
-  const word = (): number => (next() * 0x100000000) >>> 0;
   for (let i = 0; i < count; i++) {
     const at = i * SECCOMP_DATA_SIZE;
     view.setUint32(at, mix === 'realistic' ? draw() : Math.floor(next() * 512), true);
@@ -62,9 +50,9 @@ export function generateRecords(count: number, mix: RecordMix, seed = 1): Uint8A
     view.setUint32(at + 8, 0x401000 + Math.floor(next() * 0x10000), true);
     view.setUint32(at + 12, 0x7f, true);
     for (let a = 0; a < 6; a++) {
-      const lo = mix === 'realistic' ? Math.floor(next() * (a === 0 ? 64 : 4096)) : word();
+      const lo = mix === 'realistic' ? Math.floor(next() * (a === 0 ? 64 : 4096)) : u32(next);
       view.setUint32(at + 16 + 8 * a, lo, true);
-      view.setUint32(at + 20 + 8 * a, mix === 'realistic' ? 0 : word(), true);
+      view.setUint32(at + 20 + 8 * a, mix === 'realistic' ? 0 : u32(next), true);
     }
   }
   return bytes;
