@@ -10,7 +10,7 @@ import { formatAsm } from '../src/disasm.js';
 import { summarizeProgram } from '../src/summary.js';
 import { archByName } from '../src/seccomp/arches.js';
 import { syscallName } from '../src/seccomp/syscalls.js';
-import { libseccompMissing } from './system-deps.js';
+import { itWhenAvailable, libseccompMissing } from './system-deps.js';
 
 const x86_64 = archByName('x86_64')!;
 const load = (path: string) => readFileSync(path);
@@ -48,7 +48,7 @@ describe('what the samples contain', () => {
     expect(s.syscalls.i386).toContain('socketcall');
   });
 
-  it.skipIf(libseccompMissing !== undefined)(`are what scripts/gen-samples.sh makes${libseccompMissing ? ` (skipped: ${libseccompMissing})` : ''}`, () => {
+  itWhenAvailable(libseccompMissing, 'are what scripts/gen-samples.sh makes', () => {
     const out = mkdtempSync(join(tmpdir(), 'cbpf-samples-'));
     execFileSync('bash', ['scripts/gen-samples.sh', out], { stdio: 'pipe' });
     for (const { path } of SAMPLE_FILTERS) {

@@ -1,12 +1,14 @@
 /**
- * Whether the Debian packages that regenerate committed data are here
- * (scripts/install-system-deps.sh installs them). Tests that need them skip
- * with this reason printed, never pass silently.
+ * What the machine offers beyond Node, and tests that need it. A test that
+ * needs something missing is skipped with the reason printed and in its
+ * name: it never passes silently.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { it } from 'vitest';
+import { oracleUnavailableReason } from '../src/kernel/helper.js';
 
-function missing(): string | undefined {
+function libseccompReason(): string | undefined {
   try {
     execFileSync('gcc', ['--version'], { stdio: 'ignore' });
   } catch {
@@ -18,5 +20,16 @@ function missing(): string | undefined {
 }
 
 /** Why libseccomp-based generators cannot run here, or undefined when they can. */
-export const libseccompMissing = missing();
-if (libseccompMissing) console.warn(`SKIPPING generator checks: ${libseccompMissing}`);
+export const libseccompMissing = libseccompReason();
+/** Why the live kernel cannot be asked here, or undefined when it can. */
+export const oracleMissing = oracleUnavailableReason();
+
+for (const reason of [libseccompMissing, oracleMissing]) if (reason) console.warn(`SKIPPING tests: ${reason}`);
+
+/** A test that runs only when `missing` is undefined; otherwise skipped, saying why. */
+export function itWhenAvailable(missing: string | undefined, name: string, fn: () => unknown, timeout?: number): void {
+  it.skipIf(missing !== undefined)(missing ? `${name} (skipped: ${missing})` : name, fn, timeout);
+}
+
+/** A test that needs the live kernel oracle. */
+export const kernelIt = (name: string, fn: () => unknown, timeout = 120_000): void => itWhenAvailable(oracleMissing, name, fn, timeout);

@@ -51,6 +51,14 @@ export type Command =
       readonly json: boolean;
     } & ReadsPrograms)
   | ({
+      readonly kind: 'kernel-check';
+      readonly records: string | undefined;
+      readonly recordFormat: RecordFormat | undefined;
+      /** Records to generate per filter when no --records file is given. */
+      readonly count: number;
+      readonly engines: readonly Engine[];
+    } & ReadsPrograms)
+  | ({
       readonly kind: 'eval';
       readonly records: string;
       readonly recordFormat: RecordFormat | undefined;
@@ -62,7 +70,7 @@ export type Command =
     } & ReadsPrograms);
 
 type Options = NonNullable<ParseArgsConfig['options']>;
-type CommandName = 'disasm' | 'asm' | 'convert' | 'info' | 'verify' | 'emu' | 'eval';
+type CommandName = 'disasm' | 'asm' | 'convert' | 'info' | 'verify' | 'emu' | 'eval' | 'kernel-check';
 
 const ARCH_NAMES = ARCHES.map((a) => a.name).join(', ');
 const COMMON: Options = {
@@ -155,6 +163,21 @@ ${COMMON_HELP}`,
                             (with -o, the lines still go to OUT)
   --engine interp           the evaluator (default interp)
 ${OUTPUT_HELP}
+${COMMON_HELP}`,
+    many: true,
+  },
+  'kernel-check': {
+    summary: 'compare the verifier and the engines with the live kernel (x86-64 Linux)',
+    usage: 'cbpf kernel-check FILTER... [--records FILE] [--count N] [--engine interp|all]',
+    options: {
+      ...COMMON, records: { type: 'string' }, 'records-format': { type: 'string' }, count: { type: 'string', default: '100000' },
+      engine: { type: 'string', default: 'all' },
+    },
+    help: `  --records FILE|-   x86_64 and i386 records to decide (64-byte little-endian, or JSON lines)
+  --records-format F bin or jsonl; default: detected
+  --count N          without --records: N realistic records plus N/10 aimed at the
+                     filter's constants (default 100000)
+  --engine E         ${ENGINES.join(', ')}, or all (default all)
 ${COMMON_HELP}`,
     many: true,
   },
@@ -256,6 +279,15 @@ export function parseCommandLine(argv: readonly string[]): Command {
       return { kind: 'verify', ...common, json: values.json === true, stack: values.stack === true };
     case 'emu':
       return { kind: 'emu', ...common, ...emuRecord(values), trace: values.trace === true, json: values.json === true };
+    case 'kernel-check': {
+      const count = Number(unsigned(values.count as string, '--count', 32));
+      const engine = oneOf(values.engine as string, [...ENGINES, 'all'] as const, '--engine')!;
+      return {
+        kind: 'kernel-check', ...common, records: values.records as string | undefined, count,
+        recordFormat: oneOf(values['records-format'] as string | undefined, RECORD_FORMATS, '--records-format'),
+        engines: engine === 'all' ? ENGINES : [engine],
+      };
+    }
     case 'eval': {
       const records = values.records as string | undefined;
       if (records === undefined) throw new UsageError('eval needs --records FILE (or - for standard input)');

@@ -13,6 +13,7 @@ import { runInfo } from './info.js';
 import { runVerify } from './verify.js';
 import { runEmu } from './emu.js';
 import { runEval } from './eval.js';
+import { runKernelCheck } from './kernel-check.js';
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -29,6 +30,7 @@ async function run(command: Command, io: Io): Promise<void> {
     case 'verify': return runVerify(command, io);
     case 'emu': return runEmu(command, io);
     case 'eval': return runEval(command, io);
+    case 'kernel-check': return runKernelCheck(command, io);
   }
 }
 

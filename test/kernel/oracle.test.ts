@@ -3,7 +3,7 @@
  * the reason printed, where the kernel oracle is unavailable.
  */
 import { readFileSync } from 'node:fs';
-import { describe, expect, it } from 'vitest';
+import { describe, expect } from 'vitest';
 import { interpret } from '../../interp/interpret.js';
 import { SAMPLE_FILTERS } from '../../bench/samples.js';
 import { assemble } from '../../src/codecs/asm.js';
@@ -12,7 +12,6 @@ import { formatAsm } from '../../src/disasm.js';
 import { biasedRecords, generateProgram, mutateProgram } from '../../src/fuzz/programs.js';
 import { seededRandom } from '../../src/fuzz/random.js';
 import { generateRecords } from '../../src/fuzz/traces.js';
-import { oracleUnavailableReason } from '../../src/kernel/helper.js';
 import { kernelAccepts, kernelDecide, kernelInstallStack, recordAsIssued } from '../../src/kernel/oracle.js';
 import { compareAcceptance, compareDecisions } from '../../src/kernel/parity.js';
 import { MAX_REWRITABLE_LENGTH } from '../../src/kernel/rewrite.js';
@@ -20,11 +19,8 @@ import type { Instruction } from '../../src/instruction.js';
 import { packRecords, readRecordStream, type RecordBatch } from '../../src/seccomp/records.js';
 import { ebpfLength, verify, type VerifiedProgram } from '../../src/verifier.js';
 import { loadCorpus } from '../conformance/corpus.js';
+import { kernelIt } from '../system-deps.js';
 
-const unavailable = oracleUnavailableReason();
-if (unavailable) console.warn(`SKIPPING kernel parity tests: ${unavailable}`);
-const kernelIt = (name: string, fn: () => void, timeout = 120_000) =>
-  it.skipIf(unavailable !== undefined)(unavailable ? `${name} (skipped: ${unavailable})` : name, fn, timeout);
 
 const hex = (v: number) => `0x${(v >>> 0).toString(16).padStart(8, '0')}`;
 

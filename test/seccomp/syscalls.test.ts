@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { archByName, ARCHES } from '../../src/seccomp/arches.js';
 import { abiOf, syscallName, syscallNumber } from '../../src/seccomp/syscalls.js';
-import { libseccompMissing } from '../system-deps.js';
+import { itWhenAvailable, libseccompMissing } from '../system-deps.js';
 
 const arch = (name: string) => archByName(name)!;
 
@@ -41,7 +41,7 @@ describe('syscall tables', () => {
     expect(syscallNumber(arch('x86_64'), 'toString')).toBeUndefined();
   });
 
-  it.skipIf(libseccompMissing !== undefined)(`the committed tables are what scripts/gen-syscall-tables.js makes${libseccompMissing ? ` (skipped: ${libseccompMissing})` : ''}`, () => {
+  itWhenAvailable(libseccompMissing, 'the committed tables are what scripts/gen-syscall-tables.js makes', () => {
     expect(execFileSync('node', ['scripts/gen-syscall-tables.js', '--check']).toString()).toContain('up to date');
   });
 });

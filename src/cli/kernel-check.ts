@@ -1,0 +1,87 @@
+/** `cbpf kernel-check`: the verifier and every engine against the live kernel. */
+import { interpret } from '../../interp/interpret.js';
+import { formatAsm } from '../disasm.js';
+import { biasedRecords } from '../fuzz/programs.js';
+import { seededRandom } from '../fuzz/random.js';
+import { generateRecords } from '../fuzz/traces.js';
+import { OracleError, OracleUnavailable } from '../kernel/helper.js';
+import { kernelAccepts, kernelDecide } from '../kernel/oracle.js';
+import { compareDecisions, kernelVerdict, verifierVerdict, type DecisionMismatch } from '../kernel/parity.js';
+import { MAX_REWRITABLE_LENGTH } from '../kernel/rewrite.js';
+import type { Instruction } from '../instruction.js';
+import { SECCOMP_DATA_NR } from '../seccomp/data.js';
+import { packRecords, readRecordStream, recordBytes, type RecordBatch } from '../seccomp/records.js';
+import { verify, type VerifiedProgram } from '../verifier.js';
+import type { Command, Engine } from './args.js';
+import { CommandFailure, displayName, loadProgram, loadRecords, type Io } from './io.js';
+
+const SHOWN_MISMATCHES = 20;
+const hex = (v: number): string => `0x${(v >>> 0).toString(16).padStart(8, '0')}`;
+
+/** How each engine decides one record as the kernel saw it (little-endian x86_64 or i386). */
+const DECIDERS: Readonly<Record<Engine, (filter: VerifiedProgram) => (issued: Uint8Array) => number>> = {
+  interp: (filter) => (issued) => interpret(filter, issued, 'le'),
+};
+
+function tracesFor(program: Instruction[], given: RecordBatch | undefined, count: number): { batch: RecordBatch; described: string } {
+  if (given) return { batch: given, described: `${given.count} records` };
+  const realistic = readRecordStream(generateRecords(count, 'realistic', 1), 'le');
+  const aimed = packRecords(biasedRecords(program, seededRandom(1), Math.ceil(count / 10)));
+  const bytes = new Uint8Array(realistic.bytes.length + aimed.bytes.length);
+  bytes.set(realistic.bytes);
+  bytes.set(aimed.bytes, realistic.bytes.length);
+  const batch = { bytes, count: realistic.count + aimed.count, bigEndian: new Uint8Array(realistic.count + aimed.count) };
+  return { batch, described: `${realistic.count} realistic + ${aimed.count} aimed records` };
+}
+
+function describeMismatches(engine: Engine, mismatches: DecisionMismatch[]): string[] {
+  return [
+    ...mismatches.slice(0, SHOWN_MISMATCHES).map((m) => `  record ${m.record}: ${Buffer.from(m.issued).toString('hex')}\n    kernel ${hex(m.kernel)}, ${engine} ${hex(m.engine)}`),
+    ...(mismatches.length > SHOWN_MISMATCHES ? [`  ... and ${mismatches.length - SHOWN_MISMATCHES} more`] : []),
+  ];
+}
+
+export async function runKernelCheck(command: Extract<Command, { kind: 'kernel-check' }>, io: Io): Promise<void> {
+  const given = command.records === undefined ? undefined : await loadRecords(io, command.records, command.recordFormat, 'le');
+  let failures = 0;
+  for (const path of command.inputs) {
+    const { program } = await loadProgram(io, path, command.inputFormat, command.arch);
+    const file = displayName(path);
+    const started = performance.now();
+    try {
+      const ours = verifierVerdict(program);
+      const theirs = kernelVerdict(kernelAccepts([program])[0]!);
+      if (theirs === undefined) {
+        io.stdout(`${file}: ${program.length} instructions cannot be given to the kernel (sock_fprog.len is 16 bits); verifier ${ours}\n`);
+        continue;
+      }
+      const agree = ours === theirs;
+      if (!agree) failures++;
+      io.stdout(`${file}: verifier ${ours}, kernel ${theirs}${agree ? '' : '  MISMATCH'}\n`);
+      if (theirs !== 'accepted' || ours !== 'accepted') continue;
+      if (program.length > MAX_REWRITABLE_LENGTH) {
+        io.stdout(`  decisions not checked: the oracle rewrites programs of at most ${MAX_REWRITABLE_LENGTH} instructions\n`);
+        continue;
+      }
+      const filter = verify(program);
+      const { batch, described } = tracesFor(program, given, command.count);
+      const kernel = kernelDecide(program, batch);
+      const bypassed = [...kernel.bypassed.keys()].filter((i) => kernel.bypassed[i]);
+      const nrs = [...new Set(bypassed.map((i) => new DataView(recordBytes(batch, i).slice().buffer).getInt32(SECCOMP_DATA_NR, true)))].sort((a, b) => a - b);
+      for (const engine of command.engines) {
+        const mismatches = compareDecisions(kernel, batch, DECIDERS[engine](filter));
+        failures += mismatches.length;
+        io.stdout(`  ${described}: ${mismatches.length} mismatches (${engine})\n`);
+        if (mismatches.length > 0) io.stdout(`${formatAsm(program).replace(/^/gm, '    ')}${describeMismatches(engine, mismatches).join('\n')}\n`);
+      }
+      if (bypassed.length > 0) {
+        io.stdout(`  ${bypassed.length} records left out: this host's kernel answers syscall ${nrs.slice(0, 8).join(', ')}${nrs.length > 8 ? ', ...' : ''} before seccomp runs\n`);
+      }
+      io.stdout(`  ${((performance.now() - started) / 1000).toFixed(1)} s\n`);
+    } catch (error) {
+      if (error instanceof OracleUnavailable || error instanceof OracleError) throw new CommandFailure(error.message);
+      throw error;
+    }
+  }
+  if (failures > 0) throw new CommandFailure(`${failures} disagreement${failures === 1 ? '' : 's'} with the kernel`);
+}
