@@ -2,7 +2,8 @@
  * The sample filters every test and benchmark uses, made by
  * scripts/gen-samples.sh with libseccomp and committed as raw x86_64 `.bpf`.
  */
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { packageRoot } from '../src/package-root.js';
 
 /** One bundled sample filter. */
 export interface SampleFilter {
@@ -12,7 +13,7 @@ export interface SampleFilter {
   readonly description: string;
 }
 
-const here = (file: string): string => fileURLToPath(new URL(`./samples/${file}`, import.meta.url));
+const here = (file: string): string => join(packageRoot(), 'bench', 'samples', file);
 
 /** Every bundled sample, smallest first. */
 export const SAMPLE_FILTERS: readonly SampleFilter[] = [

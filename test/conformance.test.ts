@@ -4,6 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { interpretStack } from '../interp/stack.js';
+import { compile, decideRecords } from '../jit/compiled.js';
 import { formatAsm } from '../src/disasm.js';
 import { packRecords, recordByteOrder, recordBytes, type RecordBatch } from '../src/seccomp/records.js';
 import { verify, verifyStack, VerifyError, type VerifiedProgram } from '../src/verifier.js';
@@ -19,6 +20,11 @@ const BACKENDS: readonly Backend[] = [
     name: 'interp',
     decide: (filters, batch) => Array.from({ length: batch.count }, (_, i) => interpretStack(filters, recordBytes(batch, i), recordByteOrder(batch, i)).value),
   },
+  {
+    name: 'jit decide',
+    decide: (filters, batch) => Array.from({ length: batch.count }, (_, i) => compile(filters, { byteOrder: recordByteOrder(batch, i) }).decide(recordBytes(batch, i))),
+  },
+  { name: 'jit decideBatch', decide: (filters, batch) => [...decideRecords(filters, batch)] },
 ];
 
 const corpus = loadCorpus();

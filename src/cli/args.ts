@@ -21,7 +21,7 @@ interface ReadsPrograms {
 }
 
 /** The engines that evaluate filters. */
-export const ENGINES = ['interp'] as const;
+export const ENGINES = ['interp', 'jit'] as const;
 /** One of ENGINES. */
 export type Engine = (typeof ENGINES)[number];
 /** How `eval` prints each decision. */
@@ -51,6 +51,12 @@ export type Command =
       readonly json: boolean;
     } & ReadsPrograms)
   | ({
+      readonly kind: 'compile';
+      readonly byteOrder: ByteOrder;
+      readonly wat: boolean;
+      readonly output: string | undefined;
+    } & ReadsPrograms)
+  | ({
       readonly kind: 'kernel-check';
       readonly records: string | undefined;
       readonly recordFormat: RecordFormat | undefined;
@@ -70,7 +76,7 @@ export type Command =
     } & ReadsPrograms);
 
 type Options = NonNullable<ParseArgsConfig['options']>;
-type CommandName = 'disasm' | 'asm' | 'convert' | 'info' | 'verify' | 'emu' | 'eval' | 'kernel-check';
+type CommandName = 'disasm' | 'asm' | 'convert' | 'info' | 'verify' | 'emu' | 'eval' | 'compile' | 'kernel-check';
 
 const ARCH_NAMES = ARCHES.map((a) => a.name).join(', ');
 const COMMON: Options = {
@@ -153,7 +159,7 @@ ${COMMON_HELP}`,
     options: {
       ...COMMON, ...OUTPUT, records: { type: 'string' }, 'records-format': { type: 'string' },
       'records-byte-order': { type: 'string', default: 'le' }, format: { type: 'string', default: 'hex' },
-      summary: { type: 'boolean' }, engine: { type: 'string', default: 'interp' },
+      summary: { type: 'boolean' }, engine: { type: 'string', default: 'jit' },
     },
     help: `  --records FILE|-          seccomp_data records: 64-byte binary, or JSON lines (required)
   --records-format F        bin or jsonl; default: detected
@@ -161,7 +167,17 @@ ${COMMON_HELP}`,
   --format hex|action|json  one line per record (default hex: the 32-bit value)
   --summary                 print counts per action and per syscall instead of lines
                             (with -o, the lines still go to OUT)
-  --engine interp           the evaluator (default interp)
+  --engine jit|interp       the evaluator: the WebAssembly JIT (default) or the interpreter
+${OUTPUT_HELP}
+${COMMON_HELP}`,
+    many: true,
+  },
+  compile: {
+    summary: 'compile a stack of filters to a standalone WebAssembly module',
+    usage: 'cbpf compile FILTER... -o filter.wasm [--wat] [--byte-order le|be]',
+    options: { ...COMMON, ...OUTPUT, wat: { type: 'boolean' }, 'byte-order': { type: 'string', default: 'le' } },
+    help: `  --wat             write the module as WebAssembly text instead of binary
+  --byte-order O    le or be: the byte order of the records it will read (default le)
 ${OUTPUT_HELP}
 ${COMMON_HELP}`,
     many: true,
@@ -279,6 +295,11 @@ export function parseCommandLine(argv: readonly string[]): Command {
       return { kind: 'verify', ...common, json: values.json === true, stack: values.stack === true };
     case 'emu':
       return { kind: 'emu', ...common, ...emuRecord(values), trace: values.trace === true, json: values.json === true };
+    case 'compile':
+      return {
+        kind: 'compile', ...common, output, wat: values.wat === true,
+        byteOrder: oneOf(values['byte-order'] as string, ['le', 'be'] as const, '--byte-order')!,
+      };
     case 'kernel-check': {
       const count = Number(unsigned(values.count as string, '--count', 32));
       const engine = oneOf(values.engine as string, [...ENGINES, 'all'] as const, '--engine')!;

@@ -6,13 +6,14 @@ import { SECCOMP_DATA_ARCH, SECCOMP_DATA_NR, SECCOMP_DATA_SIZE } from '../seccom
 import { recordByteOrder, recordBytes, type RecordBatch } from '../seccomp/records.js';
 import { syscallName } from '../seccomp/syscalls.js';
 import type { VerifiedProgram } from '../verifier.js';
-import type { Command, DecisionFormat } from './args.js';
+import type { Command, DecisionFormat, Engine } from './args.js';
 import { loadFilters, loadRecords, writeResult, type Io } from './io.js';
 
 const hex32 = (v: number): string => `0x${(v >>> 0).toString(16).padStart(8, '0')}`;
 
-/** The stack's value for every record, in order. */
-function decideAll(filters: readonly VerifiedProgram[], batch: RecordBatch): Uint32Array {
+/** The stack's value for every record, in order, by `engine` (the JIT, and so binaryen, loads only when asked for). */
+async function decideAll(filters: readonly VerifiedProgram[], batch: RecordBatch, engine: Engine): Promise<Uint32Array> {
+  if (engine === 'jit') return (await import('../../jit/compiled.js')).decideRecords(filters, batch);
   const out = new Uint32Array(batch.count);
   for (let i = 0; i < batch.count; i++) out[i] = interpretStack(filters, recordBytes(batch, i), recordByteOrder(batch, i)).value;
   return out;
@@ -76,7 +77,7 @@ function formatSummary(s: Summary): string {
 export async function runEval(command: Extract<Command, { kind: 'eval' }>, io: Io): Promise<void> {
   const filters = await loadFilters(io, command.inputs, command.inputFormat, command.arch);
   const batch = await loadRecords(io, command.records, command.recordFormat, command.recordByteOrder);
-  const values = decideAll(filters, batch);
+  const values = await decideAll(filters, batch, command.engine);
   if (!command.summary || command.output !== undefined) {
     await writeResult(io, command.output, decisionLines(values, batch, command.format));
   }

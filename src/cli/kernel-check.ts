@@ -19,8 +19,12 @@ const SHOWN_MISMATCHES = 20;
 const hex = (v: number): string => `0x${(v >>> 0).toString(16).padStart(8, '0')}`;
 
 /** How each engine decides one record as the kernel saw it (little-endian x86_64 or i386). */
-const DECIDERS: Readonly<Record<Engine, (filter: VerifiedProgram) => (issued: Uint8Array) => number>> = {
-  interp: (filter) => (issued) => interpret(filter, issued, 'le'),
+const DECIDERS: Readonly<Record<Engine, (filter: VerifiedProgram) => Promise<(issued: Uint8Array) => number>>> = {
+  interp: async (filter) => (issued) => interpret(filter, issued, 'le'),
+  jit: async (filter) => {
+    const compiled = (await import('../../jit/compiled.js')).compile(filter);
+    return (issued) => compiled.decideFilter(0, issued);
+  },
 };
 
 function tracesFor(program: Instruction[], given: RecordBatch | undefined, count: number): { batch: RecordBatch; described: string } {
@@ -69,7 +73,7 @@ export async function runKernelCheck(command: Extract<Command, { kind: 'kernel-c
       const bypassed = [...kernel.bypassed.keys()].filter((i) => kernel.bypassed[i]);
       const nrs = [...new Set(bypassed.map((i) => new DataView(recordBytes(batch, i).slice().buffer).getInt32(SECCOMP_DATA_NR, true)))].sort((a, b) => a - b);
       for (const engine of command.engines) {
-        const mismatches = compareDecisions(kernel, batch, DECIDERS[engine](filter));
+        const mismatches = compareDecisions(kernel, batch, await DECIDERS[engine](filter));
         failures += mismatches.length;
         io.stdout(`  ${described}: ${mismatches.length} mismatches (${engine})\n`);
         if (mismatches.length > 0) io.stdout(`${formatAsm(program).replace(/^/gm, '    ')}${describeMismatches(engine, mismatches).join('\n')}\n`);

@@ -4,6 +4,8 @@
  * never a stack trace.
  */
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { packageRoot } from '../package-root.js';
 import { ExitCode } from './exit-codes.js';
 import { parseCommandLine, UsageError, type Command } from './args.js';
 import { CommandFailure, processIo, type Io } from './io.js';
@@ -14,10 +16,10 @@ import { runVerify } from './verify.js';
 import { runEmu } from './emu.js';
 import { runEval } from './eval.js';
 import { runKernelCheck } from './kernel-check.js';
+import { runCompile } from './compile.js';
 
 function version(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
-  return pkg.version;
+  return (JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as { version: string }).version;
 }
 
 async function run(command: Command, io: Io): Promise<void> {
@@ -30,6 +32,7 @@ async function run(command: Command, io: Io): Promise<void> {
     case 'verify': return runVerify(command, io);
     case 'emu': return runEmu(command, io);
     case 'eval': return runEval(command, io);
+    case 'compile': return runCompile(command, io);
     case 'kernel-check': return runKernelCheck(command, io);
   }
 }

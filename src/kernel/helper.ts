@@ -7,7 +7,7 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { packageRoot } from '../package-root.js';
 
 /** The live kernel cannot be asked here; `message` says why. */
 export class OracleUnavailable extends Error {
@@ -20,15 +20,6 @@ export class OracleUnavailable extends Error {
 /** The helper ran but failed (bad input, a refused program, a stalled child). */
 export class OracleError extends Error {
   override readonly name = 'OracleError';
-}
-
-/** The package root: the nearest folder above this module with cbpf's package.json. */
-function packageRoot(): string {
-  for (let dir = dirname(fileURLToPath(import.meta.url)); dir !== dirname(dir); dir = dirname(dir)) {
-    const pkg = join(dir, 'package.json');
-    if (existsSync(pkg) && (JSON.parse(readFileSync(pkg, 'utf8')) as { name?: string }).name === 'cbpf') return dir;
-  }
-  throw new OracleUnavailable('cannot find the cbpf package folder');
 }
 
 let built: string | undefined;

@@ -1,0 +1,143 @@
+/**
+ * Lowering: each cBPF instruction as wasm, in the interpreter's case order
+ * (interp/interpret.ts), so the two files read side by side. The function
+ * being built has the record pointer as parameter 0, A and X in locals 1 and
+ * 2, and M[0..15] in locals 3..18.
+ */
+import binaryen from 'binaryen';
+import type { Instruction } from '../src/instruction.js';
+import type { ByteOrder } from '../src/seccomp/arches.js';
+import { SECCOMP_DATA_SIZE } from '../src/seccomp/data.js';
+import type { VerifiedProgram } from '../src/verifier.js';
+import { jumpTargets, segments } from './layout.js';
+
+const { i32 } = binaryen;
+const PTR = 0;
+const A = 1;
+const X = 2;
+const M0 = 3;
+/** Locals after the parameter: A, X, M[0..15]. */
+export const FILTER_LOCALS: readonly number[] = Array(18).fill(i32);
+
+const label = (pc: number): string => `pc${pc}`;
+
+/** Builds wasm expressions for one program on module `m`. */
+class Lowering {
+  constructor(
+    private readonly m: binaryen.Module,
+    private readonly byteOrder: ByteOrder,
+  ) {}
+
+  private get(local: number) {
+    return this.m.local.get(local, i32);
+  }
+
+  private k(value: number) {
+    return this.m.i32.const(value | 0);
+  }
+
+  /** A 32-bit load from the record; big-endian targets byte-swap (wasm loads are little-endian). */
+  private makeLoad(offset: number) {
+    const { m } = this;
+    const word = m.i32.load(offset, 4, this.get(PTR));
+    if (this.byteOrder === 'le') return word;
+    const swap = (value: binaryen.ExpressionRef, rotate: 'rotl' | 'rotr', mask: number) => m.i32.and(m.i32[rotate](value, m.i32.const(8)), m.i32.const(mask));
+    // bswap32(x) = (rotl(x, 8) & 0x00ff00ff) | (rotr(x, 8) & 0xff00ff00); x is read twice, from memory.
+    return m.i32.or(swap(word, 'rotl', 0x00ff00ff), swap(m.i32.load(offset, 4, this.get(PTR)), 'rotr', 0xff00ff00 | 0));
+  }
+
+  private setA(value: binaryen.ExpressionRef) {
+    return this.m.local.set(A, value);
+  }
+
+  /** A = A op (k or X). */
+  private alu(op: 'add' | 'sub' | 'mul' | 'div_u' | 'or' | 'and' | 'shl' | 'shr_u' | 'xor', insn: Instruction, fromX: boolean) {
+    return this.setA(this.m.i32[op](this.get(A), fromX ? this.get(X) : this.k(insn.k)));
+  }
+
+  /** A conditional jump: br to the true target when `condition` holds, else to the false one (or fall through). */
+  private makeBranch(condition: binaryen.ExpressionRef, pc: number, insn: Instruction) {
+    const { m } = this;
+    const whenTrue = pc + 1 + insn.jt;
+    const whenFalse = pc + 1 + insn.jf;
+    if (whenTrue === whenFalse) return whenTrue === pc + 1 ? m.nop() : m.br(label(whenTrue));
+    if (whenTrue === pc + 1) return m.br(label(whenFalse), m.i32.eqz(condition));
+    const taken = m.br(label(whenTrue), condition);
+    return whenFalse === pc + 1 ? taken : m.block(null, [taken, m.br(label(whenFalse))]);
+  }
+
+  /** One instruction as a wasm statement. */
+  lowerInstruction(insn: Instruction, pc: number): binaryen.ExpressionRef {
+    const { m } = this;
+    const { code, k } = insn;
+    const a = () => this.get(A);
+    const x = () => this.get(X);
+    switch (code) {
+      case 0x20: return this.setA(this.makeLoad(k)); // ld [k]: k is an aligned offset below 64 (verify())
+      case 0x80: return this.setA(this.k(SECCOMP_DATA_SIZE)); // ld #len
+      case 0x81: return m.local.set(X, this.k(SECCOMP_DATA_SIZE)); // ldx #len
+      case 0x00: return this.setA(this.k(k)); // ld #k
+      case 0x01: return m.local.set(X, this.k(k)); // ldx #k
+      case 0x60: return this.setA(this.get(M0 + k)); // ld M[k]: k < 16 and written before (verify())
+      case 0x61: return m.local.set(X, this.get(M0 + k));
+      case 0x02: return m.local.set(M0 + k, a()); // st M[k]
+      case 0x03: return m.local.set(M0 + k, x()); // stx M[k]
+      case 0x04: return this.alu('add', insn, false);
+      case 0x0c: return this.alu('add', insn, true);
+      case 0x14: return this.alu('sub', insn, false);
+      case 0x1c: return this.alu('sub', insn, true);
+      case 0x24: return this.alu('mul', insn, false);
+      case 0x2c: return this.alu('mul', insn, true);
+      case 0x34: return this.alu('div_u', insn, false); // div #k: k != 0 (verify())
+      case 0x3c: // div x: X = 0 returns 0 from the whole filter (i32.div_u would trap)
+        return m.block(null, [m.if(m.i32.eqz(x()), m.return(this.k(0))), this.alu('div_u', insn, true)]);
+      case 0x44: return this.alu('or', insn, false);
+      case 0x4c: return this.alu('or', insn, true);
+      case 0x54: return this.alu('and', insn, false);
+      case 0x5c: return this.alu('and', insn, true);
+      case 0x64: return this.alu('shl', insn, false); // lsh #k: k < 32 (verify())
+      case 0x6c: return this.alu('shl', insn, true); // lsh x: i32.shl takes the count mod 32, as the kernel does
+      case 0x74: return this.alu('shr_u', insn, false); // rsh #k: k < 32 (verify())
+      case 0x7c: return this.alu('shr_u', insn, true); // rsh x: i32.shr_u takes the count mod 32
+      case 0x84: return this.setA(m.i32.sub(this.k(0), a())); // neg
+      case 0xa4: return this.alu('xor', insn, false);
+      case 0xac: return this.alu('xor', insn, true);
+      case 0x07: return m.local.set(X, a()); // tax
+      case 0x87: return this.setA(x()); // txa
+      case 0x05: return k === 0 ? m.nop() : m.br(label(pc + 1 + k)); // ja
+      case 0x15: return this.makeBranch(m.i32.eq(a(), this.k(k)), pc, insn); // jeq #k
+      case 0x1d: return this.makeBranch(m.i32.eq(a(), x()), pc, insn);
+      case 0x25: return this.makeBranch(m.i32.gt_u(a(), this.k(k)), pc, insn); // jgt: unsigned
+      case 0x2d: return this.makeBranch(m.i32.gt_u(a(), x()), pc, insn);
+      case 0x35: return this.makeBranch(m.i32.ge_u(a(), this.k(k)), pc, insn); // jge
+      case 0x3d: return this.makeBranch(m.i32.ge_u(a(), x()), pc, insn);
+      case 0x45: return this.makeBranch(m.i32.and(a(), this.k(k)), pc, insn); // jset: any common bit
+      case 0x4d: return this.makeBranch(m.i32.and(a(), x()), pc, insn);
+      case 0x06: return m.return(this.k(k)); // ret #k
+      case 0x16: return m.return(a()); // ret a
+      default:
+        throw new Error(`unreachable: opcode 0x${code.toString(16)} passed verify()`);
+    }
+  }
+
+  /** The whole program as a function body, laid out by layout.ts. */
+  lowerProgram(program: VerifiedProgram): binaryen.ExpressionRef {
+    const { m } = this;
+    const insns = program.instructions;
+    const targets = jumpTargets(insns);
+    const code = (start: number, end: number) => insns.slice(start, end).map((insn, i) => this.lowerInstruction(insn, start + i));
+    const [first, ...rest] = segments(insns, targets);
+    let body = m.block(targets.length > 0 ? label(targets[0]!) : null, code(first!.start, first!.end));
+    rest.forEach((segment, i) => {
+      const next = targets[i + 1];
+      body = m.block(next === undefined ? null : label(next), [body, ...code(segment.start, segment.end)]);
+    });
+    // The last instruction is a RET (verify()), so control never reaches the end.
+    return m.block(null, [body, m.unreachable()]);
+  }
+}
+
+/** The body of a function `(ptr: i32) -> i32` that returns `program`'s value for the record at ptr. */
+export function lowerFilter(m: binaryen.Module, program: VerifiedProgram, byteOrder: ByteOrder): binaryen.ExpressionRef {
+  return new Lowering(m, byteOrder).lowerProgram(program);
+}

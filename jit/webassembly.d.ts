@@ -1,0 +1,17 @@
+/**
+ * The part of the WebAssembly JS API the JIT uses. TypeScript ships these
+ * types only with the DOM lib, which a Node library should not pull in.
+ */
+declare namespace WebAssembly {
+  class Module {
+    constructor(bytes: Uint8Array);
+  }
+  class Instance {
+    constructor(module: Module, imports: Record<string, unknown>);
+    readonly exports: Record<string, unknown>;
+  }
+  class Memory {
+    readonly buffer: ArrayBuffer;
+    grow(pages: number): number;
+  }
+}

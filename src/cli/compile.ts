@@ -1,0 +1,10 @@
+/** `cbpf compile`: a stack of filters as a standalone WebAssembly module (ABI in the README). */
+import type { Command } from './args.js';
+import { loadFilters, writeResult, type Io } from './io.js';
+
+export async function runCompile(command: Extract<Command, { kind: 'compile' }>, io: Io): Promise<void> {
+  const filters = await loadFilters(io, command.inputs, command.inputFormat, command.arch);
+  const { buildModule } = await import('../../jit/module.js'); // binaryen loads only for this command
+  const built = buildModule(filters, command.byteOrder, { text: command.wat });
+  await writeResult(io, command.output, command.wat ? built.text! : built.binary);
+}

@@ -1,0 +1,85 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { SAMPLE_FILTERS } from '../../bench/samples.js';
+import { interpret } from '../../interp/interpret.js';
+import { interpretStack } from '../../interp/stack.js';
+import { compile, decideRecords } from '../../jit/compiled.js';
+import { buildModule } from '../../jit/module.js';
+import { assemble } from '../../src/codecs/asm.js';
+import { decodeRaw } from '../../src/codecs/raw.js';
+import { biasedRecords, generateProgram } from '../../src/fuzz/programs.js';
+import { seededRandom } from '../../src/fuzz/random.js';
+import { generateRecords } from '../../src/fuzz/traces.js';
+import { encodeSeccompData, packRecords, recordByteOrder, recordBytes } from '../../src/seccomp/records.js';
+import { verify } from '../../src/verifier.js';
+
+const sample = (name: string) => verify(decodeRaw(readFileSync(SAMPLE_FILTERS.find((s) => s.name === name)!.path)));
+
+describe('the JIT', () => {
+  it.each(SAMPLE_FILTERS.map((s) => s.name))('decides 1,000,000 realistic records of %s exactly as the interpreter', (name) => {
+    const filter = sample(name);
+    const records = generateRecords(1_000_000, 'realistic', 5);
+    const jit = compile(filter).decideBatch(records);
+    let mismatches = 0;
+    for (let i = 0; i < jit.length; i++) if (jit[i] !== interpret(filter, records.subarray(i * 64, i * 64 + 64), 'le')) mismatches++;
+    expect(mismatches).toBe(0);
+  }, 60_000);
+
+  it('gives the same values through decide, decideBatch and the zero-copy slots', () => {
+    const compiled = compile(sample('docker-tree'));
+    const records = generateRecords(100, 'random', 3);
+    const batch = compiled.decideBatch(records);
+    const single = Array.from({ length: 100 }, (_, i) => compiled.decide(records.subarray(i * 64, i * 64 + 64)));
+    compiled.recordSlots(100).set(records);
+    expect([...batch]).toEqual(single);
+    expect([...compiled.decideSlots(100)]).toEqual(single);
+  });
+
+  it('compiles the same stack once', () => {
+    const filter = sample('allowlist-small');
+    expect(compile(filter)).toBe(compile(verify(decodeRaw(readFileSync(SAMPLE_FILTERS[0]!.path)))));
+    expect(compile(filter, { byteOrder: 'be' })).not.toBe(compile(filter));
+  });
+
+  it('lays out 4,000 distinct jump targets', () => {
+    const lines = Array.from({ length: 2000 }, (_, i) => `jeq #${i}, ${2 * i + 2}, ${2 * i + 3}\nret #${i + 1}`);
+    lines[1999] = 'jeq #1999, 3999, 3999\nret #2000';
+    const filter = verify(assemble([...lines, 'ret #0'].join('\n')));
+    const compiled = compile(filter);
+    for (const a of [0, 1, 7, 1998, 5000]) {
+      const record = encodeSeccompData({ nr: 0, arch: 0xc000003e, instructionPointer: 0n, args: [] });
+      new DataView(record.buffer).setUint32(0, a, true);
+      expect(compiled.decide(record)).toBe(interpret(filter, record, 'le'));
+    }
+  });
+
+  it('reads big-endian records when compiled for them', () => {
+    const filter = verify(assemble('ld [20]\ntax\nld [0]\nadd x\nret a')); // [20] is args[0].lo on big-endian arches
+    const record = encodeSeccompData({ nr: 5, arch: 0x80000016, instructionPointer: 0n, args: [0x1234n] });
+    expect(compile(filter, { byteOrder: 'be' }).decide(record)).toBe(interpret(filter, record, 'be'));
+    expect(interpret(filter, record, 'be')).toBe(0x1239);
+  });
+
+  it('matches the interpreter on generated programs, stacks of them, and records aimed at their constants', () => {
+    const random = seededRandom(17);
+    fc.assert(fc.property(fc.integer({ min: 1, max: 4 }), (depth) => {
+      const filters = Array.from({ length: depth }, () => verify(generateProgram(random)));
+      const batch = packRecords(biasedRecords(filters.flatMap((f) => [...f.instructions]), random, 30, true));
+      const jit = decideRecords(filters, batch);
+      for (let i = 0; i < batch.count; i++) {
+        expect(jit[i]).toBe(interpretStack(filters, recordBytes(batch, i), recordByteOrder(batch, i)).value);
+      }
+    }), { numRuns: 300 });
+  }, 120_000);
+
+  it('exposes each filter of a stack before precedence', () => {
+    const compiled = compile([verify(assemble('ret ALLOW(5)')), verify(assemble('ret ERRNO(3)'))]);
+    const record = new Uint8Array(64);
+    expect([compiled.decideFilter(0, record), compiled.decideFilter(1, record), compiled.decide(record)]).toEqual([0x7fff0005, 0x50003, 0x50003]);
+  });
+
+  it('can emit the module as text', () => {
+    expect(buildModule([sample('allowlist-small')], 'le', { text: true }).text).toContain('(export "decide_batch"');
+  });
+});
