@@ -72,6 +72,7 @@ export type Command =
       readonly format: DecisionFormat;
       readonly summary: boolean;
       readonly engine: Engine;
+      readonly timing: boolean;
       readonly output: string | undefined;
     } & ReadsPrograms);
 
@@ -159,7 +160,7 @@ ${COMMON_HELP}`,
     options: {
       ...COMMON, ...OUTPUT, records: { type: 'string' }, 'records-format': { type: 'string' },
       'records-byte-order': { type: 'string', default: 'le' }, format: { type: 'string', default: 'hex' },
-      summary: { type: 'boolean' }, engine: { type: 'string', default: 'jit' },
+      summary: { type: 'boolean' }, engine: { type: 'string', default: 'jit' }, timing: { type: 'boolean' },
     },
     help: `  --records FILE|-          seccomp_data records: 64-byte binary, or JSON lines (required)
   --records-format F        bin or jsonl; default: detected
@@ -168,6 +169,7 @@ ${COMMON_HELP}`,
   --summary                 print counts per action and per syscall instead of lines
                             (with -o, the lines still go to OUT)
   --engine jit|interp       the evaluator: the WebAssembly JIT (default) or the interpreter
+  --timing                  print the engine's decision time and rate on standard error
 ${OUTPUT_HELP}
 ${COMMON_HELP}`,
     many: true,
@@ -322,6 +324,7 @@ export function parseCommandLine(argv: readonly string[]): Command {
         format: oneOf(values.format as string, DECISION_FORMATS, '--format')!,
         summary: values.summary === true,
         engine: oneOf(values.engine as string, ENGINES, '--engine')!,
+        timing: values.timing === true,
         output,
       };
     }

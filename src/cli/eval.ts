@@ -1,7 +1,7 @@
 /** `cbpf eval`: every record of a trace through a stack of filters. */
 import { interpretStack } from '../../interp/stack.js';
 import { formatAction } from '../seccomp/actions.js';
-import { archByAuditArch } from '../seccomp/arches.js';
+import { archByAuditArch, type ByteOrder } from '../seccomp/arches.js';
 import { SECCOMP_DATA_ARCH, SECCOMP_DATA_NR, SECCOMP_DATA_SIZE } from '../seccomp/data.js';
 import { recordByteOrder, recordBytes, type RecordBatch } from '../seccomp/records.js';
 import { syscallName } from '../seccomp/syscalls.js';
@@ -11,12 +11,18 @@ import { loadFilters, loadRecords, writeResult, type Io } from './io.js';
 
 const hex32 = (v: number): string => `0x${(v >>> 0).toString(16).padStart(8, '0')}`;
 
-/** The stack's value for every record, in order, by `engine` (the JIT, and so binaryen, loads only when asked for). */
-async function decideAll(filters: readonly VerifiedProgram[], batch: RecordBatch, engine: Engine): Promise<Uint32Array> {
-  if (engine === 'jit') return (await import('../../jit/compiled.js')).decideRecords(filters, batch);
-  const out = new Uint32Array(batch.count);
-  for (let i = 0; i < batch.count; i++) out[i] = interpretStack(filters, recordBytes(batch, i), recordByteOrder(batch, i)).value;
-  return out;
+/** An engine ready to decide, and how long getting it ready took (loading Binaryen and compiling, for the JIT). */
+async function prepare(filters: readonly VerifiedProgram[], batch: RecordBatch, engine: Engine): Promise<{ decide: () => Uint32Array; seconds: number }> {
+  const started = performance.now();
+  if (engine === 'interp') {
+    return {
+      decide: () => Uint32Array.from({ length: batch.count }, (_, i) => interpretStack(filters, recordBytes(batch, i), recordByteOrder(batch, i)).value),
+      seconds: 0,
+    };
+  }
+  const { compile, decideRecords } = await import('../../jit/compiled.js'); // binaryen loads only when the JIT is asked for
+  for (const byteOrder of new Set(Array.from(batch.bigEndian, (b): ByteOrder => (b ? 'be' : 'le')))) compile(filters, { byteOrder });
+  return { decide: () => decideRecords(filters, batch), seconds: (performance.now() - started) / 1000 };
 }
 
 /** The arch and syscall of record i, with names where cbpf has them. */
@@ -77,7 +83,14 @@ function formatSummary(s: Summary): string {
 export async function runEval(command: Extract<Command, { kind: 'eval' }>, io: Io): Promise<void> {
   const filters = await loadFilters(io, command.inputs, command.inputFormat, command.arch);
   const batch = await loadRecords(io, command.records, command.recordFormat, command.recordByteOrder);
-  const values = await decideAll(filters, batch, command.engine);
+  const engine = await prepare(filters, batch, command.engine);
+  const started = performance.now();
+  const values = engine.decide();
+  if (command.timing) {
+    const seconds = (performance.now() - started) / 1000;
+    const ready = command.engine === 'jit' ? `loaded Binaryen and compiled in ${engine.seconds.toFixed(3)} s, ` : '';
+    io.stderr(`${command.engine}: ${ready}decided ${batch.count} records in ${seconds.toFixed(3)} s (${(batch.count / seconds / 1e6).toFixed(2)} M decisions/s)\n`);
+  }
   if (!command.summary || command.output !== undefined) {
     await writeResult(io, command.output, decisionLines(values, batch, command.format));
   }
