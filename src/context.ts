@@ -4,7 +4,7 @@
  * whether A holds `nr` or `arch`, and which arch the path to it has checked.
  * The disassembler uses it to name syscalls and the assembler to resolve them.
  */
-import { BPF_ABS, BPF_JEQ, BPF_JMP, BPF_K, BPF_LD, BPF_W } from './opcodes.js';
+import { BPF_ABS, BPF_JEQ, BPF_JMP, BPF_K, BPF_LD, BPF_LDX, BPF_MISC, BPF_ST, BPF_STX, BPF_TAX, BPF_W, bpfClass } from './opcodes.js';
 import { isConditionalJump, isReturn, successors, type Program } from './instruction.js';
 import { archByAuditArch, type Arch } from './seccomp/arches.js';
 import { SECCOMP_DATA_ARCH, SECCOMP_DATA_NR } from './seccomp/data.js';
@@ -24,8 +24,9 @@ export interface PcContext {
 const UNREACHABLE: PcContext = { reachable: false, a: 'other', arch: undefined };
 const LD_W_ABS = BPF_LD | BPF_W | BPF_ABS;
 const JEQ_K = BPF_JMP | BPF_JEQ | BPF_K;
-/** Instructions that leave A alone: stores, TAX, jumps, returns and all LDX. */
-const keepsA = (code: number): boolean => [0x01, 0x02, 0x03].includes(code & 0x07) || code === 0x07 || (code & 0x07) === 0x05;
+/** Instructions that leave A alone: LDX, stores, jumps and TAX (returns end the path anyway). */
+const keepsA = (code: number): boolean =>
+  [BPF_LDX, BPF_ST, BPF_STX, BPF_JMP].includes(bpfClass(code)) || code === (BPF_MISC | BPF_TAX);
 
 function join(a: PcContext, b: PcContext): PcContext {
   if (!a.reachable) return b;

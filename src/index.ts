@@ -38,12 +38,16 @@ export {
 } from './seccomp/arches.js';
 export { abiOf, syscallName, syscallNumber } from './seccomp/syscalls.js';
 export {
-  ACTIONS, SECCOMP_RET_ACTION_FULL, SECCOMP_RET_DATA, actionName, formatAction, describeReturnValue, type ActionName,
+  ACTIONS, SECCOMP_RET_ACTION_FULL, SECCOMP_RET_DATA, actionName, formatAction, describeReturnValue, hexValue, type ActionName,
 } from './seccomp/actions.js';
 export {
   SECCOMP_DATA_SIZE, SECCOMP_DATA_NR, SECCOMP_DATA_ARCH, SECCOMP_DATA_IP, SECCOMP_DATA_ARGS, fieldOffset, halfOffset, wordName,
 } from './seccomp/data.js';
 export { errnoName, errnoNumber } from './seccomp/errno.js';
+export { OracleUnavailable, OracleError, oracleUnavailableReason } from './kernel/helper.js';
+export { kernelAccepts, kernelDecide, kernelInstallStack, recordAsIssued, type KernelDecisions } from './kernel/oracle.js';
+export { compareAcceptance, compareDecisions, verifierVerdict, kernelVerdict, type AcceptanceMismatch, type DecisionMismatch } from './kernel/parity.js';
+export { rewriteForPass, PASS_SHIFTS, MAX_REWRITABLE_LENGTH } from './kernel/rewrite.js';
 export { resolveStack, describeEffect, MAX_ERRNO, type Effect } from './seccomp/actions.js';
 export {
   encodeSeccompData, decodeSeccompData, writeSeccompData, byteOrderOfAuditArch, readRecordStream, packRecords,

@@ -2,7 +2,7 @@
 import { interpretWithTrace } from '../../interp/interpret.js';
 import { analyzeContext } from '../context.js';
 import { explain, formatInstruction } from '../disasm.js';
-import { describeEffect, describeReturnValue, resolveStack } from '../seccomp/actions.js';
+import { describeEffect, describeReturnValue, hexValue, resolveStack } from '../seccomp/actions.js';
 import { byteOrderOf } from '../seccomp/arches.js';
 import { errnoName } from '../seccomp/errno.js';
 import { encodeSeccompData } from '../seccomp/records.js';
@@ -10,7 +10,6 @@ import { syscallNumber } from '../seccomp/syscalls.js';
 import type { Command } from './args.js';
 import { CommandFailure, displayName, loadFilters, type Io } from './io.js';
 
-const hex32 = (v: number): string => `0x${(v >>> 0).toString(16).padStart(8, '0')}`;
 
 export async function runEmu(command: Extract<Command, { kind: 'emu' }>, io: Io): Promise<void> {
   const filters = await loadFilters(io, command.inputs, command.inputFormat, command.arch);
@@ -23,9 +22,9 @@ export async function runEmu(command: Extract<Command, { kind: 'emu' }>, io: Io)
   const effect = describeEffect(value, errnoName);
   if (command.json) {
     const filterResults = traces.map((t, i) => ({
-      file: displayName(command.inputs[i]!), value: hex32(t.value), ...(command.trace ? { trace: t.steps.map((s) => ({ pc: s.pc, a: hex32(s.a), x: hex32(s.x) })) } : {}),
+      file: displayName(command.inputs[i]!), value: hexValue(t.value), ...(command.trace ? { trace: t.steps.map((s) => ({ pc: s.pc, a: hexValue(s.a), x: hexValue(s.x) })) } : {}),
     }));
-    io.stdout(`${JSON.stringify({ value: hex32(value), action: describeReturnValue(value), effect: effect.description, runs: effect.runs, filters: filterResults })}\n`);
+    io.stdout(`${JSON.stringify({ value: hexValue(value), action: describeReturnValue(value), effect: effect.description, runs: effect.runs, filters: filterResults })}\n`);
     return;
   }
   const lines: string[] = [];
@@ -39,11 +38,11 @@ export async function runEmu(command: Extract<Command, { kind: 'emu' }>, io: Io)
         const insn = filter.instructions[step.pc]!;
         const text = formatInstruction(insn, step.pc).padEnd(26);
         const comment = explain(insn, contexts[step.pc]!, contexts[step.pc]!.arch ?? command.arch);
-        lines.push(`  ${String(step.pc).padStart(width)}: ${text} A=${hex32(step.a)} X=${hex32(step.x)}${comment ? `  ; ${comment}` : ''}`);
+        lines.push(`  ${String(step.pc).padStart(width)}: ${text} A=${hexValue(step.a)} X=${hexValue(step.x)}${comment ? `  ; ${comment}` : ''}`);
       }
     }
-    if (filters.length > 1 || command.trace) lines.push(`  => ${hex32(trace.value)} ${describeReturnValue(trace.value)}${filters.length > 1 ? ` (filter ${i + 1}, ${displayName(command.inputs[i]!)})` : ''}`);
+    if (filters.length > 1 || command.trace) lines.push(`  => ${hexValue(trace.value)} ${describeReturnValue(trace.value)}${filters.length > 1 ? ` (filter ${i + 1}, ${displayName(command.inputs[i]!)})` : ''}`);
   });
-  lines.push(`value:  ${hex32(value)}`, `action: ${describeReturnValue(value)}`, `effect: ${effect.description}`);
+  lines.push(`value:  ${hexValue(value)}`, `action: ${describeReturnValue(value)}`, `effect: ${effect.description}`);
   io.stdout(`${lines.join('\n')}\n`);
 }

@@ -1,6 +1,6 @@
 /** `cbpf eval`: every record of a trace through a stack of filters. */
 import { interpretStack } from '../../interp/stack.js';
-import { formatAction } from '../seccomp/actions.js';
+import { formatAction, hexValue } from '../seccomp/actions.js';
 import { archByAuditArch, type ByteOrder } from '../seccomp/arches.js';
 import { SECCOMP_DATA_ARCH, SECCOMP_DATA_NR, SECCOMP_DATA_SIZE } from '../seccomp/data.js';
 import { recordByteOrder, recordBytes, type RecordBatch } from '../seccomp/records.js';
@@ -9,7 +9,6 @@ import type { VerifiedProgram } from '../verifier.js';
 import type { Command, DecisionFormat, Engine } from './args.js';
 import { loadFilters, loadRecords, writeResult, type Io } from './io.js';
 
-const hex32 = (v: number): string => `0x${(v >>> 0).toString(16).padStart(8, '0')}`;
 
 /** An engine ready to decide, and how long getting it ready took (loading Binaryen and compiling, for the JIT). */
 async function prepare(filters: readonly VerifiedProgram[], batch: RecordBatch, engine: Engine): Promise<{ decide: () => Uint32Array; seconds: number }> {
@@ -32,16 +31,16 @@ function syscallOf(batch: RecordBatch, i: number): { arch: string; nr: string } 
   const auditArch = view.getUint32(SECCOMP_DATA_ARCH, le);
   const nr = view.getInt32(SECCOMP_DATA_NR, le);
   const arch = archByAuditArch(auditArch);
-  return { arch: arch?.name ?? hex32(auditArch), nr: (arch && syscallName(arch, nr >>> 0)) ?? String(nr) };
+  return { arch: arch?.name ?? hexValue(auditArch), nr: (arch && syscallName(arch, nr >>> 0)) ?? String(nr) };
 }
 
 function decisionLines(values: Uint32Array, batch: RecordBatch, format: DecisionFormat): string {
   const lines: string[] = [];
   for (let i = 0; i < values.length; i++) {
     const v = values[i]!;
-    if (format === 'hex') lines.push(hex32(v));
-    else if (format === 'action') lines.push(formatAction(v) ?? hex32(v));
-    else lines.push(JSON.stringify({ record: i, value: hex32(v), action: formatAction(v) ?? null, ...syscallOf(batch, i) }));
+    if (format === 'hex') lines.push(hexValue(v));
+    else if (format === 'action') lines.push(formatAction(v) ?? hexValue(v));
+    else lines.push(JSON.stringify({ record: i, value: hexValue(v), action: formatAction(v) ?? null, ...syscallOf(batch, i) }));
   }
   return lines.length === 0 ? '' : `${lines.join('\n')}\n`;
 }
@@ -56,7 +55,7 @@ function summarize(values: Uint32Array, batch: RecordBatch): Summary {
   const actions: Record<string, number> = {};
   const bySyscall = new Map<string, { arch: string; nr: string; count: number; actions: Record<string, number> }>();
   for (let i = 0; i < values.length; i++) {
-    const action = formatAction(values[i]!) ?? hex32(values[i]!);
+    const action = formatAction(values[i]!) ?? hexValue(values[i]!);
     actions[action] = (actions[action] ?? 0) + 1;
     const { arch, nr } = syscallOf(batch, i);
     const key = `${arch} ${nr}`;

@@ -9,6 +9,7 @@ import { kernelAccepts, kernelDecide } from '../kernel/oracle.js';
 import { compareDecisions, kernelVerdict, verifierVerdict, type DecisionMismatch } from '../kernel/parity.js';
 import { MAX_REWRITABLE_LENGTH } from '../kernel/rewrite.js';
 import type { Instruction } from '../instruction.js';
+import { hexValue } from '../seccomp/actions.js';
 import { SECCOMP_DATA_NR } from '../seccomp/data.js';
 import { packRecords, readRecordStream, recordBytes, type RecordBatch } from '../seccomp/records.js';
 import { verify, type VerifiedProgram } from '../verifier.js';
@@ -16,7 +17,6 @@ import type { Command, Engine } from './args.js';
 import { CommandFailure, displayName, loadProgram, loadRecords, type Io } from './io.js';
 
 const SHOWN_MISMATCHES = 20;
-const hex = (v: number): string => `0x${(v >>> 0).toString(16).padStart(8, '0')}`;
 
 /** How each engine decides one record as the kernel saw it (little-endian x86_64 or i386). */
 const DECIDERS: Readonly<Record<Engine, (filter: VerifiedProgram) => Promise<(issued: Uint8Array) => number>>> = {
@@ -40,7 +40,7 @@ function tracesFor(program: Instruction[], given: RecordBatch | undefined, count
 
 function describeMismatches(engine: Engine, mismatches: DecisionMismatch[]): string[] {
   return [
-    ...mismatches.slice(0, SHOWN_MISMATCHES).map((m) => `  record ${m.record}: ${Buffer.from(m.issued).toString('hex')}\n    kernel ${hex(m.kernel)}, ${engine} ${hex(m.engine)}`),
+    ...mismatches.slice(0, SHOWN_MISMATCHES).map((m) => `  record ${m.record}: ${Buffer.from(m.issued).toString('hex')}\n    kernel ${hexValue(m.kernel)}, ${engine} ${hexValue(m.engine)}`),
     ...(mismatches.length > SHOWN_MISMATCHES ? [`  ... and ${mismatches.length - SHOWN_MISMATCHES} more`] : []),
   ];
 }

@@ -38,7 +38,6 @@ interface Draft {
   whenFalse?: Target;
   /** JA: the target that becomes k. */
   ja?: Target;
-  offset: number;
 }
 
 /** One operand with the offset in the whole text where it starts. */
@@ -48,6 +47,8 @@ interface Operand {
 }
 
 const IDENT = /^[A-Za-z_][A-Za-z0-9_]*$/;
+/** A label (`name:`) or a pc (`5:`) at the start of a line. */
+const LINE_PREFIX = /^\s*([A-Za-z_][A-Za-z0-9_]*|[0-9]+)\s*:/;
 /** Negated conditions: `jne #k, L` is `jeq #k, next, L`. */
 const NEGATED: Readonly<Record<string, string>> = { jne: 'jeq', jneq: 'jeq', jlt: 'jge', jle: 'jgt' };
 /** Other spellings bpf_asm accepts for the same opcode. */
@@ -106,7 +107,7 @@ class Assembler {
   private line(line: string, at: number): void {
     let rest = line;
     let offset = at;
-    for (let prefix = /^\s*([A-Za-z_][A-Za-z0-9_]*|[0-9]+)\s*:/.exec(rest); prefix; prefix = /^\s*([A-Za-z_][A-Za-z0-9_]*|[0-9]+)\s*:/.exec(rest)) {
+    for (let prefix = LINE_PREFIX.exec(rest); prefix; prefix = LINE_PREFIX.exec(rest)) {
       const name = prefix[1]!;
       const nameAt = offset + prefix[0].indexOf(name);
       if (/^[0-9]/.test(name)) {
@@ -129,7 +130,7 @@ class Assembler {
 
   private instruction(written: string, operands: Operand[], at: number): Draft {
     const pc = this.drafts.length;
-    const draft: Draft = { code: 0, k: 0, jt: 0, jf: 0, offset: at };
+    const draft: Draft = { code: 0, k: 0, jt: 0, jf: 0 };
     if (written === '.insn') return this.rawInstruction(draft, operands, at);
     const negated = NEGATED[written];
     const mnemonic = negated ?? ALIASES[written] ?? written;

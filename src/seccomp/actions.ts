@@ -55,6 +55,11 @@ export function formatAction(value: number): string | undefined {
   return data === 0 ? name : `${name}(${data})`;
 }
 
+/** A return value as exactly eight hex digits: `0x7fff0000`. */
+export function hexValue(value: number): string {
+  return `0x${(value >>> 0).toString(16).padStart(8, '0')}`;
+}
+
 /** A return value for a comment: the action, or the raw value and how the kernel treats it. */
 export function describeReturnValue(value: number): string {
   return formatAction(value) ?? `0x${(value >>> 0).toString(16)}: not an action, acts as KILL_PROCESS`;
