@@ -48,6 +48,7 @@ export async function runCli(
     stdout: (data) => void out.push(encode(data)),
     stderr: (text) => void (stderr += text),
     stdoutIsTTY: false,
+    stderrIsTTY: false,
   };
   const code = await main(argv, io);
   const stdoutBytes = new Uint8Array(Buffer.concat(out));

@@ -28,6 +28,10 @@ export type Engine = (typeof ENGINES)[number];
 export const DECISION_FORMATS = ['hex', 'action', 'json'] as const;
 /** One of DECISION_FORMATS. */
 export type DecisionFormat = (typeof DECISION_FORMATS)[number];
+/** What `cbpf fuzz` can check. */
+export const FUZZ_TARGETS = ['jit', 'kernel', 'verifier', 'codec'] as const;
+/** One of FUZZ_TARGETS. */
+export type FuzzTargetName = (typeof FUZZ_TARGETS)[number];
 /** Record file formats: 64-byte binary records, or JSON lines. */
 export const RECORD_FORMATS = ['bin', 'jsonl'] as const;
 /** One of RECORD_FORMATS. */
@@ -56,6 +60,15 @@ export type Command =
       readonly wat: boolean;
       readonly output: string | undefined;
     } & ReadsPrograms)
+  | {
+      readonly kind: 'fuzz';
+      readonly budget: { readonly runs: number } | { readonly seconds: number };
+      /** Undefined: pick one at random (and print it). */
+      readonly seed: number | undefined;
+      readonly targets: readonly FuzzTargetName[];
+      /** Where to write a failure as a conformance case. */
+      readonly save: string | undefined;
+    }
   | ({
       readonly kind: 'kernel-check';
       readonly records: string | undefined;
@@ -77,7 +90,7 @@ export type Command =
     } & ReadsPrograms);
 
 type Options = NonNullable<ParseArgsConfig['options']>;
-type CommandName = 'disasm' | 'asm' | 'convert' | 'info' | 'verify' | 'emu' | 'eval' | 'compile' | 'kernel-check';
+type CommandName = 'disasm' | 'asm' | 'convert' | 'info' | 'verify' | 'emu' | 'eval' | 'compile' | 'kernel-check' | 'fuzz';
 
 const ARCH_NAMES = ARCHES.map((a) => a.name).join(', ');
 const COMMON: Options = {
@@ -96,8 +109,8 @@ interface CommandSpec {
   readonly usage: string;
   readonly options: Options;
   readonly help: string;
-  /** Whether the command takes several FILEs (a stack of filters). */
-  readonly many: boolean;
+  /** How many FILEs the command takes: one, one or more (a stack of filters), or none. */
+  readonly files: 'one' | 'many' | 'none';
 }
 
 const COMMANDS: Readonly<Record<CommandName, CommandSpec>> = {
@@ -106,28 +119,28 @@ const COMMANDS: Readonly<Record<CommandName, CommandSpec>> = {
     usage: 'cbpf disasm FILE [--labels] [-o OUT]',
     options: { ...COMMON, ...OUTPUT, labels: { type: 'boolean' } },
     help: `  --labels          jump to labels instead of absolute pcs\n${OUTPUT_HELP}\n${COMMON_HELP}`,
-    many: false,
+    files: 'one',
   },
   asm: {
     summary: 'assemble bpf_asm text (raw little-endian output by default)',
     usage: 'cbpf asm FILE [--to FORMAT] [-o OUT]',
     options: { ...COMMON, ...OUTPUT, to: { type: 'string', default: 'raw' } },
     help: `  --to FORMAT       ${FORMATS.join(', ')} (default raw)\n${OUTPUT_HELP}\n${COMMON_HELP}`,
-    many: false,
+    files: 'one',
   },
   convert: {
     summary: 'convert a filter between formats',
     usage: 'cbpf convert FILE --to FORMAT [-o OUT]',
     options: { ...COMMON, ...OUTPUT, to: { type: 'string' } },
     help: `  --to FORMAT       ${FORMATS.join(', ')} (required)\n${OUTPUT_HELP}\n${COMMON_HELP}`,
-    many: false,
+    files: 'one',
   },
   info: {
     summary: 'summarize a filter: arches, syscalls, actions',
     usage: 'cbpf info FILE [--json]',
     options: { ...COMMON, json: { type: 'boolean' } },
     help: `  --json            print one JSON object\n${COMMON_HELP}`,
-    many: false,
+    files: 'one',
   },
   verify: {
     summary: 'check filters as the kernel does (exit 1 if any is rejected)',
@@ -136,7 +149,7 @@ const COMMANDS: Readonly<Record<CommandName, CommandSpec>> = {
     help: `  --stack           also check that the FILEs fit in one stack (oldest first)
   --json            one JSON object per file: file, valid, errno, code, pc, message
 ${COMMON_HELP}`,
-    many: true,
+    files: 'many',
   },
   emu: {
     summary: 'one decision through a stack of filters, optionally traced',
@@ -152,7 +165,7 @@ ${COMMON_HELP}`,
   --json            print one JSON object
   --input-format F  read FILTERs as F (${FORMATS.join(', ')}); default: detected
   -h, --help        show this help`,
-    many: true,
+    files: 'many',
   },
   eval: {
     summary: 'decide every record of a trace through a stack of filters',
@@ -172,7 +185,7 @@ ${COMMON_HELP}`,
   --timing                  print the engine's decision time and rate on standard error
 ${OUTPUT_HELP}
 ${COMMON_HELP}`,
-    many: true,
+    files: 'many',
   },
   compile: {
     summary: 'compile a stack of filters to a standalone WebAssembly module',
@@ -182,7 +195,7 @@ ${COMMON_HELP}`,
   --byte-order O    le or be: the byte order of the records it will read (default le)
 ${OUTPUT_HELP}
 ${COMMON_HELP}`,
-    many: true,
+    files: 'many',
   },
   'kernel-check': {
     summary: 'compare the verifier and the engines with the live kernel (x86-64 Linux)',
@@ -197,7 +210,25 @@ ${COMMON_HELP}`,
                      filter's constants (default 100000)
   --engine E         ${ENGINES.join(', ')}, or all (default all)
 ${COMMON_HELP}`,
-    many: true,
+    files: 'many',
+  },
+  fuzz: {
+    summary: 'differential fuzzing: JIT vs interpreter, both vs the kernel, codecs',
+    usage: 'cbpf fuzz [--seconds N | --runs N] [--seed S] [--target jit|kernel|verifier|codec|all] [--save DIR]',
+    options: {
+      seconds: { type: 'string' }, runs: { type: 'string' }, seed: { type: 'string' }, target: { type: 'string', default: 'all' },
+      save: { type: 'string' }, help: { type: 'boolean', short: 'h' },
+    },
+    help: `  --seconds N       run for N seconds (default 10)
+  --runs N          run N iterations instead (targets take turns)
+  --seed S          the seed (default: a random one, printed); the same seed replays the same run
+  --target T        ${FUZZ_TARGETS.join(', ')}, or all (default): jit compares the JIT with the
+                    interpreter on stacks of up to 8 filters; kernel the interpreter with the live
+                    kernel; verifier the verifier with the kernel; codec every format's round trip
+  --save DIR        write a failure as a conformance case in DIR (test/fixtures/conformance
+                    picks up *.cases files)
+  -h, --help        show this help`,
+    files: 'none',
   },
 };
 
@@ -253,6 +284,21 @@ function emuRecord(values: Record<string, string | boolean | undefined>): { nr: 
   return { nr, args, ip };
 }
 
+function fuzzCommand(values: Record<string, string | boolean | undefined>): Command {
+  if (values.seconds !== undefined && values.runs !== undefined) throw new UsageError('fuzz: give --seconds or --runs, not both');
+  const budget = values.runs !== undefined
+    ? { runs: Number(unsigned(values.runs as string, '--runs', 32)) }
+    : { seconds: values.seconds === undefined ? 10 : Number(unsigned(values.seconds as string, '--seconds', 32)) };
+  const target = oneOf(values.target as string, [...FUZZ_TARGETS, 'all'] as const, '--target')!;
+  return {
+    kind: 'fuzz',
+    budget,
+    seed: values.seed === undefined ? undefined : Number(unsigned(values.seed as string, '--seed', 32)),
+    targets: target === 'all' ? FUZZ_TARGETS : [target],
+    save: values.save as string | undefined,
+  };
+}
+
 /** Parses argv (without node and the script). Throws UsageError on a bad command line. */
 export function parseCommandLine(argv: readonly string[]): Command {
   const [name, ...rest] = argv;
@@ -270,8 +316,12 @@ export function parseCommandLine(argv: readonly string[]): Command {
   const values = parsed.values as Record<string, string | boolean | undefined>;
   if (values.help) return { kind: 'help', text: commandHelp(commandName) };
   const count = parsed.positionals.length;
-  if (spec.many ? count === 0 : count !== 1) {
-    throw new UsageError(`${name} takes ${spec.many ? 'one or more FILEs' : 'one FILE'} (- for standard input), got ${count}`);
+  if (spec.files === 'none') {
+    if (count > 0) throw new UsageError(`${name} takes no FILE, got ${count}`);
+    return fuzzCommand(values);
+  }
+  if (spec.files === 'many' ? count === 0 : count !== 1) {
+    throw new UsageError(`${name} takes ${spec.files === 'many' ? 'one or more FILEs' : 'one FILE'} (- for standard input), got ${count}`);
   }
   const arch = archByName(values.arch as string);
   if (!arch) throw new UsageError(`--arch: unknown arch "${values.arch}" (one of ${ARCH_NAMES})`);
@@ -311,6 +361,8 @@ export function parseCommandLine(argv: readonly string[]): Command {
         engines: engine === 'all' ? ENGINES : [engine],
       };
     }
+    case 'fuzz':
+      throw new Error('unreachable: fuzz takes no FILE and returned above');
     case 'eval': {
       const records = values.records as string | undefined;
       if (records === undefined) throw new UsageError('eval needs --records FILE (or - for standard input)');

@@ -19,6 +19,8 @@ export interface Io {
   stdout(data: string | Uint8Array): void;
   stderr(text: string): void;
   readonly stdoutIsTTY: boolean;
+  /** Whether standard error is a terminal: live progress goes there only then. */
+  readonly stderrIsTTY: boolean;
 }
 
 /** The real process: files, stdin, stdout and stderr. */
@@ -33,6 +35,7 @@ export const processIo: Io = {
   stdout: (data) => void process.stdout.write(data),
   stderr: (text) => void process.stderr.write(text),
   stdoutIsTTY: process.stdout.isTTY === true,
+  stderrIsTTY: process.stderr.isTTY === true,
 };
 
 /** A failure to report as one line and exit code 1; main() prints `cbpf: <message>`. */

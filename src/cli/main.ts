@@ -17,6 +17,7 @@ import { runEmu } from './emu.js';
 import { runEval } from './eval.js';
 import { runKernelCheck } from './kernel-check.js';
 import { runCompile } from './compile.js';
+import { runFuzz } from './fuzz.js';
 
 function version(): string {
   return (JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as { version: string }).version;
@@ -34,6 +35,7 @@ async function run(command: Command, io: Io): Promise<void> {
     case 'eval': return runEval(command, io);
     case 'compile': return runCompile(command, io);
     case 'kernel-check': return runKernelCheck(command, io);
+    case 'fuzz': return runFuzz(command, io);
   }
 }
 

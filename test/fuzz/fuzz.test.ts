@@ -1,0 +1,66 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { codecTarget, engineTarget, failureAsCase, kernelTarget, runFuzz, verifierTarget } from '../../src/fuzz/differential.js';
+import { interpreterEngine, jitEngine } from '../../src/fuzz/engines.js';
+import { verify } from '../../src/verifier.js';
+import { loadCorpus } from '../conformance/corpus.js';
+import { runCli } from '../helpers.js';
+import { kernelIt } from '../system-deps.js';
+import { faultyEngine } from './faulty-interpreter.js';
+
+const jit = () => engineTarget('jit', interpreterEngine, jitEngine, { maxStack: 8, records: 40, anyArch: true, shrinkBudget: 5000 });
+
+describe('a fixed-seed fuzz run, as npm test runs it', () => {
+  it('finds no disagreement between the JIT and the interpreter, or in any codec', () => {
+    const report = runFuzz([jit(), codecTarget()], 2026, { runs: 21 * 12 });
+    expect(report.failure?.report).toBeUndefined();
+    expect(report.stats.jit!.programs).toBeGreaterThan(12);
+    expect(report.stats.codec!.programs).toBe(240);
+  }, 120_000);
+
+  kernelIt('finds no disagreement between the interpreter, the verifier and the kernel', () => {
+    const report = runFuzz([kernelTarget(), verifierTarget()], 2026, { runs: 40 });
+    expect(report.failure?.report).toBeUndefined();
+    expect(report.stats.kernel!.records).toBeGreaterThan(500);
+    expect(report.stats.verifier!.programs).toBe(1000);
+  }, 120_000);
+
+  it('replays exactly from its seed', () => {
+    const a = runFuzz([jit(), codecTarget()], 77, { runs: 42 });
+    const b = runFuzz([jit(), codecTarget()], 77, { runs: 42 });
+    expect(b.stats).toEqual(a.stats);
+  }, 60_000);
+});
+
+describe('a failure', () => {
+  it('is written as a conformance case that the corpus loader reads, expecting the reference value', () => {
+    const report = runFuzz([engineTarget('planted', interpreterEngine, faultyEngine('tax-txa-swapped'), { maxStack: 1, records: 40, anyArch: true, shrinkBudget: 5000 })], 1, { runs: 500 });
+    const text = failureAsCase(report.failure!)!;
+    const dir = mkdtempSync(join(tmpdir(), 'cbpf-fuzz-case-'));
+    writeFileSync(join(dir, 'found.cases'), text);
+    const [loaded] = loadCorpus(`${dir}/`);
+    const filters = loaded!.programs.map((p) => verify(p));
+    expect(interpreterEngine.decide(filters, loaded!.records)).toEqual(loaded!.expected);
+    expect(faultyEngine('tax-txa-swapped').decide(filters, loaded!.records)).not.toEqual(loaded!.expected);
+  });
+});
+
+describe('cbpf fuzz', () => {
+  it('prints its seed and a line per target, and exits 0 when all agree', async () => {
+    const run = await runCli(['fuzz', '--runs', '40', '--seed', '5', '--target', 'codec']);
+    expect(run.code).toBe(0);
+    expect(run.stderr).toBe('cbpf fuzz: seed 5, targets codec, 40 iterations\n');
+    expect(run.stdout).toBe('codec            40 programs           0 records  0 mismatches\n');
+  });
+
+  it.each([
+    [['fuzz', '--seconds', '1', '--runs', '2'], 'fuzz: give --seconds or --runs, not both'],
+    [['fuzz', 'file'], 'fuzz takes no FILE, got 1'],
+    [['fuzz', '--target', 'gvisor'], '--target: unknown value "gvisor" (one of jit, kernel, verifier, codec, all)'],
+  ])('rejects %j', async (argv, message) => {
+    const run = await runCli(argv);
+    expect(run).toMatchObject({ code: 2, stderr: `cbpf: ${message}\nTry 'cbpf --help'.\n` });
+  });
+});

@@ -1,0 +1,35 @@
+/**
+ * The fuzzer finds real bugs: each fault planted in a test-only copy of the
+ * interpreter is found within 30 seconds and shrunk to a small program.
+ */
+import { describe, expect, it } from 'vitest';
+import { interpreterEngine } from '../../src/fuzz/engines.js';
+import { engineTarget, runFuzz } from '../../src/fuzz/differential.js';
+import { faultyEngine, type Fault } from './faulty-interpreter.js';
+
+/**
+ * The largest program each fault shrinks to. A jump of exactly 255 must land
+ * inside the program, so that fault's program keeps the jump, 255 instructions
+ * to jump over and a target: 258 with the load it compares.
+ */
+const FAULTS: ReadonlyArray<[Fault, number]> = [
+  ['tax-txa-swapped', 6],
+  ['shift-by-x-over-31-gives-0', 6],
+  ['div-by-x-zero-continues', 6],
+  ['errno-ties-keep-oldest', 6],
+  ['jt-255-off-by-one', 258],
+];
+
+describe('the fuzzer, against planted faults', () => {
+  it.each(FAULTS)('finds %s and shrinks it to at most %i instructions, within 30 s', (fault, most) => {
+    const target = engineTarget('planted', interpreterEngine, faultyEngine(fault), { maxStack: 8, records: 40, anyArch: true, shrinkBudget: 20_000 });
+    const started = performance.now();
+    const report = runFuzz([target], 1, { seconds: 30 });
+    const seconds = (performance.now() - started) / 1000;
+    expect(report.failure, `${fault} not found in ${report.iterations} iterations`).toBeDefined();
+    const size = report.failure!.case!.filters.reduce((n, f) => n + f.length, 0);
+    console.info(`${fault}: found at iteration ${report.failure!.iteration} and shrunk from ${report.failure!.originalSize} to ${size} instructions in ${seconds.toFixed(1)} s\n${report.failure!.report}`);
+    expect(size).toBeLessThanOrEqual(most);
+    expect(seconds).toBeLessThan(30 + 30); // the search budget, plus time to shrink
+  }, 120_000);
+});
