@@ -101,13 +101,11 @@ export function engineTarget(
       if (filters.length === 0) return { programs: 0, records: 0 };
       const verified = filters.map((f) => verify(f));
       const records = biasedRecords(filters.flat(), random, options.records, options.anyArch);
-      let expected: (number | undefined)[];
+      const expected = reference.decide(verified, records);
       let actual: (number | string | undefined)[];
       try {
-        expected = reference.decide(verified, records);
         actual = subject.decide(verified, records);
       } catch (error) {
-        expected = reference.decide(verified, records);
         actual = records.map(() => `threw ${(error as Error).message}`);
       }
       const at = records.findIndex((_, i) => expected[i] !== undefined && actual[i] !== undefined && expected[i] !== actual[i]);
