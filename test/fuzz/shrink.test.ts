@@ -21,7 +21,7 @@ describe('shrinkCase', () => {
     const record = { nr: 12345, arch: 0xc000003e, instructionPointer: 99n, args: [1n, 2n, 3n, 4n, 5n, 6n] };
     // "Fails" whenever the program contains a TAX: the rest must go.
     const shrunk = shrinkCase({ filters: [program], record }, (c) => c.filters[0]!.some((i) => i.code === 0x07));
-    expect(shrunk.filters[0]).toEqual(assemble('tax\nret a'));
+    expect(shrunk.filters[0]).toEqual(assemble('tax\nret #0'));
     expect(shrunk.record).toEqual({ nr: 0, arch: 0xc000003e, instructionPointer: 0n, args: [0n, 0n, 0n, 0n, 0n, 0n] });
   });
 });
