@@ -4,7 +4,7 @@
  * records as it issued them, so it has a target of its own in differential.ts.)
  */
 import { interpretStack } from '../../interp/stack.js';
-import { decideRecords } from '../../jit/compiled.js';
+import { compile, decideRecords } from '../../jit/compiled.js';
 import { byteOrderOfAuditArch, encodeSeccompData, packRecords, type SeccompData } from '../seccomp/records.js';
 import type { VerifiedProgram } from '../verifier.js';
 
@@ -20,8 +20,36 @@ export const interpreterEngine: Engine = {
   decide: (filters, records) => records.map((r) => interpretStack(filters, encodeSeccompData(r), byteOrderOfAuditArch(r.arch)).value),
 };
 
-/** The JIT, deciding the whole set in batches inside wasm. */
+/**
+ * The same module bytes, run with nothing but plain WebAssembly and the ABI the
+ * README documents (memory, decide_batch): what a standalone .wasm user gets.
+ */
+function decideStandalone(filters: readonly VerifiedProgram[], records: readonly SeccompData[]): number[] {
+  const out: number[] = [];
+  records.forEach((record, i) => {
+    const byteOrder = byteOrderOfAuditArch(record.arch);
+    const instance = new WebAssembly.Instance(new WebAssembly.Module(compile(filters, { byteOrder }).wasm), {});
+    const { memory, decide_batch } = instance.exports as { memory: WebAssembly.Memory; decide_batch: (input: number, count: number, output: number) => void };
+    new Uint8Array(memory.buffer, 0, 64).set(encodeSeccompData(record, byteOrder));
+    decide_batch(0, 1, 64);
+    out[i] = new DataView(memory.buffer).getUint32(64, true);
+  });
+  return out;
+}
+
+/**
+ * The JIT, deciding the whole set in batches inside wasm, cross-checked with
+ * the standalone module for the first records; a difference between the two
+ * is thrown, so the fuzzer reports and shrinks it.
+ */
 export const jitEngine: Engine = {
   name: 'jit',
-  decide: (filters, records) => [...decideRecords(filters, packRecords(records))],
+  decide: (filters, records) => {
+    const batch = [...decideRecords(filters, packRecords(records))];
+    const checked = records.slice(0, 4);
+    decideStandalone(filters, checked).forEach((value, i) => {
+      if (value !== batch[i]) throw new Error(`the standalone module says ${value} for record ${i}, the JIT's batch API ${batch[i]}`);
+    });
+    return batch;
+  },
 };
