@@ -5,7 +5,7 @@
  * point throws OracleUnavailable with the reason, and the rest of cbpf works.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { packageRoot } from '../package-root.js';
 
@@ -40,8 +40,12 @@ export function helperPath(): string {
       throw new OracleUnavailable('no C compiler (gcc) to build native/oracle.c');
     }
     mkdirSync(dirname(binary), { recursive: true });
-    const result = spawnSync('gcc', ['-O2', '-Wall', '-Wextra', '-mno-red-zone', '-o', binary, source], { encoding: 'utf8' });
+    // Test files build it in parallel: each builds its own copy and renames it into place (atomic),
+    // so no process ever runs a half-written binary.
+    const building = `${binary}.${process.pid}.tmp`;
+    const result = spawnSync('gcc', ['-O2', '-Wall', '-Wextra', '-mno-red-zone', '-o', building, source], { encoding: 'utf8' });
     if (result.status !== 0) throw new OracleUnavailable(`building native/oracle.c failed: ${result.stderr.trim()}`);
+    renameSync(building, binary);
   }
   built = binary;
   return binary;
