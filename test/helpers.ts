@@ -42,8 +42,23 @@ export async function runCli(
   const out: Uint8Array[] = [];
   let stderr = '';
   const files = new Map(Object.entries(given).map(([path, data]) => [path, encode(data)]));
+  const read = async (path: string) => (path === '-' ? encode(stdin) : files.get(path) ?? new Uint8Array(await readFile(path)));
   const io: Io = {
-    readFile: async (path) => (path === '-' ? encode(stdin) : files.get(path) ?? new Uint8Array(await readFile(path))),
+    readFile: read,
+    // In small, odd-sized chunks, so that records and lines cross chunk boundaries.
+    readStream: async function* (path) {
+      const bytes = await read(path);
+      for (let at = 0; at < bytes.length; at += 1000) yield bytes.subarray(at, at + 1000);
+    },
+    openWriter: (path) => ({
+      write: async (data) => {
+        if (path === undefined) out.push(encode(data));
+        else files.set(path, new Uint8Array(Buffer.concat([files.get(path) ?? new Uint8Array(), encode(data)])));
+      },
+      close: async () => {
+        if (path !== undefined && !files.has(path)) files.set(path, new Uint8Array());
+      },
+    }),
     writeFile: async (path, data) => void files.set(path, encode(data)),
     stdout: (data) => void out.push(encode(data)),
     stderr: (text) => void (stderr += text),

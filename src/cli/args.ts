@@ -87,6 +87,9 @@ export type Command =
       readonly engine: Engine;
       readonly timing: boolean;
       readonly output: string | undefined;
+      /** Where to write the decisions as binary, one little-endian u32 per record. */
+      readonly out: string | undefined;
+      readonly skipBad: boolean;
     } & ReadsPrograms);
 
 type Options = NonNullable<ParseArgsConfig['options']>;
@@ -174,6 +177,7 @@ ${COMMON_HELP}`,
       ...COMMON, ...OUTPUT, records: { type: 'string' }, 'records-format': { type: 'string' },
       'records-byte-order': { type: 'string', default: 'le' }, format: { type: 'string', default: 'hex' },
       summary: { type: 'boolean' }, engine: { type: 'string', default: 'jit' }, timing: { type: 'boolean' },
+      out: { type: 'string' }, 'skip-bad': { type: 'boolean' },
     },
     help: `  --records FILE|-          seccomp_data records: 64-byte binary, or JSON lines (required)
   --records-format F        bin or jsonl; default: detected
@@ -181,6 +185,10 @@ ${COMMON_HELP}`,
   --format hex|action|json  one line per record (default hex: the 32-bit value)
   --summary                 print counts per action and per syscall instead of lines
                             (with -o, the lines still go to OUT)
+  --out FILE                write the decisions to FILE as binary, one little-endian u32 per
+                            record (lines then go only to -o, if given)
+  --skip-bad                pass over bad records (a truncated last record, a bad JSON line)
+                            and count them, instead of stopping at the first
   --engine jit|interp       the evaluator: the WebAssembly JIT (default) or the interpreter
   --timing                  print the engine's decision time and rate on standard error
 ${OUTPUT_HELP}
@@ -378,6 +386,8 @@ export function parseCommandLine(argv: readonly string[]): Command {
         engine: oneOf(values.engine as string, ENGINES, '--engine')!,
         timing: values.timing === true,
         output,
+        out: values.out as string | undefined,
+        skipBad: values['skip-bad'] === true,
       };
     }
   }

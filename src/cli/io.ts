@@ -2,19 +2,33 @@
  * The CLI's only contact with the outside world, so commands can be run in
  * tests without spawning a process.
  */
+import { createReadStream, createWriteStream } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
+import type { Writable } from 'node:stream';
 import { CbpfError, ParseError } from '../errors.js';
 import { readProgram, type Format } from '../codecs/formats.js';
 import type { Instruction } from '../instruction.js';
 import type { Arch, ByteOrder } from '../seccomp/arches.js';
-import { packRecords, parseRecordLines, readRecordStream, type RecordBatch } from '../seccomp/records.js';
+import { SECCOMP_DATA_SIZE } from '../seccomp/data.js';
+import type { RecordBatch } from '../seccomp/records.js';
 import { verify, verifyStack, type VerifiedProgram } from '../verifier.js';
 import type { RecordFormat } from './args.js';
+import { recordBatches } from './record-stream.js';
+
+/** Output written piece by piece; `close` finishes it (a file is complete once it resolves). */
+export interface Writer {
+  write(data: string | Uint8Array): Promise<void>;
+  close(): Promise<void>;
+}
 
 /** Where commands read and write. */
 export interface Io {
   /** The bytes of `path`; '-' is standard input. */
   readFile(path: string): Promise<Uint8Array>;
+  /** The bytes of `path` ('-' is standard input) in chunks, for inputs of any size. */
+  readStream(path: string): AsyncIterable<Uint8Array>;
+  /** A writer to `path`, or to standard output when undefined. */
+  openWriter(path: string | undefined): Writer;
   writeFile(path: string, data: string | Uint8Array): Promise<void>;
   stdout(data: string | Uint8Array): void;
   stderr(text: string): void;
@@ -31,12 +45,35 @@ export const processIo: Io = {
     for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
     return Buffer.concat(chunks);
   },
+  readStream: (path) => (path === '-' ? process.stdin : createReadStream(path, { highWaterMark: 1 << 20 })),
+  openWriter: (path) => streamWriter(path === undefined ? process.stdout : createWriteStream(path), path !== undefined),
   writeFile: (path, data) => writeFile(path, data),
   stdout: (data) => void process.stdout.write(data),
   stderr: (text) => void process.stderr.write(text),
   stdoutIsTTY: process.stdout.isTTY === true,
   stderrIsTTY: process.stderr.isTTY === true,
 };
+
+/** A Writer over a Node stream: each write waits for the stream to drain; `ownsStream` ends it on close. */
+function streamWriter(stream: Writable, ownsStream: boolean): Writer {
+  let failed: Error | undefined;
+  stream.on('error', (error) => (failed = error));
+  return {
+    write: (data) =>
+      new Promise((resolve, reject) => {
+        if (failed) return reject(failed);
+        if (stream.write(data)) return resolve();
+        stream.once('drain', resolve);
+        stream.once('error', reject);
+      }),
+    close: () =>
+      new Promise((resolve, reject) => {
+        if (failed) return reject(failed);
+        if (!ownsStream) return resolve();
+        stream.end(() => resolve());
+      }),
+  };
+}
 
 /** A failure to report as one line and exit code 1; main() prints `cbpf: <message>`. */
 export class CommandFailure extends Error {
@@ -106,16 +143,22 @@ export async function loadFilters(io: Io, paths: readonly string[], format: Form
   return filters;
 }
 
-/** Control bytes: binary records have them (the high bytes of small numbers), JSON lines never. */
-const isBinary = (bytes: Uint8Array): boolean => bytes.some((b) => b < 0x09 || (b > 0x0d && b < 0x20));
-
-/** Reads `seccomp_data` records: 64-byte binary in `byteOrder`, or JSON lines (detected unless `format` says). */
+/** Reads a whole trace of `seccomp_data` records (see record-stream.ts for the formats) as one batch. */
 export async function loadRecords(io: Io, path: string, format: RecordFormat | undefined, byteOrder: ByteOrder): Promise<RecordBatch> {
+  const batches: RecordBatch[] = [];
   try {
-    const bytes = await io.readFile(path);
-    const binary = format === undefined ? isBinary(bytes) : format === 'bin';
-    return binary ? readRecordStream(bytes, byteOrder) : packRecords(parseRecordLines(new TextDecoder().decode(bytes)));
+    for await (const batch of recordBatches(io.readStream(path), format, byteOrder)) batches.push(batch);
   } catch (error) {
     throw describeInputError(path, error);
   }
+  const count = batches.reduce((n, b) => n + b.count, 0);
+  const bytes = new Uint8Array(count * SECCOMP_DATA_SIZE);
+  const bigEndian = new Uint8Array(count);
+  let at = 0;
+  for (const batch of batches) {
+    bytes.set(batch.bytes.subarray(0, batch.count * SECCOMP_DATA_SIZE), at * SECCOMP_DATA_SIZE);
+    bigEndian.set(batch.bigEndian, at);
+    at += batch.count;
+  }
+  return { bytes, count, bigEndian };
 }

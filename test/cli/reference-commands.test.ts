@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { SAMPLE_FILTERS } from '../../bench/samples.js';
+import { readFileSync } from 'node:fs';
+import { interpret } from '../../interp/interpret.js';
+import { decodeRaw } from '../../src/codecs/raw.js';
+import { generateRecords } from '../../src/fuzz/traces.js';
 import { encodeSeccompData } from '../../src/seccomp/records.js';
+import { verify } from '../../src/verifier.js';
 import { runCli } from '../helpers.js';
 
 const path = (name: string) => SAMPLE_FILTERS.find((s) => s.name === name)!.path;
@@ -140,10 +145,34 @@ syscalls:
   });
 
   it.each([
-    [{ 'r.bin': new Uint8Array(65) }, 'cbpf: r.bin: record stream is 65 bytes: 1 whole records and a truncated last one of 1 bytes\n'],
-    [{ 'r.bin': '{"arch":"x86_64"}\n{"arch":"x86_64","nr":"bogus"}\n' }, 'cbpf: r.bin:2: unknown syscall "bogus" for arch x86_64\n'],
-  ])('fails on bad records with the position', async (files, stderr) => {
+    [{ 'r.bin': new Uint8Array(65) }, 'cbpf: r.bin: record 1 is truncated: 1 of 64 bytes\n', '0x00000000\n'],
+    [{ 'r.bin': '{"arch":"x86_64"}\n{"arch":"x86_64","nr":"bogus"}\n' }, 'cbpf: r.bin:2: unknown syscall "bogus" for arch x86_64\n', '0x7fff0000\n'],
+  ])('stops at a bad record with its position, keeping the decisions made before it', async (files, stderr, stdout) => {
     const run = await runCli(['eval', small, '--records', 'r.bin'], { files });
-    expect(run).toMatchObject({ code: 1, stderr, stdout: '' });
+    expect(run).toMatchObject({ code: 1, stderr, stdout });
+  });
+
+  it('--skip-bad passes over bad records and counts them', async () => {
+    const jsonl = '{"arch":"x86_64","nr":"read"}\nnot json\n{"arch":"x86_64","nr":"bogus"}\n{"arch":"x86_64","nr":"write"}\n';
+    const run = await runCli(['eval', small, '--records', '-', '--skip-bad'], { stdin: jsonl });
+    expect(run).toMatchObject({ code: 0, stdout: '0x7fff0000\n0x7fff0000\n' });
+    expect(run.stderr).toMatch(/^cbpf: skipped 2 bad records \(the first: line 2: not valid JSON/);
+  });
+
+  it('streams traces larger than a batch, across chunk boundaries, in order', async () => {
+    const records = generateRecords(40_000, 'realistic', 3); // 2.4 batches, read in 1000-byte chunks
+    const run = await runCli(['eval', small, '--records', 'r.bin', '--out', 'd.bin', '-o', 'd.txt'], { files: { 'r.bin': records } });
+    expect(run.code).toBe(0);
+    const filter = verify(decodeRaw(readFileSync(small)));
+    const expected = Array.from({ length: 40_000 }, (_, i) => interpret(filter, records.subarray(i * 64, i * 64 + 64), 'le'));
+    const binary = run.files.get('d.bin')!;
+    expect(Array.from({ length: 40_000 }, (_, i) => new DataView(binary.buffer, binary.byteOffset).getUint32(i * 4, true))).toEqual(expected);
+    expect(new TextDecoder().decode(run.files.get('d.txt')).trim().split('\n').map((l) => parseInt(l, 16))).toEqual(expected);
+  });
+
+  it('reads JSON lines that cross chunk boundaries', async () => {
+    const lines = Array.from({ length: 500 }, (_, i) => JSON.stringify({ arch: 'x86_64', nr: i % 2 === 0 ? 'read' : 'ptrace', args: [i] })).join('\n');
+    const run = await runCli(['eval', small, '--records', '-', '--format', 'action'], { stdin: lines });
+    expect(run.stdout.trim().split('\n')).toEqual(Array.from({ length: 500 }, (_, i) => (i % 2 === 0 ? 'ALLOW' : 'KILL_PROCESS')));
   });
 });
