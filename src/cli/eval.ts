@@ -30,11 +30,14 @@ async function prepare(filters: readonly VerifiedProgram[], engine: Engine, byte
   return { decide: (batch) => decideRecords(filters, batch), seconds: (performance.now() - started) / 1000 };
 }
 
-/** The arch value and syscall number of record i. */
-function syscallOf(batch: RecordBatch, i: number): { arch: number; nr: number } {
-  const view = new DataView(batch.bytes.buffer, batch.bytes.byteOffset + i * SECCOMP_DATA_SIZE, SECCOMP_DATA_SIZE);
-  const le = recordByteOrder(batch, i) === 'le';
-  return { arch: view.getUint32(SECCOMP_DATA_ARCH, le), nr: view.getInt32(SECCOMP_DATA_NR, le) };
+/** A view of the whole batch, made once per batch: records are read on the hot path. */
+const batchView = (batch: RecordBatch): DataView => new DataView(batch.bytes.buffer, batch.bytes.byteOffset, batch.bytes.byteLength);
+
+/** The arch value and syscall number of record i, read through `view` (from batchView). */
+function syscallOf(view: DataView, batch: RecordBatch, i: number): { arch: number; nr: number } {
+  const at = i * SECCOMP_DATA_SIZE;
+  const le = !batch.bigEndian[i];
+  return { arch: view.getUint32(at + SECCOMP_DATA_ARCH, le), nr: view.getInt32(at + SECCOMP_DATA_NR, le) };
 }
 
 /** Names for an arch value and a syscall number, where cbpf has them. */
@@ -48,12 +51,13 @@ const actionOf = (value: number): string => formatAction(value) ?? hexValue(valu
 /** The lines for one batch; `first` is the index of its first record in the whole trace. */
 function decisionLines(values: Uint32Array, batch: RecordBatch, format: DecisionFormat, first: number): string {
   const lines: string[] = [];
+  const view = batchView(batch);
   for (let i = 0; i < values.length; i++) {
     const v = values[i]!;
     if (format === 'hex') lines.push(hexValue(v));
     else if (format === 'action') lines.push(actionOf(v));
     else {
-      const { arch, nr } = syscallOf(batch, i);
+      const { arch, nr } = syscallOf(view, batch, i);
       lines.push(JSON.stringify({ record: first + i, value: hexValue(v), action: formatAction(v) ?? null, ...names(arch, nr) }));
     }
   }
@@ -75,10 +79,11 @@ class Summary {
   private readonly syscalls = new Map<number, Map<number, { count: number; values: Map<number, number> }>>();
 
   add(values: Uint32Array, batch: RecordBatch): void {
+    const view = batchView(batch);
     for (let i = 0; i < values.length; i++) {
       const v = values[i]!;
       this.values.set(v, (this.values.get(v) ?? 0) + 1);
-      const { arch, nr } = syscallOf(batch, i);
+      const { arch, nr } = syscallOf(view, batch, i);
       let byNr = this.syscalls.get(arch);
       if (!byNr) this.syscalls.set(arch, (byNr = new Map()));
       let entry = byNr.get(nr);
