@@ -62,6 +62,7 @@ export async function runCli(
     writeFile: async (path, data) => void files.set(path, encode(data)),
     stdout: (data) => void out.push(encode(data)),
     stderr: (text) => void (stderr += text),
+    flush: async () => {},
     stdoutIsTTY: false,
     stderrIsTTY: false,
   };

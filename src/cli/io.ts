@@ -32,10 +32,16 @@ export interface Io {
   writeFile(path: string, data: string | Uint8Array): Promise<void>;
   stdout(data: string | Uint8Array): void;
   stderr(text: string): void;
+  /** Waits until standard output is written out; throws the first error it met (EPIPE, ENOSPC, ...). */
+  flush(): Promise<void>;
   readonly stdoutIsTTY: boolean;
   /** Whether standard error is a terminal: live progress goes there only then. */
   readonly stderrIsTTY: boolean;
 }
+
+/** The first error standard output met; writes stop after it. */
+let stdoutFailure: Error | undefined;
+process.stdout.on('error', (error) => (stdoutFailure ??= error));
 
 /** The real process: files, stdin, stdout and stderr. */
 export const processIo: Io = {
@@ -48,7 +54,12 @@ export const processIo: Io = {
   readStream: (path) => (path === '-' ? process.stdin : createReadStream(path, { highWaterMark: 1 << 20 })),
   openWriter: (path) => streamWriter(path === undefined ? process.stdout : createWriteStream(path), path !== undefined),
   writeFile: (path, data) => writeFile(path, data),
-  stdout: (data) => void process.stdout.write(data),
+  stdout: (data) => void (stdoutFailure === undefined && process.stdout.write(data)),
+  flush: async () => {
+    await new Promise<void>((resolve) => process.stdout.write('', () => resolve()));
+    await new Promise<void>((resolve) => setImmediate(resolve)); // an 'error' event comes on a later tick
+    if (stdoutFailure) throw stdoutFailure;
+  },
   stderr: (text) => void process.stderr.write(text),
   stdoutIsTTY: process.stdout.isTTY === true,
   stderrIsTTY: process.stderr.isTTY === true,
@@ -63,8 +74,16 @@ function streamWriter(stream: Writable, ownsStream: boolean): Writer {
       new Promise((resolve, reject) => {
         if (failed) return reject(failed);
         if (stream.write(data)) return resolve();
-        stream.once('drain', resolve);
-        stream.once('error', reject);
+        const drained = () => {
+          stream.off('error', failedNow);
+          resolve();
+        };
+        const failedNow = (error: Error) => {
+          stream.off('drain', drained);
+          reject(error);
+        };
+        stream.once('drain', drained);
+        stream.once('error', failedNow);
       }),
     close: () =>
       new Promise((resolve, reject) => {

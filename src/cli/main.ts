@@ -39,6 +39,11 @@ async function run(command: Command, io: Io): Promise<void> {
   }
 }
 
+/** An error from the operating system (it has an errno code such as EPIPE or ENOSPC, and a syscall). */
+function isSystemError(error: unknown): error is NodeJS.ErrnoException {
+  return error instanceof Error && typeof (error as NodeJS.ErrnoException).code === 'string' && typeof (error as NodeJS.ErrnoException).syscall === 'string';
+}
+
 /** Runs `cbpf` with `argv` (the arguments after the program name) and returns the exit code. */
 export async function main(argv: readonly string[], io: Io = processIo): Promise<ExitCode> {
   let command: Command;
@@ -51,8 +56,16 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
   }
   try {
     await run(command, io);
+    await io.flush();
     return ExitCode.Ok;
   } catch (error) {
+    // The reader of our output went away (`cbpf eval ... | head`): stop quietly, as `yes | head` does.
+    if (isSystemError(error) && error.code === 'EPIPE') return ExitCode.Ok;
+    // Writing failed (a full disk, a closed terminal): one line, not a stack trace.
+    if (isSystemError(error)) {
+      io.stderr(`cbpf: ${error.message}\n`);
+      return ExitCode.Failure;
+    }
     if (!(error instanceof CommandFailure)) throw error;
     io.stderr(`cbpf: ${error.message}\n`);
     return ExitCode.Failure;

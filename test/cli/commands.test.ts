@@ -61,6 +61,18 @@ describe('the cbpf executable', () => {
     expect(cbpf(['disasm']).status).toBe(2);
   });
 
+  it('stops quietly with exit 0 when its reader goes away (| head)', () => {
+    const run = spawnSync('bash', ['-c', `node bin/cbpf.js eval ${small} --records - --format action < <(yes '{"arch":"x86_64","nr":"read"}' | head -200000) | head -1; echo "status \${PIPESTATUS[0]}"`], { encoding: 'utf8' });
+    expect(run.stdout).toBe('ALLOW\nstatus 0\n');
+    expect(run.stderr).toBe('');
+  });
+
+  it('reports a failed write in one line', () => {
+    const run = spawnSync('bash', ['-c', `node bin/cbpf.js disasm ${small} > /dev/full`], { encoding: 'utf8' });
+    expect(run.status).toBe(1);
+    expect(run.stderr).toBe('cbpf: ENOSPC: no space left on device, write\n');
+  });
+
   it('writes -o files and pipes', () => {
     const dir = mkdtempSync(join(tmpdir(), 'cbpf-cli-'));
     const out = join(dir, 'g.bpf');
