@@ -19,10 +19,9 @@ import { SECCOMP_DATA_SIZE } from '../src/seccomp/data.js';
 import type { VerifiedProgram } from '../src/verifier.js';
 import { FILTER_LOCALS, lowerFilter } from './lower.js';
 
-/** Records a module's memory holds at first: a chunk the batch API fills and decides at a time. */
-export const RECORD_CAPACITY = 4096;
-/** Where outputs start in memory: after RECORD_CAPACITY records. */
-export const OUTPUT_OFFSET = RECORD_CAPACITY * SECCOMP_DATA_SIZE;
+import { OUTPUT_OFFSET, RECORD_CAPACITY } from './layout-abi.js';
+
+export { OUTPUT_OFFSET, RECORD_CAPACITY };
 const PAGE = 65536;
 const INITIAL_PAGES = Math.ceil((OUTPUT_OFFSET + RECORD_CAPACITY * 4) / PAGE);
 

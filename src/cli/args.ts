@@ -90,6 +90,8 @@ export type Command =
       /** Where to write the decisions as binary, one little-endian u32 per record. */
       readonly out: string | undefined;
       readonly skipBad: boolean;
+      /** Worker threads deciding batches; 0 decides in the main thread. */
+      readonly workers: number;
     } & ReadsPrograms);
 
 type Options = NonNullable<ParseArgsConfig['options']>;
@@ -177,7 +179,7 @@ ${COMMON_HELP}`,
       ...COMMON, ...OUTPUT, records: { type: 'string' }, 'records-format': { type: 'string' },
       'records-byte-order': { type: 'string', default: 'le' }, format: { type: 'string', default: 'hex' },
       summary: { type: 'boolean' }, engine: { type: 'string', default: 'jit' }, timing: { type: 'boolean' },
-      out: { type: 'string' }, 'skip-bad': { type: 'boolean' },
+      out: { type: 'string' }, 'skip-bad': { type: 'boolean' }, workers: { type: 'string' },
     },
     help: `  --records FILE|-          seccomp_data records: 64-byte binary, or JSON lines (required)
   --records-format F        bin or jsonl; default: detected
@@ -189,6 +191,9 @@ ${COMMON_HELP}`,
                             record (lines then go only to -o, if given)
   --skip-bad                pass over bad records (a truncated last record, a bad JSON line)
                             and count them, instead of stopping at the first
+  --workers N               worker threads that decide batches, sharing one compiled module
+                            (default 0: decide in the main thread; see the README for when
+                            workers pay)
   --engine jit|interp       the evaluator: the WebAssembly JIT (default) or the interpreter
   --timing                  print the engine's decision time and rate on standard error
 ${OUTPUT_HELP}
@@ -388,6 +393,7 @@ export function parseCommandLine(argv: readonly string[]): Command {
         output,
         out: values.out as string | undefined,
         skipBad: values['skip-bad'] === true,
+        workers: values.workers === undefined ? 0 : Number(unsigned(values.workers as string, '--workers', 8)),
       };
     }
   }

@@ -2,8 +2,8 @@
  * The CLI's only contact with the outside world, so commands can be run in
  * tests without spawning a process.
  */
-import { createReadStream, createWriteStream } from 'node:fs';
-import { readFile, writeFile } from 'node:fs/promises';
+import { createWriteStream } from 'node:fs';
+import { open, readFile, writeFile } from 'node:fs/promises';
 import type { Writable } from 'node:stream';
 import { CbpfError, ParseError } from '../errors.js';
 import { readProgram, type Format } from '../codecs/formats.js';
@@ -51,7 +51,7 @@ export const processIo: Io = {
     for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
     return Buffer.concat(chunks);
   },
-  readStream: (path) => (path === '-' ? process.stdin : createReadStream(path, { highWaterMark: 1 << 20 })),
+  readStream: (path) => (path === '-' ? process.stdin : readFileChunks(path)),
   openWriter: (path) => streamWriter(path === undefined ? process.stdout : createWriteStream(path), path !== undefined),
   writeFile: (path, data) => writeFile(path, data),
   stdout: (data) => void (stdoutFailure === undefined && process.stdout.write(data)),
@@ -64,6 +64,30 @@ export const processIo: Io = {
   stdoutIsTTY: process.stdout.isTTY === true,
   stderrIsTTY: process.stderr.isTTY === true,
 };
+
+/**
+ * A file in fresh 1 MiB chunks, read straight into buffers of their own: a
+ * chunk of whole records can then become a batch, and move to a worker
+ * thread, without a copy.
+ */
+async function* readFileChunks(path: string): AsyncGenerator<Uint8Array> {
+  const file = await open(path, 'r');
+  try {
+    for (;;) {
+      const buffer = new Uint8Array(1 << 20);
+      let filled = 0;
+      while (filled < buffer.length) {
+        const { bytesRead } = await file.read(buffer, filled, buffer.length - filled);
+        if (bytesRead === 0) break;
+        filled += bytesRead;
+      }
+      if (filled > 0) yield filled === buffer.length ? buffer : buffer.subarray(0, filled);
+      if (filled < buffer.length) return;
+    }
+  } finally {
+    await file.close();
+  }
+}
 
 /** A Writer over a Node stream: each write waits for the stream to drain; `ownsStream` ends it on close. */
 function streamWriter(stream: Writable, ownsStream: boolean): Writer {

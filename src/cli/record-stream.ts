@@ -34,6 +34,13 @@ async function* binaryBatches(chunks: AsyncIterable<Uint8Array>, byteOrder: Byte
     return batch;
   };
   for await (const chunk of chunks) {
+    // A chunk of whole records in a buffer of its own becomes a batch as it is, without a copy.
+    if (filled === 0 && chunk.length % SECCOMP_DATA_SIZE === 0 && chunk.length <= batchBytes && chunk.byteOffset === 0 && chunk.buffer.byteLength === chunk.length) {
+      const count = chunk.length / SECCOMP_DATA_SIZE;
+      seen += count;
+      yield { bytes: chunk, count, bigEndian: new Uint8Array(count).fill(byteOrder === 'be' ? 1 : 0) };
+      continue;
+    }
     let at = 0;
     while (at < chunk.length) {
       const take = Math.min(batchBytes - filled, chunk.length - at);

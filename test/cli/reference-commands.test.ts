@@ -170,6 +170,26 @@ syscalls:
     expect(new TextDecoder().decode(run.files.get('d.txt')).trim().split('\n').map((l) => parseInt(l, 16))).toEqual(expected);
   });
 
+  it.each([1, 2])('gives the same lines, binary decisions and summary on %i worker threads as in the main thread', async (workers) => {
+    const files = { 'r.bin': generateRecords(50_000, 'realistic', 4) };
+    const docker = path('docker-tree');
+    const run = (extra: string[]) => runCli(['eval', docker, '--records', 'r.bin', '--out', 'd.bin', '-o', 'd.txt', '--summary', ...extra], { files });
+    const [main, pooled] = [await run([]), await run(['--workers', String(workers)])];
+    expect(pooled.code).toBe(0);
+    for (const file of ['d.bin', 'd.txt']) expect(Buffer.from(pooled.files.get(file)!)).toEqual(Buffer.from(main.files.get(file)!));
+    expect(pooled.stdout).toBe(main.stdout);
+  });
+
+  it('decides mixed byte orders on worker threads, with either engine', async () => {
+    const jsonl = '{"arch":"x86_64","nr":"read"}\n{"arch":"s390x","nr":3}\n{"arch":"i386","nr":3}\n';
+    const main = await runCli(['eval', 'f.s', '--records', '-'], { stdin: jsonl, files: { 'f.s': 'ld [arch]\nret a' } });
+    const pooled = await runCli(['eval', 'f.s', '--records', '-', '--workers', '2'], { stdin: jsonl, files: { 'f.s': 'ld [arch]\nret a' } });
+    const interp = await runCli(['eval', 'f.s', '--records', '-', '--workers', '2', '--engine', 'interp'], { stdin: jsonl, files: { 'f.s': 'ld [arch]\nret a' } });
+    expect(pooled.stdout).toBe('0xc000003e\n0x80000016\n0x40000003\n');
+    expect(pooled.stdout).toBe(main.stdout);
+    expect(interp.stdout).toBe(main.stdout);
+  });
+
   it('reads JSON lines that cross chunk boundaries', async () => {
     const lines = Array.from({ length: 500 }, (_, i) => JSON.stringify({ arch: 'x86_64', nr: i % 2 === 0 ? 'read' : 'ptrace', args: [i] })).join('\n');
     const run = await runCli(['eval', small, '--records', '-', '--format', 'action'], { stdin: lines });

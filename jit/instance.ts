@@ -1,0 +1,87 @@
+/**
+ * An instantiated filter module, with decisions one at a time or in batches
+ * (the loop runs inside wasm). Imports no binaryen: worker threads make one
+ * from a WebAssembly.Module compiled elsewhere.
+ */
+import type { ByteOrder } from '../src/seccomp/arches.js';
+import { SECCOMP_DATA_SIZE } from '../src/seccomp/data.js';
+import { recordBytes, type RecordBatch } from '../src/seccomp/records.js';
+import { OUTPUT_OFFSET, RECORD_CAPACITY } from './layout-abi.js';
+
+interface Exports {
+  readonly memory: WebAssembly.Memory;
+  readonly decide: (record: number) => number;
+  readonly decide_batch: (input: number, count: number, output: number) => void;
+  readonly [filter: `filter_${number}`]: (record: number) => number;
+}
+
+/** A stack of verified filters compiled to WebAssembly and instantiated. */
+export class CompiledFilter {
+  /** How many records `recordSlots` can hold at once. */
+  readonly capacity = RECORD_CAPACITY;
+  private readonly exports: Exports;
+
+  constructor(
+    /** The module's bytes: a standalone .wasm (see module.ts for its ABI). */
+    readonly wasm: Uint8Array,
+    readonly module: WebAssembly.Module,
+    readonly byteOrder: ByteOrder,
+    readonly filterCount: number,
+  ) {
+    this.exports = new WebAssembly.Instance(module, {}).exports as unknown as Exports;
+  }
+
+  /** The stack's value for one 64-byte record. */
+  decide(record: Uint8Array): number {
+    this.recordSlots(1).set(record.subarray(0, SECCOMP_DATA_SIZE));
+    return this.exports.decide(0) >>> 0;
+  }
+
+  /** Filter `index`'s own value (0 = oldest) for one record, before precedence. */
+  decideFilter(index: number, record: Uint8Array): number {
+    this.recordSlots(1).set(record.subarray(0, SECCOMP_DATA_SIZE));
+    return this.exports[`filter_${index}`]!(0) >>> 0;
+  }
+
+  /**
+   * The stack's value for each of the 64-byte records in `records`, decided in
+   * chunks of `capacity` inside wasm, written to `out` (allocated if absent).
+   */
+  decideBatch(records: Uint8Array, out: Uint32Array = new Uint32Array(records.length / SECCOMP_DATA_SIZE)): Uint32Array {
+    const count = records.length / SECCOMP_DATA_SIZE;
+    for (let done = 0; done < count; done += this.capacity) {
+      const n = Math.min(this.capacity, count - done);
+      this.recordSlots(n).set(records.subarray(done * SECCOMP_DATA_SIZE, (done + n) * SECCOMP_DATA_SIZE));
+      out.set(this.decideSlots(n), done);
+    }
+    return out;
+  }
+
+  /**
+   * A view of wasm memory with room for `count` (at most `capacity`) records:
+   * fill it, then call `decideSlots(count)`, with no copy in between.
+   */
+  recordSlots(count: number): Uint8Array {
+    if (count > this.capacity) throw new RangeError(`at most ${this.capacity} records at a time, asked for ${count}`);
+    return new Uint8Array(this.exports.memory.buffer, 0, count * SECCOMP_DATA_SIZE);
+  }
+
+  /** Decides the first `count` records in `recordSlots`; the result is a view valid until the next call. */
+  decideSlots(count: number): Uint32Array {
+    this.exports.decide_batch(0, count, OUTPUT_OFFSET);
+    return new Uint32Array(this.exports.memory.buffer, OUTPUT_OFFSET, count);
+  }
+}
+
+/**
+ * The value of every record of `batch` (in either byte order) with the module
+ * `forOrder` gives for each byte order present: uniform batches in one pass
+ * inside wasm, mixed ones record by record.
+ */
+export function decideBatchWith(forOrder: (byteOrder: ByteOrder) => CompiledFilter, batch: RecordBatch): Uint32Array {
+  const out = new Uint32Array(batch.count);
+  const mixed = batch.bigEndian.some((b) => b !== batch.bigEndian[0]);
+  if (!mixed) return forOrder(batch.bigEndian[0] ? 'be' : 'le').decideBatch(batch.bytes.subarray(0, batch.count * SECCOMP_DATA_SIZE), out);
+  for (let i = 0; i < batch.count; i++) out[i] = forOrder(batch.bigEndian[i] ? 'be' : 'le').decide(recordBytes(batch, i));
+  return out;
+}

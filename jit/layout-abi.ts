@@ -1,0 +1,10 @@
+/**
+ * Where a filter module keeps records and results in its memory, shared by
+ * the module builder and the instance wrapper (which must not load binaryen).
+ */
+import { SECCOMP_DATA_SIZE } from '../src/seccomp/data.js';
+
+/** Records a module's memory holds at first: a chunk the batch API fills and decides at a time. */
+export const RECORD_CAPACITY = 4096;
+/** Where outputs start in memory: after RECORD_CAPACITY records. */
+export const OUTPUT_OFFSET = RECORD_CAPACITY * SECCOMP_DATA_SIZE;
