@@ -51,10 +51,12 @@ export class EvalPool {
     return ready;
   }
 
-  /** Every result still out, in order; then the workers stop. */
+  /** Every result still out, in order; the workers stop in any case. */
   async drain(): Promise<WorkerResult[]> {
-    const rest = await Promise.all(this.inFlight.splice(0));
-    await Promise.all(this.workers.map((w) => w.terminate()));
-    return rest;
+    try {
+      return await Promise.all(this.inFlight.splice(0));
+    } finally {
+      await Promise.all(this.workers.map((w) => w.terminate()));
+    }
   }
 }

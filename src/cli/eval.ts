@@ -68,35 +68,37 @@ export async function runEval(command: Extract<Command, { kind: 'eval' }>, io: I
   const deciding = performance.now();
   let total = 0;
   let lastProgress = performance.now();
+  let failure: unknown;
   try {
-    try {
-      for await (const batch of recordBatches(io.readStream(command.records), command.recordFormat, command.recordByteOrder, skipped)) {
-        if (pool) {
-          for (const result of await pool.submit(batch, total)) await take(result);
-        } else {
-          const values = decide(batch);
-          summary?.add(values, batch);
-          await take({
-            count: batch.count,
-            ...(lines ? { lines: decisionLines(values, batch, command.format, total) } : {}),
-            ...(binary ? { binary: binaryDecisions(values) } : {}),
-          });
-        }
-        total += batch.count;
-        if (io.stderrIsTTY && performance.now() - lastProgress > 500) {
-          lastProgress = performance.now();
-          io.stderr(`\r${total} records, ${(total / ((performance.now() - deciding) / 1000) / 1e6).toFixed(2)} M records/s   `);
-        }
+    for await (const batch of recordBatches(io.readStream(command.records), command.recordFormat, command.recordByteOrder, skipped)) {
+      if (pool) {
+        for (const result of await pool.submit(batch, total)) await take(result);
+      } else {
+        const values = decide(batch);
+        summary?.add(values, batch);
+        await take({
+          count: batch.count,
+          ...(lines ? { lines: decisionLines(values, batch, command.format, total) } : {}),
+          ...(binary ? { binary: binaryDecisions(values) } : {}),
+        });
       }
-      for (const result of (await pool?.drain()) ?? []) await take(result);
-    } finally {
-      // Whatever happens, what was decided so far is written out in full.
-      for (const writer of writers) await writer.close();
-      if (io.stderrIsTTY && total > 0) io.stderr('\n');
+      total += batch.count;
+      if (io.stderrIsTTY && performance.now() - lastProgress > 500) {
+        lastProgress = performance.now();
+        io.stderr(`\r${total} records, ${(total / ((performance.now() - deciding) / 1000) / 1e6).toFixed(2)} M records/s   `);
+      }
     }
   } catch (error) {
-    throw describeInputError(command.records, error);
+    failure = error; // reported below, once everything decided before it is written
   }
+  try {
+    // Batches still with the workers were decided before any failure: write them too. drain() also stops the workers.
+    for (const result of (await pool?.drain()) ?? []) await take(result);
+  } finally {
+    for (const writer of writers) await writer.close();
+    if (io.stderrIsTTY && total > 0) io.stderr('\n');
+  }
+  if (failure !== undefined) throw describeInputError(command.records, failure);
   const seconds = (performance.now() - deciding) / 1000;
   if (summary) io.stdout(command.format === 'json' ? `${JSON.stringify(summary.result())}\n` : summary.format());
   if (skipped && skipped.count > 0) io.stderr(`cbpf: skipped ${skipped.count} bad record${skipped.count === 1 ? '' : 's'} (the first: ${skipped.first})\n`);

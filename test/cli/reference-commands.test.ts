@@ -180,6 +180,15 @@ syscalls:
     expect(pooled.stdout).toBe(main.stdout);
   });
 
+  it('keeps every decision made on worker threads before a bad record, and stops them', async () => {
+    const records = generateRecords(40_000, 'realistic', 6);
+    const truncated = new Uint8Array(records.length + 10);
+    truncated.set(records);
+    const run = await runCli(['eval', small, '--records', 'r.bin', '--out', 'd.bin', '--workers', '2'], { files: { 'r.bin': truncated } });
+    expect(run).toMatchObject({ code: 1, stderr: 'cbpf: r.bin: record 40000 is truncated: 10 of 64 bytes\n' });
+    expect(run.files.get('d.bin')!.length).toBe(40_000 * 4);
+  });
+
   it('decides mixed byte orders on worker threads, with either engine', async () => {
     const jsonl = '{"arch":"x86_64","nr":"read"}\n{"arch":"s390x","nr":3}\n{"arch":"i386","nr":3}\n';
     const main = await runCli(['eval', 'f.s', '--records', '-'], { stdin: jsonl, files: { 'f.s': 'ld [arch]\nret a' } });
