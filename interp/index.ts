@@ -3,4 +3,4 @@
  * never the JIT.
  */
 export { interpret, interpretWithTrace, type Trace, type TraceStep } from './interpret.js';
-export { interpretStack, type StackDecision } from './stack.js';
+export { interpretBatch, interpretStack, type StackDecision } from './stack.js';

@@ -3,7 +3,7 @@
  * line in BACKENDS: how it decides a batch of records through a stack.
  */
 import { describe, expect, it } from 'vitest';
-import { interpretStack } from '../interp/stack.js';
+import { interpretBatch } from '../interp/stack.js';
 import { compile, decideRecords } from '../jit/compiled.js';
 import { formatAsm } from '../src/disasm.js';
 import { packRecords, recordByteOrder, recordBytes, type RecordBatch } from '../src/seccomp/records.js';
@@ -18,7 +18,7 @@ interface Backend {
 const BACKENDS: readonly Backend[] = [
   {
     name: 'interp',
-    decide: (filters, batch) => Array.from({ length: batch.count }, (_, i) => interpretStack(filters, recordBytes(batch, i), recordByteOrder(batch, i)).value),
+    decide: (filters, batch) => [...interpretBatch(filters, batch)],
   },
   {
     name: 'jit decide',

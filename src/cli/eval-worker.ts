@@ -4,11 +4,11 @@
  * here) or the interpreter, and returns what the command wants of each.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { interpretStack } from '../../interp/stack.js';
+import { interpretBatch } from '../../interp/stack.js';
 import { CompiledFilter, decideBatchWith } from '../../jit/instance.js';
 import type { Instruction } from '../instruction.js';
 import type { ByteOrder } from '../seccomp/arches.js';
-import { recordByteOrder, recordBytes, type RecordBatch } from '../seccomp/records.js';
+import type { RecordBatch } from '../seccomp/records.js';
 import { verify } from '../verifier.js';
 import type { DecisionFormat, Engine } from './args.js';
 import { binaryDecisions, decisionLines, Summary, type SummaryPartial } from './eval-batch.js';
@@ -55,7 +55,7 @@ const forOrder = (byteOrder: ByteOrder): CompiledFilter => {
 const decide = (batch: RecordBatch): Uint32Array =>
   setup.engine === 'jit'
     ? decideBatchWith(forOrder, batch)
-    : Uint32Array.from({ length: batch.count }, (_, i) => interpretStack(filters, recordBytes(batch, i), recordByteOrder(batch, i)).value);
+    : interpretBatch(filters, batch);
 
 parentPort!.on('message', ({ id, first, batch }: WorkerTask) => {
   const values = decide(batch);

@@ -3,8 +3,8 @@
  * records are read, decided and written a batch at a time, so memory stays
  * bounded whatever the size of the trace.
  */
-import { interpretStack } from '../../interp/stack.js';
-import { recordByteOrder, recordBytes, type RecordBatch } from '../seccomp/records.js';
+import { interpretBatch } from '../../interp/stack.js';
+import type { RecordBatch } from '../seccomp/records.js';
 import type { VerifiedProgram } from '../verifier.js';
 import type { Command } from './args.js';
 import { binaryDecisions, decisionLines, Summary } from './eval-batch.js';
@@ -24,7 +24,7 @@ async function prepare(
   wantLines: boolean,
   wantBinary: boolean,
 ): Promise<{ decide: (batch: RecordBatch) => Uint32Array; pool?: EvalPool }> {
-  const interpret = (batch: RecordBatch) => Uint32Array.from({ length: batch.count }, (_, i) => interpretStack(filters, recordBytes(batch, i), recordByteOrder(batch, i)).value);
+  const interpret = (batch: RecordBatch) => interpretBatch(filters, batch);
   if (command.engine === 'interp' && command.workers === 0) return { decide: interpret };
   const jit = command.engine === 'jit' ? await import('../../jit/compiled.js') : undefined;
   if (command.workers === 0) {
