@@ -80,8 +80,28 @@ export class CompiledFilter {
  */
 export function decideBatchWith(forOrder: (byteOrder: ByteOrder) => CompiledFilter, batch: RecordBatch): Uint32Array {
   const out = new Uint32Array(batch.count);
-  const mixed = batch.bigEndian.some((b) => b !== batch.bigEndian[0]);
+  const orders = batch.bigEndian;
+  let mixed = false;
+  for (let i = 1; i < batch.count && !mixed; i++) mixed = orders[i] !== orders[0];
   if (!mixed) return forOrder(batch.bigEndian[0] ? 'be' : 'le').decideBatch(batch.bytes.subarray(0, batch.count * SECCOMP_DATA_SIZE), out);
   for (let i = 0; i < batch.count; i++) out[i] = forOrder(batch.bigEndian[i] ? 'be' : 'le').decide(recordBytes(batch, i));
   return out;
+}
+
+/**
+ * Decides batches in either byte order with modules compiled elsewhere (one
+ * per byte order), instantiating each the first time records need it.
+ */
+export function moduleDecider(modules: Partial<Record<ByteOrder, WebAssembly.Module>>, filterCount: number): (batch: RecordBatch) => Uint32Array {
+  const instances = new Map<ByteOrder, CompiledFilter>();
+  const forOrder = (byteOrder: ByteOrder): CompiledFilter => {
+    let instance = instances.get(byteOrder);
+    if (!instance) {
+      const module = modules[byteOrder];
+      if (!module) throw new Error(`no module for ${byteOrder} records`);
+      instances.set(byteOrder, (instance = new CompiledFilter(new Uint8Array(), module, byteOrder, filterCount)));
+    }
+    return instance;
+  };
+  return (batch) => decideBatchWith(forOrder, batch);
 }

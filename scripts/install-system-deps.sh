@@ -5,9 +5,10 @@
 #   gcc, make       compile the generators' small C programs
 #   libseccomp-dev  syscall tables and sample filters (scripts/gen-*.{js,sh})
 #   linux-libc-dev  the LoongArch syscall table (asm-generic/unistd.h)
+#   strace          records the real syscall logs the strace-input tests evaluate
 # Called by the README's quick start and by .ci/run. Needs root (or sudo).
 set -euo pipefail
-packages=(gcc make libseccomp-dev linux-libc-dev)
+packages=(gcc make libseccomp-dev linux-libc-dev strace)
 missing=()
 for p in "${packages[@]}"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p"); done
 if [ ${#missing[@]} -eq 0 ]; then

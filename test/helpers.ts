@@ -1,5 +1,5 @@
 /** Shared test helpers: random programs and an in-process CLI runner. */
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import fc from 'fast-check';
 import type { Instruction } from '../src/instruction.js';
 import { SPELLINGS } from '../src/mnemonics.js';
@@ -49,6 +49,12 @@ export async function runCli(
     readStream: async function* (path) {
       const bytes = await read(path);
       for (let at = 0; at < bytes.length; at += 1000) yield bytes.subarray(at, at + 1000);
+    },
+    // In-memory files are streamed; files on disk are what they are (worker threads read them themselves).
+    regularFileSize: async (path) => {
+      if (path === '-' || files.has(path)) return undefined;
+      const info = await stat(path);
+      return info.isFile() ? info.size : undefined;
     },
     openWriter: (path) => ({
       write: async (data) => {

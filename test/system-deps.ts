@@ -24,7 +24,24 @@ export const libseccompMissing = libseccompReason();
 /** Why the live kernel cannot be asked here, or undefined when it can. */
 export const oracleMissing = oracleUnavailableReason();
 
-for (const reason of [libseccompMissing, oracleMissing]) if (reason) console.warn(`SKIPPING tests: ${reason}`);
+function straceReason(): string | undefined {
+  try {
+    execFileSync('strace', ['-V'], { stdio: 'ignore' });
+  } catch {
+    return 'strace is not installed (run scripts/install-system-deps.sh)';
+  }
+  try {
+    execFileSync('strace', ['-o', '/dev/null', 'true'], { stdio: 'ignore' });
+  } catch {
+    return 'strace cannot trace here (ptrace is not allowed)';
+  }
+  return undefined;
+}
+
+/** Why no strace log can be recorded here, or undefined when one can. */
+export const straceMissing = straceReason();
+
+for (const reason of [libseccompMissing, oracleMissing, straceMissing]) if (reason) console.warn(`SKIPPING tests: ${reason}`);
 
 /** A test that runs only when `missing` is undefined; otherwise skipped, saying why. */
 export function itWhenAvailable(missing: string | undefined, name: string, fn: () => unknown, timeout?: number): void {

@@ -24,6 +24,9 @@ interface ReadsPrograms {
 export const ENGINES = ['interp', 'jit'] as const;
 /** One of ENGINES. */
 export type Engine = (typeof ENGINES)[number];
+/** eval's engines: `auto` interprets while the JIT compiles in the background, then switches. */
+export const EVAL_ENGINES = ['auto', ...ENGINES] as const;
+export type EvalEngine = (typeof EVAL_ENGINES)[number];
 /** How `eval` prints each decision. */
 export const DECISION_FORMATS = ['hex', 'action', 'json'] as const;
 /** One of DECISION_FORMATS. */
@@ -32,8 +35,8 @@ export type DecisionFormat = (typeof DECISION_FORMATS)[number];
 export const FUZZ_TARGETS = ['jit', 'kernel', 'verifier', 'codec'] as const;
 /** One of FUZZ_TARGETS. */
 export type FuzzTargetName = (typeof FUZZ_TARGETS)[number];
-/** Record file formats: 64-byte binary records, or JSON lines. */
-export const RECORD_FORMATS = ['bin', 'jsonl'] as const;
+/** Record file formats: 64-byte binary records, JSON lines, or an strace log (`strace -f -e raw=all`). */
+export const RECORD_FORMATS = ['bin', 'jsonl', 'strace'] as const;
 /** One of RECORD_FORMATS. */
 export type RecordFormat = (typeof RECORD_FORMATS)[number];
 
@@ -84,14 +87,17 @@ export type Command =
       readonly recordByteOrder: ByteOrder;
       readonly format: DecisionFormat;
       readonly summary: boolean;
-      readonly engine: Engine;
+      readonly engine: EvalEngine;
       readonly timing: boolean;
       readonly output: string | undefined;
       /** Where to write the decisions as binary, one little-endian u32 per record. */
       readonly out: string | undefined;
       readonly skipBad: boolean;
-      /** Worker threads deciding batches; 0 decides in the main thread. */
-      readonly workers: number;
+      /**
+       * Worker threads deciding batches; 0 decides in the main thread; undefined:
+       * one per core, once a trace proves longer than a few batches.
+       */
+      readonly workers: number | undefined;
     } & ReadsPrograms);
 
 type Options = NonNullable<ParseArgsConfig['options']>;
@@ -178,24 +184,29 @@ ${COMMON_HELP}`,
     options: {
       ...COMMON, ...OUTPUT, records: { type: 'string' }, 'records-format': { type: 'string' },
       'records-byte-order': { type: 'string', default: 'le' }, format: { type: 'string', default: 'hex' },
-      summary: { type: 'boolean' }, engine: { type: 'string', default: 'jit' }, timing: { type: 'boolean' },
+      summary: { type: 'boolean' }, engine: { type: 'string', default: 'auto' }, timing: { type: 'boolean' },
       out: { type: 'string' }, 'skip-bad': { type: 'boolean' }, workers: { type: 'string' },
     },
-    help: `  --records FILE|-          seccomp_data records: 64-byte binary, or JSON lines (required)
-  --records-format F        bin or jsonl; default: detected
+    help: `  --records FILE|-          the trace: 64-byte seccomp_data records, JSON lines, or an strace
+                            log recorded with strace -f -e raw=all -o FILE CMD (required;
+                            its syscalls are of --arch, but for processes in 32-bit mode)
+  --records-format F        bin, jsonl or strace; default: detected
   --records-byte-order O    le or be, for binary records (default le)
   --format hex|action|json  one line per record (default hex: the 32-bit value)
-  --summary                 print counts per action and per syscall instead of lines
-                            (with -o, the lines still go to OUT)
+  --summary                 print counts per action, arch and syscall, and the first records
+                            of each decision other than ALLOW, instead of lines (with
+                            --format json, as JSON; with -o, the lines still go to OUT)
   --out FILE                write the decisions to FILE as binary, one little-endian u32 per
                             record (lines then go only to -o, if given)
-  --skip-bad                pass over bad records (a truncated last record, a bad JSON line)
-                            and count them, instead of stopping at the first
-  --workers N               worker threads that decide batches, sharing one compiled module
-                            (default 0: decide in the main thread; see the README for when
-                            workers pay)
-  --engine jit|interp       the evaluator: the WebAssembly JIT (default) or the interpreter
-  --timing                  print the engine's decision time and rate on standard error
+  --skip-bad                pass over bad records (a truncated last record, a bad JSON line,
+                            an unknown syscall) and count them, instead of stopping at the first
+  --workers N               worker threads deciding in parallel, sharing the compiled modules
+                            (default: one per core, once the trace is longer than 4 batches
+                            of 16384 records; 0: all in the main thread)
+  --engine auto|jit|interp  auto (default): interpret while the JIT compiles in the background,
+                            then switch; jit: wait for the compiled code; interp: interpreter only
+  --timing                  print which engine decided how many records, and the rate, on
+                            standard error
 ${OUTPUT_HELP}
 ${COMMON_HELP}`,
     files: 'many',
@@ -388,12 +399,12 @@ export function parseCommandLine(argv: readonly string[]): Command {
         recordByteOrder: oneOf(values['records-byte-order'] as string, ['le', 'be'] as const, '--records-byte-order')!,
         format: oneOf(values.format as string, DECISION_FORMATS, '--format')!,
         summary: values.summary === true,
-        engine: oneOf(values.engine as string, ENGINES, '--engine')!,
+        engine: oneOf(values.engine as string, EVAL_ENGINES, '--engine')!,
         timing: values.timing === true,
         output,
         out: values.out as string | undefined,
         skipBad: values['skip-bad'] === true,
-        workers: values.workers === undefined ? 0 : Number(unsigned(values.workers as string, '--workers', 8)),
+        workers: values.workers === undefined ? undefined : Number(unsigned(values.workers as string, '--workers', 8)),
       };
     }
   }

@@ -1,27 +1,36 @@
 /**
- * The worker threads of `cbpf eval --workers N`: batches go out in turn, at
- * most two per worker at a time, and results come back in input order.
+ * The worker threads of `cbpf eval`: each piece of work goes to the worker
+ * with the least work waiting, a few pieces per worker at a time, and results
+ * come back in input order.
  */
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { packageRoot } from '../package-root.js';
-import type { RecordBatch } from '../seccomp/records.js';
-import type { WorkerResult, WorkerSetup } from './eval-worker.js';
+import type { Work, WorkerEngine, WorkerResult, WorkerSetup, WorkerTask } from './eval-worker.js';
+
+/** Pieces of work out per worker at most: enough that no worker waits while the oldest result is awaited. */
+const IN_FLIGHT_PER_WORKER = 4;
 
 /** A pool that decides batches on `count` workers, keeping their order. */
 export class EvalPool {
   private readonly workers: Worker[];
+  /** Pieces of work each worker has not answered yet. */
+  private readonly pending = new Map<Worker, number>();
   private readonly waiting = new Map<number, { resolve: (r: WorkerResult) => void; reject: (e: Error) => void }>();
   private readonly inFlight: Array<Promise<WorkerResult>> = [];
   private next = 0;
   private failure: Error | undefined;
+  private readonly summary: boolean;
 
   constructor(count: number, setup: WorkerSetup) {
+    this.summary = setup.summary;
     // The compiled worker: tests run from src/, but a worker thread needs JavaScript (npm test builds first).
     const script = join(packageRoot(), 'dist', 'src', 'cli', 'eval-worker.js');
     this.workers = Array.from({ length: count }, () => {
       const worker = new Worker(script, { workerData: setup });
+      this.pending.set(worker, 0);
       worker.on('message', (result: WorkerResult) => {
+        this.pending.set(worker, this.pending.get(worker)! - 1);
         this.waiting.get(result.id)?.resolve(result);
         this.waiting.delete(result.id);
       });
@@ -35,28 +44,49 @@ export class EvalPool {
   }
 
   /**
-   * Sends `batch` to the next worker; returns, in input order, the results
-   * that are ready to be taken so that at most two batches per worker wait.
+   * Tells every worker which engine to decide with; workers start loading
+   * before this, so they can start while the JIT still compiles.
    */
-  async submit(batch: RecordBatch, first: number): Promise<WorkerResult[]> {
-    if (this.failure) throw this.failure;
-    const id = this.next++;
-    const worker = this.workers[id % this.workers.length]!;
-    const result = new Promise<WorkerResult>((resolve, reject) => this.waiting.set(id, { resolve, reject }));
-    result.catch(() => {}); // awaited in order later; a worker's failure must not count as unhandled before then
-    this.inFlight.push(result);
-    worker.postMessage({ id, first, batch }, [batch.bytes.buffer as ArrayBuffer]);
+  use(engine: WorkerEngine): void {
+    for (const worker of this.workers) this.send(worker, engine);
+  }
+
+  /**
+   * Sends `work` to the least busy worker; returns, in input order, the
+   * results ready to be taken, so that at most IN_FLIGHT_PER_WORKER pieces
+   * of work per worker are out.
+   */
+  async submit(work: Work): Promise<WorkerResult[]> {
+    const idlest = this.workers.reduce((a, b) => (this.pending.get(b)! < this.pending.get(a)! ? b : a));
+    this.send(idlest, work);
     const ready: WorkerResult[] = [];
-    while (this.inFlight.length >= 2 * this.workers.length) ready.push(await this.inFlight.shift()!);
+    while (this.inFlight.length >= IN_FLIGHT_PER_WORKER * this.workers.length) ready.push(await this.inFlight.shift()!);
     return ready;
   }
 
-  /** Every result still out, in order; the workers stop in any case. */
+  /**
+   * Every result still out, in order, then each worker's summary (a worker
+   * counts all it decided and reports once, at the end); the workers stop in
+   * any case.
+   */
   async drain(): Promise<WorkerResult[]> {
     try {
+      if (this.summary) for (const worker of this.workers) this.send(worker, { finish: true });
       return await Promise.all(this.inFlight.splice(0));
     } finally {
       await Promise.all(this.workers.map((w) => w.terminate()));
     }
+  }
+
+  /** Posts a task to `worker` (a batch moves, not copied), its result to come in order. */
+  private send(worker: Worker, message: WorkerEngine | Work | { readonly finish: true }): void {
+    if (this.failure) throw this.failure;
+    const id = this.next++;
+    this.pending.set(worker, this.pending.get(worker)! + 1);
+    const result = new Promise<WorkerResult>((resolve, reject) => this.waiting.set(id, { resolve, reject }));
+    result.catch(() => {}); // awaited in order later; a worker's failure must not count as unhandled before then
+    this.inFlight.push(result);
+    const task: WorkerTask = { ...message, id };
+    worker.postMessage(task, 'batch' in message ? [message.batch.bytes.buffer as ArrayBuffer] : []);
   }
 }

@@ -1,73 +1,68 @@
 /**
- * A worker thread of `cbpf eval --workers N`: decides the batches the main
- * thread sends, with the JIT module the main thread compiled (no binaryen
- * here) or the interpreter, and returns what the command wants of each.
+ * A worker thread of `cbpf eval`: decides the batches the main thread sends,
+ * or reads them itself from a record file, with the JIT modules compiled
+ * elsewhere (no binaryen here) or the interpreter, and returns what the
+ * command wants of each.
  */
+import { openSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 import { interpretBatch } from '../../interp/stack.js';
-import { CompiledFilter, decideBatchWith } from '../../jit/instance.js';
+import { moduleDecider } from '../../jit/instance.js';
 import type { Instruction } from '../instruction.js';
 import type { ByteOrder } from '../seccomp/arches.js';
 import type { RecordBatch } from '../seccomp/records.js';
 import { verify } from '../verifier.js';
-import type { DecisionFormat, Engine } from './args.js';
-import { binaryDecisions, decisionLines, Summary, type SummaryPartial } from './eval-batch.js';
+import { decidePieces, type DecidedWork, type WantedOutput } from './eval-batch.js';
+import { Summary, type SummaryPartial } from './eval-summary.js';
+import { RecordRangeReader, type RecordRange } from './record-stream.js';
 
-/** What every worker is started with. */
-export interface WorkerSetup {
-  readonly engine: Engine;
+/** What every worker is started with (the engine comes later, see WorkerTask). */
+export interface WorkerSetup extends WantedOutput {
   readonly filters: Instruction[][];
-  /** The JIT's modules, by the byte order they read. */
-  readonly modules: Partial<Record<ByteOrder, WebAssembly.Module>>;
-  readonly format: DecisionFormat | undefined;
-  readonly binary: boolean;
+  /** A binary record file the worker reads its ranges from. */
+  readonly recordFile?: { readonly path: string; readonly byteOrder: ByteOrder };
   readonly summary: boolean;
 }
 
-/** One batch to decide; `first` is the index of its first record in the trace. */
-export interface WorkerTask {
-  readonly id: number;
-  readonly first: number;
-  readonly batch: RecordBatch;
-}
+/** Records to decide: a batch sent along, or a range of the record file. */
+export type Work = { readonly first: number; readonly count: number } & ({ readonly batch: RecordBatch } | { readonly range: RecordRange });
 
-/** What a worker sends back for a task. */
-export interface WorkerResult {
+/** The engine to decide with: the JIT's modules (by the byte order they read), or the interpreter. */
+export type WorkerEngine = { readonly engine: 'jit'; readonly modules: Partial<Record<ByteOrder, WebAssembly.Module>> } | { readonly engine: 'interp' };
+
+/**
+ * One message to a worker: the engine to use (first, before any work), a
+ * piece of work, or the end (send the summary); `id` orders the answers.
+ */
+export type WorkerTask = (WorkerEngine | Work | { readonly finish: true }) & { readonly id: number };
+
+/** What a worker sends back for a task: the summary comes only for `finish`. */
+export interface WorkerResult extends DecidedWork {
   readonly id: number;
-  readonly count: number;
-  readonly lines?: string;
-  readonly binary?: Uint8Array;
   readonly summary?: SummaryPartial;
 }
 
 const setup = workerData as WorkerSetup;
 const filters = setup.filters.map((f) => verify(f));
-const instances = new Map<ByteOrder, CompiledFilter>();
-const forOrder = (byteOrder: ByteOrder): CompiledFilter => {
-  let instance = instances.get(byteOrder);
-  if (!instance) {
-    const module = setup.modules[byteOrder];
-    if (!module) throw new Error(`no module for ${byteOrder} records`);
-    instances.set(byteOrder, (instance = new CompiledFilter(new Uint8Array(), module, byteOrder, filters.length)));
-  }
-  return instance;
-};
-const decide = (batch: RecordBatch): Uint32Array =>
-  setup.engine === 'jit'
-    ? decideBatchWith(forOrder, batch)
-    : interpretBatch(filters, batch);
+let decide: ((batch: RecordBatch) => Uint32Array) | undefined;
+const reader = setup.recordFile && new RecordRangeReader(openSync(setup.recordFile.path, 'r'), setup.recordFile.byteOrder);
 
-parentPort!.on('message', ({ id, first, batch }: WorkerTask) => {
-  const values = decide(batch);
-  const summary = setup.summary ? new Summary() : undefined;
-  summary?.add(values, batch);
-  const binary = setup.binary ? binaryDecisions(values) : undefined;
-  const result: WorkerResult = {
-    id,
-    count: batch.count,
-    ...(setup.format ? { lines: decisionLines(values, batch, setup.format, first) } : {}),
-    ...(binary ? { binary } : {}),
-    ...(summary ? { summary: summary.partial() } : {}),
-  };
-  parentPort!.postMessage(result, binary ? [binary.buffer as ArrayBuffer] : []);
+const summary = setup.summary ? new Summary() : undefined;
+
+parentPort!.on('message', (task: WorkerTask) => {
+  if ('engine' in task) {
+    decide = task.engine === 'jit' ? moduleDecider(task.modules, filters.length) : (batch: RecordBatch) => interpretBatch(filters, batch);
+    parentPort!.postMessage({ id: task.id, count: 0 } satisfies WorkerResult);
+    return;
+  }
+  if ('finish' in task) {
+    const result: WorkerResult = { id: task.id, count: 0, ...(summary ? { summary: summary.partial() } : {}) };
+    parentPort!.postMessage(result);
+    return;
+  }
+  if (!decide) throw new Error('a worker was sent work before its engine');
+  const pieces = 'batch' in task ? [{ batch: task.batch, first: task.first }] : reader!.pieces(task.range);
+  const decided = decidePieces(task.count, pieces, decide, setup, summary);
+  const result: WorkerResult = { id: task.id, ...decided };
+  parentPort!.postMessage(result, decided.binary ? [decided.binary.buffer as ArrayBuffer] : []);
 });

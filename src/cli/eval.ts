@@ -2,48 +2,175 @@
  * `cbpf eval`: every record of a trace through a stack of filters, streamed:
  * records are read, decided and written a batch at a time, so memory stays
  * bounded whatever the size of the trace.
+ *
+ * Engines: the JIT compiles in a background thread (Binaryen never loads in
+ * this one); with `--engine auto` the interpreter decides meanwhile, so a
+ * short trace never waits for the compiler. Long traces go to worker threads
+ * that share the compiled modules and, for a binary record file on disk,
+ * read their own ranges of it.
  */
+import { closeSync, openSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { interpretBatch } from '../../interp/stack.js';
+import { compileInWorker } from '../../jit/background.js';
+import { moduleDecider } from '../../jit/instance.js';
+import type { ByteOrder } from '../seccomp/arches.js';
+import { SECCOMP_DATA_SIZE } from '../seccomp/data.js';
 import type { RecordBatch } from '../seccomp/records.js';
 import type { VerifiedProgram } from '../verifier.js';
-import type { Command } from './args.js';
-import { binaryDecisions, decisionLines, Summary } from './eval-batch.js';
+import type { Command, EvalEngine } from './args.js';
+import { decidePieces, type WantedOutput } from './eval-batch.js';
 import { EvalPool } from './eval-pool.js';
-import type { WorkerResult } from './eval-worker.js';
+import { Summary } from './eval-summary.js';
+import type { Work, WorkerResult } from './eval-worker.js';
 import { describeInputError, loadFilters, type Io, type Writer } from './io.js';
-import { recordBatches, type SkippedRecords } from './record-stream.js';
+import { Progress } from './progress.js';
+import { BATCH_RECORDS, detectRecordFormat, RecordRangeReader, recordBatches, recordRanges, type RecordPiece, type SkippedRecords, type StraceNotes } from './record-stream.js';
 
+type EvalCommand = Extract<Command, { kind: 'eval' }>;
 
 /**
- * How batches get decided: in this thread (`decide`), or by a pool of worker
- * threads that share the modules compiled here (binaryen loads only for the JIT).
+ * With the default --workers, the main thread decides this many batches
+ * itself before it starts worker threads: short traces never pay for them.
  */
-async function prepare(
-  filters: readonly VerifiedProgram[],
-  command: Extract<Command, { kind: 'eval' }>,
-  wantLines: boolean,
-  wantBinary: boolean,
-): Promise<{ decide: (batch: RecordBatch) => Uint32Array; pool?: EvalPool }> {
-  const interpret = (batch: RecordBatch) => interpretBatch(filters, batch);
-  if (command.engine === 'interp' && command.workers === 0) return { decide: interpret };
-  const jit = command.engine === 'jit' ? await import('../../jit/compiled.js') : undefined;
-  if (command.workers === 0) {
-    jit!.compile(filters, { byteOrder: command.recordByteOrder }); // the likely byte order now; others when met
-    return { decide: (batch) => jit!.decideRecords(filters, batch) };
-  }
-  const modules = jit ? { le: jit.compile(filters, { byteOrder: 'le' }).module, be: jit.compile(filters, { byteOrder: 'be' }).module } : {};
-  const pool = new EvalPool(command.workers, {
-    engine: command.engine,
-    filters: filters.map((f) => [...f.instructions]),
-    modules,
-    format: wantLines ? command.format : undefined,
-    binary: wantBinary,
-    summary: command.summary,
-  });
-  return { decide: interpret, pool };
+const INLINE_BATCHES = 4;
+
+/** The trace as pieces of work, and how far through it the reading is. */
+interface Input {
+  readonly work: AsyncIterable<Work>;
+  /** The input's size in bytes, when known. */
+  readonly totalBytes: number | undefined;
+  bytesRead(): number;
+  /** A binary record file on disk, which worker threads read themselves. */
+  readonly recordFile?: { readonly path: string; readonly byteOrder: ByteOrder };
+  /** The records of a piece of work (read here for a range of the record file). */
+  pieces(work: Work): Iterable<RecordPiece>;
+  close(): void;
 }
 
-export async function runEval(command: Extract<Command, { kind: 'eval' }>, io: Io): Promise<void> {
+/**
+ * A binary record file on disk is worked through as ranges (a worker reads its
+ * own); anything else (standard input, pipes, JSON lines) is streamed here.
+ */
+async function openInput(io: Io, command: EvalCommand, skipped: SkippedRecords | undefined, straceNotes: StraceNotes): Promise<Input> {
+  const size = await io.regularFileSize(command.records);
+  let format = command.recordFormat;
+  if (size !== undefined && format === undefined) {
+    for await (const head of io.readStream(command.records)) {
+      format = detectRecordFormat(head);
+      break;
+    }
+  }
+  if (size !== undefined && format === 'bin') {
+    const fd = openSync(command.records, 'r');
+    const reader = new RecordRangeReader(fd, command.recordByteOrder);
+    let read = 0;
+    return {
+      work: (async function* () {
+        for (const range of recordRanges(size, skipped)) {
+          read = range.offset + range.count * SECCOMP_DATA_SIZE;
+          yield { first: range.first, count: range.count, range };
+        }
+      })(),
+      totalBytes: size,
+      bytesRead: () => read,
+      recordFile: { path: command.records, byteOrder: command.recordByteOrder },
+      pieces: (work) => ('batch' in work ? [{ batch: work.batch, first: work.first }] : reader.pieces(work.range)),
+      close: () => closeSync(fd),
+    };
+  }
+  let read = 0;
+  const counted = (async function* () {
+    for await (const chunk of io.readStream(command.records)) {
+      read += chunk.length;
+      yield chunk;
+    }
+  })();
+  return {
+    work: (async function* () {
+      let first = 0;
+      const options = { format, byteOrder: command.recordByteOrder, arch: command.arch, ...(skipped ? { skipped } : {}), straceNotes };
+      for await (const batch of recordBatches(counted, options)) {
+        yield { first, count: batch.count, batch };
+        first += batch.count;
+      }
+    })(),
+    totalBytes: size,
+    bytesRead: () => read,
+    pieces: (work) => {
+      if (!('batch' in work)) throw new Error('unreachable: a streamed input has no ranges');
+      return [{ batch: work.batch, first: work.first }];
+    },
+    close: () => {},
+  };
+}
+
+/**
+ * The engines of one run: the interpreter, and the JIT once its background
+ * compile is done. Counts how many records each decided.
+ */
+class Engines {
+  jit: ((batch: RecordBatch) => Uint32Array) | undefined;
+  modules: Partial<Record<ByteOrder, WebAssembly.Module>> | undefined;
+  /** Seconds from the start to the JIT's modules. */
+  compileSeconds: number | undefined;
+  /** When the JIT's modules came (performance.now()). */
+  compiledAt: number | undefined;
+  interpreted = 0;
+  jitted = 0;
+  private readonly compiling: Promise<void> | undefined;
+  private readonly cancel = new AbortController();
+
+  constructor(private readonly filters: readonly VerifiedProgram[], readonly engine: EvalEngine) {
+    if (engine === 'interp') return;
+    const started = performance.now();
+    this.compiling = compileInWorker(filters, ['le', 'be'], this.cancel.signal).then((modules) => {
+      this.modules = modules;
+      this.jit = moduleDecider(modules, filters.length);
+      this.compiledAt = performance.now();
+      this.compileSeconds = (this.compiledAt - started) / 1000;
+    });
+    this.compiling.catch(() => {}); // awaited in ready() or stop(); not unhandled before then
+  }
+
+  /** Resolves once the engine asked for can decide: at once but for `--engine jit`, which waits for the compile. */
+  async ready(): Promise<void> {
+    if (this.engine === 'jit') await this.compiling;
+  }
+
+  /**
+   * Lets the event loop run while a compile is under way, so that its result
+   * is taken as soon as it comes (a loop of microtasks alone would never see it).
+   */
+  async letCompileFinish(): Promise<void> {
+    if (this.compiling && !this.modules) await new Promise((resolve) => setImmediate(resolve));
+  }
+
+  /** Whether worker threads can start: the JIT's modules are there, unless only the interpreter runs. */
+  get workersCanStart(): boolean {
+    return this.engine === 'interp' || this.modules !== undefined;
+  }
+
+  decide(batch: RecordBatch): Uint32Array {
+    if (this.jit) {
+      this.jitted += batch.count;
+      return this.jit(batch);
+    }
+    this.interpreted += batch.count;
+    return interpretBatch(this.filters, batch);
+  }
+
+  /** Stops a compile still running; throws if the compile failed. */
+  async stop(): Promise<void> {
+    if (!this.compiling) return;
+    if (!this.modules) this.cancel.abort(new Error('not needed'));
+    await this.compiling.catch((error: unknown) => {
+      if (!this.cancel.signal.aborted) throw error;
+    });
+  }
+}
+
+export async function runEval(command: EvalCommand, io: Io): Promise<void> {
   const filters = await loadFilters(io, command.inputs, command.inputFormat, command.arch);
   const wantLines = command.output !== undefined || (!command.summary && command.out === undefined);
   const writers: Writer[] = [];
@@ -55,56 +182,96 @@ export async function runEval(command: Extract<Command, { kind: 'eval' }>, io: I
   const lines = wantLines ? open(command.output) : undefined;
   const binary = command.out === undefined ? undefined : open(command.out);
   const summary = command.summary ? new Summary() : undefined;
+  const wanted: WantedOutput = { format: wantLines ? command.format : undefined, binary: binary !== undefined };
   const skipped: SkippedRecords | undefined = command.skipBad ? { count: 0 } : undefined;
-  /** Writes one batch's results, in input order. */
+  const straceNotes: StraceNotes = { notSyscalls: 0 };
+  /** Writes one piece of work's results, in input order. */
   const take = async (result: Omit<WorkerResult, 'id'>): Promise<void> => {
     if (lines && result.lines !== undefined) await lines.write(result.lines);
     if (binary && result.binary) await binary.write(result.binary);
     if (summary && result.summary) summary.merge(result.summary);
   };
+
   const started = performance.now();
-  const { decide, pool } = await prepare(filters, command, wantLines, binary !== undefined);
-  const ready = (performance.now() - started) / 1000;
-  const deciding = performance.now();
+  let input: Input;
+  try {
+    input = await openInput(io, command, skipped, straceNotes);
+  } catch (error) {
+    throw describeInputError(command.records, error);
+  }
+  const engines = new Engines(filters, command.engine);
+  try {
+    await engines.ready();
+  } catch (error) {
+    input.close();
+    throw error;
+  }
+  const workers = command.workers ?? availableParallelism();
+  // Workers start at once when asked for or when the trace is known to be long; by default, for a stream, after a few batches.
+  const knownLong = input.totalBytes !== undefined && input.totalBytes >= INLINE_BATCHES * BATCH_RECORDS * SECCOMP_DATA_SIZE;
+  const poolFrom = workers === 0 ? Infinity : command.workers !== undefined || knownLong ? 0 : INLINE_BATCHES;
+  const progress = new Progress(io, input.totalBytes);
+  const newPool = (): EvalPool =>
+    new EvalPool(workers, {
+      filters: filters.map((f) => [...f.instructions]),
+      ...(input.recordFile ? { recordFile: input.recordFile } : {}),
+      ...wanted,
+      summary: command.summary,
+    });
+  let pool = poolFrom === 0 ? newPool() : undefined;
+  let poolDeciding = false;
+  let pieces = 0;
   let total = 0;
-  let lastProgress = performance.now();
   let failure: unknown;
   try {
-    for await (const batch of recordBatches(io.readStream(command.records), command.recordFormat, command.recordByteOrder, skipped)) {
-      if (pool) {
-        for (const result of await pool.submit(batch, total)) await take(result);
+    for await (const work of input.work) {
+      await engines.letCompileFinish();
+      if (pieces >= poolFrom && engines.workersCanStart && !poolDeciding) {
+        pool ??= newPool();
+        pool.use(engines.modules ? { engine: 'jit', modules: engines.modules } : { engine: 'interp' });
+        poolDeciding = true;
+      }
+      if (poolDeciding) {
+        for (const result of await pool!.submit(work)) await take(result);
       } else {
-        const values = decide(batch);
-        summary?.add(values, batch);
-        await take({
-          count: batch.count,
-          ...(lines ? { lines: decisionLines(values, batch, command.format, total) } : {}),
-          ...(binary ? { binary: binaryDecisions(values) } : {}),
-        });
+        await take(decidePieces(work.count, input.pieces(work), (batch) => engines.decide(batch), wanted, summary));
       }
-      total += batch.count;
-      if (io.stderrIsTTY && performance.now() - lastProgress > 500) {
-        lastProgress = performance.now();
-        io.stderr(`\r${total} records, ${(total / ((performance.now() - deciding) / 1000) / 1e6).toFixed(2)} M records/s   `);
-      }
+      pieces++;
+      total += work.count;
+      progress.update(total, input.bytesRead());
     }
   } catch (error) {
     failure = error; // reported below, once everything decided before it is written
   }
   try {
-    // Batches still with the workers were decided before any failure: write them too. drain() also stops the workers.
+    // Work still with the workers was decided before any failure: write it too. drain() also stops the workers.
     for (const result of (await pool?.drain()) ?? []) await take(result);
   } finally {
+    input.close();
+    progress.finish();
     for (const writer of writers) await writer.close();
-    if (io.stderrIsTTY && total > 0) io.stderr('\n');
+    await engines.stop();
   }
   if (failure !== undefined) throw describeInputError(command.records, failure);
-  const seconds = (performance.now() - deciding) / 1000;
   if (summary) io.stdout(command.format === 'json' ? `${JSON.stringify(summary.result())}\n` : summary.format());
+  if (straceNotes.notSyscalls > 0) io.stderr(`cbpf: ${straceNotes.notSyscalls} line${straceNotes.notSyscalls === 1 ? ' was' : 's were'} not syscalls (signals, exits, strace's notes)\n`);
   if (skipped && skipped.count > 0) io.stderr(`cbpf: skipped ${skipped.count} bad record${skipped.count === 1 ? '' : 's'} (the first: ${skipped.first})\n`);
-  if (command.timing) {
-    const how = command.workers > 0 ? ` on ${command.workers} worker${command.workers === 1 ? '' : 's'}` : '';
-    const prepared = command.engine === 'jit' ? `loaded Binaryen and compiled in ${ready.toFixed(3)} s, ` : '';
-    io.stderr(`${command.engine}${how}: ${prepared}decided ${total} records in ${seconds.toFixed(3)} s (${(total / seconds / 1e6).toFixed(2)} M records/s, reading and writing included)\n`);
+  if (command.timing) io.stderr(`${timingLine(engines, poolDeciding ? workers : 0, total, started)}\n`);
+}
+
+/** What `--timing` prints: which engine decided how much, where, and how fast. */
+function timingLine(engines: Engines, workers: number, total: number, started: number): string {
+  const now = performance.now();
+  const seconds = (now - started) / 1000;
+  const parts: string[] = [];
+  if (engines.compileSeconds !== undefined) parts.push(`JIT compiled in the background in ${engines.compileSeconds.toFixed(3)} s`);
+  else if (engines.engine !== 'interp') parts.push('JIT not needed (the trace ended first)');
+  if (workers > 0) parts.push(`${total - engines.interpreted - engines.jitted} records on ${workers} worker thread${workers === 1 ? '' : 's'}`);
+  parts.push(`${engines.interpreted} interpreted and ${engines.jitted} by the JIT in the main thread`);
+  let line = `${engines.engine}: ${parts.join('; ')}; ${total} records in ${seconds.toFixed(3)} s (${(total / seconds / 1e6).toFixed(2)} M records/s, reading and writing included)`;
+  if (engines.engine === 'jit' && engines.compiledAt !== undefined) {
+    const deciding = (now - engines.compiledAt) / 1000;
+    line += `, ${deciding.toFixed(3)} s after the compile (${(total / deciding / 1e6).toFixed(2)} M records/s)`;
   }
+  return line;
 }

@@ -3,17 +3,16 @@
  * tests without spawning a process.
  */
 import { createWriteStream } from 'node:fs';
-import { open, readFile, writeFile } from 'node:fs/promises';
+import { open, readFile, stat, writeFile } from 'node:fs/promises';
 import type { Writable } from 'node:stream';
 import { CbpfError, ParseError } from '../errors.js';
 import { readProgram, type Format } from '../codecs/formats.js';
 import type { Instruction } from '../instruction.js';
-import type { Arch, ByteOrder } from '../seccomp/arches.js';
+import type { Arch } from '../seccomp/arches.js';
 import { SECCOMP_DATA_SIZE } from '../seccomp/data.js';
 import type { RecordBatch } from '../seccomp/records.js';
 import { verify, verifyStack, type VerifiedProgram } from '../verifier.js';
-import type { RecordFormat } from './args.js';
-import { recordBatches } from './record-stream.js';
+import { recordBatches, type RecordStreamOptions } from './record-stream.js';
 
 /** Output written piece by piece; `close` finishes it (a file is complete once it resolves). */
 export interface Writer {
@@ -27,6 +26,12 @@ export interface Io {
   readFile(path: string): Promise<Uint8Array>;
   /** The bytes of `path` ('-' is standard input) in chunks, for inputs of any size. */
   readStream(path: string): AsyncIterable<Uint8Array>;
+  /**
+   * The size of `path` if it is a regular file on disk, which other threads
+   * can open and read at any offset; undefined for standard input, pipes and
+   * devices.
+   */
+  regularFileSize(path: string): Promise<number | undefined>;
   /** A writer to `path`, or to standard output when undefined. */
   openWriter(path: string | undefined): Writer;
   writeFile(path: string, data: string | Uint8Array): Promise<void>;
@@ -52,6 +57,11 @@ export const processIo: Io = {
     return Buffer.concat(chunks);
   },
   readStream: (path) => (path === '-' ? process.stdin : readFileChunks(path)),
+  regularFileSize: async (path) => {
+    if (path === '-') return undefined;
+    const info = await stat(path);
+    return info.isFile() ? info.size : undefined;
+  },
   openWriter: (path) => streamWriter(path === undefined ? process.stdout : createWriteStream(path), path !== undefined),
   writeFile: (path, data) => writeFile(path, data),
   stdout: (data) => void (stdoutFailure === undefined && process.stdout.write(data)),
@@ -187,10 +197,10 @@ export async function loadFilters(io: Io, paths: readonly string[], format: Form
 }
 
 /** Reads a whole trace of `seccomp_data` records (see record-stream.ts for the formats) as one batch. */
-export async function loadRecords(io: Io, path: string, format: RecordFormat | undefined, byteOrder: ByteOrder): Promise<RecordBatch> {
+export async function loadRecords(io: Io, path: string, options: RecordStreamOptions): Promise<RecordBatch> {
   const batches: RecordBatch[] = [];
   try {
-    for await (const batch of recordBatches(io.readStream(path), format, byteOrder)) batches.push(batch);
+    for await (const batch of recordBatches(io.readStream(path), options)) batches.push(batch);
   } catch (error) {
     throw describeInputError(path, error);
   }

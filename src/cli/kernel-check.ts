@@ -46,7 +46,7 @@ function describeMismatches(engine: Engine, mismatches: DecisionMismatch[]): str
 }
 
 export async function runKernelCheck(command: Extract<Command, { kind: 'kernel-check' }>, io: Io): Promise<void> {
-  const given = command.records === undefined ? undefined : await loadRecords(io, command.records, command.recordFormat, 'le');
+  const given = command.records === undefined ? undefined : await loadRecords(io, command.records, { format: command.recordFormat, byteOrder: 'le', arch: command.arch });
   let failures = 0;
   for (const path of command.inputs) {
     const { program } = await loadProgram(io, path, command.inputFormat, command.arch);

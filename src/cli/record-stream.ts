@@ -1,12 +1,15 @@
 /**
  * Records from an input of any size, in batches of a bounded number of
  * records: 64-byte binary records (a partial record is carried from one chunk
- * to the next) or JSON lines. Memory stays bounded by the batch size.
+ * to the next; a file on disk can also be read in ranges), JSON lines, or an
+ * strace log. Memory stays bounded by the batch size.
  */
+import { readSync } from 'node:fs';
 import { DecodeError, ParseError } from '../errors.js';
-import type { ByteOrder } from '../seccomp/arches.js';
+import type { Arch, ByteOrder } from '../seccomp/arches.js';
 import { SECCOMP_DATA_SIZE } from '../seccomp/data.js';
 import { packRecords, parseRecordJson, type RecordBatch, type SeccompData } from '../seccomp/records.js';
+import { looksLikeStrace, StraceReader } from '../seccomp/strace.js';
 import type { RecordFormat } from './args.js';
 
 /** How many records a batch holds at most. */
@@ -18,8 +21,16 @@ export interface SkippedRecords {
   first?: string;
 }
 
-/** Control bytes: binary records have them (the high bytes of small numbers), JSON lines never. */
-const isBinary = (bytes: Uint8Array): boolean => bytes.some((b) => b < 0x09 || (b > 0x0d && b < 0x20));
+/**
+ * The format of a trace from its first bytes: binary records have control
+ * bytes (the high bytes of small numbers), text never; strace output starts
+ * with a syscall or one of strace's notes, JSON lines do not.
+ */
+export function detectRecordFormat(head: Uint8Array): RecordFormat {
+  if (head.some((b) => b < 0x09 || (b > 0x0d && b < 0x20))) return 'bin';
+  const firstLine = new TextDecoder().decode(head).split('\n').find((line) => line.trim() !== '') ?? '';
+  return looksLikeStrace(firstLine) ? 'strace' : 'jsonl';
+}
 
 async function* binaryBatches(chunks: AsyncIterable<Uint8Array>, byteOrder: ByteOrder, skipped: SkippedRecords | undefined): AsyncGenerator<RecordBatch> {
   const batchBytes = BATCH_RECORDS * SECCOMP_DATA_SIZE;
@@ -54,66 +65,166 @@ async function* binaryBatches(chunks: AsyncIterable<Uint8Array>, byteOrder: Byte
     }
   }
   const whole = filled - (filled % SECCOMP_DATA_SIZE);
-  const tail = filled - whole;
   if (whole > 0) yield flush(whole);
+  truncatedRecord(seen, filled - whole, skipped);
+}
+
+/** A binary trace ends with `tail` bytes of record `index`: none is fine, any other number is a bad record. */
+function truncatedRecord(index: number, tail: number, skipped: SkippedRecords | undefined): void {
   if (tail === 0) return;
-  const message = `record ${seen} is truncated: ${tail} of ${SECCOMP_DATA_SIZE} bytes`;
+  const message = `record ${index} is truncated: ${tail} of ${SECCOMP_DATA_SIZE} bytes`;
   if (!skipped) throw new DecodeError('record-length', message);
   skipped.count++;
   skipped.first ??= message;
 }
 
-async function* jsonBatches(chunks: AsyncIterable<Uint8Array>, skipped: SkippedRecords | undefined): AsyncGenerator<RecordBatch> {
+/** A run of whole records of a binary file: `count` records from byte `offset`, the first being record `first`. */
+export interface RecordRange {
+  readonly first: number;
+  readonly offset: number;
+  readonly count: number;
+}
+
+/**
+ * The records of a binary file of `size` bytes, as ranges of at most a batch,
+ * for readers that read the file themselves (readRecordRange); a truncated
+ * last record is reported after the last range, as for a stream.
+ */
+export function* recordRanges(size: number, skipped: SkippedRecords | undefined): Generator<RecordRange> {
+  const whole = Math.floor(size / SECCOMP_DATA_SIZE);
+  for (let first = 0; first < whole; first += BATCH_RECORDS) {
+    yield { first, offset: first * SECCOMP_DATA_SIZE, count: Math.min(BATCH_RECORDS, whole - first) };
+  }
+  truncatedRecord(whole, size % SECCOMP_DATA_SIZE, skipped);
+}
+
+/** Some records and the index of the first in the trace. */
+export interface RecordPiece {
+  readonly batch: RecordBatch;
+  readonly first: number;
+}
+
+/**
+ * Records read from a range at a time: small enough to stay in the CPU's
+ * cache from the read to the decision and the counting. Reading whole
+ * batches at once went to memory and back, and two threads doing so shared
+ * its bandwidth.
+ */
+const PIECE_RECORDS = 1024;
+
+/** Reads ranges of a binary record file in pieces, into one reused buffer: a piece is valid until the next read. */
+export class RecordRangeReader {
+  private readonly bytes = new Uint8Array(PIECE_RECORDS * SECCOMP_DATA_SIZE);
+  private readonly bigEndian: Uint8Array;
+
+  constructor(private readonly fd: number, byteOrder: ByteOrder) {
+    this.bigEndian = new Uint8Array(PIECE_RECORDS).fill(byteOrder === 'be' ? 1 : 0);
+  }
+
+  *pieces(range: RecordRange): Generator<RecordPiece> {
+    for (let done = 0; done < range.count; done += PIECE_RECORDS) {
+      const count = Math.min(PIECE_RECORDS, range.count - done);
+      yield { batch: this.read(range.offset + done * SECCOMP_DATA_SIZE, count, range.first + done), first: range.first + done };
+    }
+  }
+
+  private read(offset: number, count: number, first: number): RecordBatch {
+    const length = count * SECCOMP_DATA_SIZE;
+    for (let done = 0; done < length; ) {
+      const n = readSync(this.fd, this.bytes, done, length - done, offset + done);
+      if (n === 0) throw new DecodeError('record-length', `record ${first + Math.floor(done / SECCOMP_DATA_SIZE)}: the file ended early (did it shrink while being read?)`);
+      done += n;
+    }
+    return { bytes: this.bytes.subarray(0, length), count, bigEndian: this.bigEndian.subarray(0, count) };
+  }
+}
+
+/** The lines of a text input, with their numbers from 1. */
+async function* linesOf(chunks: AsyncIterable<Uint8Array>): AsyncGenerator<{ text: string; number: number }> {
   const decoder = new TextDecoder();
   let carry = '';
-  let line = 0;
+  let number = 0;
+  for await (const chunk of chunks) {
+    const lines = (carry + decoder.decode(chunk, { stream: true })).split('\n');
+    carry = lines.pop()!;
+    for (const text of lines) yield { text, number: ++number };
+  }
+  carry += decoder.decode();
+  if (carry !== '') yield { text: carry, number: ++number };
+}
+
+/**
+ * Batches of the records `parse` makes of text lines. A bad line is counted
+ * (with `skipped`) or thrown, once the records before it are out.
+ */
+async function* textBatches(
+  chunks: AsyncIterable<Uint8Array>,
+  parse: (text: string, line: number) => SeccompData | undefined,
+  skipped: SkippedRecords | undefined,
+): AsyncGenerator<RecordBatch> {
   let records: SeccompData[] = [];
-  /** Parses one line; a bad one is counted (skipping) or returned, to be thrown once what came before is out. */
-  const take = (text: string): ParseError | undefined => {
-    line++;
-    const trimmed = text.trim();
-    if (trimmed === '' || trimmed.startsWith('#')) return undefined;
-    try {
-      records.push(parseRecordJson(trimmed, line));
-    } catch (error) {
-      if (!(error instanceof ParseError)) throw error;
-      if (!skipped) return error;
-      skipped.count++;
-      skipped.first ??= `line ${line}: ${error.detail}`;
-    }
-    return undefined;
-  };
   const flush = function* (): Generator<RecordBatch> {
     if (records.length > 0) yield packRecords(records);
     records = [];
   };
-  for await (const chunk of chunks) {
-    const lines = (carry + decoder.decode(chunk, { stream: true })).split('\n');
-    carry = lines.pop()!;
-    for (const text of lines) {
-      const bad = take(text);
-      if (bad || records.length >= BATCH_RECORDS) yield* flush();
-      if (bad) throw bad;
+  for await (const { text, number } of linesOf(chunks)) {
+    try {
+      const record = parse(text, number);
+      if (record) records.push(record);
+    } catch (error) {
+      if (!(error instanceof ParseError)) throw error;
+      if (!skipped) {
+        yield* flush();
+        throw error;
+      }
+      skipped.count++;
+      skipped.first ??= `line ${number}: ${error.detail}`;
     }
+    if (records.length >= BATCH_RECORDS) yield* flush();
   }
-  carry += decoder.decode();
-  const bad = carry === '' ? undefined : take(carry);
   yield* flush();
-  if (bad) throw bad;
+}
+
+/** A JSON line, or nothing for a blank line or a # comment. */
+function jsonRecord(text: string, line: number): SeccompData | undefined {
+  const trimmed = text.trim();
+  return trimmed === '' || trimmed.startsWith('#') ? undefined : parseRecordJson(trimmed, line);
+}
+
+/** Lines of strace output that were not syscalls (signals, exits, strace's messages). */
+export interface StraceNotes {
+  notSyscalls: number;
+}
+
+async function* straceBatches(chunks: AsyncIterable<Uint8Array>, arch: Arch, skipped: SkippedRecords | undefined, notes: StraceNotes | undefined): AsyncGenerator<RecordBatch> {
+  const reader = new StraceReader(arch);
+  yield* textBatches(chunks, (text, line) => reader.line(text, line), skipped);
+  const unfinished = reader.end();
+  if (unfinished.length > 0) yield packRecords(unfinished);
+  if (notes) notes.notSyscalls += reader.notSyscalls;
+}
+
+/** How recordBatches reads its input. */
+export interface RecordStreamOptions {
+  /** The input's format; told from its first chunk when undefined. */
+  readonly format: RecordFormat | undefined;
+  /** The byte order of binary records. */
+  readonly byteOrder: ByteOrder;
+  /** The arch of strace logs' syscalls (but for processes that change personality). */
+  readonly arch: Arch;
+  /** Where bad records are counted and passed over; without it, the first stops the stream. */
+  readonly skipped?: SkippedRecords;
+  /** Where an strace log's lines that are not syscalls are counted. */
+  readonly straceNotes?: StraceNotes;
 }
 
 /**
- * Batches of records from `chunks`: binary in `byteOrder`, or JSON lines (each
- * record in its own arch's byte order); the format is told from the first
- * chunk unless given. A bad record stops the stream with its position, or,
- * with `skipped`, is counted there and passed over.
+ * Batches of records from `chunks`: binary in `byteOrder`, JSON lines (each
+ * record in its own arch's byte order), or an strace log. A bad record stops
+ * the stream with its position, or, with `skipped`, is counted there and
+ * passed over.
  */
-export async function* recordBatches(
-  chunks: AsyncIterable<Uint8Array>,
-  format: RecordFormat | undefined,
-  byteOrder: ByteOrder,
-  skipped?: SkippedRecords,
-): AsyncGenerator<RecordBatch> {
+export async function* recordBatches(chunks: AsyncIterable<Uint8Array>, options: RecordStreamOptions): AsyncGenerator<RecordBatch> {
   const iterator = chunks[Symbol.asyncIterator]();
   const first = await iterator.next();
   if (first.done) return;
@@ -123,6 +234,8 @@ export async function* recordBatches(
       return { next: async () => (sentFirst ? iterator.next() : ((sentFirst = true), { done: false, value: first.value })) };
     },
   };
-  const binary = format === undefined ? isBinary(first.value) : format === 'bin';
-  yield* binary ? binaryBatches(rest, byteOrder, skipped) : jsonBatches(rest, skipped);
+  const format = options.format ?? detectRecordFormat(first.value);
+  if (format === 'bin') yield* binaryBatches(rest, options.byteOrder, options.skipped);
+  else if (format === 'jsonl') yield* textBatches(rest, jsonRecord, options.skipped);
+  else yield* straceBatches(rest, options.arch, options.skipped, options.straceNotes);
 }

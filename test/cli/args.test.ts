@@ -36,7 +36,7 @@ describe('parseCommandLine', () => {
     [['emu', 'f', '--nr', '0x100000000'], /does not fit in 32 bits/],
     [['eval', 'f'], /needs --records/],
     [['eval', '-', '--records', '-'], /cannot hold both/],
-    [['eval', 'f', '--records', 'r', '--engine', 'wasm'], /--engine: unknown value "wasm" \(one of interp, jit\)/],
+    [['eval', 'f', '--records', 'r', '--engine', 'wasm'], /--engine: unknown value "wasm" \(one of auto, interp, jit\)/],
     [['disasm', 'a', 'b'], /takes one FILE/],
     [['disasm', 'f', '--bogus'], /Unknown option '--bogus'/],
     [['convert', 'f'], /needs --to FORMAT/],

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { SAMPLE_FILTERS } from '../../bench/samples.js';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { interpret } from '../../interp/interpret.js';
 import { decodeRaw } from '../../src/codecs/raw.js';
 import { generateRecords } from '../../src/fuzz/traces.js';
@@ -124,17 +126,23 @@ describe('cbpf eval', () => {
     expect(run.stdout).toBe('0x80000016\n');
   });
 
-  it('--summary counts per action and per syscall', async () => {
+  it('--summary counts per action, per arch and per syscall, with examples of what is not allowed', async () => {
     const run = await runCli(['eval', small, '--records', '-', '--summary'], { stdin: jsonl });
     expect(run.stdout).toBe(`records: 3
 actions:
   ALLOW                     1   33.3%
   KILL_PROCESS              1   33.3%
   KILL_THREAD               1   33.3%
+arches:
+  x86_64                    2  ALLOW 1, KILL_PROCESS 1
+  i386                      1  KILL_THREAD
 syscalls:
   x86_64 read                           1  ALLOW
   x86_64 ptrace                         1  KILL_PROCESS
   i386 read                             1  KILL_THREAD
+examples (the first 3 records of each decision other than ALLOW):
+  KILL_PROCESS     record 1: x86_64 ptrace(0x0, 0x0, 0x0, 0x0, 0x0, 0x0)
+  KILL_THREAD      record 2: i386 read(0x0, 0x0, 0x0, 0x0, 0x0, 0x0)
 `);
   });
 
@@ -173,11 +181,33 @@ syscalls:
   it.each([1, 2])('gives the same lines, binary decisions and summary on %i worker threads as in the main thread', async (workers) => {
     const files = { 'r.bin': generateRecords(50_000, 'realistic', 4) };
     const docker = path('docker-tree');
-    const run = (extra: string[]) => runCli(['eval', docker, '--records', 'r.bin', '--out', 'd.bin', '-o', 'd.txt', '--summary', ...extra], { files });
+    const run = (extra: string[]) => runCli(['eval', docker, '--records', 'r.bin', '--out', 'd.bin', '-o', 'd.txt', '--summary', '--engine', 'jit', ...extra], { files });
     const [main, pooled] = [await run([]), await run(['--workers', String(workers)])];
     expect(pooled.code).toBe(0);
     for (const file of ['d.bin', 'd.txt']) expect(Buffer.from(pooled.files.get(file)!)).toEqual(Buffer.from(main.files.get(file)!));
     expect(pooled.stdout).toBe(main.stdout);
+  });
+
+  it('reads a record file on disk in ranges, on worker threads or not, as the interpreter decides', async () => {
+    const count = 5 * 16384 + 123; // more batches than the main thread decides before it starts workers by default
+    const records = generateRecords(count, 'realistic', 9);
+    const dir = mkdtempSync(join(tmpdir(), 'cbpf-eval-'));
+    const file = join(dir, 'r.bin');
+    writeFileSync(file, Buffer.concat([records, new Uint8Array(10)])); // and a truncated last record
+    const docker = path('docker-tree');
+    const filter = verify(decodeRaw(readFileSync(docker)));
+    const expected = Array.from({ length: count }, (_, i) => interpret(filter, records.subarray(i * 64, i * 64 + 64), 'le'));
+    const summaries = new Set<string>();
+    for (const extra of [['--workers', '0'], ['--engine', 'jit', '--workers', '2'], ['--engine', 'interp', '--workers', '1'], []]) {
+      const run = await runCli(['eval', docker, '--records', file, '--out', 'd.bin', '--summary', '--skip-bad', ...extra]);
+      expect(run.code, extra.join(' ')).toBe(0);
+      expect(run.stderr).toBe(`cbpf: skipped 1 bad record (the first: record ${count} is truncated: 10 of 64 bytes)\n`);
+      const binary = run.files.get('d.bin')!;
+      expect(Array.from(new Uint32Array(binary.buffer, binary.byteOffset, binary.length / 4)), extra.join(' ')).toEqual(expected);
+      summaries.add(run.stdout);
+    }
+    expect(summaries.size).toBe(1);
+    expect([...summaries][0]).toMatch(new RegExp(`^records: ${count}\n`));
   });
 
   it('keeps every decision made on worker threads before a bad record, and stops them', async () => {
@@ -192,7 +222,7 @@ syscalls:
   it('decides mixed byte orders on worker threads, with either engine', async () => {
     const jsonl = '{"arch":"x86_64","nr":"read"}\n{"arch":"s390x","nr":3}\n{"arch":"i386","nr":3}\n';
     const main = await runCli(['eval', 'f.s', '--records', '-'], { stdin: jsonl, files: { 'f.s': 'ld [arch]\nret a' } });
-    const pooled = await runCli(['eval', 'f.s', '--records', '-', '--workers', '2'], { stdin: jsonl, files: { 'f.s': 'ld [arch]\nret a' } });
+    const pooled = await runCli(['eval', 'f.s', '--records', '-', '--workers', '2', '--engine', 'jit'], { stdin: jsonl, files: { 'f.s': 'ld [arch]\nret a' } });
     const interp = await runCli(['eval', 'f.s', '--records', '-', '--workers', '2', '--engine', 'interp'], { stdin: jsonl, files: { 'f.s': 'ld [arch]\nret a' } });
     expect(pooled.stdout).toBe('0xc000003e\n0x80000016\n0x40000003\n');
     expect(pooled.stdout).toBe(main.stdout);

@@ -1,0 +1,52 @@
+import { describe, expect, it } from 'vitest';
+import { Summary } from '../../src/cli/eval-summary.js';
+import { ACTIONS } from '../../src/seccomp/actions.js';
+import { packRecords, type SeccompData } from '../../src/seccomp/records.js';
+
+const X86_64 = 0xc000003e;
+const I386 = 0x40000003;
+const record = (arch: number, nr: number, arg0 = 0n): SeccompData => ({ arch, nr, instructionPointer: 0n, args: [arg0, 0n, 0n, 0n, 0n, 0n] });
+
+/** 10 records: reads allowed, ptrace denied (EPERM) on x86_64; i386 killed; a bogus x86_64 number. */
+const records = [
+  ...Array.from({ length: 5 }, (_, i) => record(X86_64, 0, BigInt(i))),
+  ...Array.from({ length: 4 }, (_, i) => record(X86_64, 101, BigInt(i))),
+  record(I386, 3),
+];
+const decisions = Uint32Array.from(records, (r) => (r.arch === I386 ? ACTIONS.KILL_PROCESS : r.nr === 101 ? ACTIONS.ERRNO | 1 : ACTIONS.ALLOW));
+
+describe('Summary', () => {
+  it('counts per action, per arch and per syscall, and keeps the first records of each decision other than ALLOW', () => {
+    const summary = new Summary();
+    summary.add(decisions, packRecords(records), 0);
+    const result = summary.result();
+    expect(result.records).toBe(10);
+    expect(result.actions).toEqual({ ALLOW: 5, 'ERRNO(1)': 4, KILL_PROCESS: 1 });
+    expect(result.arches).toEqual([
+      { arch: 'x86_64', count: 9, actions: { ALLOW: 5, 'ERRNO(1)': 4 } },
+      { arch: 'i386', count: 1, actions: { KILL_PROCESS: 1 } },
+    ]);
+    expect(result.syscalls.map((s) => `${s.arch} ${s.nr} ${s.count}`)).toEqual(['x86_64 read 5', 'x86_64 ptrace 4', 'i386 read 1']);
+    expect(result.examples.map((e) => `${e.action} ${e.record} ${e.nr} ${e.args[0]}`)).toEqual(['ERRNO(1) 5 ptrace 0x0', 'ERRNO(1) 6 ptrace 0x1', 'ERRNO(1) 7 ptrace 0x2', 'KILL_PROCESS 9 read 0x0']);
+  });
+
+  it('merges partial summaries, in any order, into the summary of the whole', () => {
+    const whole = new Summary();
+    whole.add(decisions, packRecords(records), 0);
+    const [early, late] = [new Summary(), new Summary()];
+    early.add(decisions.subarray(0, 6), packRecords(records.slice(0, 6)), 0);
+    late.add(decisions.subarray(6), packRecords(records.slice(6)), 6);
+    const merged = new Summary();
+    merged.merge(late.partial());
+    merged.merge(early.partial());
+    expect(merged.result()).toEqual(whole.result());
+    expect(merged.format()).toBe(whole.format());
+  });
+
+  it('counts syscall numbers outside the usual range (x32, bogus) too', () => {
+    const summary = new Summary();
+    const odd = [record(X86_64, 0x40000001), record(X86_64, -1), record(X86_64, 5000)];
+    summary.add(new Uint32Array(3).fill(ACTIONS.ALLOW), packRecords(odd), 0);
+    expect(summary.result().syscalls.map((s) => s.nr).sort()).toEqual(['-1', '5000', 'write'].sort());
+  });
+});
