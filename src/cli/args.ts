@@ -64,6 +64,17 @@ export type Command =
       readonly output: string | undefined;
     } & ReadsPrograms)
   | {
+      readonly kind: 'bench';
+      readonly quick: boolean;
+      readonly json: boolean;
+      /** A baseline to compare this run's ratios with; exit 1 on a regression. */
+      readonly gate: string | undefined;
+      /** Where to write this run's ratios as the new baseline. */
+      readonly updateBaseline: string | undefined;
+      /** Only these benchmark filters; all when empty. */
+      readonly filters: readonly string[];
+    }
+  | {
       readonly kind: 'fuzz';
       readonly budget: { readonly runs: number } | { readonly seconds: number };
       /** Undefined: pick one at random (and print it). */
@@ -101,7 +112,7 @@ export type Command =
     } & ReadsPrograms);
 
 type Options = NonNullable<ParseArgsConfig['options']>;
-type CommandName = 'disasm' | 'asm' | 'convert' | 'info' | 'verify' | 'emu' | 'eval' | 'compile' | 'kernel-check' | 'fuzz';
+type CommandName = 'disasm' | 'asm' | 'convert' | 'info' | 'verify' | 'emu' | 'eval' | 'compile' | 'kernel-check' | 'fuzz' | 'bench';
 
 const ARCH_NAMES = ARCHES.map((a) => a.name).join(', ');
 const COMMON: Options = {
@@ -254,6 +265,23 @@ ${COMMON_HELP}`,
   -h, --help        show this help`,
     files: 'none',
   },
+  bench: {
+    summary: 'measure the engines against their competitors, and gate on regressions',
+    usage: 'cbpf bench [--quick] [--json] [--gate FILE] [--update-baseline FILE] [--filter NAME]...',
+    options: {
+      quick: { type: 'boolean' }, json: { type: 'boolean' }, gate: { type: 'string' }, 'update-baseline': { type: 'string' },
+      filter: { type: 'string', multiple: true }, help: { type: 'boolean', short: 'h' },
+    },
+    help: `  --quick                  100,000 records, realistic and worst-case mixes, 3 rounds (CI)
+  --json                   print the report as JSON
+  --gate FILE              compare the ratios of JIT batch over the interpreter, the JS code
+                           generator and gcc -O2 with the baseline in FILE; exit 1 on a regression
+  --update-baseline FILE   write this run's ratios to FILE as the baseline
+  --filter NAME            only this filter (repeatable): allowlist-small, multiarch,
+                           docker-linear, docker-tree, argument-heavy, large-4091
+  -h, --help               show this help`,
+    files: 'none',
+  },
 };
 
 /** The top-level help. */
@@ -308,6 +336,17 @@ function emuRecord(values: Record<string, string | boolean | undefined>): { nr: 
   return { nr, args, ip };
 }
 
+function benchCommand(values: Record<string, string | boolean | string[] | undefined>): Command {
+  return {
+    kind: 'bench',
+    quick: values.quick === true,
+    json: values.json === true,
+    gate: values.gate as string | undefined,
+    updateBaseline: values['update-baseline'] as string | undefined,
+    filters: (values.filter as string[] | undefined) ?? [],
+  };
+}
+
 function fuzzCommand(values: Record<string, string | boolean | undefined>): Command {
   if (values.seconds !== undefined && values.runs !== undefined) throw new UsageError('fuzz: give --seconds or --runs, not both');
   const budget = values.runs !== undefined
@@ -342,7 +381,7 @@ export function parseCommandLine(argv: readonly string[]): Command {
   const count = parsed.positionals.length;
   if (spec.files === 'none') {
     if (count > 0) throw new UsageError(`${name} takes no FILE, got ${count}`);
-    return fuzzCommand(values);
+    return commandName === 'bench' ? benchCommand(values) : fuzzCommand(values);
   }
   if (spec.files === 'many' ? count === 0 : count !== 1) {
     throw new UsageError(`${name} takes ${spec.files === 'many' ? 'one or more FILEs' : 'one FILE'} (- for standard input), got ${count}`);
@@ -386,7 +425,8 @@ export function parseCommandLine(argv: readonly string[]): Command {
       };
     }
     case 'fuzz':
-      throw new Error('unreachable: fuzz takes no FILE and returned above');
+    case 'bench':
+      throw new Error(`unreachable: ${commandName} takes no FILE and returned above`);
     case 'eval': {
       const records = values.records as string | undefined;
       if (records === undefined) throw new UsageError('eval needs --records FILE (or - for standard input)');

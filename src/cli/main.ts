@@ -17,6 +17,7 @@ import { runEmu } from './emu.js';
 import { runEval } from './eval.js';
 import { runKernelCheck } from './kernel-check.js';
 import { runCompile } from './compile.js';
+import { runBench } from './bench.js';
 import { runFuzz } from './fuzz.js';
 
 function version(): string {
@@ -36,6 +37,7 @@ async function run(command: Command, io: Io): Promise<void> {
     case 'compile': return runCompile(command, io);
     case 'kernel-check': return runKernelCheck(command, io);
     case 'fuzz': return runFuzz(command, io);
+    case 'bench': return runBench(command, io);
   }
 }
 

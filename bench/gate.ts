@@ -1,0 +1,57 @@
+/**
+ * The performance gate: the ratios of a run (JIT batch over the interpreter,
+ * the JS code generator and gcc -O2, per filter and mix) against a committed
+ * baseline. Ratios, not times: both sides of each are measured in the same
+ * run, so they hold on a shared, noisy machine where absolute times drift.
+ */
+import { GATED, type BenchReport, type CompetitorName } from './suite.js';
+
+/** What `--update-baseline` writes and `--gate` reads. */
+export interface Baseline {
+  /** How far below its baseline a ratio may fall before the gate fails: 0.35 = 35%. */
+  readonly tolerance: number;
+  /** By `filter/mix`, the ratio of JIT batch over each gated competitor. */
+  readonly ratios: Record<string, Partial<Record<CompetitorName, number>>>;
+}
+
+/** The default tolerance: these machines are shared, and a ratio of two medians still moves by 20% between runs. */
+export const DEFAULT_TOLERANCE = 0.35;
+
+export function baselineOf(report: BenchReport, tolerance = DEFAULT_TOLERANCE): Baseline {
+  const ratios: Baseline['ratios'] = {};
+  for (const w of report.workloads) {
+    ratios[`${w.filter}/${w.mix}`] = Object.fromEntries(GATED.filter((c) => w.ratios[c] !== undefined).map((c) => [c, Number(w.ratios[c]!.toFixed(3))]));
+  }
+  return { tolerance, ratios };
+}
+
+/** One line per figure of `report` that fell below its baseline by more than the tolerance, or could not be measured. */
+export function gateFailures(report: BenchReport, baseline: Baseline): string[] {
+  const failures: string[] = [];
+  for (const w of report.workloads) {
+    const expected = baseline.ratios[`${w.filter}/${w.mix}`];
+    if (!expected) continue; // a workload the baseline does not know (a fuller run than the baseline's): nothing to compare
+    for (const competitor of GATED) {
+      const floor = expected[competitor];
+      if (floor === undefined) continue;
+      const measured = w.ratios[competitor];
+      const name = `${w.filter}/${w.mix}: jit batch over ${competitor}`;
+      if (measured === undefined) {
+        const why = w.competitors.find((c) => c.name === competitor)?.unavailable ?? 'not measured';
+        failures.push(`${name} could not be measured (${why}); the baseline has ${floor.toFixed(2)}x`);
+      } else if (measured < floor * (1 - baseline.tolerance)) {
+        failures.push(`${name} is ${measured.toFixed(2)}x, below the baseline ${floor.toFixed(2)}x less ${Math.round(baseline.tolerance * 100)}% (${(floor * (1 - baseline.tolerance)).toFixed(2)}x)`);
+      }
+    }
+  }
+  return failures;
+}
+
+/** A baseline file's contents, checked enough to give a clear message when it is not one. */
+export function parseBaseline(text: string): Baseline {
+  const value = JSON.parse(text) as Partial<Baseline>;
+  if (typeof value.tolerance !== 'number' || typeof value.ratios !== 'object' || value.ratios === null) {
+    throw new Error('not a cbpf bench baseline (it needs "tolerance" and "ratios")');
+  }
+  return value as Baseline;
+}

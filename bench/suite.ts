@@ -1,0 +1,266 @@
+/**
+ * `cbpf bench`: every competitor on the same filters and the same records,
+ * side by side in one run, each checked against the interpreter's decisions
+ * (a fast wrong answer fails the run). Timing is tinybench's for the
+ * in-process competitors and the harness's own clock for the native ones
+ * (bench/native.ts); both report the median and the spread of several rounds
+ * after a warm-up. The figures that matter are ratios, which hold on a noisy
+ * machine where absolute times drift.
+ */
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Bench } from 'tinybench';
+import { interpret, interpretWithTrace } from '../interp/interpret.js';
+import { CompiledFilter } from '../jit/instance.js';
+import { buildModule } from '../jit/module.js';
+import { decodeRaw } from '../src/codecs/raw.js';
+import { generateRecords } from '../src/fuzz/traces.js';
+import { SECCOMP_DATA_NR, SECCOMP_DATA_SIZE } from '../src/seccomp/data.js';
+import { verify, type VerifiedProgram } from '../src/verifier.js';
+import { buildNative, nativeUnavailableReason, type NativeKind } from './native.js';
+import { SAMPLE_FILTERS } from './samples.js';
+import { argumentHeavyFilter, largeFilter } from './synthetic.js';
+import { jsFunction } from './translate.js';
+
+/** The record mixes: a realistic syscall frequency mix, the longest path through the filter, and random data. */
+export const MIXES = ['realistic', 'worst', 'random'] as const;
+export type Mix = (typeof MIXES)[number];
+
+export const COMPETITORS = ['interpreter', 'js codegen', 'jit decide', 'jit batch', 'gcc -O2', 'libpcap', 'memory bound'] as const;
+export type CompetitorName = (typeof COMPETITORS)[number];
+
+/** The ratios the gate watches: JIT batch over each of these. */
+export const GATED: readonly CompetitorName[] = ['interpreter', 'js codegen', 'gcc -O2'];
+
+export interface BenchOptions {
+  /** Fewer records, rounds and mixes: for CI. */
+  readonly quick: boolean;
+  /** Only these filters (by name); all when empty. */
+  readonly filters: readonly string[];
+  /** Called as work progresses, with a line to show. */
+  readonly progress?: (line: string) => void;
+}
+
+/** One competitor's figures on one workload, or why it did not run. */
+export interface CompetitorResult {
+  readonly name: CompetitorName;
+  readonly nsPerDecision?: number;
+  /** Fastest and slowest round, in ns per decision. */
+  readonly spread?: readonly [number, number];
+  readonly unavailable?: string;
+}
+
+export interface WorkloadResult {
+  readonly filter: string;
+  readonly instructions: number;
+  readonly mix: Mix;
+  readonly records: number;
+  readonly competitors: CompetitorResult[];
+  /** JIT batch's speed over each competitor that ran: above 1, the JIT is faster. */
+  readonly ratios: Partial<Record<CompetitorName, number>>;
+}
+
+export interface CompileResult {
+  readonly filter: string;
+  readonly instructions: number;
+  readonly p50Ms: number;
+  readonly p90Ms: number;
+}
+
+export interface BenchReport {
+  readonly machine: { readonly cpu: string; readonly cores: number; readonly node: string };
+  readonly records: number;
+  /** Records the interpreter and per-call JIT are timed on (they are slow on large filters). */
+  readonly slowRecords: number;
+  readonly rounds: number;
+  readonly workloads: WorkloadResult[];
+  readonly compile: CompileResult[];
+}
+
+interface BenchFilter {
+  readonly name: string;
+  readonly program: VerifiedProgram;
+}
+
+function benchFilters(only: readonly string[]): BenchFilter[] {
+  const all: BenchFilter[] = [
+    ...SAMPLE_FILTERS.map((s) => ({ name: s.name, program: verify(decodeRaw(readFileSync(s.path))) })),
+    { name: 'argument-heavy', program: argumentHeavyFilter() },
+    { name: 'large-4091', program: largeFilter() },
+  ];
+  const unknown = only.filter((name) => !all.some((f) => f.name === name));
+  if (unknown.length > 0) throw new Error(`unknown benchmark filter ${unknown.join(', ')} (one of ${all.map((f) => f.name).join(', ')})`);
+  return only.length === 0 ? all : all.filter((f) => only.includes(f.name));
+}
+
+/** Realistic records with every `nr` set to the x86_64 number that takes the longest path through `program`. */
+function worstCase(program: VerifiedProgram, realistic: Uint8Array): Uint8Array {
+  const template = realistic.slice(0, SECCOMP_DATA_SIZE);
+  const view = new DataView(template.buffer);
+  let worst = 0;
+  let longest = -1;
+  for (let nr = 0; nr < 1024; nr++) {
+    view.setInt32(SECCOMP_DATA_NR, nr, true);
+    const steps = interpretWithTrace(program, template, 'le').steps.length;
+    if (steps > longest) [worst, longest] = [nr, steps];
+  }
+  const records = realistic.slice();
+  const all = new DataView(records.buffer);
+  for (let at = 0; at < records.length; at += SECCOMP_DATA_SIZE) all.setInt32(at + SECCOMP_DATA_NR, worst, true);
+  return records;
+}
+
+function recordsFor(mix: Mix, program: VerifiedProgram, count: number): Uint8Array {
+  if (mix === 'random') return generateRecords(count, 'random', 7);
+  const realistic = generateRecords(count, 'realistic', 7);
+  return mix === 'worst' ? worstCase(program, realistic) : realistic;
+}
+
+const median = (xs: readonly number[]): number => {
+  const sorted = [...xs].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)]!;
+};
+const percentile = (xs: readonly number[], p: number): number => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(p * xs.length))]!;
+
+/** A module built, compiled and instantiated from scratch (no cache): what compile latency measures. */
+function compileFresh(program: VerifiedProgram): CompiledFilter {
+  const binary = buildModule([verify(program.instructions)], 'le').binary;
+  return new CompiledFilter(binary, new WebAssembly.Module(binary), 'le', 1);
+}
+
+/** Checks a competitor's decisions against the interpreter's, record for record. */
+function check(name: string, workload: string, decisions: ArrayLike<number>, expected: Uint32Array, count: number): void {
+  for (let i = 0; i < count; i++) {
+    if (decisions[i]! >>> 0 !== expected[i]) {
+      throw new Error(`${name} decided record ${i} of ${workload} as 0x${(decisions[i]! >>> 0).toString(16)}, the interpreter as 0x${expected[i]!.toString(16)}`);
+    }
+  }
+}
+
+/** Times in-process competitors with tinybench: `rounds` timed passes after one warm-up; ns per decision. */
+async function timeInProcess(tasks: Array<{ name: CompetitorName; records: number; run: () => void }>, rounds: number): Promise<Map<CompetitorName, CompetitorResult>> {
+  const bench = new Bench({ iterations: rounds, time: 0, warmupIterations: 1, warmupTime: 0, retainSamples: true });
+  for (const task of tasks) bench.add(task.name, task.run);
+  await bench.run();
+  const results = new Map<CompetitorName, CompetitorResult>();
+  for (const task of tasks) {
+    const result = bench.getTask(task.name)!.result as { latency?: { samples?: readonly number[] }; error?: Error };
+    if (result.error) throw result.error;
+    const ns = (result.latency?.samples ?? []).map((ms) => (ms * 1e6) / task.records);
+    results.set(task.name, { name: task.name, nsPerDecision: median(ns), spread: [Math.min(...ns), Math.max(...ns)] });
+  }
+  return results;
+}
+
+export async function runBench(options: BenchOptions): Promise<BenchReport> {
+  const count = options.quick ? 100_000 : 1_000_000;
+  const rounds = options.quick ? 3 : 5;
+  /** The interpreter and per-call JIT are timed on at most this many records (they are slow on large filters); decisions are checked on all. */
+  const slowCount = options.quick ? 20_000 : 200_000;
+  const mixes: readonly Mix[] = options.quick ? ['realistic', 'worst'] : MIXES;
+  const say = options.progress ?? (() => {});
+  const workloads: WorkloadResult[] = [];
+  const compile: CompileResult[] = [];
+  const recordsPath = join(tmpdir(), `cbpf-bench-${process.pid}.bin`);
+  try {
+    for (const { name, program } of benchFilters(options.filters)) await benchFilter(name, program);
+  } finally {
+    rmSync(recordsPath, { force: true });
+  }
+  return {
+    machine: { cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, node: process.version },
+    records: count,
+    slowRecords: slowCount,
+    rounds,
+    workloads,
+    compile,
+  };
+
+  async function benchFilter(name: string, program: VerifiedProgram): Promise<void> {
+    say(`${name}: compile latency`);
+    compileFresh(program); // Binaryen and V8 warm, as in a running service
+    const compileMs: number[] = [];
+    for (let i = 0; i < (options.quick ? 7 : 21); i++) {
+      const start = performance.now();
+      compileFresh(program);
+      compileMs.push(performance.now() - start);
+    }
+    compile.push({ filter: name, instructions: program.instructions.length, p50Ms: percentile(compileMs, 0.5), p90Ms: percentile(compileMs, 0.9) });
+    const jit = compileFresh(program);
+    const js = jsFunction(program);
+    const natives = (['gcc -O2', 'libpcap', 'memory bound'] as const).map((kind: NativeKind) => {
+      const reason = nativeUnavailableReason(kind);
+      return reason ? { kind, unavailable: reason } : { kind, competitor: buildNative(kind, program) };
+    });
+    for (const mix of mixes) {
+      const workload = `${name}/${mix}`;
+      say(`${workload}: ${count} records`);
+      const records = recordsFor(mix, program, count);
+      const view = new DataView(records.buffer, records.byteOffset, records.byteLength);
+      const expected = Uint32Array.from({ length: count }, (_, i) => interpret(program, records.subarray(i * 64, i * 64 + 64), 'le'));
+      const out = new Uint32Array(count);
+      const runJs = () => {
+        for (let i = 0; i < count; i++) out[i] = js(view, i * SECCOMP_DATA_SIZE);
+      };
+      runJs();
+      check('js codegen', workload, out, expected, count);
+      jit.decideBatch(records, out);
+      check('jit batch', workload, out, expected, count);
+      const slow = Math.min(count, slowCount);
+      for (let i = 0; i < slow; i++) out[i] = jit.decide(records.subarray(i * 64, i * 64 + 64));
+      check('jit decide', workload, out, expected, slow);
+      const timed = await timeInProcess(
+        [
+          { name: 'interpreter', records: slow, run: () => { for (let i = 0; i < slow; i++) out[i] = interpret(program, records.subarray(i * 64, i * 64 + 64), 'le'); } },
+          { name: 'js codegen', records: count, run: runJs },
+          { name: 'jit decide', records: slow, run: () => { for (let i = 0; i < slow; i++) out[i] = jit.decide(records.subarray(i * 64, i * 64 + 64)); } },
+          { name: 'jit batch', records: count, run: () => void jit.decideBatch(records, out) },
+        ],
+        rounds,
+      );
+      writeFileSync(recordsPath, records);
+      for (const native of natives) {
+        if (!native.competitor) {
+          timed.set(native.kind, { name: native.kind, unavailable: native.unavailable });
+          continue;
+        }
+        const { roundsNs, decisions } = native.competitor.run(recordsPath, rounds);
+        if (native.kind !== 'memory bound') check(native.kind, workload, decisions, expected, count); // it reads nr, it decides nothing
+        const ns = roundsNs.map((t) => t / count);
+        timed.set(native.kind, { name: native.kind, nsPerDecision: median(ns), spread: [Math.min(...ns), Math.max(...ns)] });
+      }
+      const competitors = COMPETITORS.map((c) => timed.get(c)!);
+      const jitNs = timed.get('jit batch')!.nsPerDecision!;
+      const ratios: Partial<Record<CompetitorName, number>> = {};
+      for (const c of competitors) if (c.nsPerDecision !== undefined && c.name !== 'jit batch') ratios[c.name] = c.nsPerDecision / jitNs;
+      workloads.push({ filter: name, instructions: program.instructions.length, mix, records: count, competitors, ratios });
+    }
+  }
+}
+
+/** The report as tables: one per workload, then compile latency. */
+export function formatReport(report: BenchReport): string {
+  const lines = [
+    `cbpf bench: ${report.records} records per workload, median of ${report.rounds} rounds after a warm-up (interpreter and jit decide timed on the first ${report.slowRecords}; every decision checked)`,
+    `machine: ${report.machine.cpu}, ${report.machine.cores} cores, Node ${report.machine.node}`,
+    '',
+  ];
+  for (const w of report.workloads) {
+    lines.push(`${w.filter} (${w.instructions} instructions), ${w.mix} mix`);
+    lines.push(`  ${'competitor'.padEnd(14)} ${'ns/decision'.padStart(11)}  ${'spread'.padStart(15)}  ${'M decisions/s'.padStart(13)}  jit batch is`);
+    for (const c of w.competitors) {
+      if (c.nsPerDecision === undefined) {
+        lines.push(`  ${c.name.padEnd(14)} unavailable: ${c.unavailable}`);
+        continue;
+      }
+      const ratio = w.ratios[c.name];
+      const spread = `${c.spread![0].toFixed(1)}-${c.spread![1].toFixed(1)}`;
+      lines.push(`  ${c.name.padEnd(14)} ${c.nsPerDecision.toFixed(2).padStart(11)}  ${spread.padStart(15)}  ${(1000 / c.nsPerDecision).toFixed(1).padStart(13)}  ${ratio === undefined ? '' : `${ratio.toFixed(2)}x`}`);
+    }
+    lines.push('');
+  }
+  lines.push('compile latency (verify + compile + instantiate, warm):');
+  for (const c of report.compile) lines.push(`  ${c.filter.padEnd(16)} ${String(c.instructions).padStart(5)} instructions  p50 ${c.p50Ms.toFixed(1)} ms  p90 ${c.p90Ms.toFixed(1)} ms`);
+  return `${lines.join('\n')}\n`;
+}

@@ -1,0 +1,51 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { baselineOf, gateFailures } from '../../bench/gate.js';
+import type { BenchReport, WorkloadResult } from '../../bench/suite.js';
+import { runCli } from '../helpers.js';
+
+const workload = (ratios: WorkloadResult['ratios'], unavailable?: string): WorkloadResult => ({
+  filter: 'docker-linear',
+  instructions: 323,
+  mix: 'realistic',
+  records: 100,
+  competitors: unavailable ? [{ name: 'gcc -O2', unavailable }] : [],
+  ratios,
+});
+const report = (w: WorkloadResult): BenchReport => ({ machine: { cpu: 'x', cores: 2, node: 'v20' }, records: 100, slowRecords: 100, rounds: 3, workloads: [w], compile: [] });
+
+describe('the bench gate', () => {
+  const baseline = baselineOf(report(workload({ interpreter: 50, 'js codegen': 10, 'gcc -O2': 0.6, libpcap: 9 })), 0.3);
+
+  it('keeps only the gated ratios in a baseline', () => {
+    expect(baseline).toEqual({ tolerance: 0.3, ratios: { 'docker-linear/realistic': { interpreter: 50, 'js codegen': 10, 'gcc -O2': 0.6 } } });
+  });
+
+  it('passes ratios within the tolerance and names each one that falls below it', () => {
+    expect(gateFailures(report(workload({ interpreter: 36, 'js codegen': 7.5, 'gcc -O2': 0.43 })), baseline)).toEqual([]);
+    expect(gateFailures(report(workload({ interpreter: 34, 'js codegen': 20, 'gcc -O2': 0.41 })), baseline)).toEqual([
+      'docker-linear/realistic: jit batch over interpreter is 34.00x, below the baseline 50.00x less 30% (35.00x)',
+      'docker-linear/realistic: jit batch over gcc -O2 is 0.41x, below the baseline 0.60x less 30% (0.42x)',
+    ]);
+  });
+
+  it('fails a figure it could not measure, with the reason', () => {
+    expect(gateFailures(report(workload({ interpreter: 50, 'js codegen': 10 }, 'no C compiler (gcc)')), baseline)).toEqual([
+      'docker-linear/realistic: jit batch over gcc -O2 could not be measured (no C compiler (gcc)); the baseline has 0.60x',
+    ]);
+  });
+
+  it('makes cbpf bench --gate exit 1 on a doctored baseline, and 0 when every ratio holds', async () => {
+    const committed = JSON.parse(readFileSync('bench/baseline.json', 'utf8')) as { tolerance: number; ratios: Record<string, Record<string, number>> };
+    const doctored = { ...committed, ratios: { 'allowlist-small/realistic': { interpreter: 1e6, 'js codegen': 1e6, 'gcc -O2': 1e6 } } };
+    const args = ['bench', '--quick', '--filter', 'allowlist-small', '--gate', 'baseline.json'];
+    const failed = await runCli(args, { files: { 'baseline.json': JSON.stringify(doctored) } });
+    expect(failed.code).toBe(1);
+    expect(failed.stderr).toMatch(/^cbpf bench: regression: allowlist-small\/realistic: jit batch over interpreter is [\d.]+x, below the baseline 1000000\.00x less 35%/m);
+    expect(failed.stderr).toMatch(/cbpf: bench gate failed: 3 figures regressed against baseline.json\n$/);
+    expect(failed.stdout).toMatch(/^allowlist-small \(\d+ instructions\), worst mix$/m);
+    const passed = await runCli(args, { files: { 'baseline.json': JSON.stringify({ ...committed, ratios: { 'allowlist-small/realistic': { interpreter: 1e-6 } } }) } });
+    expect(passed).toMatchObject({ code: 0 });
+    expect(passed.stderr).toMatch(/gate passed/);
+  }, 120_000);
+});
