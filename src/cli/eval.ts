@@ -116,6 +116,8 @@ class Engines {
   compileSeconds: number | undefined;
   /** When the JIT's modules came (performance.now()). */
   compiledAt: number | undefined;
+  /** Whether they came from the on-disk cache. */
+  fromCache = false;
   interpreted = 0;
   jitted = 0;
   private readonly compiling: Promise<void> | undefined;
@@ -124,8 +126,9 @@ class Engines {
   constructor(private readonly filters: readonly VerifiedProgram[], readonly engine: EvalEngine) {
     if (engine === 'interp') return;
     const started = performance.now();
-    this.compiling = compileInWorker(filters, ['le', 'be'], this.cancel.signal).then((modules) => {
+    this.compiling = compileInWorker(filters, ['le', 'be'], this.cancel.signal).then(({ modules, fromCache }) => {
       this.modules = modules;
+      this.fromCache = fromCache;
       this.jit = moduleDecider(modules, filters.length);
       this.compiledAt = performance.now();
       this.compileSeconds = (this.compiledAt - started) / 1000;
@@ -207,32 +210,29 @@ export async function runEval(command: EvalCommand, io: Io): Promise<void> {
     throw error;
   }
   const workers = command.workers ?? availableParallelism();
-  // Workers start at once when asked for or when the trace is known to be long; by default, for a stream, after a few batches.
+  // Workers are for traces asked for or known to be long; by default, for a stream, after a few batches.
   const knownLong = input.totalBytes !== undefined && input.totalBytes >= INLINE_BATCHES * BATCH_RECORDS * SECCOMP_DATA_SIZE;
   const poolFrom = workers === 0 ? Infinity : command.workers !== undefined || knownLong ? 0 : INLINE_BATCHES;
   const progress = new Progress(io, input.totalBytes);
-  const newPool = (): EvalPool =>
-    new EvalPool(workers, {
-      filters: filters.map((f) => [...f.instructions]),
-      ...(input.recordFile ? { recordFile: input.recordFile } : {}),
-      ...wanted,
-      summary: command.summary,
-    });
-  let pool = poolFrom === 0 ? newPool() : undefined;
-  let poolDeciding = false;
+  let pool: EvalPool | undefined;
   let pieces = 0;
   let total = 0;
   let failure: unknown;
   try {
     for await (const work of input.work) {
       await engines.letCompileFinish();
-      if (pieces >= poolFrom && engines.workersCanStart && !poolDeciding) {
-        pool ??= newPool();
+      // Workers start once the engine is ready: started earlier, they only take a core from the compile and the interpreter.
+      if (!pool && pieces >= poolFrom && engines.workersCanStart) {
+        pool = new EvalPool(workers, {
+          filters: filters.map((f) => [...f.instructions]),
+          ...(input.recordFile ? { recordFile: input.recordFile } : {}),
+          ...wanted,
+          summary: command.summary,
+        });
         pool.use(engines.modules ? { engine: 'jit', modules: engines.modules } : { engine: 'interp' });
-        poolDeciding = true;
       }
-      if (poolDeciding) {
-        for (const result of await pool!.submit(work)) await take(result);
+      if (pool) {
+        for (const result of await pool.submit(work)) await take(result);
       } else {
         await take(decidePieces(work.count, input.pieces(work), (batch) => engines.decide(batch), wanted, summary));
       }
@@ -256,7 +256,7 @@ export async function runEval(command: EvalCommand, io: Io): Promise<void> {
   if (summary) io.stdout(command.format === 'json' ? `${JSON.stringify(summary.result())}\n` : summary.format());
   if (straceNotes.notSyscalls > 0) io.stderr(`cbpf: ${straceNotes.notSyscalls} line${straceNotes.notSyscalls === 1 ? ' was' : 's were'} not syscalls (signals, exits, strace's notes)\n`);
   if (skipped && skipped.count > 0) io.stderr(`cbpf: skipped ${skipped.count} bad record${skipped.count === 1 ? '' : 's'} (the first: ${skipped.first})\n`);
-  if (command.timing) io.stderr(`${timingLine(engines, poolDeciding ? workers : 0, total, started)}\n`);
+  if (command.timing) io.stderr(`${timingLine(engines, pool ? workers : 0, total, started)}\n`);
 }
 
 /** What `--timing` prints: which engine decided how much, where, and how fast. */
@@ -264,7 +264,7 @@ function timingLine(engines: Engines, workers: number, total: number, started: n
   const now = performance.now();
   const seconds = (now - started) / 1000;
   const parts: string[] = [];
-  if (engines.compileSeconds !== undefined) parts.push(`JIT compiled in the background in ${engines.compileSeconds.toFixed(3)} s`);
+  if (engines.compileSeconds !== undefined) parts.push(`JIT ${engines.fromCache ? 'loaded from the on-disk cache' : 'compiled in the background'} in ${engines.compileSeconds.toFixed(3)} s`);
   else if (engines.engine !== 'interp') parts.push('JIT not needed (the trace ended first)');
   if (workers > 0) parts.push(`${total - engines.interpreted - engines.jitted} records on ${workers} worker thread${workers === 1 ? '' : 's'}`);
   parts.push(`${engines.interpreted} interpreted and ${engines.jitted} by the JIT in the main thread`);
