@@ -91,7 +91,7 @@ describe('cbpf eval on an strace log', () => {
     const log = join(dir, 'ls.strace');
     execFileSync('strace', ['-f', '-e', 'raw=all', '-o', log, 'ls', '-la', dir], { stdio: 'ignore' });
     const lines = readFileSync(log, 'utf8').trim().split('\n');
-    const calls = lines.filter((l) => /^\d+ [a-z_0-9]+\(/.test(l)).length;
+    const calls = lines.filter((l) => /^(\d+ +)?[a-z_0-9]+\(/.test(l)).length; // strace leaves out the pid while only one process runs
     const summary = execFileSync('node', ['bin/cbpf.js', 'eval', SAMPLE_FILTERS.find((s) => s.name === 'docker-linear')!.path, '--records', log, '--summary', '--format', 'json'], {
       encoding: 'utf8',
     });
