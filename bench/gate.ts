@@ -14,8 +14,12 @@ export interface Baseline {
   readonly ratios: Record<string, Partial<Record<CompetitorName, number>>>;
 }
 
-/** The default tolerance: these machines are shared, and a ratio of two medians still moves by 20% between runs. */
-export const DEFAULT_TOLERANCE = 0.35;
+/**
+ * The default tolerance: these machines are shared, and a ratio of two
+ * medians moved by up to 40% between runs (gcc -O2's few ns per decision on
+ * the worst-case mixes most).
+ */
+export const DEFAULT_TOLERANCE = 0.5;
 
 export function baselineOf(report: BenchReport, tolerance = DEFAULT_TOLERANCE): Baseline {
   const ratios: Baseline['ratios'] = {};

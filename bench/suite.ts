@@ -117,10 +117,6 @@ function recordsFor(mix: Mix, program: VerifiedProgram, count: number): Uint8Arr
   return mix === 'worst' ? worstCase(program, realistic) : realistic;
 }
 
-const median = (xs: readonly number[]): number => {
-  const sorted = [...xs].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)]!;
-};
 const percentile = (xs: readonly number[], p: number): number => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(p * xs.length))]!;
 
 /** A module built, compiled and instantiated from scratch (no cache): what compile latency measures. */
@@ -148,95 +144,117 @@ async function timeInProcess(tasks: Array<{ name: CompetitorName; records: numbe
     const result = bench.getTask(task.name)!.result as { latency?: { samples?: readonly number[] }; error?: Error };
     if (result.error) throw result.error;
     const ns = (result.latency?.samples ?? []).map((ms) => (ms * 1e6) / task.records);
-    results.set(task.name, { name: task.name, nsPerDecision: median(ns), spread: [Math.min(...ns), Math.max(...ns)] });
+    results.set(task.name, { name: task.name, nsPerDecision: percentile(ns, 0.5), spread: [Math.min(...ns), Math.max(...ns)] });
   }
   return results;
 }
 
-export async function runBench(options: BenchOptions): Promise<BenchReport> {
-  const count = options.quick ? 100_000 : 1_000_000;
-  const rounds = options.quick ? 3 : 5;
+/** Compile latency of one filter, then every mix through every competitor. */
+async function benchFilter({ name, program }: BenchFilter, settings: RunSettings): Promise<{ compile: CompileResult; workloads: WorkloadResult[] }> {
+  const { count, rounds, slowCount, mixes, recordsPath, say } = settings;
+  const workloads: WorkloadResult[] = [];
+  say(`${name}: compile latency`);
+  compileFresh(program); // Binaryen and V8 warm, as in a running service
+  const compileMs: number[] = [];
+  for (let i = 0; i < settings.compileRuns; i++) {
+    const start = performance.now();
+    compileFresh(program);
+    compileMs.push(performance.now() - start);
+  }
+  const compile = { filter: name, instructions: program.instructions.length, p50Ms: percentile(compileMs, 0.5), p90Ms: percentile(compileMs, 0.9) };
+  const jit = compileFresh(program);
+  const js = jsFunction(program);
+  const natives = (['gcc -O2', 'libpcap', 'memory bound'] as const).map((kind: NativeKind) => {
+    const reason = nativeUnavailableReason(kind);
+    return reason ? { kind, unavailable: reason } : { kind, competitor: buildNative(kind, program) };
+  });
+  for (const mix of mixes) {
+    const workload = `${name}/${mix}`;
+    say(`${workload}: ${count} records`);
+    const records = recordsFor(mix, program, count);
+    const view = new DataView(records.buffer, records.byteOffset, records.byteLength);
+    const expected = Uint32Array.from({ length: count }, (_, i) => interpret(program, records.subarray(i * 64, i * 64 + 64), 'le'));
+    const out = new Uint32Array(count);
+    const runJs = () => {
+      for (let i = 0; i < count; i++) out[i] = js(view, i * SECCOMP_DATA_SIZE);
+    };
+    runJs();
+    check('js codegen', workload, out, expected, count);
+    jit.decideBatch(records, out);
+    check('jit batch', workload, out, expected, count);
+    const slow = Math.min(count, slowCount);
+    for (let i = 0; i < slow; i++) out[i] = jit.decide(records.subarray(i * 64, i * 64 + 64));
+    check('jit decide', workload, out, expected, slow);
+    const timed = await timeInProcess(
+      [
+        { name: 'interpreter', records: slow, run: () => { for (let i = 0; i < slow; i++) out[i] = interpret(program, records.subarray(i * 64, i * 64 + 64), 'le'); } },
+        { name: 'js codegen', records: count, run: runJs },
+        { name: 'jit decide', records: slow, run: () => { for (let i = 0; i < slow; i++) out[i] = jit.decide(records.subarray(i * 64, i * 64 + 64)); } },
+        { name: 'jit batch', records: count, run: () => void jit.decideBatch(records, out) },
+      ],
+      rounds,
+    );
+    writeFileSync(recordsPath, records);
+    for (const native of natives) {
+      if (!native.competitor) {
+        timed.set(native.kind, { name: native.kind, unavailable: native.unavailable });
+        continue;
+      }
+      const { roundsNs, decisions } = native.competitor.run(recordsPath, rounds);
+      if (native.kind !== 'memory bound') check(native.kind, workload, decisions, expected, count); // it reads nr, it decides nothing
+      const ns = roundsNs.map((t) => t / count);
+      timed.set(native.kind, { name: native.kind, nsPerDecision: percentile(ns, 0.5), spread: [Math.min(...ns), Math.max(...ns)] });
+    }
+    const competitors = COMPETITORS.map((c) => timed.get(c)!);
+    const jitNs = timed.get('jit batch')!.nsPerDecision!;
+    const ratios: Partial<Record<CompetitorName, number>> = {};
+    for (const c of competitors) if (c.nsPerDecision !== undefined && c.name !== 'jit batch') ratios[c.name] = c.nsPerDecision / jitNs;
+    workloads.push({ filter: name, instructions: program.instructions.length, mix, records: count, competitors, ratios });
+  }
+  return { compile, workloads };
+}
+
+/** How big a run is, and where it keeps its records for the native competitors. */
+interface RunSettings {
+  readonly count: number;
+  readonly rounds: number;
   /** The interpreter and per-call JIT are timed on at most this many records (they are slow on large filters); decisions are checked on all. */
-  const slowCount = options.quick ? 20_000 : 200_000;
-  const mixes: readonly Mix[] = options.quick ? ['realistic', 'worst'] : MIXES;
-  const say = options.progress ?? (() => {});
+  readonly slowCount: number;
+  readonly mixes: readonly Mix[];
+  readonly compileRuns: number;
+  readonly recordsPath: string;
+  readonly say: (line: string) => void;
+}
+
+export async function runBench(options: BenchOptions): Promise<BenchReport> {
+  const settings: RunSettings = {
+    count: options.quick ? 100_000 : 1_000_000,
+    rounds: options.quick ? 3 : 5,
+    slowCount: options.quick ? 20_000 : 200_000,
+    mixes: options.quick ? ['realistic', 'worst'] : MIXES,
+    compileRuns: options.quick ? 7 : 21,
+    recordsPath: join(tmpdir(), `cbpf-bench-${process.pid}.bin`),
+    say: options.progress ?? (() => {}),
+  };
   const workloads: WorkloadResult[] = [];
   const compile: CompileResult[] = [];
-  const recordsPath = join(tmpdir(), `cbpf-bench-${process.pid}.bin`);
   try {
-    for (const { name, program } of benchFilters(options.filters)) await benchFilter(name, program);
+    for (const filter of benchFilters(options.filters)) {
+      const result = await benchFilter(filter, settings);
+      compile.push(result.compile);
+      workloads.push(...result.workloads);
+    }
   } finally {
-    rmSync(recordsPath, { force: true });
+    rmSync(settings.recordsPath, { force: true });
   }
   return {
     machine: { cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, node: process.version },
-    records: count,
-    slowRecords: slowCount,
-    rounds,
+    records: settings.count,
+    slowRecords: settings.slowCount,
+    rounds: settings.rounds,
     workloads,
     compile,
   };
-
-  async function benchFilter(name: string, program: VerifiedProgram): Promise<void> {
-    say(`${name}: compile latency`);
-    compileFresh(program); // Binaryen and V8 warm, as in a running service
-    const compileMs: number[] = [];
-    for (let i = 0; i < (options.quick ? 7 : 21); i++) {
-      const start = performance.now();
-      compileFresh(program);
-      compileMs.push(performance.now() - start);
-    }
-    compile.push({ filter: name, instructions: program.instructions.length, p50Ms: percentile(compileMs, 0.5), p90Ms: percentile(compileMs, 0.9) });
-    const jit = compileFresh(program);
-    const js = jsFunction(program);
-    const natives = (['gcc -O2', 'libpcap', 'memory bound'] as const).map((kind: NativeKind) => {
-      const reason = nativeUnavailableReason(kind);
-      return reason ? { kind, unavailable: reason } : { kind, competitor: buildNative(kind, program) };
-    });
-    for (const mix of mixes) {
-      const workload = `${name}/${mix}`;
-      say(`${workload}: ${count} records`);
-      const records = recordsFor(mix, program, count);
-      const view = new DataView(records.buffer, records.byteOffset, records.byteLength);
-      const expected = Uint32Array.from({ length: count }, (_, i) => interpret(program, records.subarray(i * 64, i * 64 + 64), 'le'));
-      const out = new Uint32Array(count);
-      const runJs = () => {
-        for (let i = 0; i < count; i++) out[i] = js(view, i * SECCOMP_DATA_SIZE);
-      };
-      runJs();
-      check('js codegen', workload, out, expected, count);
-      jit.decideBatch(records, out);
-      check('jit batch', workload, out, expected, count);
-      const slow = Math.min(count, slowCount);
-      for (let i = 0; i < slow; i++) out[i] = jit.decide(records.subarray(i * 64, i * 64 + 64));
-      check('jit decide', workload, out, expected, slow);
-      const timed = await timeInProcess(
-        [
-          { name: 'interpreter', records: slow, run: () => { for (let i = 0; i < slow; i++) out[i] = interpret(program, records.subarray(i * 64, i * 64 + 64), 'le'); } },
-          { name: 'js codegen', records: count, run: runJs },
-          { name: 'jit decide', records: slow, run: () => { for (let i = 0; i < slow; i++) out[i] = jit.decide(records.subarray(i * 64, i * 64 + 64)); } },
-          { name: 'jit batch', records: count, run: () => void jit.decideBatch(records, out) },
-        ],
-        rounds,
-      );
-      writeFileSync(recordsPath, records);
-      for (const native of natives) {
-        if (!native.competitor) {
-          timed.set(native.kind, { name: native.kind, unavailable: native.unavailable });
-          continue;
-        }
-        const { roundsNs, decisions } = native.competitor.run(recordsPath, rounds);
-        if (native.kind !== 'memory bound') check(native.kind, workload, decisions, expected, count); // it reads nr, it decides nothing
-        const ns = roundsNs.map((t) => t / count);
-        timed.set(native.kind, { name: native.kind, nsPerDecision: median(ns), spread: [Math.min(...ns), Math.max(...ns)] });
-      }
-      const competitors = COMPETITORS.map((c) => timed.get(c)!);
-      const jitNs = timed.get('jit batch')!.nsPerDecision!;
-      const ratios: Partial<Record<CompetitorName, number>> = {};
-      for (const c of competitors) if (c.nsPerDecision !== undefined && c.name !== 'jit batch') ratios[c.name] = c.nsPerDecision / jitNs;
-      workloads.push({ filter: name, instructions: program.instructions.length, mix, records: count, competitors, ratios });
-    }
-  }
 }
 
 /** The report as tables: one per workload, then compile latency. */

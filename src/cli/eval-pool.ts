@@ -6,7 +6,8 @@
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { packageRoot } from '../package-root.js';
-import type { Work, WorkerEngine, WorkerResult, WorkerSetup, WorkerTask } from './eval-worker.js';
+import type { Work } from './eval-batch.js';
+import type { WorkerEngine, WorkerResult, WorkerSetup, WorkerTask } from './eval-worker.js';
 
 /** Pieces of work out per worker at most: enough that no worker waits while the oldest result is awaited. */
 const IN_FLIGHT_PER_WORKER = 4;

@@ -7,7 +7,7 @@
  */
 import { ACTIONS, SECCOMP_RET_ACTION_FULL, formatAction, hexValue } from '../seccomp/actions.js';
 import { archByAuditArch } from '../seccomp/arches.js';
-import { SECCOMP_DATA_ARCH, SECCOMP_DATA_NR } from '../seccomp/data.js';
+import { SECCOMP_DATA_ARCH, SECCOMP_DATA_NR, SECCOMP_DATA_SIZE } from '../seccomp/data.js';
 import { decodeSeccompData, recordByteOrder, type RecordBatch, type SeccompData } from '../seccomp/records.js';
 import { syscallName } from '../seccomp/syscalls.js';
 
@@ -106,14 +106,14 @@ export class Summary {
     for (let i = 0; i < values.length; i++) {
       const value = values[i]!;
       const le = batch.bigEndian[i] === 0;
-      const arch = view.getUint32(i * 64 + SECCOMP_DATA_ARCH, le);
-      const nr = view.getInt32(i * 64 + SECCOMP_DATA_NR, le);
+      const arch = view.getUint32(i * SECCOMP_DATA_SIZE + SECCOMP_DATA_ARCH, le);
+      const nr = view.getInt32(i * SECCOMP_DATA_SIZE + SECCOMP_DATA_NR, le);
       if (arch !== lastArch || !counters) {
         lastArch = arch;
         counters = this.archCounters(arch);
       }
       counters.counter(nr, value).add(value, 1);
-      if (!isAllow(value) && this.wantsExample(value)) this.addExamples(value, [{ record: first + i, data: decodeSeccompData(batch.bytes, recordByteOrder(batch, i), i * 64) }]);
+      if (!isAllow(value) && this.wantsExample(value)) this.addExamples(value, [{ record: first + i, data: decodeSeccompData(batch.bytes, recordByteOrder(batch, i), i * SECCOMP_DATA_SIZE) }]);
     }
   }
 

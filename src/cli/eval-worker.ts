@@ -12,9 +12,9 @@ import type { Instruction } from '../instruction.js';
 import type { ByteOrder } from '../seccomp/arches.js';
 import type { RecordBatch } from '../seccomp/records.js';
 import { verify } from '../verifier.js';
-import { decidePieces, type DecidedWork, type WantedOutput } from './eval-batch.js';
+import { decideWork, type DecidedWork, type WantedOutput, type Work } from './eval-batch.js';
 import { Summary, type SummaryPartial } from './eval-summary.js';
-import { RecordRangeReader, type RecordRange } from './record-stream.js';
+import { RecordRangeReader } from './record-stream.js';
 
 /** What every worker is started with (the engine comes later, see WorkerTask). */
 export interface WorkerSetup extends WantedOutput {
@@ -23,9 +23,6 @@ export interface WorkerSetup extends WantedOutput {
   readonly recordFile?: { readonly path: string; readonly byteOrder: ByteOrder };
   readonly summary: boolean;
 }
-
-/** Records to decide: a batch sent along, or a range of the record file. */
-export type Work = { readonly first: number; readonly count: number } & ({ readonly batch: RecordBatch } | { readonly range: RecordRange });
 
 /** The engine to decide with: the JIT's modules (by the byte order they read), or the interpreter. */
 export type WorkerEngine = { readonly engine: 'jit'; readonly modules: Partial<Record<ByteOrder, WebAssembly.Module>> } | { readonly engine: 'interp' };
@@ -61,8 +58,7 @@ parentPort!.on('message', (task: WorkerTask) => {
     return;
   }
   if (!decide) throw new Error('a worker was sent work before its engine');
-  const pieces = 'batch' in task ? [{ batch: task.batch, first: task.first }] : reader!.pieces(task.range);
-  const decided = decidePieces(task.count, pieces, decide, setup, summary);
+  const decided = decideWork(task, reader, decide, setup, summary);
   const result: WorkerResult = { id: task.id, ...decided };
   parentPort!.postMessage(result, decided.binary ? [decided.binary.buffer as ArrayBuffer] : []);
 });

@@ -19,13 +19,13 @@ import { SECCOMP_DATA_SIZE } from '../seccomp/data.js';
 import type { RecordBatch } from '../seccomp/records.js';
 import type { VerifiedProgram } from '../verifier.js';
 import type { Command, EvalEngine } from './args.js';
-import { decidePieces, type WantedOutput } from './eval-batch.js';
+import { decideWork, type WantedOutput, type Work } from './eval-batch.js';
 import { EvalPool } from './eval-pool.js';
 import { Summary } from './eval-summary.js';
-import type { Work, WorkerResult } from './eval-worker.js';
+import type { WorkerResult } from './eval-worker.js';
 import { describeInputError, loadFilters, type Io, type Writer } from './io.js';
 import { Progress } from './progress.js';
-import { BATCH_RECORDS, detectRecordFormat, RecordRangeReader, recordBatches, recordRanges, type RecordPiece, type SkippedRecords, type StraceNotes } from './record-stream.js';
+import { BATCH_RECORDS, detectRecordFormat, RecordRangeReader, recordBatches, recordRanges, type SkippedRecords, type StraceNotes } from './record-stream.js';
 
 type EvalCommand = Extract<Command, { kind: 'eval' }>;
 
@@ -43,8 +43,8 @@ interface Input {
   bytesRead(): number;
   /** A binary record file on disk, which worker threads read themselves. */
   readonly recordFile?: { readonly path: string; readonly byteOrder: ByteOrder };
-  /** The records of a piece of work (read here for a range of the record file). */
-  pieces(work: Work): Iterable<RecordPiece>;
+  /** Reads ranges of the record file, when the work is ranges. */
+  readonly reader?: RecordRangeReader;
   close(): void;
 }
 
@@ -75,7 +75,7 @@ async function openInput(io: Io, command: EvalCommand, skipped: SkippedRecords |
       totalBytes: size,
       bytesRead: () => read,
       recordFile: { path: command.records, byteOrder: command.recordByteOrder },
-      pieces: (work) => ('batch' in work ? [{ batch: work.batch, first: work.first }] : reader.pieces(work.range)),
+      reader,
       close: () => closeSync(fd),
     };
   }
@@ -97,10 +97,6 @@ async function openInput(io: Io, command: EvalCommand, skipped: SkippedRecords |
     })(),
     totalBytes: size,
     bytesRead: () => read,
-    pieces: (work) => {
-      if (!('batch' in work)) throw new Error('unreachable: a streamed input has no ranges');
-      return [{ batch: work.batch, first: work.first }];
-    },
     close: () => {},
   };
 }
@@ -112,9 +108,8 @@ async function openInput(io: Io, command: EvalCommand, skipped: SkippedRecords |
 class Engines {
   jit: ((batch: RecordBatch) => Uint32Array) | undefined;
   modules: Partial<Record<ByteOrder, WebAssembly.Module>> | undefined;
-  /** Seconds from the start to the JIT's modules. */
-  compileSeconds: number | undefined;
-  /** When the JIT's modules came (performance.now()). */
+  /** When the compile started and when the JIT's modules came (performance.now()). */
+  readonly startedAt = performance.now();
   compiledAt: number | undefined;
   /** Whether they came from the on-disk cache. */
   fromCache = false;
@@ -125,13 +120,11 @@ class Engines {
 
   constructor(private readonly filters: readonly VerifiedProgram[], readonly engine: EvalEngine) {
     if (engine === 'interp') return;
-    const started = performance.now();
     this.compiling = compileInWorker(filters, ['le', 'be'], this.cancel.signal).then(({ modules, fromCache }) => {
       this.modules = modules;
       this.fromCache = fromCache;
       this.jit = moduleDecider(modules, filters.length);
       this.compiledAt = performance.now();
-      this.compileSeconds = (this.compiledAt - started) / 1000;
     });
     this.compiling.catch(() => {}); // awaited in ready() or stop(); not unhandled before then
   }
@@ -234,7 +227,7 @@ export async function runEval(command: EvalCommand, io: Io): Promise<void> {
       if (pool) {
         for (const result of await pool.submit(work)) await take(result);
       } else {
-        await take(decidePieces(work.count, input.pieces(work), (batch) => engines.decide(batch), wanted, summary));
+        await take(decideWork(work, input.reader, (batch) => engines.decide(batch), wanted, summary));
       }
       pieces++;
       total += work.count;
@@ -264,7 +257,10 @@ function timingLine(engines: Engines, workers: number, total: number, started: n
   const now = performance.now();
   const seconds = (now - started) / 1000;
   const parts: string[] = [];
-  if (engines.compileSeconds !== undefined) parts.push(`JIT ${engines.fromCache ? 'loaded from the on-disk cache' : 'compiled in the background'} in ${engines.compileSeconds.toFixed(3)} s`);
+  if (engines.compiledAt !== undefined) {
+    const seconds = (engines.compiledAt - engines.startedAt) / 1000;
+    parts.push(`JIT ${engines.fromCache ? 'loaded from the on-disk cache' : 'compiled in the background'} in ${seconds.toFixed(3)} s`);
+  }
   else if (engines.engine !== 'interp') parts.push('JIT not needed (the trace ended first)');
   if (workers > 0) parts.push(`${total - engines.interpreted - engines.jitted} records on ${workers} worker thread${workers === 1 ? '' : 's'}`);
   parts.push(`${engines.interpreted} interpreted and ${engines.jitted} by the JIT in the main thread`);
