@@ -29,6 +29,20 @@ export function baselineOf(report: BenchReport, tolerance = DEFAULT_TOLERANCE): 
   return { tolerance, ratios };
 }
 
+/**
+ * The lower of two baselines, figure by figure (figures in only one are
+ * kept): a baseline recorded over several runs holds on a machine where a
+ * ratio moves between runs.
+ */
+export function lowerBaseline(old: Baseline, next: Baseline): Baseline {
+  const ratios: Baseline['ratios'] = structuredClone(old.ratios);
+  for (const [workload, figures] of Object.entries(next.ratios)) {
+    const kept = (ratios[workload] ??= {});
+    for (const [competitor, ratio] of Object.entries(figures) as Array<[CompetitorName, number]>) kept[competitor] = Math.min(kept[competitor] ?? Infinity, ratio);
+  }
+  return { tolerance: next.tolerance, ratios };
+}
+
 /** One line per figure of `report` that fell below its baseline by more than the tolerance, or could not be measured. */
 export function gateFailures(report: BenchReport, baseline: Baseline): string[] {
   const failures: string[] = [];

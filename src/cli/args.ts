@@ -276,7 +276,10 @@ ${COMMON_HELP}`,
   --json                   print the report as JSON
   --gate FILE              compare the ratios of JIT batch over the interpreter, the JS code
                            generator and gcc -O2 with the baseline in FILE; exit 1 on a regression
-  --update-baseline FILE   write this run's ratios to FILE as the baseline
+  --update-baseline FILE   write this run's ratios to FILE as the baseline; if FILE exists,
+                           lower each of its ratios to this run's where that is lower (run it
+                           several times for a baseline that holds on a noisy machine; delete
+                           FILE first to raise it)
   --filter NAME            only this filter (repeatable): allowlist-small, multiarch,
                            docker-linear, docker-tree, argument-heavy, large-4091
   -h, --help               show this help`,

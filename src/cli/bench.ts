@@ -1,5 +1,5 @@
 /** `cbpf bench`: the benchmark suite (bench/suite.ts), its report, and the regression gate (bench/gate.ts). */
-import { baselineOf, gateFailures, parseBaseline } from '../../bench/gate.js';
+import { baselineOf, gateFailures, lowerBaseline, parseBaseline, type Baseline } from '../../bench/gate.js';
 import { formatReport, runBench as runSuite } from '../../bench/suite.js';
 import type { Command } from './args.js';
 import { CommandFailure, type Io } from './io.js';
@@ -22,12 +22,30 @@ export async function runBench(command: Extract<Command, { kind: 'bench' }>, io:
   if (io.stderrIsTTY) io.stderr('\r\x1b[K');
   io.stdout(command.json ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report));
   if (command.updateBaseline !== undefined) {
-    await io.writeFile(command.updateBaseline, `${JSON.stringify(baselineOf(report), null, 2)}\n`);
-    io.stderr(`cbpf bench: wrote the baseline to ${command.updateBaseline}\n`);
+    const previous = await readBaselineIfAny(io, command.updateBaseline);
+    const next = previous ? lowerBaseline(previous, baselineOf(report)) : baselineOf(report);
+    await io.writeFile(command.updateBaseline, `${JSON.stringify(next, null, 2)}\n`);
+    io.stderr(`cbpf bench: ${previous ? 'lowered the baseline in' : 'wrote the baseline to'} ${command.updateBaseline}\n`);
   }
   if (!baseline) return;
   const failures = gateFailures(report, baseline);
   for (const failure of failures) io.stderr(`cbpf bench: regression: ${failure}\n`);
   if (failures.length > 0) throw new CommandFailure(`bench gate failed: ${failures.length} figure${failures.length === 1 ? '' : 's'} regressed against ${command.gate}`);
   io.stderr(`cbpf bench: gate passed: every ratio within ${Math.round(baseline.tolerance * 100)}% of ${command.gate}\n`);
+}
+
+/** The baseline in `path`, or undefined when there is no such file yet. */
+async function readBaselineIfAny(io: Io, path: string): Promise<Baseline | undefined> {
+  let text: string;
+  try {
+    text = new TextDecoder().decode(await io.readFile(path));
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
+  }
+  try {
+    return parseBaseline(text);
+  } catch (error) {
+    throw new CommandFailure(`${path}: ${(error as Error).message}`);
+  }
 }

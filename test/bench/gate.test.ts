@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { baselineOf, gateFailures } from '../../bench/gate.js';
+import { baselineOf, gateFailures, lowerBaseline } from '../../bench/gate.js';
 import type { BenchReport, WorkloadResult } from '../../bench/suite.js';
 import { runCli } from '../helpers.js';
 
@@ -33,6 +33,14 @@ describe('the bench gate', () => {
     expect(gateFailures(report(workload({ interpreter: 50, 'js codegen': 10 }, 'no C compiler (gcc)')), baseline)).toEqual([
       'docker-linear/realistic: jit batch over gcc -O2 could not be measured (no C compiler (gcc)); the baseline has 0.60x',
     ]);
+  });
+
+  it('lowers a baseline figure by figure, keeping figures only one side has', () => {
+    const next = { tolerance: 0.5, ratios: { 'docker-linear/realistic': { interpreter: 40, 'js codegen': 12 }, 'docker-tree/worst': { interpreter: 20 } } };
+    expect(lowerBaseline(baseline, next)).toEqual({
+      tolerance: 0.5,
+      ratios: { 'docker-linear/realistic': { interpreter: 40, 'js codegen': 10, 'gcc -O2': 0.6 }, 'docker-tree/worst': { interpreter: 20 } },
+    });
   });
 
   it('makes cbpf bench --gate exit 1 on a doctored baseline, and 0 when every ratio holds', async () => {
