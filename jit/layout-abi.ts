@@ -1,6 +1,7 @@
 /**
- * Where a filter module keeps records and results in its memory, shared by
- * the module builder and the instance wrapper (which must not load binaryen).
+ * Where a filter module keeps records, results and decision tables in its
+ * memory, shared by the module builder and the instance wrapper (which must
+ * not load binaryen).
  */
 import { SECCOMP_DATA_SIZE } from '../src/seccomp/data.js';
 
@@ -8,3 +9,5 @@ import { SECCOMP_DATA_SIZE } from '../src/seccomp/data.js';
 export const RECORD_CAPACITY = 4096;
 /** Where outputs start in memory: after RECORD_CAPACITY records. */
 export const OUTPUT_OFFSET = RECORD_CAPACITY * SECCOMP_DATA_SIZE;
+/** Where the decision tables start (read-only, one u32 per syscall number): after the outputs. */
+export const TABLE_OFFSET = OUTPUT_OFFSET + RECORD_CAPACITY * 4;

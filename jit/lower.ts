@@ -21,6 +21,18 @@ export const FILTER_LOCALS: readonly number[] = Array(18).fill(i32);
 
 const label = (pc: number): string => `pc${pc}`;
 
+/**
+ * The record's 32-bit word at `offset`, from the record pointer in local `ptr`.
+ * Big-endian records are byte-swapped (wasm loads are little-endian).
+ */
+export function makeRecordLoad(m: binaryen.Module, ptr: number, offset: number, byteOrder: ByteOrder): binaryen.ExpressionRef {
+  const word = m.i32.load(offset, 4, m.local.get(ptr, i32));
+  if (byteOrder === 'le') return word;
+  const swap = (value: binaryen.ExpressionRef, rotate: 'rotl' | 'rotr', mask: number) => m.i32.and(m.i32[rotate](value, m.i32.const(8)), m.i32.const(mask));
+  // bswap32(x) = (rotl(x, 8) & 0x00ff00ff) | (rotr(x, 8) & 0xff00ff00); x is read twice, from memory.
+  return m.i32.or(swap(word, 'rotl', 0x00ff00ff), swap(m.i32.load(offset, 4, m.local.get(ptr, i32)), 'rotr', 0xff00ff00 | 0));
+}
+
 /** Builds wasm expressions for one program on module `m`. */
 class Lowering {
   constructor(
@@ -36,14 +48,8 @@ class Lowering {
     return this.m.i32.const(value | 0);
   }
 
-  /** A 32-bit load from the record; big-endian targets byte-swap (wasm loads are little-endian). */
   private makeLoad(offset: number) {
-    const { m } = this;
-    const word = m.i32.load(offset, 4, this.get(PTR));
-    if (this.byteOrder === 'le') return word;
-    const swap = (value: binaryen.ExpressionRef, rotate: 'rotl' | 'rotr', mask: number) => m.i32.and(m.i32[rotate](value, m.i32.const(8)), m.i32.const(mask));
-    // bswap32(x) = (rotl(x, 8) & 0x00ff00ff) | (rotr(x, 8) & 0xff00ff00); x is read twice, from memory.
-    return m.i32.or(swap(word, 'rotl', 0x00ff00ff), swap(m.i32.load(offset, 4, this.get(PTR)), 'rotr', 0xff00ff00 | 0));
+    return makeRecordLoad(this.m, PTR, offset, this.byteOrder);
   }
 
   private setA(value: binaryen.ExpressionRef) {

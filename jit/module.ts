@@ -4,26 +4,31 @@
  * kernel's precedence over them, and a batch loop, all inside wasm.
  *
  * The module's ABI (documented in the README, stable for standalone use):
- *   memory                                  exported, RECORD_CAPACITY records + outputs at first
+ *   memory                                  exported: RECORD_CAPACITY records at 0, their outputs at
+ *                                           OUTPUT_OFFSET, then the decision tables (read-only)
+ *   heap_base: i32 global                   the first byte after the tables: grow memory and put
+ *                                           more records and outputs from here
  *   filter_<i>(record: i32) -> i32          filter i's own value (0 = oldest)
  *   decide(record: i32) -> i32              the stack's value, with the kernel's precedence
  *   decide_batch(in: i32, count: i32, out: i32)
  *                                           decide() for `count` 64-byte records at `in`,
  *                                           writing u32 values (little-endian) at `out`
  * Records are 64-byte seccomp_data in the byte order the module was compiled for.
+ * `decide` first looks the record's arch and nr up in the stack's decision
+ * tables (src/decision-table.ts) and runs the filters only where the value
+ * depends on more than those two.
  */
 import binaryen from 'binaryen';
 import type { ByteOrder } from '../src/seccomp/arches.js';
 import { ACTIONS, SECCOMP_RET_ACTION_FULL } from '../src/seccomp/actions.js';
-import { SECCOMP_DATA_SIZE } from '../src/seccomp/data.js';
+import { decisionTable, NOT_CONSTANT, type DecisionTable } from '../src/decision-table.js';
+import { SECCOMP_DATA_ARCH, SECCOMP_DATA_NR, SECCOMP_DATA_SIZE } from '../src/seccomp/data.js';
 import type { VerifiedProgram } from '../src/verifier.js';
-import { FILTER_LOCALS, lowerFilter } from './lower.js';
-
-import { OUTPUT_OFFSET, RECORD_CAPACITY } from './layout-abi.js';
+import { FILTER_LOCALS, lowerFilter, makeRecordLoad } from './lower.js';
+import { OUTPUT_OFFSET, RECORD_CAPACITY, TABLE_OFFSET } from './layout-abi.js';
 
 export { OUTPUT_OFFSET, RECORD_CAPACITY };
 const PAGE = 65536;
-const INITIAL_PAGES = Math.ceil((OUTPUT_OFFSET + RECORD_CAPACITY * 4) / PAGE);
 
 /** How hard Binaryen optimizes; chosen by measurement (see the README's JIT section). */
 export interface OptimizeSettings {
@@ -36,8 +41,60 @@ export const DEFAULT_OPTIMIZE: OptimizeSettings = { level: 2, shrink: 0 };
 
 const { i32, none } = binaryen;
 
-/** `decide`: run every filter, newest first, keeping the value whose action is lowest (signed). */
-function makeDecide(m: binaryen.Module, count: number): binaryen.ExpressionRef {
+/** The tables laid out from TABLE_OFFSET, one u32 (little-endian) per syscall number, and where each arch's begins. */
+function tableSegment(table: DecisionTable): { bytes: Uint8Array; offsets: number[] } {
+  const offsets: number[] = [];
+  const bytes = new Uint8Array(table.arches.reduce((size, arch) => size + arch.values.length * 4, 0));
+  const view = new DataView(bytes.buffer);
+  let at = 0;
+  for (const arch of table.arches) {
+    offsets.push(TABLE_OFFSET + at);
+    for (const value of arch.values) view.setUint32((at += 4) - 4, value, true);
+  }
+  return { bytes, offsets };
+}
+
+/** Where the decision tables are: read in `decide` and `decide_batch`. */
+interface Tables {
+  readonly table: DecisionTable;
+  /** Where each arch's table starts in memory. */
+  readonly offsets: readonly number[];
+  readonly byteOrder: ByteOrder;
+}
+
+/**
+ * The record's value as an i32 expression: the table's for its arch and nr
+ * where there is one, else `run_filters(ptr)`. `nr` and `value` are scratch
+ * locals. A load from a table, not a `br_table` on nr: V8 turns a long
+ * `br_table` into a chain of compares, measured 10x slower.
+ */
+function makeDecision(m: binaryen.Module, tables: Tables, ptr: number, nr: number, value: number): binaryen.ExpressionRef {
+  const runFilters = m.call('run_filters', [m.local.get(ptr, i32)], i32);
+  const { table, offsets, byteOrder } = tables;
+  if (table.arches.length === 0) return runFilters;
+  const get = (local: number) => m.local.get(local, i32);
+  const perArch = table.arches.map((arch, i) =>
+    m.if(
+      m.i32.eq(get(value), m.i32.const(arch.auditArch | 0)),
+      m.block(null, [
+        m.local.set(nr, m.i32.sub(get(nr), m.i32.const(arch.firstNr))), // nr below firstNr wraps past the table's end
+        m.br('run_filters', m.i32.ge_u(get(nr), m.i32.const(arch.values.length))),
+        m.local.set(value, m.i32.load(offsets[i]!, 4, m.i32.shl(get(nr), m.i32.const(2)))),
+        m.br('run_filters', m.i32.eq(get(value), m.i32.const(NOT_CONSTANT | 0))),
+        m.br('decided', 0, get(value)),
+      ]),
+    ),
+  );
+  const lookup = m.block('run_filters', [
+    m.local.set(nr, makeRecordLoad(m, ptr, SECCOMP_DATA_NR, byteOrder)),
+    m.local.set(value, makeRecordLoad(m, ptr, SECCOMP_DATA_ARCH, byteOrder)),
+    ...perArch,
+  ]);
+  return m.block('decided', [lookup, runFilters], i32);
+}
+
+/** `run_filters`: run every filter, newest first, keeping the value whose action is lowest (signed). */
+function makeRunFilters(m: binaryen.Module, count: number): binaryen.ExpressionRef {
   const PTR = 0;
   const RESULT = 1;
   const VALUE = 2;
@@ -53,16 +110,18 @@ function makeDecide(m: binaryen.Module, count: number): binaryen.ExpressionRef {
   return m.block(null, body, i32);
 }
 
-/** `decide_batch`: the loop over records, inside wasm. */
-function makeDecideBatch(m: binaryen.Module): binaryen.ExpressionRef {
+/** `decide_batch`: the loop over records inside wasm, with the table lookup inline. */
+function makeDecideBatch(m: binaryen.Module, tables: Tables): binaryen.ExpressionRef {
   const IN = 0;
   const COUNT = 1;
   const OUT = 2;
+  const NR = 3;
+  const VALUE = 4;
   const get = (local: number) => m.local.get(local, i32);
   return m.if(
     get(COUNT),
     m.loop('next', m.block(null, [
-      m.i32.store(0, 4, get(OUT), m.call('decide', [get(IN)], i32)),
+      m.i32.store(0, 4, get(OUT), makeDecision(m, tables, IN, NR, VALUE)),
       m.local.set(IN, m.i32.add(get(IN), m.i32.const(SECCOMP_DATA_SIZE))),
       m.local.set(OUT, m.i32.add(get(OUT), m.i32.const(4))),
       m.local.set(COUNT, m.i32.sub(get(COUNT), m.i32.const(1))),
@@ -89,13 +148,20 @@ export function buildModule(
 ): BuiltModule {
   const m = new binaryen.Module();
   try {
-    m.setMemory(INITIAL_PAGES, 65536, 'memory');
+    const table = decisionTable(filters);
+    const { bytes, offsets } = tableSegment(table);
+    const heapBase = TABLE_OFFSET + bytes.length;
+    m.setMemory(Math.ceil(heapBase / PAGE), 65536, 'memory', [{ offset: m.i32.const(TABLE_OFFSET), data: bytes }]);
+    m.addGlobal('heap_base', i32, false, m.i32.const(heapBase));
+    m.addGlobalExport('heap_base', 'heap_base');
     filters.forEach((filter, i) => {
       m.addFunction(`filter_${i}`, i32, i32, FILTER_LOCALS, lowerFilter(m, filter, byteOrder));
       m.addFunctionExport(`filter_${i}`, `filter_${i}`);
     });
-    m.addFunction('decide', i32, i32, [i32, i32], makeDecide(m, filters.length));
-    m.addFunction('decide_batch', binaryen.createType([i32, i32, i32]), none, [], makeDecideBatch(m));
+    const tables: Tables = { table, offsets, byteOrder };
+    m.addFunction('run_filters', i32, i32, [i32, i32], makeRunFilters(m, filters.length));
+    m.addFunction('decide', i32, i32, [i32, i32], makeDecision(m, tables, 0, 1, 2));
+    m.addFunction('decide_batch', binaryen.createType([i32, i32, i32]), none, [i32, i32], makeDecideBatch(m, tables));
     m.addFunctionExport('decide', 'decide');
     m.addFunctionExport('decide_batch', 'decide_batch');
     if (!m.validate()) throw new Error('internal error: the JIT built an invalid wasm module');

@@ -32,7 +32,7 @@ export const DECISION_FORMATS = ['hex', 'action', 'json'] as const;
 /** One of DECISION_FORMATS. */
 export type DecisionFormat = (typeof DECISION_FORMATS)[number];
 /** What `cbpf fuzz` can check. */
-export const FUZZ_TARGETS = ['jit', 'kernel', 'verifier', 'codec'] as const;
+export const FUZZ_TARGETS = ['jit', 'table', 'kernel', 'verifier', 'codec'] as const;
 /** One of FUZZ_TARGETS. */
 export type FuzzTargetName = (typeof FUZZ_TARGETS)[number];
 /** Record file formats: 64-byte binary records, JSON lines, or an strace log (`strace -f -e raw=all`). */
@@ -248,8 +248,8 @@ ${COMMON_HELP}`,
     files: 'many',
   },
   fuzz: {
-    summary: 'differential fuzzing: JIT vs interpreter, both vs the kernel, codecs',
-    usage: 'cbpf fuzz [--seconds N | --runs N] [--seed S] [--target jit|kernel|verifier|codec|all] [--save DIR]',
+    summary: 'differential fuzzing: JIT and decision tables vs interpreter, both vs the kernel, codecs',
+    usage: 'cbpf fuzz [--seconds N | --runs N] [--seed S] [--target jit|table|kernel|verifier|codec|all] [--save DIR]',
     options: {
       seconds: { type: 'string' }, runs: { type: 'string' }, seed: { type: 'string' }, target: { type: 'string', default: 'all' },
       save: { type: 'string' }, help: { type: 'boolean', short: 'h' },
@@ -258,7 +258,8 @@ ${COMMON_HELP}`,
   --runs N          run N iterations instead (targets take turns)
   --seed S          the seed (default: a random one, printed); the same seed replays the same run
   --target T        ${FUZZ_TARGETS.join(', ')}, or all (default): jit compares the JIT with the
-                    interpreter on stacks of up to 8 filters; kernel the interpreter with the live
+                    interpreter on stacks of up to 8 filters; table the decision tables (every
+                    value they hold) with the interpreter; kernel the interpreter with the live
                     kernel; verifier the verifier with the kernel; codec every format's round trip
   --save DIR        write a failure as a conformance case in DIR (test/fixtures/conformance
                     picks up *.cases files)

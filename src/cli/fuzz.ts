@@ -8,12 +8,13 @@ import { CommandFailure, type Io } from './io.js';
 export async function runFuzz(command: Extract<Command, { kind: 'fuzz' }>, io: Io): Promise<void> {
   // The fuzzer needs the JIT, and so binaryen: load it only for this command.
   const { codecTarget, engineTarget, failureAsCase, kernelTarget, runFuzz: run, verifierTarget } = await import('../fuzz/differential.js');
-  const { interpreterEngine, jitEngine } = await import('../fuzz/engines.js');
+  const { interpreterEngine, jitEngine, tableEngine } = await import('../fuzz/engines.js');
   const unavailable = command.targets.some((t) => t === 'kernel' || t === 'verifier') ? oracleUnavailableReason() : undefined;
   const explicit = command.targets.length === 1;
   if (unavailable && explicit) throw new CommandFailure(unavailable);
   const make: Record<FuzzTargetName, () => ReturnType<typeof codecTarget>> = {
     jit: () => engineTarget('jit', interpreterEngine, jitEngine, { maxStack: 8, records: 40, anyArch: true, shrinkBudget: 5000 }),
+    table: () => engineTarget('table', interpreterEngine, tableEngine, { maxStack: 8, records: 40, anyArch: true, shrinkBudget: 5000 }),
     kernel: () => kernelTarget(),
     verifier: () => verifierTarget(),
     codec: () => codecTarget(),

@@ -15,16 +15,17 @@ const STANDALONE = `
 const { readFileSync } = require('node:fs');
 const [wasmPath, recordsPath] = process.argv.slice(1);
 WebAssembly.instantiate(readFileSync(wasmPath), {}).then(({ instance }) => {
-  const { memory, decide, decide_batch } = instance.exports;
+  const { memory, heap_base, decide, decide_batch } = instance.exports;
   const records = readFileSync(recordsPath);
   const count = records.length / 64;
-  const out = count * 64;
+  const at = heap_base.value;
+  const out = at + count * 64;
   const needed = out + count * 4 - memory.buffer.byteLength;
   if (needed > 0) memory.grow(Math.ceil(needed / 65536));
-  new Uint8Array(memory.buffer, 0, records.length).set(records);
-  decide_batch(0, count, out);
+  new Uint8Array(memory.buffer, at, records.length).set(records);
+  decide_batch(at, count, out);
   const batch = Array.from(new Uint32Array(memory.buffer, out, count));
-  const single = Array.from({ length: count }, (_, i) => decide(i * 64) >>> 0);
+  const single = Array.from({ length: count }, (_, i) => decide(at + i * 64) >>> 0);
   process.stdout.write(JSON.stringify({ batch, single }));
 });
 `;
