@@ -31,7 +31,7 @@ let compilerHash: string | undefined;
 function compilerFingerprint(): string {
   if (compilerHash) return compilerHash;
   const hash = createHash('sha256');
-  for (const file of ['jit/module.js', 'jit/lower.js', 'jit/layout.js', 'jit/layout-abi.js', 'src/decision-table.js']) hash.update(readFileSync(join(packageRoot(), 'dist', file)));
+  for (const file of ['jit/module.js', 'jit/lower.js', 'jit/layout.js', 'jit/layout-abi.js', 'jit/table-layout.js', 'src/decision-table.js']) hash.update(readFileSync(join(packageRoot(), 'dist', file)));
   hash.update(readFileSync(join(packageRoot(), 'package.json'))); // cbpf's version, and the Binaryen it pins
   return (compilerHash = hash.digest('hex'));
 }

@@ -1,22 +1,25 @@
 /**
  * Lowering: each cBPF instruction as wasm, in the interpreter's case order
  * (interp/interpret.ts), so the two files read side by side. The function
- * being built has the record pointer as parameter 0, A and X in locals 1 and
- * 2, and M[0..15] in locals 3..18.
+ * being built has the record pointer as parameter 0 and an entry number as
+ * parameter 1 (0: from pc 0, else a resume point, see lowerFilter); A and X
+ * are locals 2 and 3, M[0..15] locals 4..19.
  */
 import binaryen from 'binaryen';
 import type { Instruction } from '../src/instruction.js';
 import type { ByteOrder } from '../src/seccomp/arches.js';
 import { SECCOMP_DATA_SIZE } from '../src/seccomp/data.js';
+import type { ResumePoint } from '../src/decision-table.js';
 import type { VerifiedProgram } from '../src/verifier.js';
 import { jumpTargets, segments } from './layout.js';
 
 const { i32 } = binaryen;
 const PTR = 0;
-const A = 1;
-const X = 2;
-const M0 = 3;
-/** Locals after the parameter: A, X, M[0..15]. */
+const ENTRY = 1;
+const A = 2;
+const X = 3;
+const M0 = 4;
+/** Locals after the parameters: A, X, M[0..15]. */
 export const FILTER_LOCALS: readonly number[] = Array(18).fill(i32);
 
 const label = (pc: number): string => `pc${pc}`;
@@ -126,14 +129,32 @@ class Lowering {
     }
   }
 
-  /** The whole program as a function body, laid out by layout.ts. */
-  lowerProgram(program: VerifiedProgram): binaryen.ExpressionRef {
+  /**
+   * The jump to entry ENTRY: `br_table` to a block per resume point that sets
+   * A, X and M[] and branches to its pc (whose block is open here), or on to
+   * pc 0 for entry 0.
+   */
+  private makeEntryDispatch(entries: readonly ResumePoint[]): binaryen.ExpressionRef {
+    const { m } = this;
+    const entryLabel = (i: number) => (i === entries.length ? 'start' : `entry${i + 1}`);
+    let nest = m.block(entryLabel(0), [m.switch(['start', ...entries.map((_, i) => entryLabel(i))], 'start', this.get(ENTRY))]);
+    entries.forEach((entry, i) => {
+      const state = [m.local.set(A, this.k(entry.a)), m.local.set(X, this.k(entry.x))];
+      entry.m.forEach((value, k) => value !== 0 && state.push(m.local.set(M0 + k, this.k(value))));
+      nest = m.block(entryLabel(i + 1), [nest, ...state, m.br(label(entry.pc))]);
+    });
+    return nest;
+  }
+
+  /** The whole program as a function body, laid out by layout.ts, entered at pc 0 or at `entries`. */
+  lowerProgram(program: VerifiedProgram, entries: readonly ResumePoint[]): binaryen.ExpressionRef {
     const { m } = this;
     const insns = program.instructions;
-    const targets = jumpTargets(insns);
+    const targets = [...new Set([...jumpTargets(insns), ...entries.map((entry) => entry.pc)])].sort((a, b) => a - b);
     const code = (start: number, end: number) => insns.slice(start, end).map((insn, i) => this.lowerInstruction(insn, start + i));
     const [first, ...rest] = segments(insns, targets);
-    let body = m.block(targets.length > 0 ? label(targets[0]!) : null, code(first!.start, first!.end));
+    const dispatch = entries.length > 0 ? [this.makeEntryDispatch(entries)] : [];
+    let body = m.block(targets.length > 0 ? label(targets[0]!) : null, [...dispatch, ...code(first!.start, first!.end)]);
     rest.forEach((segment, i) => {
       const next = targets[i + 1];
       body = m.block(next === undefined ? null : label(next), [body, ...code(segment.start, segment.end)]);
@@ -143,7 +164,12 @@ class Lowering {
   }
 }
 
-/** The body of a function `(ptr: i32) -> i32` that returns `program`'s value for the record at ptr. */
-export function lowerFilter(m: binaryen.Module, program: VerifiedProgram, byteOrder: ByteOrder): binaryen.ExpressionRef {
-  return new Lowering(m, byteOrder).lowerProgram(program);
+/**
+ * The body of a function `(ptr: i32, entry: i32) -> i32` that returns
+ * `program`'s value for the record at ptr: run from pc 0 for entry 0, or from
+ * `entries[entry - 1]` (every pc > 0), which the caller vouches is where the
+ * record's run passes with that state (src/decision-table.ts).
+ */
+export function lowerFilter(m: binaryen.Module, program: VerifiedProgram, byteOrder: ByteOrder, entries: readonly ResumePoint[] = []): binaryen.ExpressionRef {
+  return new Lowering(m, byteOrder).lowerProgram(program, entries);
 }

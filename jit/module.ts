@@ -16,7 +16,8 @@
  * Records are 64-byte seccomp_data in the byte order the module was compiled for.
  * `decide` first looks the record's arch and nr up in the stack's decision
  * tables (src/decision-table.ts) and runs the filters only where the value
- * depends on more than those two.
+ * depends on more than those two, each from its resume point: past the
+ * syscall-number dispatch, at the checks of that syscall's arguments.
  */
 import binaryen from 'binaryen';
 import type { ByteOrder } from '../src/seccomp/arches.js';
@@ -26,6 +27,7 @@ import { SECCOMP_DATA_ARCH, SECCOMP_DATA_NR, SECCOMP_DATA_SIZE } from '../src/se
 import type { VerifiedProgram } from '../src/verifier.js';
 import { FILTER_LOCALS, lowerFilter, makeRecordLoad } from './lower.js';
 import { OUTPUT_OFFSET, RECORD_CAPACITY, TABLE_OFFSET } from './layout-abi.js';
+import { layoutTables, type TableLayout } from './table-layout.js';
 
 export { OUTPUT_OFFSET, RECORD_CAPACITY };
 const PAGE = 65536;
@@ -41,72 +43,67 @@ export const DEFAULT_OPTIMIZE: OptimizeSettings = { level: 2, shrink: 0 };
 
 const { i32, none } = binaryen;
 
-/** The tables laid out from TABLE_OFFSET, one u32 (little-endian) per syscall number, and where each arch's begins. */
-function tableSegment(table: DecisionTable): { bytes: Uint8Array; offsets: number[] } {
-  const offsets: number[] = [];
-  const bytes = new Uint8Array(table.arches.reduce((size, arch) => size + arch.values.length * 4, 0));
-  const view = new DataView(bytes.buffer);
-  let at = 0;
-  for (const arch of table.arches) {
-    offsets.push(TABLE_OFFSET + at);
-    for (const value of arch.values) view.setUint32((at += 4) - 4, value, true);
-  }
-  return { bytes, offsets };
-}
-
 /** Where the decision tables are: read in `decide` and `decide_batch`. */
 interface Tables {
   readonly table: DecisionTable;
-  /** Where each arch's table starts in memory. */
-  readonly offsets: readonly number[];
+  readonly layout: TableLayout;
   readonly byteOrder: ByteOrder;
 }
 
 /**
  * The record's value as an i32 expression: the table's for its arch and nr
- * where there is one, else `run_filters(ptr)`. `nr` and `value` are scratch
- * locals. A load from a table, not a `br_table` on nr: V8 turns a long
- * `br_table` into a chain of compares, measured 10x slower.
+ * where there is one, else `run_filters(ptr, row)` (row 0 when the tables do
+ * not hold the record's arch and nr). `slot` and `value` are scratch locals.
+ * A load from a table, not a `br_table` on nr: V8 turns a long `br_table` into
+ * a chain of compares, measured 10x slower.
  */
-function makeDecision(m: binaryen.Module, tables: Tables, ptr: number, nr: number, value: number): binaryen.ExpressionRef {
-  const runFilters = m.call('run_filters', [m.local.get(ptr, i32)], i32);
-  const { table, offsets, byteOrder } = tables;
-  if (table.arches.length === 0) return runFilters;
+function makeDecision(m: binaryen.Module, tables: Tables, ptr: number, slot: number, value: number): binaryen.ExpressionRef {
   const get = (local: number) => m.local.get(local, i32);
+  const runFilters = (row: binaryen.ExpressionRef) => m.call('run_filters', [get(ptr), row], i32);
+  const { table, layout, byteOrder } = tables;
+  if (table.arches.length === 0) return runFilters(m.i32.const(0));
   const perArch = table.arches.map((arch, i) =>
     m.if(
       m.i32.eq(get(value), m.i32.const(arch.auditArch | 0)),
       m.block(null, [
-        m.local.set(nr, m.i32.sub(get(nr), m.i32.const(arch.firstNr))), // nr below firstNr wraps past the table's end
-        m.br('run_filters', m.i32.ge_u(get(nr), m.i32.const(arch.values.length))),
-        m.local.set(value, m.i32.load(offsets[i]!, 4, m.i32.shl(get(nr), m.i32.const(2)))),
-        m.br('run_filters', m.i32.eq(get(value), m.i32.const(NOT_CONSTANT | 0))),
-        m.br('decided', 0, get(value)),
+        m.local.set(slot, m.i32.sub(get(slot), m.i32.const(arch.firstNr))), // nr below firstNr wraps past the table's end
+        m.br('no_row', m.i32.ge_u(get(slot), m.i32.const(arch.values.length))),
+        m.local.set(slot, m.i32.add(m.i32.mul(get(slot), m.i32.const(layout.stride)), m.i32.const(layout.offsets[i]!))),
+        m.local.set(value, m.i32.load(0, 4, get(slot))),
+        m.drop(m.br('decided', m.i32.ne(get(value), m.i32.const(NOT_CONSTANT | 0)), get(value))), // br_if passes its value on when not taken
+        m.br('decided', 0, runFilters(get(slot))),
       ]),
     ),
   );
-  const lookup = m.block('run_filters', [
-    m.local.set(nr, makeRecordLoad(m, ptr, SECCOMP_DATA_NR, byteOrder)),
+  const lookup = m.block('no_row', [
+    m.local.set(slot, makeRecordLoad(m, ptr, SECCOMP_DATA_NR, byteOrder)),
     m.local.set(value, makeRecordLoad(m, ptr, SECCOMP_DATA_ARCH, byteOrder)),
     ...perArch,
   ]);
-  return m.block('decided', [lookup, runFilters], i32);
+  return m.block('decided', [lookup, runFilters(m.i32.const(0))], i32);
 }
 
-/** `run_filters`: run every filter, newest first, keeping the value whose action is lowest (signed). */
+/**
+ * `run_filters(ptr, row)`: run every filter, newest first, each from the
+ * entry its column of the table row gives (pc 0 when row is 0), keeping the
+ * value whose action is lowest (signed).
+ */
 function makeRunFilters(m: binaryen.Module, count: number): binaryen.ExpressionRef {
   const PTR = 0;
-  const RESULT = 1;
-  const VALUE = 2;
-  const rank = (local: number) => m.i32.and(m.local.get(local, i32), m.i32.const(SECCOMP_RET_ACTION_FULL | 0));
+  const ROW = 1;
+  const RESULT = 2;
+  const VALUE = 3;
+  const get = (local: number) => m.local.get(local, i32);
+  const rank = (local: number) => m.i32.and(get(local), m.i32.const(SECCOMP_RET_ACTION_FULL | 0));
   const body: binaryen.ExpressionRef[] = [m.local.set(RESULT, m.i32.const(ACTIONS.ALLOW))];
   for (let i = count - 1; i >= 0; i--) {
+    const entry = m.select(get(ROW), m.i32.load(4 * (1 + i), 4, get(ROW)), m.i32.const(0)); // row 0 reads harmless bytes, then picks 0
     body.push(
-      m.local.set(VALUE, m.call(`filter_${i}`, [m.local.get(PTR, i32)], i32)),
-      m.if(m.i32.lt_s(rank(VALUE), rank(RESULT)), m.local.set(RESULT, m.local.get(VALUE, i32))),
+      m.local.set(VALUE, m.call(`run_${i}`, [get(PTR), entry], i32)),
+      m.if(m.i32.lt_s(rank(VALUE), rank(RESULT)), m.local.set(RESULT, get(VALUE))),
     );
   }
-  body.push(m.local.get(RESULT, i32));
+  body.push(get(RESULT));
   return m.block(null, body, i32);
 }
 
@@ -115,13 +112,13 @@ function makeDecideBatch(m: binaryen.Module, tables: Tables): binaryen.Expressio
   const IN = 0;
   const COUNT = 1;
   const OUT = 2;
-  const NR = 3;
+  const SLOT = 3;
   const VALUE = 4;
   const get = (local: number) => m.local.get(local, i32);
   return m.if(
     get(COUNT),
     m.loop('next', m.block(null, [
-      m.i32.store(0, 4, get(OUT), makeDecision(m, tables, IN, NR, VALUE)),
+      m.i32.store(0, 4, get(OUT), makeDecision(m, tables, IN, SLOT, VALUE)),
       m.local.set(IN, m.i32.add(get(IN), m.i32.const(SECCOMP_DATA_SIZE))),
       m.local.set(OUT, m.i32.add(get(OUT), m.i32.const(4))),
       m.local.set(COUNT, m.i32.sub(get(COUNT), m.i32.const(1))),
@@ -149,17 +146,18 @@ export function buildModule(
   const m = new binaryen.Module();
   try {
     const table = decisionTable(filters);
-    const { bytes, offsets } = tableSegment(table);
-    const heapBase = TABLE_OFFSET + bytes.length;
-    m.setMemory(Math.ceil(heapBase / PAGE), 65536, 'memory', [{ offset: m.i32.const(TABLE_OFFSET), data: bytes }]);
+    const layout = layoutTables(table, filters);
+    const heapBase = TABLE_OFFSET + layout.bytes.length;
+    m.setMemory(Math.ceil(heapBase / PAGE), 65536, 'memory', [{ offset: m.i32.const(TABLE_OFFSET), data: layout.bytes }]);
     m.addGlobal('heap_base', i32, false, m.i32.const(heapBase));
     m.addGlobalExport('heap_base', 'heap_base');
     filters.forEach((filter, i) => {
-      m.addFunction(`filter_${i}`, i32, i32, FILTER_LOCALS, lowerFilter(m, filter, byteOrder));
+      m.addFunction(`run_${i}`, binaryen.createType([i32, i32]), i32, FILTER_LOCALS, lowerFilter(m, filter, byteOrder, layout.entries[i]));
+      m.addFunction(`filter_${i}`, i32, i32, [], m.call(`run_${i}`, [m.local.get(0, i32), m.i32.const(0)], i32));
       m.addFunctionExport(`filter_${i}`, `filter_${i}`);
     });
-    const tables: Tables = { table, offsets, byteOrder };
-    m.addFunction('run_filters', i32, i32, [i32, i32], makeRunFilters(m, filters.length));
+    const tables: Tables = { table, layout, byteOrder };
+    m.addFunction('run_filters', binaryen.createType([i32, i32]), i32, [i32, i32], makeRunFilters(m, filters.length));
     m.addFunction('decide', i32, i32, [i32, i32], makeDecision(m, tables, 0, 1, 2));
     m.addFunction('decide_batch', binaryen.createType([i32, i32, i32]), none, [i32, i32], makeDecideBatch(m, tables));
     m.addFunctionExport('decide', 'decide');

@@ -9,8 +9,11 @@
  * Each entry comes from running the program with `arch` and `nr` known and
  * every other field unknown: loads of other fields give an unknown A, and the
  * first branch or return that depends on an unknown value makes the entry
- * NOT_CONSTANT. No binaryen, no interpreter: the fuzzer checks every table
- * against the interpreter.
+ * NOT_CONSTANT. For those, each filter gets a resume point: the last pc its
+ * run reached with a fully known state, so that an evaluator can start
+ * there, past the syscall-number dispatch, and check only the arguments.
+ * No binaryen, no interpreter: the fuzzer checks every table value and every
+ * resume point (through the JIT) against the interpreter.
  */
 import type { Instruction } from './instruction.js';
 import {
@@ -52,9 +55,11 @@ export interface ArchDecisions {
   readonly firstNr: number;
   /** One value per nr, or NOT_CONSTANT. */
   readonly values: Uint32Array;
+  /** For each NOT_CONSTANT entry (by index into `values`): where each filter's run can start. */
+  readonly resume: ReadonlyMap<number, readonly ResumePoint[]>;
 }
 
-/** A stack's decision tables, one per arch that has at least one constant entry. */
+/** A stack's decision tables, one per arch they help with. */
 export interface DecisionTable {
   readonly arches: readonly ArchDecisions[];
 }
@@ -92,15 +97,35 @@ function jumpTaken(op: number, left: number, right: number): boolean {
 }
 
 /**
+ * A point on a filter's path where its state depends on arch and nr alone: a
+ * run may start at `pc` with A, X and M[] set to these values, and it ends
+ * as a run from pc 0 would for any record with that arch and nr.
+ */
+export interface ResumePoint {
+  readonly pc: number;
+  readonly a: number;
+  readonly x: number;
+  /** M[0..15]; entries never written are 0 (the verifier rules out reading them). */
+  readonly m: readonly number[];
+}
+
+/** The start of every run. */
+const START: ResumePoint = { pc: 0, a: 0, x: 0, m: new Array<number>(16).fill(0) };
+
+/**
  * Runs `insns` with only `nr` and `arch` known: its value if that alone
- * decides it, else NOT_CONSTANT. Decoded by class like the verifier; the
+ * decides it, else NOT_CONSTANT; and the last point on the way whose state
+ * was still fully known. Decoded by class like the verifier; the
  * interpreter's flat switch is the reference this is fuzzed against.
  */
-function constantValue(insns: readonly Instruction[], nr: number, arch: number): number {
-  const m = new Array<number>(16).fill(0);
+function abstractRun(insns: readonly Instruction[], nr: number, arch: number): { value: number; resume: ResumePoint } {
+  let m = START.m; // copied on write, so that a resume point can keep the array it saw
+  let unknownM = 0; // a bit per M[k] that holds UNKNOWN
   let a = 0;
   let x = 0;
+  let resume = START;
   for (let pc = 0; ; pc++) {
+    if (a !== UNKNOWN && x !== UNKNOWN && unknownM === 0) resume = { pc, a, x, m };
     const { code, jt, jf, k } = insns[pc]!; // every jump lands inside, the last instruction returns (verify())
     const operand = (code & BPF_X) === BPF_X ? x : k >>> 0;
     switch (code & 0x07) {
@@ -113,23 +138,30 @@ function constantValue(insns: readonly Instruction[], nr: number, arch: number):
         if ((code & 0xe0) === BPF_MEM) x = m[k]!;
         else x = (code & 0xe0) === BPF_LEN ? SECCOMP_DATA_SIZE : k >>> 0;
         break;
-      case BPF_ST: m[k] = a; break;
-      case BPF_STX: m[k] = x; break;
+      case BPF_ST:
+      case BPF_STX: {
+        const value = (code & 0x07) === BPF_ST ? a : x;
+        const copy = m.slice();
+        copy[k] = value;
+        m = copy;
+        unknownM = value === UNKNOWN ? unknownM | (1 << k) : unknownM & ~(1 << k);
+        break;
+      }
       case BPF_ALU:
         if ((code & 0xf0) === BPF_DIV && (code & BPF_X) === BPF_X) {
-          if (x === UNKNOWN) return NOT_CONSTANT; // X = 0 would return 0 from the filter
-          if (x === 0) return 0;
+          if (x === UNKNOWN) return { value: NOT_CONSTANT, resume }; // X = 0 would return 0 from the filter
+          if (x === 0) return { value: 0, resume };
         }
         a = aluValue(code & 0xf0, a, operand);
         break;
       case BPF_JMP:
         if ((code & 0xf0) === BPF_JA) pc += k;
-        else if (a === UNKNOWN || operand === UNKNOWN) return NOT_CONSTANT; // the rest of the record decides
+        else if (a === UNKNOWN || operand === UNKNOWN) return { value: NOT_CONSTANT, resume }; // the rest of the record decides
         else pc += jumpTaken(code & 0xf0, a, operand) ? jt : jf;
         break;
       case BPF_RET:
-        if ((code & 0x18) === BPF_K) return k >>> 0;
-        return a === UNKNOWN ? NOT_CONSTANT : a;
+        if ((code & 0x18) === BPF_K) return { value: k >>> 0, resume };
+        return { value: a === UNKNOWN ? NOT_CONSTANT : a, resume };
       case BPF_MISC:
         if (code === (BPF_MISC | BPF_TAX)) x = a;
         else a = x;
@@ -150,9 +182,10 @@ function nrRange(auditArch: number): { first: number; count: number } {
 
 /**
  * The decision tables of a stack of filters (oldest first): for every arch
- * whose (distinctive) audit value appears as a constant in some filter, the stack's value
- * (with the kernel's precedence) per syscall number where every filter's
- * value is constant. Arches with no constant entry are left out.
+ * whose (distinctive) audit value appears as a constant in some filter, the
+ * stack's value (with the kernel's precedence) per syscall number where every
+ * filter's value is constant, and where it is not, each filter's resume
+ * point. Arches where neither helps are left out.
  */
 export function decisionTable(filters: readonly VerifiedProgram[]): DecisionTable {
   const constants = new Set(filters.flatMap((f) => f.instructions.map((insn) => insn.k >>> 0)));
@@ -161,14 +194,16 @@ export function decisionTable(filters: readonly VerifiedProgram[]): DecisionTabl
   for (const auditArch of auditArches) {
     const { first, count } = nrRange(auditArch);
     const values = new Uint32Array(count);
-    let anyConstant = false;
+    const resume = new Map<number, ResumePoint[]>();
+    let useful = false;
     for (let i = 0; i < count; i++) {
-      const perFilter = filters.map((f) => constantValue(f.instructions, first + i, auditArch));
-      const constant = perFilter.every((value) => value !== NOT_CONSTANT);
-      values[i] = constant ? resolveStack(perFilter) : NOT_CONSTANT;
-      anyConstant ||= constant && values[i] !== NOT_CONSTANT;
+      const runs = filters.map((f) => abstractRun(f.instructions, first + i, auditArch));
+      const constant = runs.every((run) => run.value !== NOT_CONSTANT);
+      values[i] = constant ? resolveStack(runs.map((run) => run.value)) : NOT_CONSTANT;
+      if (values[i] === NOT_CONSTANT) resume.set(i, runs.map((run) => run.resume));
+      useful ||= values[i] !== NOT_CONSTANT || runs.some((run) => run.resume.pc > 0);
     }
-    if (anyConstant) arches.push({ auditArch, firstNr: first, values });
+    if (useful) arches.push({ auditArch, firstNr: first, values, resume });
   }
   return { arches };
 }
