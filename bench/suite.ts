@@ -30,9 +30,6 @@ export type Mix = (typeof MIXES)[number];
 export const COMPETITORS = ['interpreter', 'js codegen', 'jit decide', 'jit batch', 'gcc -O2', 'libpcap', 'memory bound'] as const;
 export type CompetitorName = (typeof COMPETITORS)[number];
 
-/** The ratios the gate watches: JIT batch over each of these. */
-export const GATED: readonly CompetitorName[] = ['interpreter', 'js codegen', 'gcc -O2'];
-
 export interface BenchOptions {
   /** Fewer records, rounds and mixes: for CI. */
   readonly quick: boolean;

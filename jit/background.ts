@@ -63,22 +63,32 @@ function writeCached(path: string, dir: string, binary: Uint8Array): void {
   }
 }
 
+/** The cache folder, and each byte order's file in it; undefined when the cache is off. */
+function cachePaths(filters: readonly VerifiedProgram[], byteOrders: readonly ByteOrder[]): { dir: string; paths: Map<ByteOrder, string> } | undefined {
+  const dir = cacheDir();
+  return dir === undefined ? undefined : { dir, paths: new Map(byteOrders.map((order) => [order, cachePath(dir, filters, order)])) };
+}
+
+/** The stack's modules for each byte order asked for, from the on-disk cache; undefined unless all are there. */
+export function cachedModules(filters: readonly VerifiedProgram[], byteOrders: readonly ByteOrder[]): Partial<Record<ByteOrder, WebAssembly.Module>> | undefined {
+  const cache = cachePaths(filters, byteOrders);
+  if (!cache) return undefined;
+  const binaries = byteOrders.map((order) => [order, readCached(cache.paths.get(order)!)] as const);
+  if (!binaries.every(([, binary]) => binary !== undefined)) return undefined;
+  return Object.fromEntries(binaries.map(([order, binary]) => [order, new WebAssembly.Module(binary!)]));
+}
+
 /**
  * The stack compiled (default optimisation) for each byte order asked for, as
- * WebAssembly modules: from the on-disk cache, or compiled in a worker thread. `signal` stops the thread, for a caller that no longer
- * needs the result (the promise then rejects with the signal's reason).
+ * WebAssembly modules, in a worker thread, and kept in the on-disk cache.
+ * `signal` stops the thread, for a caller that no longer needs the result
+ * (the promise then rejects with the signal's reason).
  */
 export async function compileInWorker(
   filters: readonly VerifiedProgram[],
   byteOrders: readonly ByteOrder[],
   signal?: AbortSignal,
-): Promise<{ modules: Partial<Record<ByteOrder, WebAssembly.Module>>; fromCache: boolean }> {
-  const dir = cacheDir();
-  const paths = dir ? new Map(byteOrders.map((order) => [order, cachePath(dir, filters, order)])) : undefined;
-  const cached = byteOrders.map((order) => [order, paths && readCached(paths.get(order)!)] as const);
-  if (cached.every(([, binary]) => binary !== undefined)) {
-    return { modules: Object.fromEntries(cached.map(([order, binary]) => [order, new WebAssembly.Module(binary!)])), fromCache: true };
-  }
+): Promise<Partial<Record<ByteOrder, WebAssembly.Module>>> {
   // The compiled worker: tests run from src/, but a worker thread needs JavaScript (npm test builds first).
   const script = join(packageRoot(), 'dist', 'jit', 'compile-worker.js');
   const job: CompileJob = { filters: filters.map((f) => [...f.instructions]), byteOrders: [...byteOrders] };
@@ -90,8 +100,9 @@ export async function compileInWorker(
       worker.once('exit', (code) => reject(signal?.reason ?? new Error(`the compile worker exited with code ${code} before it answered`)));
       signal?.addEventListener('abort', () => void worker.terminate(), { once: true });
     });
-    if (dir && paths) for (const [order, binary] of Object.entries(binaries)) writeCached(paths.get(order as ByteOrder)!, dir, binary);
-    return { modules: Object.fromEntries(Object.entries(binaries).map(([order, binary]) => [order, new WebAssembly.Module(binary)])), fromCache: false };
+    const cache = cachePaths(filters, byteOrders);
+    if (cache) for (const [order, binary] of Object.entries(binaries)) writeCached(cache.paths.get(order as ByteOrder)!, cache.dir, binary);
+    return Object.fromEntries(Object.entries(binaries).map(([order, binary]) => [order, new WebAssembly.Module(binary)]));
   } finally {
     await worker.terminate();
   }

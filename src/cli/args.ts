@@ -214,8 +214,9 @@ ${COMMON_HELP}`,
   --workers N               worker threads deciding in parallel, sharing the compiled modules
                             (default: one per core, once the trace is longer than 4 batches
                             of 16384 records; 0: all in the main thread)
-  --engine auto|jit|interp  auto (default): interpret while the JIT compiles in the background,
-                            then switch; jit: wait for the compiled code; interp: interpreter only
+  --engine auto|jit|interp  auto (default): the filters' decision tables, and the interpreter
+                            where they cannot say, while the JIT compiles in the background, then
+                            the JIT; jit: wait for the compiled code; interp: interpreter only
   --timing                  print which engine decided how many records, and the rate, on
                             standard error
 ${OUTPUT_HELP}

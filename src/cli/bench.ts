@@ -1,6 +1,5 @@
 /** `cbpf bench`: the benchmark suite (bench/suite.ts), its report, and the regression gate (bench/gate.ts). */
 import { baselineOf, gateFailures, lowerBaseline, parseBaseline, type Baseline } from '../../bench/gate.js';
-import { formatReport, runBench as runSuite } from '../../bench/suite.js';
 import type { Command } from './args.js';
 import { CommandFailure, type Io } from './io.js';
 
@@ -14,6 +13,8 @@ export async function runBench(command: Extract<Command, { kind: 'bench' }>, io:
       throw new CommandFailure(`${command.gate}: ${(error as Error).message}`);
     }
   }
+  // The suite needs the JIT, and so binaryen: load it only for this command (every other one starts faster).
+  const { formatReport, runBench: runSuite } = await import('../../bench/suite.js');
   const report = await runSuite({
     quick: command.quick,
     filters: command.filters,

@@ -1,8 +1,8 @@
 /**
  * A worker thread of `cbpf eval`: decides the batches the main thread sends,
  * or reads them itself from a record file, with the JIT modules compiled
- * elsewhere (no binaryen here) or the interpreter, and returns what the
- * command wants of each.
+ * elsewhere (no binaryen here), the table tier or the interpreter, and
+ * returns what the command wants of each.
  */
 import { openSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
@@ -14,6 +14,7 @@ import type { RecordBatch } from '../seccomp/records.js';
 import { verify } from '../verifier.js';
 import { decideWork, type DecidedWork, type WantedOutput, type Work } from './eval-batch.js';
 import { Summary, type SummaryPartial } from './eval-summary.js';
+import { tableTier } from './eval-table-tier.js';
 import { RecordRangeReader } from './record-stream.js';
 
 /** What every worker is started with (the engine comes later, see WorkerTask). */
@@ -24,8 +25,14 @@ export interface WorkerSetup extends WantedOutput {
   readonly summary: boolean;
 }
 
-/** The engine to decide with: the JIT's modules (by the byte order they read), or the interpreter. */
-export type WorkerEngine = { readonly engine: 'jit'; readonly modules: Partial<Record<ByteOrder, WebAssembly.Module>> } | { readonly engine: 'interp' };
+/**
+ * The engine to decide with: the JIT's modules (by the byte order they read),
+ * the table tier (eval-table-tier.ts), or the interpreter. A later engine
+ * message replaces the engine for the work after it.
+ */
+export type WorkerEngine =
+  | { readonly engine: 'jit'; readonly modules: Partial<Record<ByteOrder, WebAssembly.Module>> }
+  | { readonly engine: 'table' | 'interp' };
 
 /**
  * One message to a worker: the engine to use (first, before any work), a
@@ -48,7 +55,8 @@ const summary = setup.summary ? new Summary() : undefined;
 
 parentPort!.on('message', (task: WorkerTask) => {
   if ('engine' in task) {
-    decide = task.engine === 'jit' ? moduleDecider(task.modules, filters.length) : (batch: RecordBatch) => interpretBatch(filters, batch);
+    if (task.engine === 'jit') decide = moduleDecider(task.modules, filters.length);
+    else decide = task.engine === 'table' ? tableTier(filters) : (batch: RecordBatch) => interpretBatch(filters, batch);
     parentPort!.postMessage({ id: task.id, count: 0 } satisfies WorkerResult);
     return;
   }

@@ -4,15 +4,15 @@
  * bounded whatever the size of the trace.
  *
  * Engines: the JIT compiles in a background thread (Binaryen never loads in
- * this one); with `--engine auto` the interpreter decides meanwhile, so a
- * short trace never waits for the compiler. Long traces go to worker threads
- * that share the compiled modules and, for a binary record file on disk,
- * read their own ranges of it.
+ * this one); with `--engine auto` the decision tables and the interpreter
+ * (eval-table-tier.ts) decide meanwhile, so no trace waits for the compiler.
+ * Long traces go to worker threads that share the compiled modules once they
+ * are there and, for a binary record file on disk, read their own ranges of it.
  */
 import { closeSync, openSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { interpretBatch } from '../../interp/stack.js';
-import { compileInWorker } from '../../jit/background.js';
+import { cachedModules, compileInWorker } from '../../jit/background.js';
 import { moduleDecider } from '../../jit/instance.js';
 import type { ByteOrder } from '../seccomp/arches.js';
 import { SECCOMP_DATA_SIZE } from '../seccomp/data.js';
@@ -21,8 +21,9 @@ import type { VerifiedProgram } from '../verifier.js';
 import type { Command, EvalEngine } from './args.js';
 import { decideWork, type WantedOutput, type Work } from './eval-batch.js';
 import { EvalPool } from './eval-pool.js';
+import { tableTier } from './eval-table-tier.js';
 import { Summary } from './eval-summary.js';
-import type { WorkerResult } from './eval-worker.js';
+import type { WorkerEngine, WorkerResult } from './eval-worker.js';
 import { describeInputError, loadFilters, type Io, type Writer } from './io.js';
 import { Progress } from './progress.js';
 import { BATCH_RECORDS, detectRecordFormat, RecordRangeReader, recordBatches, recordRanges, type SkippedRecords, type StraceNotes } from './record-stream.js';
@@ -102,31 +103,71 @@ async function openInput(io: Io, command: EvalCommand, skipped: SkippedRecords |
 }
 
 /**
- * The engines of one run: the interpreter, and the JIT once its background
- * compile is done. Counts how many records each decided.
+ * With `--engine auto`, the JIT is compiled once the work left at the current
+ * rate looks longer than this many seconds: about what a compile takes in a
+ * fresh process here (loading Binaryen, then -O2) while it takes a core from
+ * the first tier.
+ */
+const COMPILE_PAYS_AFTER_SECONDS = 2;
+/** The rate is judged only after this long: the first batches pay for starting threads and warming up. */
+const JUDGE_RATE_AFTER_SECONDS = 0.25;
+
+const BYTE_ORDERS: readonly ByteOrder[] = ['le', 'be'];
+
+/**
+ * The engines of one run: the interpreter (`--engine interp`) or the table
+ * tier (`auto`) until the JIT's modules are there, from the on-disk cache at
+ * once or from a compile in a background thread, then the JIT. Counts how
+ * many records each decided in this thread.
  */
 class Engines {
   jit: ((batch: RecordBatch) => Uint32Array) | undefined;
   modules: Partial<Record<ByteOrder, WebAssembly.Module>> | undefined;
-  /** When the compile started and when the JIT's modules came (performance.now()). */
+  /** When the run started, and when the compile did and when the JIT's modules came (performance.now()). */
   readonly startedAt = performance.now();
+  compileStartedAt: number | undefined;
   compiledAt: number | undefined;
   /** Whether they came from the on-disk cache. */
   fromCache = false;
   interpreted = 0;
+  tabled = 0;
   jitted = 0;
-  private readonly compiling: Promise<void> | undefined;
+  private tier: ((batch: RecordBatch) => Uint32Array) | undefined;
+  private compiling: Promise<void> | undefined;
   private readonly cancel = new AbortController();
 
   constructor(private readonly filters: readonly VerifiedProgram[], readonly engine: EvalEngine) {
     if (engine === 'interp') return;
-    this.compiling = compileInWorker(filters, ['le', 'be'], this.cancel.signal).then(({ modules, fromCache }) => {
-      this.modules = modules;
-      this.fromCache = fromCache;
-      this.jit = moduleDecider(modules, filters.length);
-      this.compiledAt = performance.now();
-    });
+    const cached = cachedModules(filters, BYTE_ORDERS);
+    if (cached) {
+      this.fromCache = true;
+      this.useModules(cached);
+    } else if (engine === 'jit') {
+      this.startCompile();
+    }
+  }
+
+  private useModules(modules: Partial<Record<ByteOrder, WebAssembly.Module>>): void {
+    this.modules = modules;
+    this.jit = moduleDecider(modules, this.filters.length);
+    this.compiledAt = performance.now();
+  }
+
+  private startCompile(): void {
+    this.compileStartedAt = performance.now();
+    this.compiling = compileInWorker(this.filters, BYTE_ORDERS, this.cancel.signal).then((modules) => this.useModules(modules));
     this.compiling.catch(() => {}); // awaited in ready() or stop(); not unhandled before then
+  }
+
+  /**
+   * For `auto`: starts the compile once `decided` records in, the rest of the
+   * trace (`remaining` records, or as many again when its size is unknown)
+   * would take the first tier longer than COMPILE_PAYS_AFTER_SECONDS.
+   */
+  considerCompiling(decided: number, remaining: number | undefined): void {
+    if (this.engine !== 'auto' || this.modules || this.compiling || decided === 0) return;
+    const seconds = (performance.now() - this.startedAt) / 1000;
+    if (seconds >= JUDGE_RATE_AFTER_SECONDS && (remaining ?? decided) * (seconds / decided) > COMPILE_PAYS_AFTER_SECONDS) this.startCompile();
   }
 
   /** Resolves once the engine asked for can decide: at once but for `--engine jit`, which waits for the compile. */
@@ -142,9 +183,10 @@ class Engines {
     if (this.compiling && !this.modules) await new Promise((resolve) => setImmediate(resolve));
   }
 
-  /** Whether worker threads can start: the JIT's modules are there, unless only the interpreter runs. */
-  get workersCanStart(): boolean {
-    return this.engine === 'interp' || this.modules !== undefined;
+  /** What worker threads decide with now: the JIT once its modules are there. */
+  get workerEngine(): WorkerEngine {
+    if (this.modules) return { engine: 'jit', modules: this.modules };
+    return { engine: this.engine === 'interp' ? 'interp' : 'table' };
   }
 
   decide(batch: RecordBatch): Uint32Array {
@@ -152,8 +194,13 @@ class Engines {
       this.jitted += batch.count;
       return this.jit(batch);
     }
-    this.interpreted += batch.count;
-    return interpretBatch(this.filters, batch);
+    if (this.engine === 'interp') {
+      this.interpreted += batch.count;
+      return interpretBatch(this.filters, batch);
+    }
+    this.tabled += batch.count;
+    this.tier ??= tableTier(this.filters);
+    return this.tier(batch);
   }
 
   /** Stops a compile still running; throws if the compile failed. */
@@ -208,21 +255,23 @@ export async function runEval(command: EvalCommand, io: Io): Promise<void> {
   const poolFrom = workers === 0 ? Infinity : command.workers !== undefined || knownLong ? 0 : INLINE_BATCHES;
   const progress = new Progress(io, input.totalBytes);
   let pool: EvalPool | undefined;
+  let poolEngine: WorkerEngine | undefined;
   let pieces = 0;
   let total = 0;
   let failure: unknown;
   try {
     for await (const work of input.work) {
       await engines.letCompileFinish();
-      // Workers start once the engine is ready: started earlier, they only take a core from the compile and the interpreter.
-      if (!pool && pieces >= poolFrom && engines.workersCanStart) {
+      if (!pool && pieces >= poolFrom) {
         pool = new EvalPool(workers, {
           filters: filters.map((f) => [...f.instructions]),
           ...(input.recordFile ? { recordFile: input.recordFile } : {}),
           ...wanted,
           summary: command.summary,
         });
-        pool.use(engines.modules ? { engine: 'jit', modules: engines.modules } : { engine: 'interp' });
+        pool.use((poolEngine = engines.workerEngine));
+      } else if (pool && poolEngine?.engine !== 'jit' && engines.modules) {
+        pool.use((poolEngine = engines.workerEngine)); // the JIT is ready: the workers switch to it
       }
       if (pool) {
         for (const result of await pool.submit(work)) await take(result);
@@ -231,7 +280,9 @@ export async function runEval(command: EvalCommand, io: Io): Promise<void> {
       }
       pieces++;
       total += work.count;
-      progress.update(total, input.bytesRead());
+      const bytesRead = input.bytesRead();
+      progress.update(total, bytesRead);
+      engines.considerCompiling(total, input.totalBytes === undefined || bytesRead === 0 ? undefined : ((input.totalBytes - bytesRead) * total) / bytesRead);
     }
   } catch (error) {
     failure = error; // reported below, once everything decided before it is written
@@ -257,13 +308,14 @@ function timingLine(engines: Engines, workers: number, total: number, started: n
   const now = performance.now();
   const seconds = (now - started) / 1000;
   const parts: string[] = [];
-  if (engines.compiledAt !== undefined) {
-    const seconds = (engines.compiledAt - engines.startedAt) / 1000;
-    parts.push(`JIT ${engines.fromCache ? 'loaded from the on-disk cache' : 'compiled in the background'} in ${seconds.toFixed(3)} s`);
-  }
-  else if (engines.engine !== 'interp') parts.push('JIT not needed (the trace ended first)');
+  if (engines.engine === 'interp') parts.push('JIT not used');
+  else if (engines.fromCache) parts.push('JIT loaded from the on-disk cache');
+  else if (engines.compileStartedAt === undefined) parts.push('JIT not compiled (the trace was too short for it to pay)');
+  else if (engines.compiledAt === undefined) parts.push('JIT compile stopped (the trace ended first)');
+  else parts.push(`JIT compiled in the background in ${((engines.compiledAt - engines.compileStartedAt) / 1000).toFixed(3)} s, ${((engines.compileStartedAt - engines.startedAt) / 1000).toFixed(3)} s in`);
   if (workers > 0) parts.push(`${total - engines.interpreted - engines.jitted} records on ${workers} worker thread${workers === 1 ? '' : 's'}`);
-  parts.push(`${engines.interpreted} interpreted and ${engines.jitted} by the JIT in the main thread`);
+  const firstTier = engines.engine === 'interp' ? `${engines.interpreted} interpreted` : `${engines.tabled} by the decision tables (and the interpreter where they could not say)`;
+  parts.push(`${firstTier} and ${engines.jitted} by the JIT in the main thread`);
   let line = `${engines.engine}: ${parts.join('; ')}; ${total} records in ${seconds.toFixed(3)} s (${(total / seconds / 1e6).toFixed(2)} M records/s, reading and writing included)`;
   if (engines.engine === 'jit' && engines.compiledAt !== undefined) {
     const deciding = (now - engines.compiledAt) / 1000;

@@ -210,6 +210,30 @@ examples (the first 3 records of each decision other than ALLOW):
     expect([...summaries][0]).toMatch(new RegExp(`^records: ${count}\n`));
   });
 
+  it('decides with the decision tables and the interpreter before any JIT, in the main thread and on worker threads', async () => {
+    const count = 5 * 16384;
+    const records = generateRecords(count, 'realistic', 12);
+    const dir = mkdtempSync(join(tmpdir(), 'cbpf-eval-'));
+    const file = join(dir, 'r.bin');
+    writeFileSync(file, records);
+    const multiarch = path('multiarch'); // argument rules: some records need the interpreter
+    const filter = verify(decodeRaw(readFileSync(multiarch)));
+    const expected = Array.from({ length: count }, (_, i) => interpret(filter, records.subarray(i * 64, i * 64 + 64), 'le'));
+    const saved = process.env.CBPF_CACHE_DIR;
+    process.env.CBPF_CACHE_DIR = 'off'; // no compiled module to start with
+    try {
+      for (const workers of ['0', '2']) {
+        const run = await runCli(['eval', multiarch, '--records', file, '--out', 'd.bin', '--workers', workers, '--timing']);
+        expect(run.stderr).toMatch(/^auto: JIT not compiled \(the trace was too short for it to pay\)/);
+        const binary = run.files.get('d.bin')!;
+        expect(Array.from(new Uint32Array(binary.buffer, binary.byteOffset, binary.length / 4)), `--workers ${workers}`).toEqual(expected);
+      }
+    } finally {
+      if (saved === undefined) delete process.env.CBPF_CACHE_DIR;
+      else process.env.CBPF_CACHE_DIR = saved;
+    }
+  });
+
   it('keeps every decision made on worker threads before a bad record, and stops them', async () => {
     const records = generateRecords(40_000, 'realistic', 6);
     const truncated = new Uint8Array(records.length + 10);
