@@ -38,8 +38,15 @@ export interface OptimizeSettings {
   readonly shrink: number;
 }
 
-/** The default: -O2, measured as fast as -O3 at runtime and faster to compile on the samples. */
-export const DEFAULT_OPTIMIZE: OptimizeSettings = { level: 2, shrink: 0 };
+/**
+ * The default: no Binaryen passes. With the decision tables and resume points,
+ * -O2 decided no faster than -O0 on any workload of `cbpf bench --quick`, and
+ * compiled 3 to 4 times slower (docker-tree: 42 against 11 ms p50). -O2 still
+ * pays for records outside the tables, which run the whole filter: Binaryen
+ * turns a long jeq chain into a br_table (docker-linear, nr 2000: 7.5 to 13
+ * against 52 to 54 ns a record).
+ */
+export const DEFAULT_OPTIMIZE: OptimizeSettings = { level: 0, shrink: 0 };
 
 const { i32, none } = binaryen;
 

@@ -15,7 +15,7 @@
  * No binaryen, no interpreter: the fuzzer checks every table value and every
  * resume point (through the JIT) against the interpreter.
  */
-import type { Instruction } from './instruction.js';
+import { isConditionalJump, type Instruction } from './instruction.js';
 import {
   BPF_ABS, BPF_ADD, BPF_ALU, BPF_AND, BPF_DIV, BPF_JA, BPF_JEQ, BPF_JGE, BPF_JGT, BPF_JMP, BPF_JSET, BPF_K, BPF_LD, BPF_LDX,
   BPF_LEN, BPF_LSH, BPF_MEM, BPF_MISC, BPF_MUL, BPF_NEG, BPF_OR, BPF_RET, BPF_RSH, BPF_ST, BPF_STX, BPF_SUB, BPF_TAX, BPF_X, BPF_XOR,
@@ -170,13 +170,17 @@ function abstractRun(insns: readonly Instruction[], nr: number, arch: number): {
   }
 }
 
-/** The syscall numbers worth a table entry on the arch with audit value `auditArch`: those its syscall table names. */
-function nrRange(auditArch: number): { first: number; count: number } {
+/**
+ * The syscall numbers worth a table entry on the arch with audit value
+ * `auditArch`: those its syscall table names, and any larger one the filters
+ * compare with (`constants`), up to MAX_TABLE_LENGTH numbers in all.
+ */
+function nrRange(auditArch: number, constants: ReadonlySet<number>): { first: number; count: number } {
   const table = archByAuditArch(auditArch)?.table;
   if (table === undefined) return { first: 0, count: MAX_TABLE_LENGTH };
   const numbers = Object.values(SYSCALL_TABLES[table]);
   const first = Math.min(...numbers);
-  const last = Math.max(...numbers.filter((nr) => nr < first + MAX_TABLE_LENGTH));
+  const last = Math.max(...[...numbers, ...constants].filter((nr) => nr >= first && nr < first + MAX_TABLE_LENGTH));
   return { first, count: last - first + 1 };
 }
 
@@ -189,10 +193,11 @@ function nrRange(auditArch: number): { first: number; count: number } {
  */
 export function decisionTable(filters: readonly VerifiedProgram[]): DecisionTable {
   const constants = new Set(filters.flatMap((f) => f.instructions.map((insn) => insn.k >>> 0)));
+  const compared = new Set(filters.flatMap((f) => f.instructions.filter((insn) => isConditionalJump(insn)).map((insn) => insn.k >>> 0)));
   const auditArches = [...new Set(ARCHES.map((arch) => arch.auditArch))].filter((value) => value >= DISTINCTIVE_AUDIT_ARCH && constants.has(value));
   const arches: ArchDecisions[] = [];
   for (const auditArch of auditArches) {
-    const { first, count } = nrRange(auditArch);
+    const { first, count } = nrRange(auditArch, compared);
     const values = new Uint32Array(count);
     const resume = new Map<number, ResumePoint[]>();
     let useful = false;

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { SAMPLE_FILTERS } from '../bench/samples.js';
-import { argumentHeavyFilter } from '../bench/synthetic.js';
+import { argumentHeavyFilter, largeFilter } from '../bench/synthetic.js';
 import { interpretStack } from '../interp/stack.js';
 import { assemble } from '../src/codecs/asm.js';
 import { decodeRaw } from '../src/codecs/raw.js';
@@ -45,6 +45,12 @@ describe('decisionTable', () => {
 
   it('leaves out an arch where it would hold no value and no resume point past pc 0', () => {
     expect(table('ld [16]\njeq #AUDIT_ARCH_X86_64, allow, kill\nallow: ret ALLOW\nkill: ret KILL_THREAD').arches).toEqual([]);
+  });
+
+  it('covers numbers past the arch\'s syscall table that a filter compares with', () => {
+    const values = decisionTable([largeFilter()]).arches[0]!.values; // syscalls 0 to 907 named
+    expect(values.length).toBe(908);
+    expect(values[906]).toBe(ACTIONS.ALLOW);
   });
 
   it('stops at 1,024 numbers per arch (ARM\'s private calls start at 0xf0001)', () => {
