@@ -5,24 +5,22 @@
  * and runs while the JIT compiles.
  */
 import { interpretStack } from '../../interp/stack.js';
-import { decisionTable, NOT_CONSTANT } from '../decision-table.js';
+import { decisionTable, lookupDecision, NOT_CONSTANT } from '../decision-table.js';
 import { SECCOMP_DATA_ARCH, SECCOMP_DATA_NR, SECCOMP_DATA_SIZE } from '../seccomp/data.js';
 import { recordByteOrder, recordBytes, type RecordBatch } from '../seccomp/records.js';
 import type { VerifiedProgram } from '../verifier.js';
 
 /** Decides batches through `filters` with their decision tables first, then the interpreter. */
 export function tableTier(filters: readonly VerifiedProgram[]): (batch: RecordBatch) => Uint32Array {
-  const { arches } = decisionTable(filters);
-  const auditArches = arches.map((arch) => arch.auditArch);
+  const table = decisionTable(filters);
   return (batch) => {
     const out = new Uint32Array(batch.count);
     const view = new DataView(batch.bytes.buffer, batch.bytes.byteOffset, batch.bytes.byteLength);
     for (let i = 0; i < batch.count; i++) {
       const at = i * SECCOMP_DATA_SIZE;
       const littleEndian = batch.bigEndian[i] === 0;
-      const arch = arches[auditArches.indexOf(view.getUint32(at + SECCOMP_DATA_ARCH, littleEndian))];
-      const value = arch ? arch.values[view.getUint32(at + SECCOMP_DATA_NR, littleEndian) - arch.firstNr] : undefined; // undefined past either end
-      out[i] = value !== undefined && value !== NOT_CONSTANT ? value : interpretStack(filters, recordBytes(batch, i), recordByteOrder(batch, i)).value;
+      const value = lookupDecision(table, view.getUint32(at + SECCOMP_DATA_ARCH, littleEndian), view.getUint32(at + SECCOMP_DATA_NR, littleEndian));
+      out[i] = value !== NOT_CONSTANT ? value : interpretStack(filters, recordBytes(batch, i), recordByteOrder(batch, i)).value;
     }
     return out;
   };

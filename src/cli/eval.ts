@@ -105,8 +105,8 @@ async function openInput(io: Io, command: EvalCommand, skipped: SkippedRecords |
 /**
  * With `--engine auto`, the JIT is compiled once the work left at the current
  * rate looks longer than this many seconds: about what a compile takes in a
- * fresh process here (loading Binaryen, then -O2) while it takes a core from
- * the first tier.
+ * fresh process here (loading Binaryen, then building the module) while it
+ * takes a core from the first tier.
  */
 const COMPILE_PAYS_AFTER_SECONDS = 2;
 /** The rate is judged only after this long: the first batches pay for starting threads and warming up. */
