@@ -26,15 +26,20 @@ import { Summary } from './eval-summary.js';
 import type { WorkerEngine, WorkerResult } from './eval-worker.js';
 import { describeInputError, loadFilters, type Io, type Writer } from './io.js';
 import { Progress } from './progress.js';
-import { BATCH_RECORDS, detectRecordFormat, RecordRangeReader, recordBatches, recordRanges, type SkippedRecords, type StraceNotes } from './record-stream.js';
+import { detectRecordFormat, RecordRangeReader, recordBatches, recordRanges, type SkippedRecords, type StraceNotes } from './record-stream.js';
 
 type EvalCommand = Extract<Command, { kind: 'eval' }>;
 
 /**
  * With the default --workers, the main thread decides this many batches
- * itself before it starts worker threads: short traces never pay for them.
+ * itself before it starts worker threads, and then starts them only if the
+ * rest of the trace would take it longer than WORKERS_PAY_AFTER_SECONDS at its
+ * rate so far (a stream of unknown length: at once). Starting two workers
+ * costs about 0.1 s here, so a trace the main thread finishes in well under a
+ * second never pays for them.
  */
 const INLINE_BATCHES = 4;
+const WORKERS_PAY_AFTER_SECONDS = 0.5;
 
 /** The trace as pieces of work, and how far through it the reading is. */
 interface Input {
@@ -251,19 +256,30 @@ export async function runEval(command: EvalCommand, io: Io): Promise<void> {
     throw error;
   }
   const workers = command.workers ?? availableParallelism();
-  // Workers are for traces asked for or known to be long; by default, for a stream, after a few batches.
-  const knownLong = input.totalBytes !== undefined && input.totalBytes >= INLINE_BATCHES * BATCH_RECORDS * SECCOMP_DATA_SIZE;
-  const poolFrom = workers === 0 ? Infinity : command.workers !== undefined || knownLong ? 0 : INLINE_BATCHES;
+  let pieces = 0;
+  let total = 0;
+  /** Records still to come, estimated from the bytes read so far; undefined for a stream of unknown length. */
+  const remaining = (): number | undefined => {
+    const bytesRead = input.bytesRead();
+    return input.totalBytes === undefined || bytesRead === 0 ? undefined : ((input.totalBytes - bytesRead) * total) / bytesRead;
+  };
+  /** The last piece of work the main thread decided: its rate is the warm one, past start-up. */
+  const lastPiece = { records: 0, seconds: 0 };
+  /** Whether worker threads should start before this piece: asked for, or worth it (see INLINE_BATCHES). */
+  const workersPay = (): boolean => {
+    if (workers === 0 || command.workers !== undefined) return workers > 0;
+    if (pieces < INLINE_BATCHES) return false;
+    const left = remaining();
+    return left === undefined || (left * lastPiece.seconds) / lastPiece.records > WORKERS_PAY_AFTER_SECONDS;
+  };
   const progress = new Progress(io, input.totalBytes);
   let pool: EvalPool | undefined;
   let poolEngine: WorkerEngine | undefined;
-  let pieces = 0;
-  let total = 0;
   let failure: unknown;
   try {
     for await (const work of input.work) {
       await engines.letCompileFinish();
-      if (!pool && pieces >= poolFrom) {
+      if (!pool && workersPay()) {
         pool = new EvalPool(workers, {
           filters: filters.map((f) => [...f.instructions]),
           ...(input.recordFile ? { recordFile: input.recordFile } : {}),
@@ -277,13 +293,14 @@ export async function runEval(command: EvalCommand, io: Io): Promise<void> {
       if (pool) {
         for (const result of await pool.submit(work)) await take(result);
       } else {
+        const pieceStarted = performance.now();
         await take(decideWork(work, input.reader, (batch) => engines.decide(batch), wanted, summary));
+        Object.assign(lastPiece, { records: work.count, seconds: (performance.now() - pieceStarted) / 1000 });
       }
       pieces++;
       total += work.count;
-      const bytesRead = input.bytesRead();
-      progress.update(total, bytesRead);
-      engines.considerCompiling(total, input.totalBytes === undefined || bytesRead === 0 ? undefined : ((input.totalBytes - bytesRead) * total) / bytesRead);
+      progress.update(total, input.bytesRead());
+      engines.considerCompiling(total, remaining());
     }
   } catch (error) {
     failure = error; // reported below, once everything decided before it is written
@@ -314,7 +331,7 @@ function timingLine(engines: Engines, workers: number, total: number, started: n
   else if (engines.compileStartedAt === undefined) parts.push('JIT not compiled (the trace was too short for it to pay)');
   else if (engines.compiledAt === undefined) parts.push('JIT compile stopped (the trace ended first)');
   else parts.push(`JIT compiled in the background in ${((engines.compiledAt - engines.compileStartedAt) / 1000).toFixed(3)} s, ${((engines.compileStartedAt - engines.startedAt) / 1000).toFixed(3)} s in`);
-  if (workers > 0) parts.push(`${total - engines.interpreted - engines.jitted} records on ${workers} worker thread${workers === 1 ? '' : 's'}`);
+  if (workers > 0) parts.push(`${total - engines.interpreted - engines.tabled - engines.jitted} records on ${workers} worker thread${workers === 1 ? '' : 's'}`);
   const tabled = engines.engine === 'interp' ? '' : `${engines.tabled} by the decision tables (and the interpreter where they could not say), `;
   parts.push(`${engines.interpreted} interpreted, ${tabled}${engines.jitted} by the JIT in the main thread`);
   let line = `${engines.engine}: ${parts.join('; ')}; ${total} records in ${seconds.toFixed(3)} s (${(total / seconds / 1e6).toFixed(2)} M records/s, reading and writing included)`;
