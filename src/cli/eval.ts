@@ -20,6 +20,7 @@ import type { RecordBatch } from '../seccomp/records.js';
 import type { VerifiedProgram } from '../verifier.js';
 import type { Command, EvalEngine } from './args.js';
 import { decideWork, type WantedOutput, type Work } from './eval-batch.js';
+import { compilePays, workersPay } from './eval-policy.js';
 import { EvalPool } from './eval-pool.js';
 import { tableTier } from './eval-table-tier.js';
 import { Summary } from './eval-summary.js';
@@ -29,17 +30,6 @@ import { Progress } from './progress.js';
 import { detectRecordFormat, RecordRangeReader, recordBatches, recordRanges, type SkippedRecords, type StraceNotes } from './record-stream.js';
 
 type EvalCommand = Extract<Command, { kind: 'eval' }>;
-
-/**
- * With the default --workers, the main thread decides this many batches
- * itself before it starts worker threads, and then starts them only if the
- * rest of the trace would take it longer than WORKERS_PAY_AFTER_SECONDS at its
- * rate so far (a stream of unknown length: at once). Starting two workers
- * costs about 0.1 s here, so a trace the main thread finishes in well under a
- * second never pays for them.
- */
-const INLINE_BATCHES = 4;
-const WORKERS_PAY_AFTER_SECONDS = 0.5;
 
 /** The trace as pieces of work, and how far through it the reading is. */
 interface Input {
@@ -107,16 +97,6 @@ async function openInput(io: Io, command: EvalCommand, skipped: SkippedRecords |
   };
 }
 
-/**
- * With `--engine auto`, the JIT is compiled once the work left at the current
- * rate looks longer than this many seconds: about what a compile takes in a
- * fresh process here (loading Binaryen, then building the module) while it
- * takes a core from the first tier.
- */
-const COMPILE_PAYS_AFTER_SECONDS = 2;
-/** The rate is judged only after this long: the first batches pay for starting threads and warming up. */
-const JUDGE_RATE_AFTER_SECONDS = 0.25;
-
 const BYTE_ORDERS: readonly ByteOrder[] = ['le', 'be'];
 
 /**
@@ -165,14 +145,12 @@ class Engines {
   }
 
   /**
-   * For `auto`: starts the compile once `decided` records in, the rest of the
-   * trace (`remaining` records, or as many again when its size is unknown)
-   * would take the first tier longer than COMPILE_PAYS_AFTER_SECONDS.
+   * For `auto`: starts the compile when it pays (eval-policy.ts), `decided`
+   * records in, with `remaining` to come (undefined: unknown).
    */
   considerCompiling(decided: number, remaining: number | undefined): void {
-    if (this.engine !== 'auto' || this.modules || this.compiling || decided === 0) return;
-    const seconds = (performance.now() - this.startedAt) / 1000;
-    if (seconds >= JUDGE_RATE_AFTER_SECONDS && (remaining ?? decided) * (seconds / decided) > COMPILE_PAYS_AFTER_SECONDS) this.startCompile();
+    if (this.engine !== 'auto' || this.modules || this.compiling) return;
+    if (compilePays(decided, remaining, (performance.now() - this.startedAt) / 1000)) this.startCompile();
   }
 
   /** Resolves once the engine asked for can decide: at once but for `--engine jit`, which waits for the compile. */
@@ -265,13 +243,8 @@ export async function runEval(command: EvalCommand, io: Io): Promise<void> {
   };
   /** The last piece of work the main thread decided: its rate is the warm one, past start-up. */
   const lastPiece = { records: 0, seconds: 0 };
-  /** Whether worker threads should start before this piece: asked for, or worth it (see INLINE_BATCHES). */
-  const workersPay = (): boolean => {
-    if (workers === 0 || command.workers !== undefined) return workers > 0;
-    if (pieces < INLINE_BATCHES) return false;
-    const left = remaining();
-    return left === undefined || (left * lastPiece.seconds) / lastPiece.records > WORKERS_PAY_AFTER_SECONDS;
-  };
+  /** Whether worker threads should start before this piece: asked for, or worth it (eval-policy.ts). */
+  const startWorkers = (): boolean => workers > 0 && (command.workers !== undefined || workersPay(pieces, remaining(), lastPiece));
   const progress = new Progress(io, input.totalBytes);
   let pool: EvalPool | undefined;
   let poolEngine: WorkerEngine | undefined;
@@ -279,7 +252,7 @@ export async function runEval(command: EvalCommand, io: Io): Promise<void> {
   try {
     for await (const work of input.work) {
       await engines.letCompileFinish();
-      if (!pool && workersPay()) {
+      if (!pool && startWorkers()) {
         pool = new EvalPool(workers, {
           filters: filters.map((f) => [...f.instructions]),
           ...(input.recordFile ? { recordFile: input.recordFile } : {}),

@@ -1,0 +1,42 @@
+/**
+ * When `cbpf eval` spends a core on something that pays only for long traces:
+ * the JIT compile (with `--engine auto`) and worker threads (with the default
+ * `--workers`). Pure functions of the rates seen so far, so that tests can hold
+ * them to their thresholds; eval.ts measures and asks.
+ */
+
+/**
+ * The JIT is compiled once the work left at the first tier's rate looks longer
+ * than this: about what a compile takes in a fresh process here (loading
+ * Binaryen, then building the module) while it takes a core from the first tier.
+ */
+export const COMPILE_PAYS_AFTER_SECONDS = 2;
+/** The first tier's rate is judged only after this long: the first batches pay for starting up and warming up. */
+export const JUDGE_RATE_AFTER_SECONDS = 0.25;
+/** The main thread decides this many pieces of work itself before worker threads may start. */
+export const INLINE_PIECES = 4;
+/**
+ * Worker threads start once the rest of the trace would take the main thread
+ * longer than this at its latest rate: starting two costs about 0.1 s here.
+ */
+export const WORKERS_PAY_AFTER_SECONDS = 0.5;
+
+/**
+ * Whether to start the JIT compile, `seconds` into a run that has decided
+ * `decided` records with `remaining` to come (undefined: a stream of unknown
+ * length, taken to be as long again).
+ */
+export function compilePays(decided: number, remaining: number | undefined, seconds: number): boolean {
+  if (decided === 0 || seconds < JUDGE_RATE_AFTER_SECONDS) return false;
+  return ((remaining ?? decided) * seconds) / decided > COMPILE_PAYS_AFTER_SECONDS;
+}
+
+/**
+ * Whether default worker threads should start, after the main thread decided
+ * `pieces` pieces of work, the last one `lastPiece`, with `remaining` records
+ * to come (undefined: a stream of unknown length, which gets them at once).
+ */
+export function workersPay(pieces: number, remaining: number | undefined, lastPiece: { readonly records: number; readonly seconds: number }): boolean {
+  if (pieces < INLINE_PIECES) return false;
+  return remaining === undefined || (remaining * lastPiece.seconds) / lastPiece.records > WORKERS_PAY_AFTER_SECONDS;
+}

@@ -1,0 +1,29 @@
+import { describe, expect, it } from 'vitest';
+import { compilePays, INLINE_PIECES, workersPay } from '../../src/cli/eval-policy.js';
+
+describe('compilePays', () => {
+  it.each([
+    ['nothing decided yet', 0, 1_000_000, 1, false],
+    ['before the rate can be judged', 100_000, 10_000_000, 0.1, false],
+    ['1,000,000 more at 5 M/s (0.2 s)', 1_000_000, 1_000_000, 0.2 * 1.5, false],
+    ['10,000,000 more at 4 M/s (2.5 s)', 1_000_000, 10_000_000, 0.25, true],
+    ['a stream 3 s in: as long again', 3_000_000, undefined, 3, true],
+    ['a stream 1 s in', 1_000_000, undefined, 1, false],
+  ])('%s', (_, decided, remaining, seconds, pays) => {
+    expect(compilePays(decided, remaining, seconds)).toBe(pays);
+  });
+});
+
+describe('workersPay', () => {
+  const fast = { records: 16_384, seconds: 0.003 }; // 5.5 M records/s: the decision tables
+  const slow = { records: 16_384, seconds: 0.016 }; // 1 M records/s: the interpreter
+  it.each([
+    ['before the main thread decided its pieces', INLINE_PIECES - 1, 10_000_000, slow, false],
+    ['1,000,000 records the tables finish in 0.2 s', INLINE_PIECES, 934_464, fast, false],
+    ['1,000,000 records the interpreter needs 0.9 s for', INLINE_PIECES, 934_464, slow, true],
+    ['10,000,000 records through the tables', INLINE_PIECES, 9_934_464, fast, true],
+    ['a stream of unknown length', INLINE_PIECES, undefined, fast, true],
+  ])('%s', (_, pieces, remaining, lastPiece, pays) => {
+    expect(workersPay(pieces, remaining, lastPiece)).toBe(pays);
+  });
+});
