@@ -24,7 +24,7 @@ interface ReadsPrograms {
 export const ENGINES = ['interp', 'jit'] as const;
 /** One of ENGINES. */
 export type Engine = (typeof ENGINES)[number];
-/** eval's engines: `auto` interprets while the JIT compiles in the background, then switches. */
+/** eval's engines: `auto` decides with the decision tables and the interpreter until the JIT is there (when it pays), then switches. */
 export const EVAL_ENGINES = ['auto', ...ENGINES] as const;
 export type EvalEngine = (typeof EVAL_ENGINES)[number];
 /** How `eval` prints each decision. */
