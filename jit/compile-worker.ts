@@ -4,6 +4,7 @@
  * Binaryen's memory goes with the thread.
  */
 import { parentPort, workerData } from 'node:worker_threads';
+import { decisionTable } from '../src/decision-table.js';
 import type { Instruction } from '../src/instruction.js';
 import type { ByteOrder } from '../src/seccomp/arches.js';
 import { verify } from '../src/verifier.js';
@@ -17,5 +18,6 @@ export interface CompileJob {
 
 const job = workerData as CompileJob;
 const filters = job.filters.map((f) => verify(f));
-const binaries = job.byteOrders.map((byteOrder) => [byteOrder, buildModule(filters, byteOrder).binary] as const);
+const table = decisionTable(filters); // the same for every byte order
+const binaries = job.byteOrders.map((byteOrder) => [byteOrder, buildModule(filters, byteOrder, { table }).binary] as const);
 parentPort!.postMessage(Object.fromEntries(binaries), binaries.map(([, b]) => b.buffer as ArrayBuffer));

@@ -142,17 +142,18 @@ export interface BuiltModule {
 
 /**
  * Builds, validates and optimizes the module for a stack of filters (oldest
- * first), all reading records in `byteOrder`. Throws if Binaryen finds the
- * module invalid: that would be a bug in the lowering.
+ * first), all reading records in `byteOrder`. `table` is the stack's decision
+ * table when the caller has it (it does not depend on the byte order). Throws
+ * if Binaryen finds the module invalid: that would be a bug in the lowering.
  */
 export function buildModule(
   filters: readonly VerifiedProgram[],
   byteOrder: ByteOrder,
-  options: { optimize?: OptimizeSettings; text?: boolean } = {},
+  options: { optimize?: OptimizeSettings; text?: boolean; table?: DecisionTable } = {},
 ): BuiltModule {
   const m = new binaryen.Module();
   try {
-    const table = decisionTable(filters);
+    const table = options.table ?? decisionTable(filters);
     const layout = layoutTables(table, filters);
     const heapBase = TABLE_OFFSET + layout.bytes.length;
     m.setMemory(Math.ceil(heapBase / PAGE), 65536, 'memory', [{ offset: m.i32.const(TABLE_OFFSET), data: layout.bytes }]);

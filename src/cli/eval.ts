@@ -112,8 +112,6 @@ class Engines {
   readonly startedAt = performance.now();
   compileStartedAt: number | undefined;
   compiledAt: number | undefined;
-  /** Whether they came from the on-disk cache. */
-  fromCache = false;
   interpreted = 0;
   tabled = 0;
   jitted = 0;
@@ -124,12 +122,13 @@ class Engines {
   constructor(private readonly filters: readonly VerifiedProgram[], readonly engine: EvalEngine) {
     if (engine === 'interp') return;
     const cached = cachedModules(filters, BYTE_ORDERS);
-    if (cached) {
-      this.fromCache = true;
-      this.useModules(cached);
-    } else if (engine === 'jit') {
-      this.startCompile();
-    }
+    if (cached) this.useModules(cached);
+    else if (engine === 'jit') this.startCompile();
+  }
+
+  /** Whether the JIT's modules came from the on-disk cache: there, but never compiled in this run. */
+  get fromCache(): boolean {
+    return this.modules !== undefined && this.compileStartedAt === undefined;
   }
 
   private useModules(modules: Partial<Record<ByteOrder, WebAssembly.Module>>): void {
