@@ -49,4 +49,23 @@ describe('Summary', () => {
     summary.add(new Uint32Array(3).fill(ACTIONS.ALLOW), packRecords(odd), 0);
     expect(summary.result().syscalls.map((s) => s.nr).sort()).toEqual(['-1', '5000', 'write'].sort());
   });
+
+  it('counts a syscall decided several ways (by its arguments) under each decision, and merges them', () => {
+    const calls = [record(X86_64, 41, 1n), record(X86_64, 41, 2n), record(X86_64, 41, 1n), record(X86_64, 41, 3n), record(X86_64, 5000, 1n), record(X86_64, 5000, 2n)];
+    const values = Uint32Array.from(calls, (r) => (r.args[0] === 1n ? ACTIONS.ALLOW : r.args[0] === 2n ? ACTIONS.ERRNO | 97 : ACTIONS.KILL_PROCESS));
+    const expected = [
+      { arch: 'x86_64', nr: 'socket', count: 4, actions: { ALLOW: 2, 'ERRNO(97)': 1, KILL_PROCESS: 1 } },
+      { arch: 'x86_64', nr: '5000', count: 2, actions: { ALLOW: 1, 'ERRNO(97)': 1 } },
+    ];
+    const whole = new Summary();
+    whole.add(values, packRecords(calls), 0);
+    expect(whole.result().syscalls).toEqual(expected);
+    const [first, rest] = [new Summary(), new Summary()];
+    first.add(values.subarray(0, 1), packRecords(calls.slice(0, 1)), 0);
+    rest.add(values.subarray(1), packRecords(calls.slice(1)), 1);
+    const merged = new Summary();
+    merged.merge(rest.partial());
+    merged.merge(first.partial());
+    expect(merged.result()).toEqual(whole.result());
+  });
 });
