@@ -49,6 +49,10 @@ export class CompiledFilter {
    */
   decideBatch(records: Uint8Array, out: Uint32Array = new Uint32Array(records.length / SECCOMP_DATA_SIZE)): Uint32Array {
     const count = records.length / SECCOMP_DATA_SIZE;
+    if (records.buffer === this.exports.memory.buffer && records.byteOffset === 0 && count <= this.capacity) {
+      out.set(this.decideSlots(count)); // read straight into recordSlots: no copy
+      return out;
+    }
     for (let done = 0; done < count; done += this.capacity) {
       const n = Math.min(this.capacity, count - done);
       this.recordSlots(n).set(records.subarray(done * SECCOMP_DATA_SIZE, (done + n) * SECCOMP_DATA_SIZE));
@@ -88,11 +92,22 @@ export function decideBatchWith(forOrder: (byteOrder: ByteOrder) => CompiledFilt
   return out;
 }
 
+/** Decides batches in either byte order with the modules of one stack. */
+export interface ModuleDecider {
+  decide(batch: RecordBatch): Uint32Array;
+  /**
+   * Room in wasm memory for `count` records of `byteOrder` (at most
+   * RECORD_CAPACITY): a batch read there is decided where it lies, without
+   * the copy decide() makes of a batch anywhere else.
+   */
+  recordSlots(byteOrder: ByteOrder, count: number): Uint8Array;
+}
+
 /**
- * Decides batches in either byte order with modules compiled elsewhere (one
- * per byte order), instantiating each the first time records need it.
+ * Decides batches with modules compiled elsewhere (one per byte order),
+ * instantiating each the first time records need it.
  */
-export function moduleDecider(modules: Partial<Record<ByteOrder, WebAssembly.Module>>, filterCount: number): (batch: RecordBatch) => Uint32Array {
+export function moduleDecider(modules: Partial<Record<ByteOrder, WebAssembly.Module>>, filterCount: number): ModuleDecider {
   const instances = new Map<ByteOrder, CompiledFilter>();
   const forOrder = (byteOrder: ByteOrder): CompiledFilter => {
     let instance = instances.get(byteOrder);
@@ -103,5 +118,8 @@ export function moduleDecider(modules: Partial<Record<ByteOrder, WebAssembly.Mod
     }
     return instance;
   };
-  return (batch) => decideBatchWith(forOrder, batch);
+  return {
+    decide: (batch) => decideBatchWith(forOrder, batch),
+    recordSlots: (byteOrder, count) => forOrder(byteOrder).recordSlots(count),
+  };
 }

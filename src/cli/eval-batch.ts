@@ -9,7 +9,7 @@ import { SECCOMP_DATA_ARCH, SECCOMP_DATA_NR, SECCOMP_DATA_SIZE } from '../seccom
 import type { RecordBatch } from '../seccomp/records.js';
 import type { DecisionFormat } from './args.js';
 import { actionOf, syscallNames, type Summary } from './eval-summary.js';
-import type { RecordPiece, RecordRange, RecordRangeReader } from './record-stream.js';
+import type { RecordPiece, RecordRange, RecordRangeReader, RecordSlots } from './record-stream.js';
 
 /** A view of the whole batch, made once per batch: records are read on the hot path. */
 const batchView = (batch: RecordBatch): DataView => new DataView(batch.bytes.buffer, batch.bytes.byteOffset, batch.bytes.byteLength);
@@ -61,25 +61,26 @@ export interface DecidedWork {
 /** Records to decide: a batch in hand, or a range of a binary record file (read by whoever decides it). */
 export type Work = { readonly first: number; readonly count: number } & ({ readonly batch: RecordBatch } | { readonly range: RecordRange });
 
+/** What decides the records of a piece of work, and where it wants records read, if anywhere (the JIT's memory). */
+export interface BatchEngine {
+  decide(batch: RecordBatch): Uint32Array;
+  readonly recordSlots?: RecordSlots;
+}
+
 /**
  * Decides the records of `work` and makes the wanted output of them; the
  * decisions are also counted in `summary`. A range is read with `reader` a
- * cache-sized piece at a time, each piece decided before the next is read.
+ * cache-sized piece at a time (into the engine's record slots, if it has
+ * them), each piece decided before the next is read.
  */
-export function decideWork(
-  work: Work,
-  reader: RecordRangeReader | undefined,
-  decide: (batch: RecordBatch) => Uint32Array,
-  wanted: WantedOutput,
-  summary: Summary | undefined,
-): DecidedWork {
+export function decideWork(work: Work, reader: RecordRangeReader | undefined, engine: BatchEngine, wanted: WantedOutput, summary: Summary | undefined): DecidedWork {
   if (!('batch' in work) && !reader) throw new Error('a range of the record file, with no reader for it');
-  const pieces: Iterable<RecordPiece> = 'batch' in work ? [{ batch: work.batch, first: work.first }] : reader!.pieces(work.range);
+  const pieces: Iterable<RecordPiece> = 'batch' in work ? [{ batch: work.batch, first: work.first }] : reader!.pieces(work.range, engine.recordSlots);
   const lines: string[] = [];
   const values = wanted.binary ? new Uint32Array(work.count) : undefined;
   let done = 0;
   for (const { batch, first } of pieces) {
-    const decided = decide(batch);
+    const decided = engine.decide(batch);
     summary?.add(decided, batch, first);
     if (wanted.format) lines.push(decisionLines(decided, batch, wanted.format, first));
     values?.set(decided, done);

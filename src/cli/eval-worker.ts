@@ -12,7 +12,7 @@ import type { Instruction } from '../instruction.js';
 import type { ByteOrder } from '../seccomp/arches.js';
 import type { RecordBatch } from '../seccomp/records.js';
 import { verify } from '../verifier.js';
-import { decideWork, type DecidedWork, type WantedOutput, type Work } from './eval-batch.js';
+import { decideWork, type BatchEngine, type DecidedWork, type WantedOutput, type Work } from './eval-batch.js';
 import { Summary, type SummaryPartial } from './eval-summary.js';
 import { tableTier } from './eval-table-tier.js';
 import { RecordRangeReader } from './record-stream.js';
@@ -48,15 +48,15 @@ export interface WorkerResult extends DecidedWork {
 
 const setup = workerData as WorkerSetup;
 const filters = setup.filters.map((f) => verify(f));
-let decide: ((batch: RecordBatch) => Uint32Array) | undefined;
+let engine: BatchEngine | undefined;
 const reader = setup.recordFile && new RecordRangeReader(openSync(setup.recordFile.path, 'r'), setup.recordFile.byteOrder);
 
 const summary = setup.summary ? new Summary() : undefined;
 
 parentPort!.on('message', (task: WorkerTask) => {
   if ('engine' in task) {
-    if (task.engine === 'jit') decide = moduleDecider(task.modules, filters.length);
-    else decide = task.engine === 'table' ? tableTier(filters) : (batch: RecordBatch) => interpretBatch(filters, batch);
+    if (task.engine === 'jit') engine = moduleDecider(task.modules, filters.length);
+    else engine = { decide: task.engine === 'table' ? tableTier(filters) : (batch: RecordBatch) => interpretBatch(filters, batch) };
     parentPort!.postMessage({ id: task.id, count: 0 } satisfies WorkerResult);
     return;
   }
@@ -65,8 +65,8 @@ parentPort!.on('message', (task: WorkerTask) => {
     parentPort!.postMessage(result);
     return;
   }
-  if (!decide) throw new Error('a worker was sent work before its engine');
-  const decided = decideWork(task, reader, decide, setup, summary);
+  if (!engine) throw new Error('a worker was sent work before its engine');
+  const decided = decideWork(task, reader, engine, setup, summary);
   const result: WorkerResult = { id: task.id, ...decided };
   parentPort!.postMessage(result, decided.binary ? [decided.binary.buffer as ArrayBuffer] : []);
 });

@@ -13,13 +13,13 @@ import { closeSync, openSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { interpretBatch } from '../../interp/stack.js';
 import { cachedModules, compileInWorker } from '../../jit/background.js';
-import { moduleDecider } from '../../jit/instance.js';
+import { moduleDecider, type ModuleDecider } from '../../jit/instance.js';
 import type { ByteOrder } from '../seccomp/arches.js';
 import { SECCOMP_DATA_SIZE } from '../seccomp/data.js';
 import type { RecordBatch } from '../seccomp/records.js';
 import type { VerifiedProgram } from '../verifier.js';
 import type { Command, EvalEngine } from './args.js';
-import { decideWork, type WantedOutput, type Work } from './eval-batch.js';
+import { decideWork, type BatchEngine, type WantedOutput, type Work } from './eval-batch.js';
 import { compilePays, workersPay } from './eval-policy.js';
 import { EvalPool } from './eval-pool.js';
 import { tableTier } from './eval-table-tier.js';
@@ -27,7 +27,7 @@ import { Summary } from './eval-summary.js';
 import type { WorkerEngine, WorkerResult } from './eval-worker.js';
 import { describeInputError, loadFilters, type Io, type Writer } from './io.js';
 import { Progress } from './progress.js';
-import { detectRecordFormat, RecordRangeReader, recordBatches, recordRanges, type SkippedRecords, type StraceNotes } from './record-stream.js';
+import { detectRecordFormat, RecordRangeReader, recordBatches, recordRanges, type RecordSlots, type SkippedRecords, type StraceNotes } from './record-stream.js';
 
 type EvalCommand = Extract<Command, { kind: 'eval' }>;
 
@@ -105,8 +105,8 @@ const BYTE_ORDERS: readonly ByteOrder[] = ['le', 'be'];
  * once or from a compile in a background thread, then the JIT. Counts how
  * many records each decided in this thread.
  */
-class Engines {
-  jit: ((batch: RecordBatch) => Uint32Array) | undefined;
+class Engines implements BatchEngine {
+  jit: ModuleDecider | undefined;
   modules: Partial<Record<ByteOrder, WebAssembly.Module>> | undefined;
   /** When the run started, and when the compile did and when the JIT's modules came (performance.now()). */
   readonly startedAt = performance.now();
@@ -171,10 +171,13 @@ class Engines {
     return { engine: this.engine === 'interp' ? 'interp' : 'table' };
   }
 
+  /** The JIT's memory, once it is there: records read there are decided without a copy. */
+  readonly recordSlots: RecordSlots = (byteOrder, count) => this.jit?.recordSlots(byteOrder, count);
+
   decide(batch: RecordBatch): Uint32Array {
     if (this.jit) {
       this.jitted += batch.count;
-      return this.jit(batch);
+      return this.jit.decide(batch);
     }
     // The first batch is interpreted: building the tables (about 15 ms in a fresh process) costs more than a short trace.
     if (this.engine === 'interp' || (!this.tier && this.interpreted === 0)) {
@@ -266,7 +269,7 @@ export async function runEval(command: EvalCommand, io: Io): Promise<void> {
         for (const result of await pool.submit(work)) await take(result);
       } else {
         const pieceStarted = performance.now();
-        await take(decideWork(work, input.reader, (batch) => engines.decide(batch), wanted, summary));
+        await take(decideWork(work, input.reader, engines, wanted, summary));
         Object.assign(lastPiece, { records: work.count, seconds: (performance.now() - pieceStarted) / 1000 });
       }
       pieces++;

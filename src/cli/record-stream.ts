@@ -112,30 +112,38 @@ export interface RecordPiece {
  */
 const PIECE_RECORDS = 1024;
 
+/** Where to read `count` records in `byteOrder`: a buffer of exactly that many bytes, or undefined for the reader's own. */
+export type RecordSlots = (byteOrder: ByteOrder, count: number) => Uint8Array | undefined;
+
 /** Reads ranges of a binary record file in pieces, into one reused buffer: a piece is valid until the next read. */
 export class RecordRangeReader {
   private readonly bytes = new Uint8Array(PIECE_RECORDS * SECCOMP_DATA_SIZE);
   private readonly bigEndian: Uint8Array;
 
-  constructor(private readonly fd: number, byteOrder: ByteOrder) {
+  constructor(private readonly fd: number, private readonly byteOrder: ByteOrder) {
     this.bigEndian = new Uint8Array(PIECE_RECORDS).fill(byteOrder === 'be' ? 1 : 0);
   }
 
-  *pieces(range: RecordRange): Generator<RecordPiece> {
+  /**
+   * The records of `range`, a piece at a time, read into `slots` when given
+   * (where the engine decides records without a copy: ModuleDecider.recordSlots).
+   */
+  *pieces(range: RecordRange, slots?: RecordSlots): Generator<RecordPiece> {
     for (let done = 0; done < range.count; done += PIECE_RECORDS) {
       const count = Math.min(PIECE_RECORDS, range.count - done);
-      yield { batch: this.read(range.offset + done * SECCOMP_DATA_SIZE, count, range.first + done), first: range.first + done };
+      const into = slots?.(this.byteOrder, count) ?? this.bytes.subarray(0, count * SECCOMP_DATA_SIZE);
+      yield { batch: this.read(into, range.offset + done * SECCOMP_DATA_SIZE, count, range.first + done), first: range.first + done };
     }
   }
 
-  private read(offset: number, count: number, first: number): RecordBatch {
-    const length = count * SECCOMP_DATA_SIZE;
-    for (let done = 0; done < length; ) {
-      const n = readSync(this.fd, this.bytes, done, length - done, offset + done);
+  /** Fills `bytes` with `count` records from byte `offset`, the first being record `first`. */
+  private read(bytes: Uint8Array, offset: number, count: number, first: number): RecordBatch {
+    for (let done = 0; done < bytes.length; ) {
+      const n = readSync(this.fd, bytes, done, bytes.length - done, offset + done);
       if (n === 0) throw new DecodeError('record-length', `record ${first + Math.floor(done / SECCOMP_DATA_SIZE)}: the file ended early (did it shrink while being read?)`);
       done += n;
     }
-    return { bytes: this.bytes.subarray(0, length), count, bigEndian: this.bigEndian.subarray(0, count) };
+    return { bytes, count, bigEndian: this.bigEndian.subarray(0, count) };
   }
 }
 

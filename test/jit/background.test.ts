@@ -27,8 +27,8 @@ describe('compileInWorker and cachedModules', () => {
     const records = generateRecords(500, 'realistic', 2);
     const batch = { bytes: records, count: 500, bigEndian: new Uint8Array(500) };
     const expected = Array.from({ length: 500 }, (_, i) => interpret(filter, records.subarray(i * 64, i * 64 + 64), 'le'));
-    expect(Array.from(moduleDecider(cached, 1)(batch))).toEqual(expected);
-    expect(Array.from(moduleDecider(compiled, 1)(batch))).toEqual(expected);
+    expect(Array.from(moduleDecider(cached, 1).decide(batch))).toEqual(expected);
+    expect(Array.from(moduleDecider(compiled, 1).decide(batch))).toEqual(expected);
   }, 60_000);
 
   it('keeps nothing when the cache is off', async () => {

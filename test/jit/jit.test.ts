@@ -31,9 +31,11 @@ describe('the JIT', () => {
     const records = generateRecords(100, 'random', 3);
     const batch = compiled.decideBatch(records);
     const single = Array.from({ length: 100 }, (_, i) => compiled.decide(records.subarray(i * 64, i * 64 + 64)));
-    compiled.recordSlots(100).set(records);
+    const slots = compiled.recordSlots(100);
+    slots.set(records);
     expect([...batch]).toEqual(single);
     expect([...compiled.decideSlots(100)]).toEqual(single);
+    expect([...compiled.decideBatch(slots)]).toEqual(single); // records already in the slots: decided where they lie
   });
 
   it('compiles the same stack once', () => {
