@@ -6,6 +6,7 @@
  * One flat switch on the full opcode; tracing is an optional observer of the
  * same path, never a second copy of the switch.
  */
+import type { ResumePoint } from '../src/decision-table.js';
 import type { VerifiedProgram } from '../src/verifier.js';
 import type { ByteOrder } from '../src/seccomp/arches.js';
 import { SECCOMP_DATA_SIZE } from '../src/seccomp/data.js';
@@ -30,12 +31,12 @@ interface Observer {
   read(offset: number): void;
 }
 
-function execute(program: VerifiedProgram, data: DataView, le: boolean, observer?: Observer): number {
+function execute(program: VerifiedProgram, data: DataView, le: boolean, observer?: Observer, start?: ResumePoint): number {
   const insns = program.instructions;
-  const m = new Uint32Array(16);
-  let a = 0;
-  let x = 0;
-  let pc = 0;
+  const m = start ? Uint32Array.from(start.m) : new Uint32Array(16);
+  let a = start?.a ?? 0;
+  let x = start?.x ?? 0;
+  let pc = start?.pc ?? 0;
   for (;;) {
     const { code, jt, jf, k } = insns[pc]!; // pc < length: every jump lands inside, the last instruction returns (verify())
     let next = pc + 1;
@@ -110,6 +111,15 @@ function view(record: Uint8Array): DataView {
 /** The value `program` returns for the 64-byte `record`, read in `byteOrder`. */
 export function interpret(program: VerifiedProgram, record: Uint8Array, byteOrder: ByteOrder): number {
   return execute(program, view(record), byteOrder === 'le');
+}
+
+/**
+ * The value of the run that starts at `start` rather than at pc 0: a resume
+ * point of the decision tables (src/decision-table.ts), which vouch that a run
+ * from pc 0 passes there with that state for this record's arch and nr.
+ */
+export function interpretFrom(program: VerifiedProgram, record: Uint8Array, byteOrder: ByteOrder, start: ResumePoint): number {
+  return execute(program, view(record), byteOrder === 'le', undefined, start);
 }
 
 /** Like `interpret`, and also every executed pc with A and X after it, and the words read. */

@@ -223,12 +223,19 @@ export function decisionTable(filters: readonly VerifiedProgram[]): DecisionTabl
   return { arches };
 }
 
+/** The table of the arch with audit value `arch`, if there is one. */
+export function archDecisions(table: DecisionTable, arch: number): ArchDecisions | undefined {
+  return table.arches.find((entry) => entry.auditArch === arch);
+}
+
 /** The table's value for a record with `arch` and `nr`, or NOT_CONSTANT when the filters must run. */
 export function lookupDecision(table: DecisionTable, arch: number, nr: number): number {
-  for (const entry of table.arches) {
-    if (entry.auditArch !== arch) continue;
-    const i = nr - entry.firstNr;
-    return i >= 0 && i < entry.values.length ? entry.values[i]! : NOT_CONSTANT;
-  }
-  return NOT_CONSTANT;
+  const entry = archDecisions(table, arch);
+  const i = entry ? nr - entry.firstNr : -1;
+  return entry && i >= 0 && i < entry.values.length ? entry.values[i]! : NOT_CONSTANT;
+}
+
+/** Each filter's resume point for syscall `nr` in an arch's table, where its value is NOT_CONSTANT. */
+export function resumePoints(entry: ArchDecisions | undefined, nr: number): readonly ResumePoint[] | undefined {
+  return entry?.resume.get(nr - entry.firstNr);
 }

@@ -3,10 +3,11 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { SAMPLE_FILTERS } from '../bench/samples.js';
 import { argumentHeavyFilter, largeFilter } from '../bench/synthetic.js';
+import { interpret, interpretFrom } from '../interp/interpret.js';
 import { interpretStack } from '../interp/stack.js';
 import { assemble } from '../src/codecs/asm.js';
 import { decodeRaw } from '../src/codecs/raw.js';
-import { decisionTable, lookupDecision, NOT_CONSTANT } from '../src/decision-table.js';
+import { archDecisions, decisionTable, lookupDecision, NOT_CONSTANT, resumePoints } from '../src/decision-table.js';
 import { biasedRecords, generateProgram } from '../src/fuzz/programs.js';
 import { seededRandom } from '../src/fuzz/random.js';
 import { ACTIONS } from '../src/seccomp/actions.js';
@@ -100,5 +101,26 @@ describe('decisionTable', () => {
       }
     }), { numRuns: 400 });
     expect(checked).toBeGreaterThan(100); // the property reached the tables
+  });
+
+  it('resumes runs where they end as from pc 0, on generated stacks and records aimed at their constants', () => {
+    const random = seededRandom(29);
+    let resumedPastStart = 0;
+    fc.assert(fc.property(fc.integer({ min: 1, max: 3 }), (depth) => {
+      const programs = Array.from({ length: depth }, () => generateProgram(random));
+      const filters = programs.map((p) => verify(p));
+      const t = decisionTable(filters);
+      for (const record of biasedRecords(programs.flat(), random, 40, true)) {
+        const points = resumePoints(archDecisions(t, record.arch), record.nr);
+        if (!points) continue;
+        const bytes = encodeSeccompData(record);
+        const byteOrder = byteOrderOfAuditArch(record.arch);
+        filters.forEach((filter, f) => {
+          if (points[f]!.pc > 0) resumedPastStart++;
+          expect(interpretFrom(filter, bytes, byteOrder, points[f]!)).toBe(interpret(filter, bytes, byteOrder));
+        });
+      }
+    }), { numRuns: 400 });
+    expect(resumedPastStart).toBeGreaterThan(100); // the property reached resume points past the start
   });
 });

@@ -1,11 +1,11 @@
 /**
  * The engines the fuzzer compares, behind one interface: the interpreter (the
- * reference), the decision tables and the JIT. A test can plug in its own. (The kernel decides
+ * reference), the decision tables (eval's first tier) and the JIT. A test can plug in its own. (The kernel decides
  * records as it issued them, so it has a target of its own in differential.ts.)
  */
 import { interpretStack } from '../../interp/stack.js';
 import { compile, decideRecords } from '../../jit/compiled.js';
-import { decisionTable, lookupDecision, NOT_CONSTANT } from '../decision-table.js';
+import { tableTier } from '../cli/eval-table-tier.js';
 import { byteOrderOfAuditArch, encodeSeccompData, packRecords, type SeccompData } from '../seccomp/records.js';
 import type { VerifiedProgram } from '../verifier.js';
 
@@ -21,16 +21,14 @@ export const interpreterEngine: Engine = {
   decide: (filters, records) => records.map((r) => interpretStack(filters, encodeSeccompData(r), byteOrderOfAuditArch(r.arch)).value),
 };
 
-/** The stack's decision tables: a value where they hold one, undefined where the filters must run. */
+/**
+ * The first tier of `cbpf eval`: the stack's decision tables, and where they
+ * cannot say, the interpreter from each filter's resume point (so both the
+ * table values and the resume points are checked).
+ */
 export const tableEngine: Engine = {
   name: 'table',
-  decide: (filters, records) => {
-    const table = decisionTable(filters);
-    return records.map((r) => {
-      const value = lookupDecision(table, r.arch, r.nr);
-      return value === NOT_CONSTANT ? undefined : value;
-    });
-  },
+  decide: (filters, records) => [...tableTier(filters)(packRecords(records))],
 };
 
 /**
