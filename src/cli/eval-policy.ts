@@ -11,7 +11,7 @@
  * Binaryen, then building the module) while it takes a core from the first tier.
  */
 export const COMPILE_PAYS_AFTER_SECONDS = 2;
-/** The first tier's rate is judged only after this long: the first batches pay for starting up and warming up. */
+/** The first tier's rate is judged only after this long (from the start, or from when workers started): the first batches pay for starting up and warming up. */
 export const JUDGE_RATE_AFTER_SECONDS = 0.25;
 /** The main thread decides this many pieces of work itself before worker threads may start. */
 export const INLINE_PIECES = 4;
@@ -22,9 +22,10 @@ export const INLINE_PIECES = 4;
 export const WORKERS_PAY_AFTER_SECONDS = 0.5;
 
 /**
- * Whether to start the JIT compile, `seconds` into a run that has decided
- * `decided` records with `remaining` to come (undefined: a stream of unknown
- * length, taken to be as long again).
+ * Whether to start the JIT compile: the first tier decided `decided` records
+ * in the last `seconds` (since the run or its worker threads started), and
+ * `remaining` are to come (undefined: a stream of unknown length, taken to be
+ * as long again).
  */
 export function compilePays(decided: number, remaining: number | undefined, seconds: number): boolean {
   if (decided === 0 || seconds < JUDGE_RATE_AFTER_SECONDS) return false;

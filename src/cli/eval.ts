@@ -143,13 +143,21 @@ class Engines implements BatchEngine {
     this.compiling.catch(() => {}); // awaited in ready() or stop(); not unhandled before then
   }
 
+  /** Where the first tier's rate is judged from: the start, or when worker threads started (see judgeRateFrom). */
+  private rateMark = { at: this.startedAt, decided: 0 };
+
+  /** The first tier's rate changes here (worker threads started, or came up): judge it afresh from `decided` records in. */
+  judgeRateFrom(decided: number): void {
+    this.rateMark = { at: performance.now(), decided };
+  }
+
   /**
    * For `auto`: starts the compile when it pays (eval-policy.ts), `decided`
    * records in, with `remaining` to come (undefined: unknown).
    */
   considerCompiling(decided: number, remaining: number | undefined): void {
     if (this.engine !== 'auto' || this.modules || this.compiling) return;
-    if (compilePays(decided, remaining, (performance.now() - this.startedAt) / 1000)) this.startCompile();
+    if (compilePays(decided - this.rateMark.decided, remaining, (performance.now() - this.rateMark.at) / 1000)) this.startCompile();
   }
 
   /** Resolves once the engine asked for can decide: at once but for `--engine jit`, which waits for the compile. */
@@ -250,6 +258,8 @@ export async function runEval(command: EvalCommand, io: Io): Promise<void> {
   const progress = new Progress(io, input.totalBytes);
   let pool: EvalPool | undefined;
   let poolEngine: WorkerEngine | undefined;
+  /** Whether the workers' first results came back. */
+  let workersUp = false;
   let failure: unknown;
   try {
     for await (const work of input.work) {
@@ -262,11 +272,17 @@ export async function runEval(command: EvalCommand, io: Io): Promise<void> {
           summary: command.summary,
         });
         pool.use((poolEngine = engines.workerEngine));
+        engines.judgeRateFrom(total); // and again once they are up
       } else if (pool && poolEngine?.engine !== 'jit' && engines.modules) {
         pool.use((poolEngine = engines.workerEngine)); // the JIT is ready: the workers switch to it
       }
       if (pool) {
-        for (const result of await pool.submit(work)) await take(result);
+        const results = await pool.submit(work);
+        if (results.length > 0 && !workersUp) {
+          workersUp = true;
+          engines.judgeRateFrom(total); // past their start-up, the workers' rate is the first tier's
+        }
+        for (const result of results) await take(result);
       } else {
         const pieceStarted = performance.now();
         await take(decideWork(work, input.reader, engines, wanted, summary));
