@@ -6,9 +6,10 @@ describe('compilePays', () => {
     ['nothing decided yet', 0, 1_000_000, 1, false],
     ['before the rate can be judged', 100_000, 10_000_000, 0.1, false],
     ['1,000,000 more at 5 M/s (0.2 s)', 1_000_000, 1_000_000, 0.2 * 1.5, false],
-    ['10,000,000 more at 4 M/s (2.5 s)', 1_000_000, 10_000_000, 0.25, true],
-    ['a stream 3 s in: as long again', 3_000_000, undefined, 3, true],
-    ['a stream 1 s in', 1_000_000, undefined, 1, false],
+    ['10,000,000 more at 4 M/s (2.5 s)', 1_000_000, 10_000_000, 0.25, false],
+    ['14,000,000 more at 4 M/s (3.5 s)', 1_000_000, 14_000_000, 0.25, true],
+    ['a stream 4 s in: as long again', 4_000_000, undefined, 4, true],
+    ['a stream 2 s in', 2_000_000, undefined, 2, false],
   ])('%s', (_, decided, remaining, seconds, pays) => {
     expect(compilePays(decided, remaining, seconds)).toBe(pays);
   });
