@@ -2,5 +2,5 @@
  * The reference interpreter, cbpf's oracle. Imports only the core (`src/`),
  * never the JIT.
  */
-export { interpret, interpretWithTrace, type Trace, type TraceStep } from './interpret.js';
+export { interpret, interpretFrom, interpretWithTrace, type Trace, type TraceStep } from './interpret.js';
 export { interpretBatch, interpretStack, type StackDecision } from './stack.js';

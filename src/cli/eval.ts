@@ -116,6 +116,8 @@ class Engines implements BatchEngine {
   tabled = 0;
   jitted = 0;
   private tier: ((batch: RecordBatch) => Uint32Array) | undefined;
+  /** Where the first tier's rate is judged from: the start, or when worker threads started or came up (judgeRateFrom). */
+  private rateMark = { at: this.startedAt, decided: 0 };
   private compiling: Promise<void> | undefined;
   private readonly cancel = new AbortController();
 
@@ -142,9 +144,6 @@ class Engines implements BatchEngine {
     this.compiling = compileInWorker(this.filters, BYTE_ORDERS, this.cancel.signal).then((modules) => this.useModules(modules));
     this.compiling.catch(() => {}); // awaited in ready() or stop(); not unhandled before then
   }
-
-  /** Where the first tier's rate is judged from: the start, or when worker threads started (see judgeRateFrom). */
-  private rateMark = { at: this.startedAt, decided: 0 };
 
   /** The first tier's rate changes here (worker threads started, or came up): judge it afresh from `decided` records in. */
   judgeRateFrom(decided: number): void {

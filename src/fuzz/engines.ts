@@ -1,7 +1,8 @@
 /**
  * The engines the fuzzer compares, behind one interface: the interpreter (the
- * reference), the decision tables (eval's first tier) and the JIT. A test can plug in its own. (The kernel decides
- * records as it issued them, so it has a target of its own in differential.ts.)
+ * reference), the decision tables (eval's first tier) and the JIT. A test can
+ * plug in its own. (The kernel decides records as it issued them, so it has a
+ * target of its own in differential.ts.)
  */
 import { interpretStack } from '../../interp/stack.js';
 import { compile, decideRecords } from '../../jit/compiled.js';
