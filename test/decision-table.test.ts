@@ -7,18 +7,36 @@ import { interpret, interpretFrom } from '../interp/interpret.js';
 import { interpretStack } from '../interp/stack.js';
 import { assemble } from '../src/codecs/asm.js';
 import { decodeRaw } from '../src/codecs/raw.js';
-import { archDecisions, decisionTable, lookupDecision, NOT_CONSTANT, resumePoints } from '../src/decision-table.js';
+import { archDecisions, decisionTable, lookupDecision, NOT_CONSTANT, resumePoints, type DecisionTable } from '../src/decision-table.js';
 import { biasedRecords, generateProgram } from '../src/fuzz/programs.js';
 import { seededRandom } from '../src/fuzz/random.js';
 import { ACTIONS } from '../src/seccomp/actions.js';
-import { byteOrderOfAuditArch, encodeSeccompData } from '../src/seccomp/records.js';
-import { verify } from '../src/verifier.js';
+import type { ByteOrder } from '../src/seccomp/arches.js';
+import { byteOrderOfAuditArch, encodeSeccompData, type SeccompData } from '../src/seccomp/records.js';
+import { verify, type VerifiedProgram } from '../src/verifier.js';
 
 const X86_64 = 0xc000003e;
 const I386 = 0x40000003;
 const EPERM = ACTIONS.ERRNO | 1;
 const table = (...texts: string[]) => decisionTable(texts.map((text) => verify(assemble(text))));
 const sample = (name: string) => verify(decodeRaw(readFileSync(SAMPLE_FILTERS.find((s) => s.name === name)!.path)));
+
+/**
+ * Runs `check` on 400 generated stacks of 1 to 3 filters, each with their
+ * table and 40 records aimed at their constants (each record also encoded).
+ */
+function forGeneratedStacks(
+  seed: number,
+  check: (filters: VerifiedProgram[], t: DecisionTable, record: SeccompData, bytes: Uint8Array, byteOrder: ByteOrder) => void,
+): void {
+  const random = seededRandom(seed);
+  fc.assert(fc.property(fc.integer({ min: 1, max: 3 }), (depth) => {
+    const programs = Array.from({ length: depth }, () => generateProgram(random));
+    const filters = programs.map((p) => verify(p));
+    const t = decisionTable(filters);
+    for (const record of biasedRecords(programs.flat(), random, 40, true)) check(filters, t, record, encodeSeccompData(record), byteOrderOfAuditArch(record.arch));
+  }), { numRuns: 400 });
+}
 
 describe('decisionTable', () => {
   it('holds the value of every syscall whose verdict needs only arch and nr', () => {
@@ -87,40 +105,26 @@ describe('decisionTable', () => {
   });
 
   it('agrees with the interpreter wherever it holds a value, on generated stacks and records aimed at their constants', () => {
-    const random = seededRandom(23);
     let checked = 0;
-    fc.assert(fc.property(fc.integer({ min: 1, max: 3 }), (depth) => {
-      const programs = Array.from({ length: depth }, () => generateProgram(random));
-      const filters = programs.map((p) => verify(p));
-      const t = decisionTable(filters);
-      for (const record of biasedRecords(programs.flat(), random, 40, true)) {
-        const value = lookupDecision(t, record.arch, record.nr);
-        if (value === NOT_CONSTANT) continue;
-        checked++;
-        expect(value).toBe(interpretStack(filters, encodeSeccompData(record), byteOrderOfAuditArch(record.arch)).value);
-      }
-    }), { numRuns: 400 });
+    forGeneratedStacks(23, (filters, t, record, bytes, byteOrder) => {
+      const value = lookupDecision(t, record.arch, record.nr);
+      if (value === NOT_CONSTANT) return;
+      checked++;
+      expect(value).toBe(interpretStack(filters, bytes, byteOrder).value);
+    });
     expect(checked).toBeGreaterThan(100); // the property reached the tables
   });
 
   it('resumes runs where they end as from pc 0, on generated stacks and records aimed at their constants', () => {
-    const random = seededRandom(29);
     let resumedPastStart = 0;
-    fc.assert(fc.property(fc.integer({ min: 1, max: 3 }), (depth) => {
-      const programs = Array.from({ length: depth }, () => generateProgram(random));
-      const filters = programs.map((p) => verify(p));
-      const t = decisionTable(filters);
-      for (const record of biasedRecords(programs.flat(), random, 40, true)) {
-        const points = resumePoints(archDecisions(t, record.arch), record.nr);
-        if (!points) continue;
-        const bytes = encodeSeccompData(record);
-        const byteOrder = byteOrderOfAuditArch(record.arch);
-        filters.forEach((filter, f) => {
-          if (points[f]!.pc > 0) resumedPastStart++;
-          expect(interpretFrom(filter, bytes, byteOrder, points[f]!)).toBe(interpret(filter, bytes, byteOrder));
-        });
-      }
-    }), { numRuns: 400 });
+    forGeneratedStacks(29, (filters, t, record, bytes, byteOrder) => {
+      const points = resumePoints(archDecisions(t, record.arch), record.nr);
+      if (!points) return;
+      filters.forEach((filter, f) => {
+        if (points[f]!.pc > 0) resumedPastStart++;
+        expect(interpretFrom(filter, bytes, byteOrder, points[f]!)).toBe(interpret(filter, bytes, byteOrder));
+      });
+    });
     expect(resumedPastStart).toBeGreaterThan(100); // the property reached resume points past the start
   });
 });

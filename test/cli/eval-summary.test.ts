@@ -15,6 +15,21 @@ const records = [
 ];
 const decisions = Uint32Array.from(records, (r) => (r.arch === I386 ? ACTIONS.KILL_PROCESS : r.nr === 101 ? ACTIONS.ERRNO | 1 : ACTIONS.ALLOW));
 
+/** The summary of `values` for `calls`, the first being record `first`. */
+function summaryOf(values: Uint32Array, calls: readonly SeccompData[], first = 0): Summary {
+  const summary = new Summary();
+  summary.add(values, packRecords(calls), first);
+  return summary;
+}
+
+/** The summaries of the records before `at` and from `at` on, merged the later first. */
+function mergedAt(at: number, values: Uint32Array, calls: readonly SeccompData[]): Summary {
+  const merged = new Summary();
+  merged.merge(summaryOf(values.subarray(at), calls.slice(at), at).partial());
+  merged.merge(summaryOf(values.subarray(0, at), calls.slice(0, at)).partial());
+  return merged;
+}
+
 describe('Summary', () => {
   it('counts per action, per arch and per syscall, and keeps the first records of each decision other than ALLOW', () => {
     const summary = new Summary();
@@ -31,14 +46,8 @@ describe('Summary', () => {
   });
 
   it('merges partial summaries, in any order, into the summary of the whole', () => {
-    const whole = new Summary();
-    whole.add(decisions, packRecords(records), 0);
-    const [early, late] = [new Summary(), new Summary()];
-    early.add(decisions.subarray(0, 6), packRecords(records.slice(0, 6)), 0);
-    late.add(decisions.subarray(6), packRecords(records.slice(6)), 6);
-    const merged = new Summary();
-    merged.merge(late.partial());
-    merged.merge(early.partial());
+    const whole = summaryOf(decisions, records);
+    const merged = mergedAt(6, decisions, records);
     expect(merged.result()).toEqual(whole.result());
     expect(merged.format()).toBe(whole.format());
   });
@@ -57,15 +66,8 @@ describe('Summary', () => {
       { arch: 'x86_64', nr: 'socket', count: 4, actions: { ALLOW: 2, 'ERRNO(97)': 1, KILL_PROCESS: 1 } },
       { arch: 'x86_64', nr: '5000', count: 2, actions: { ALLOW: 1, 'ERRNO(97)': 1 } },
     ];
-    const whole = new Summary();
-    whole.add(values, packRecords(calls), 0);
+    const whole = summaryOf(values, calls);
     expect(whole.result().syscalls).toEqual(expected);
-    const [first, rest] = [new Summary(), new Summary()];
-    first.add(values.subarray(0, 1), packRecords(calls.slice(0, 1)), 0);
-    rest.add(values.subarray(1), packRecords(calls.slice(1)), 1);
-    const merged = new Summary();
-    merged.merge(rest.partial());
-    merged.merge(first.partial());
-    expect(merged.result()).toEqual(whole.result());
+    expect(mergedAt(1, values, calls).result()).toEqual(whole.result());
   });
 });
