@@ -41,7 +41,13 @@ export interface SummaryPartial {
 class ArchCounts {
   /** For each dense syscall number: the first decision value counted, and how many records had it (0: none yet). */
   private readonly firstValue = new Uint32Array(DENSE_NR_LIMIT);
-  private readonly firstCount = new Float64Array(DENSE_NR_LIMIT);
+  readonly firstCount = new Float64Array(DENSE_NR_LIMIT);
+  /**
+   * For each dense syscall number, its first value once a record of it needs
+   * nothing but counting in firstCount (its examples are all kept, or it is
+   * ALLOW), else -1: Summary.add counts those in its own loop.
+   */
+  readonly settled = new Float64Array(DENSE_NR_LIMIT).fill(-1);
   /** Records by value for everything else, by syscall number. */
   private readonly rest = new Map<number, Map<number, number>>();
 
@@ -58,6 +64,11 @@ class ArchCounts {
     let values = this.rest.get(nr);
     if (!values) this.rest.set(nr, (values = new Map()));
     values.set(value, (values.get(value) ?? 0) + records);
+  }
+
+  /** From now on, records of `nr` decided `value` need only counting (see settled). */
+  settle(nr: number, value: number): void {
+    if (nr >= 0 && nr < DENSE_NR_LIMIT && this.firstCount[nr]! > 0 && this.firstValue[nr] === value) this.settled[nr] = value;
   }
 
   /** Every syscall number counted, with its records by value. */
@@ -101,23 +112,46 @@ export class Summary {
   private readonly arches = new Map<number, ArchCounts>();
   private readonly examples = new Map<number, SummaryExample[]>();
 
-  /** Counts a batch's decisions; `first` is the index of its first record in the trace. */
+  /**
+   * Counts a batch's decisions; `first` is the index of its first record in
+   * the trace. The loop is the hot path of a summary: a record of the arch
+   * before it, whose syscall is settled on its value (ArchCounts.settled), is
+   * counted inline; any other goes through count().
+   */
   add(values: Uint32Array, batch: RecordBatch, first: number): void {
     const view = new DataView(batch.bytes.buffer, batch.bytes.byteOffset, batch.bytes.byteLength);
+    const orders = batch.bigEndian;
+    if (orders.indexOf(orders[0]! ^ 1) !== -1) {
+      // Records in both byte orders (JSON lines of several arches): each on its own.
+      for (let i = 0; i < values.length; i++) this.count(view, recordByteOrder(batch, i) === 'le', values[i]!, batch, i, first);
+      return;
+    }
+    const le = orders[0] === 0;
     let lastArch = -1;
-    let counts: ArchCounts | undefined;
+    let settled: Float64Array | undefined;
+    let firstCount: Float64Array | undefined;
     for (let i = 0; i < values.length; i++) {
       const value = values[i]!;
-      const le = batch.bigEndian[i] === 0;
-      const arch = view.getUint32(i * SECCOMP_DATA_SIZE + SECCOMP_DATA_ARCH, le);
-      const nr = view.getInt32(i * SECCOMP_DATA_SIZE + SECCOMP_DATA_NR, le);
-      if (arch !== lastArch || !counts) {
-        lastArch = arch;
-        counts = this.archCounts(arch);
+      const at = i * SECCOMP_DATA_SIZE;
+      const nr = view.getInt32(at + SECCOMP_DATA_NR, le);
+      if (view.getUint32(at + SECCOMP_DATA_ARCH, le) === lastArch && nr >= 0 && nr < DENSE_NR_LIMIT && settled![nr] === value) {
+        firstCount![nr]!++;
+        continue;
       }
-      counts.add(nr, value, 1);
-      if (!isAllow(value) && this.wantsExample(value)) this.addExamples(value, [{ record: first + i, data: decodeSeccompData(batch.bytes, recordByteOrder(batch, i), i * SECCOMP_DATA_SIZE) }]);
+      const counts = this.count(view, le, value, batch, i, first);
+      ({ arch: lastArch, settled, firstCount } = counts);
     }
+  }
+
+  /** Counts record i of `batch`, decided `value`, keeping it as an example if it is one; returns its arch's counts. */
+  private count(view: DataView, le: boolean, value: number, batch: RecordBatch, i: number, first: number): ArchCounts {
+    const at = i * SECCOMP_DATA_SIZE;
+    const nr = view.getInt32(at + SECCOMP_DATA_NR, le);
+    const counts = this.archCounts(view.getUint32(at + SECCOMP_DATA_ARCH, le));
+    counts.add(nr, value, 1);
+    if (!isAllow(value) && this.wantsExample(value)) this.addExamples(value, [{ record: first + i, data: decodeSeccompData(batch.bytes, le ? 'le' : 'be', at) }]);
+    if (isAllow(value) || !this.wantsExample(value)) counts.settle(nr, value);
+    return counts;
   }
 
   /** The counts as plain data (see merge). */

@@ -1,10 +1,12 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { Summary } from '../../src/cli/eval-summary.js';
+import { EXAMPLES_PER_DECISION, Summary } from '../../src/cli/eval-summary.js';
 import { ACTIONS } from '../../src/seccomp/actions.js';
 import { packRecords, type SeccompData } from '../../src/seccomp/records.js';
 
 const X86_64 = 0xc000003e;
 const I386 = 0x40000003;
+const S390X = 0x80000016; // big-endian: a batch with it and x86_64 holds both byte orders
 const record = (arch: number, nr: number, arg0 = 0n): SeccompData => ({ arch, nr, instructionPointer: 0n, args: [arg0, 0n, 0n, 0n, 0n, 0n] });
 
 /** 10 records: reads allowed, ptrace denied (EPERM) on x86_64; i386 killed; a bogus x86_64 number. */
@@ -69,5 +71,40 @@ describe('Summary', () => {
     const whole = summaryOf(values, calls);
     expect(whole.result().syscalls).toEqual(expected);
     expect(mergedAt(1, values, calls).result()).toEqual(whole.result());
+  });
+
+  it('counts every record and keeps the first examples of each decision, whatever the arches, numbers, byte orders and batches', () => {
+    const call = fc.record({
+      arch: fc.constantFrom(X86_64, I386, S390X),
+      nr: fc.oneof(fc.integer({ min: 0, max: 5 }), fc.constantFrom(-1, 1023, 1024, 0x40000001)),
+      value: fc.constantFrom(ACTIONS.ALLOW, ACTIONS.ERRNO | 1, ACTIONS.KILL_PROCESS, ACTIONS.LOG),
+    });
+    fc.assert(
+      fc.property(fc.array(call, { maxLength: 60 }), fc.array(fc.nat(60), { maxLength: 3 }), (calls, cuts) => {
+        const records = calls.map(({ arch, nr }, i) => record(arch, nr, BigInt(i)));
+        const values = Uint32Array.from(calls, (c) => c.value);
+        // The reference: counts per arch, syscall and value, and the first records of each value other than ALLOW.
+        const counts = new Map<string, number>();
+        const examples = new Map<number, number[]>();
+        calls.forEach(({ arch, nr, value }, i) => {
+          const key = `${arch} ${nr} ${value}`;
+          counts.set(key, (counts.get(key) ?? 0) + 1);
+          const kept = examples.get(value) ?? [];
+          if (value !== ACTIONS.ALLOW && kept.length < EXAMPLES_PER_DECISION) examples.set(value, [...kept, i]);
+        });
+        // The summary, fed in batches cut at `cuts`.
+        const summary = new Summary();
+        const bounds = [0, ...cuts.filter((c) => c < calls.length).sort((a, b) => a - b), calls.length];
+        for (let b = 0; b + 1 < bounds.length; b++) {
+          const [from, to] = [bounds[b]!, bounds[b + 1]!];
+          summary.add(values.subarray(from, to), packRecords(records.slice(from, to)), from);
+        }
+        const seen = new Map<string, number>();
+        for (const [arch, nr, , byValue] of summary.partial().syscalls) for (const [value, n] of byValue) seen.set(`${arch} ${nr} ${value}`, n);
+        expect(seen).toEqual(counts);
+        expect(new Map(summary.partial().examples.map(([value, list]) => [value, list.map((e) => e.record)]))).toEqual(examples);
+      }),
+      { numRuns: 300 },
+    );
   });
 });
