@@ -22,6 +22,8 @@ export class EvalPool {
   private next = 0;
   private failure: Error | undefined;
   private readonly summary: boolean;
+  /** Whether any worker has answered (its engine message): until then, work sent waits for a thread still starting. */
+  up = false;
 
   constructor(count: number, setup: WorkerSetup) {
     this.summary = setup.summary;
@@ -31,6 +33,7 @@ export class EvalPool {
       const worker = new Worker(script, { workerData: setup });
       this.pending.set(worker, 0);
       worker.on('message', (result: WorkerResult) => {
+        this.up = true;
         this.pending.set(worker, this.pending.get(worker)! - 1);
         this.waiting.get(result.id)?.resolve(result);
         this.waiting.delete(result.id);

@@ -250,14 +250,14 @@ export async function runEval(command: EvalCommand, io: Io): Promise<void> {
     const bytesRead = input.bytesRead();
     return input.totalBytes === undefined || bytesRead === 0 ? undefined : ((input.totalBytes - bytesRead) * total) / bytesRead;
   };
-  /** The last piece of work the main thread decided: its rate is the warm one, past start-up. */
-  const lastPiece = { records: 0, seconds: 0 };
+  /** The main thread's fastest piece of work so far: its warm rate, past start-up and the wasm tier-up (one slow piece must not start the workers). */
+  const fastestPiece = { records: 0, seconds: Infinity, jit: false };
   /** Whether worker threads should start before this piece: asked for, or worth it (eval-policy.ts). */
-  const startWorkers = (): boolean => workers > 0 && (command.workers !== undefined || workersPay(pieces, remaining(), lastPiece));
+  const startWorkers = (): boolean => workers > 0 && (command.workers !== undefined || workersPay(pieces, remaining(), fastestPiece));
   const progress = new Progress(io, input.totalBytes);
   let pool: EvalPool | undefined;
   let poolEngine: WorkerEngine | undefined;
-  /** Whether the workers' first results came back. */
+  /** Whether the workers are up (one answered), deciding the work. */
   let workersUp = false;
   let failure: unknown;
   try {
@@ -275,9 +275,13 @@ export async function runEval(command: EvalCommand, io: Io): Promise<void> {
       } else if (pool && poolEngine?.engine !== 'jit' && engines.modules) {
         pool.use((poolEngine = engines.workerEngine)); // the JIT is ready: the workers switch to it
       }
-      if (pool) {
+      // Default workers get work once one is up (about 0.1 s in); until then the main thread decides, and no work is out
+      // with them, so order holds. Workers asked for with --workers get all the work.
+      const defaultWorkers = command.workers === undefined;
+      if (pool && defaultWorkers && !pool.up) await new Promise((resolve) => setImmediate(resolve)); // lets their answers in
+      if (pool && (pool.up || !defaultWorkers)) {
         const results = await pool.submit(work);
-        if (results.length > 0 && !workersUp) {
+        if (pool.up && !workersUp) {
           workersUp = true;
           engines.judgeRateFrom(total); // past their start-up, the workers' rate is the first tier's
         }
@@ -285,7 +289,8 @@ export async function runEval(command: EvalCommand, io: Io): Promise<void> {
       } else {
         const pieceStarted = performance.now();
         await take(decideWork(work, input.reader, engines, wanted, summary));
-        Object.assign(lastPiece, { records: work.count, seconds: (performance.now() - pieceStarted) / 1000 });
+        const seconds = (performance.now() - pieceStarted) / 1000;
+        if (seconds * fastestPiece.records < fastestPiece.seconds * work.count) Object.assign(fastestPiece, { records: work.count, seconds, jit: engines.jit !== undefined });
       }
       pieces++;
       total += work.count;
