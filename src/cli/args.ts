@@ -212,7 +212,7 @@ ${COMMON_HELP}`,
   --skip-bad                pass over bad records (a truncated last record, a bad JSON line,
                             an unknown syscall) and count them, instead of stopping at the first
   --workers N               worker threads deciding in parallel, sharing the compiled modules
-                            (default: one per core, once the trace is longer than 4 batches
+                            (default: one per core, once the trace is longer than 8 batches
                             of 16384 records; 0: all in the main thread)
   --engine auto|jit|interp  auto (default): the filters' decision tables, and the interpreter
                             where they cannot say, while the JIT compiles in the background, then

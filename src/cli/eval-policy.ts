@@ -16,8 +16,13 @@
 export const COMPILE_PAYS_AFTER_SECONDS = 3;
 /** The first tier's rate is judged only after this long (from the start, or from when workers started): the first batches pay for starting up and warming up. */
 export const JUDGE_RATE_AFTER_SECONDS = 0.25;
-/** The main thread decides this many pieces of work itself before worker threads may start. */
-export const INLINE_PIECES = 4;
+/**
+ * The main thread decides this many pieces of work itself before worker
+ * threads may start: the first 3 or 4 are 5 to 15 times slower than the rest
+ * (code warming up), and judged on them a 1 GiB trace the JIT decides in
+ * 0.5 s looked like 2 to 3 s of work.
+ */
+export const INLINE_PIECES = 8;
 /**
  * Worker threads start once the rest of the trace would take the main thread
  * longer than this at its fastest rate so far: starting two costs about 0.1 s here,
