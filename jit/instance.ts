@@ -6,20 +6,23 @@
 import type { ByteOrder } from '../src/seccomp/arches.js';
 import { SECCOMP_DATA_SIZE } from '../src/seccomp/data.js';
 import { recordBytes, type RecordBatch } from '../src/seccomp/records.js';
-import { OUTPUT_OFFSET, RECORD_CAPACITY } from './layout-abi.js';
+import { OUTPUT_OFFSET, RECORD_CAPACITY, WASM_PAGE_SIZE } from './layout-abi.js';
 
 interface Exports {
   readonly memory: WebAssembly.Memory;
   readonly decide: (record: number) => number;
   readonly decide_batch: (input: number, count: number, output: number) => void;
+  readonly heap_base: WebAssembly.Global;
   readonly [filter: `filter_${number}`]: (record: number) => number;
 }
 
 /** A stack of verified filters compiled to WebAssembly and instantiated. */
 export class CompiledFilter {
-  /** How many records `recordSlots` can hold at once. */
+  /** How many records fit in the chunk the batch API fills and decides at a time; recordSlots grows memory for more. */
   readonly capacity = RECORD_CAPACITY;
   private readonly exports: Exports;
+  /** Where the records recordSlots last handed out are, how many, and where their decisions go. */
+  private slots = { at: 0, count: RECORD_CAPACITY, outputAt: OUTPUT_OFFSET };
 
   constructor(
     /** The module's bytes: a standalone .wasm (see module.ts for its ABI). */
@@ -44,13 +47,15 @@ export class CompiledFilter {
   }
 
   /**
-   * The stack's value for each of the 64-byte records in `records`, decided in
-   * chunks of `capacity` inside wasm, written to `out` (allocated if absent).
+   * The stack's value for each of the 64-byte records in `records`, written to
+   * `out` (allocated if absent). Records recordSlots handed out are decided
+   * where they lie; any others are copied into wasm memory and decided in
+   * chunks of `capacity`.
    */
   decideBatch(records: Uint8Array, out: Uint32Array = new Uint32Array(records.length / SECCOMP_DATA_SIZE)): Uint32Array {
     const count = records.length / SECCOMP_DATA_SIZE;
-    if (records.buffer === this.exports.memory.buffer && records.byteOffset === 0 && count <= this.capacity) {
-      out.set(this.decideSlots(count)); // read straight into recordSlots: no copy
+    if (records.buffer === this.exports.memory.buffer && records.byteOffset === this.slots.at && count <= this.slots.count) {
+      out.set(this.decideSlots(count));
       return out;
     }
     for (let done = 0; done < count; done += this.capacity) {
@@ -62,18 +67,28 @@ export class CompiledFilter {
   }
 
   /**
-   * A view of wasm memory with room for `count` (at most `capacity`) records:
-   * fill it, then call `decideSlots(count)`, with no copy in between.
+   * A view of wasm memory with room for `count` records: fill it, then call
+   * `decideSlots(count)`, with no copy in between. Up to `capacity` records
+   * go at the start of memory; more go from `heap_base`, with their decisions
+   * after them, and memory grows to hold them (which leaves views made before
+   * detached: take a new one).
    */
   recordSlots(count: number): Uint8Array {
-    if (count > this.capacity) throw new RangeError(`at most ${this.capacity} records at a time, asked for ${count}`);
-    return new Uint8Array(this.exports.memory.buffer, 0, count * SECCOMP_DATA_SIZE);
+    if (count <= this.capacity) this.slots = { at: 0, count: RECORD_CAPACITY, outputAt: OUTPUT_OFFSET };
+    else {
+      const at = this.exports.heap_base.value as number;
+      this.slots = { at, count, outputAt: at + count * SECCOMP_DATA_SIZE };
+      const needed = this.slots.outputAt + count * 4 - this.exports.memory.buffer.byteLength;
+      if (needed > 0) this.exports.memory.grow(Math.ceil(needed / WASM_PAGE_SIZE));
+    }
+    return new Uint8Array(this.exports.memory.buffer, this.slots.at, count * SECCOMP_DATA_SIZE);
   }
 
-  /** Decides the first `count` records in `recordSlots`; the result is a view valid until the next call. */
+  /** Decides the first `count` records of the last recordSlots; the result is a view valid until the next call. */
   decideSlots(count: number): Uint32Array {
-    this.exports.decide_batch(0, count, OUTPUT_OFFSET);
-    return new Uint32Array(this.exports.memory.buffer, OUTPUT_OFFSET, count);
+    if (count > this.slots.count) throw new RangeError(`${count} records, in slots for ${this.slots.count}`);
+    this.exports.decide_batch(this.slots.at, count, this.slots.outputAt);
+    return new Uint32Array(this.exports.memory.buffer, this.slots.outputAt, count);
   }
 }
 
@@ -96,9 +111,9 @@ export function decideBatchWith(forOrder: (byteOrder: ByteOrder) => CompiledFilt
 export interface ModuleDecider {
   decide(batch: RecordBatch): Uint32Array;
   /**
-   * Room in wasm memory for `count` records of `byteOrder` (at most
-   * RECORD_CAPACITY): a batch read there is decided where it lies, without
-   * the copy decide() makes of a batch anywhere else.
+   * Room in wasm memory for `count` records of `byteOrder`
+   * (CompiledFilter.recordSlots): a batch read there is decided where it
+   * lies, without the copy decide() makes of a batch anywhere else.
    */
   recordSlots(byteOrder: ByteOrder, count: number): Uint8Array;
 }

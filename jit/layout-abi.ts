@@ -5,6 +5,8 @@
  */
 import { SECCOMP_DATA_SIZE } from '../src/seccomp/data.js';
 
+/** WebAssembly's page: memory is sized and grows in whole pages. */
+export const WASM_PAGE_SIZE = 65536;
 /** Records a module's memory holds at first: a chunk the batch API fills and decides at a time. */
 export const RECORD_CAPACITY = 4096;
 /** Where outputs start in memory: after RECORD_CAPACITY records. */

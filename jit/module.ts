@@ -26,11 +26,10 @@ import { decisionTable, NOT_CONSTANT, type DecisionTable } from '../src/decision
 import { SECCOMP_DATA_ARCH, SECCOMP_DATA_NR, SECCOMP_DATA_SIZE } from '../src/seccomp/data.js';
 import type { VerifiedProgram } from '../src/verifier.js';
 import { FILTER_LOCALS, lowerFilter, makeRecordLoad } from './lower.js';
-import { OUTPUT_OFFSET, RECORD_CAPACITY, TABLE_OFFSET } from './layout-abi.js';
+import { OUTPUT_OFFSET, RECORD_CAPACITY, TABLE_OFFSET, WASM_PAGE_SIZE } from './layout-abi.js';
 import { layoutTables, type TableLayout } from './table-layout.js';
 
 export { OUTPUT_OFFSET, RECORD_CAPACITY };
-const PAGE = 65536;
 
 /** How hard Binaryen optimizes; chosen by measurement (see the README's JIT section). */
 export interface OptimizeSettings {
@@ -156,7 +155,7 @@ export function buildModule(
     const table = options.table ?? decisionTable(filters);
     const layout = layoutTables(table, filters);
     const heapBase = TABLE_OFFSET + layout.bytes.length;
-    m.setMemory(Math.ceil(heapBase / PAGE), 65536, 'memory', [{ offset: m.i32.const(TABLE_OFFSET), data: layout.bytes }]);
+    m.setMemory(Math.ceil(heapBase / WASM_PAGE_SIZE), 65536, 'memory', [{ offset: m.i32.const(TABLE_OFFSET), data: layout.bytes }]);
     m.addGlobal('heap_base', i32, false, m.i32.const(heapBase));
     m.addGlobalExport('heap_base', 'heap_base');
     filters.forEach((filter, i) => {

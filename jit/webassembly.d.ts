@@ -14,4 +14,7 @@ declare namespace WebAssembly {
     readonly buffer: ArrayBuffer;
     grow(pages: number): number;
   }
+  class Global {
+    readonly value: unknown;
+  }
 }

@@ -38,6 +38,22 @@ describe('the JIT', () => {
     expect([...compiled.decideBatch(slots)]).toEqual(single); // records already in the slots: decided where they lie
   });
 
+  it('decides more records than its capacity where they lie, in memory grown for them', () => {
+    const compiled = compile(sample('docker-tree'));
+    const count = 3 * compiled.capacity + 5;
+    const records = generateRecords(count, 'random', 4);
+    const expected = [...compiled.decideBatch(records)]; // copied in, a chunk at a time
+    const slots = compiled.recordSlots(count);
+    slots.set(records);
+    expect([...compiled.decideSlots(count)]).toEqual(expected);
+    expect([...compiled.decideBatch(slots)]).toEqual(expected); // where they lie
+    expect(() => compiled.decideSlots(count + 1)).toThrow(RangeError);
+    const few = compiled.recordSlots(10); // back at the start of memory
+    few.set(records.subarray(0, 10 * 64));
+    expect([...compiled.decideSlots(10)]).toEqual(expected.slice(0, 10));
+    expect([...compiled.decideBatch(slots)]).toEqual(expected); // no longer the slots: copied, with the same values
+  });
+
   it('compiles the same stack once', () => {
     const filter = sample('allowlist-small');
     expect(compile(filter)).toBe(compile(verify(decodeRaw(readFileSync(SAMPLE_FILTERS[0]!.path)))));
