@@ -27,7 +27,7 @@ import { jsFunction } from './translate.js';
 export const MIXES = ['realistic', 'worst', 'random'] as const;
 export type Mix = (typeof MIXES)[number];
 
-export const COMPETITORS = ['interpreter', 'js codegen', 'jit decide', 'jit batch', 'gcc -O2', 'libpcap', 'memory bound'] as const;
+export const COMPETITORS = ['interpreter', 'js codegen', 'jit decide', 'jit batch', 'jit in place', 'gcc -O2', 'libpcap', 'memory bound'] as const;
 export type CompetitorName = (typeof COMPETITORS)[number];
 
 export interface BenchOptions {
@@ -56,6 +56,8 @@ export interface WorkloadResult {
   readonly competitors: CompetitorResult[];
   /** JIT batch's speed over each competitor that ran: above 1, the JIT is faster. */
   readonly ratios: Partial<Record<CompetitorName, number>>;
+  /** The same for the JIT in place (records already in wasm memory, as `cbpf eval` reads a file, and as gcc's loop has them). */
+  readonly inPlaceRatios: Partial<Record<CompetitorName, number>>;
 }
 
 export interface CompileResult {
@@ -189,6 +191,13 @@ async function benchFilter({ name, program }: BenchFilter, settings: RunSettings
     check('js codegen', workload, out, expected, count);
     jit.decideBatch(records, out);
     check('jit batch', workload, out, expected, count);
+    // Records already in wasm memory, in another instance of the module (jit's own slots move with every call).
+    const inPlace = new CompiledFilter(jit.wasm, jit.module, 'le', 1);
+    const slots = inPlace.recordSlots(count);
+    slots.set(records);
+    out.fill(0);
+    inPlace.decideBatch(slots, out);
+    check('jit in place', workload, out, expected, count);
     const slow = Math.min(count, slowCount);
     for (let i = 0; i < slow; i++) out[i] = jit.decide(records.subarray(i * 64, i * 64 + 64));
     check('jit decide', workload, out, expected, slow);
@@ -198,6 +207,7 @@ async function benchFilter({ name, program }: BenchFilter, settings: RunSettings
         { name: 'js codegen', records: count, run: runJs },
         { name: 'jit decide', records: slow, run: () => { for (let i = 0; i < slow; i++) out[i] = jit.decide(records.subarray(i * 64, i * 64 + 64)); } },
         { name: 'jit batch', records: count, run: () => void jit.decideBatch(records, out) },
+        { name: 'jit in place', records: count, run: () => void inPlace.decideBatch(slots, out) },
       ],
       rounds,
     );
@@ -213,10 +223,11 @@ async function benchFilter({ name, program }: BenchFilter, settings: RunSettings
       timed.set(native.kind, { name: native.kind, nsPerDecision: percentile(ns, 0.5), spread: [Math.min(...ns), Math.max(...ns)] });
     }
     const competitors = COMPETITORS.map((c) => timed.get(c)!);
-    const jitNs = timed.get('jit batch')!.nsPerDecision!;
-    const ratios: Partial<Record<CompetitorName, number>> = {};
-    for (const c of competitors) if (c.nsPerDecision !== undefined && c.name !== 'jit batch') ratios[c.name] = c.nsPerDecision / jitNs;
-    workloads.push({ filter: name, instructions: program.instructions.length, mix, records: count, competitors, ratios });
+    const ratiosOver = (jit: CompetitorName): Partial<Record<CompetitorName, number>> => {
+      const jitNs = timed.get(jit)!.nsPerDecision!;
+      return Object.fromEntries(competitors.filter((c) => c.nsPerDecision !== undefined && c.name !== jit).map((c) => [c.name, c.nsPerDecision! / jitNs]));
+    };
+    workloads.push({ filter: name, instructions: program.instructions.length, mix, records: count, competitors, ratios: ratiosOver('jit batch'), inPlaceRatios: ratiosOver('jit in place') });
   }
   return { compile, workloads };
 }
@@ -273,15 +284,15 @@ export function formatReport(report: BenchReport): string {
   ];
   for (const w of report.workloads) {
     lines.push(`${w.filter} (${w.instructions} instructions), ${w.mix} mix`);
-    lines.push(`  ${'competitor'.padEnd(14)} ${'ns/decision'.padStart(11)}  ${'spread'.padStart(15)}  ${'M decisions/s'.padStart(13)}  jit batch is`);
+    lines.push(`  ${'competitor'.padEnd(14)} ${'ns/decision'.padStart(11)}  ${'spread'.padStart(15)}  ${'M decisions/s'.padStart(13)}  jit batch is  in place is`);
     for (const c of w.competitors) {
       if (c.nsPerDecision === undefined) {
         lines.push(`  ${c.name.padEnd(14)} unavailable: ${c.unavailable}`);
         continue;
       }
-      const ratio = w.ratios[c.name];
+      const ratio = (r: number | undefined): string => (r === undefined ? '' : `${r.toFixed(2)}x`);
       const spread = `${c.spread![0].toFixed(1)}-${c.spread![1].toFixed(1)}`;
-      lines.push(`  ${c.name.padEnd(14)} ${c.nsPerDecision.toFixed(2).padStart(11)}  ${spread.padStart(15)}  ${(1000 / c.nsPerDecision).toFixed(1).padStart(13)}  ${ratio === undefined ? '' : `${ratio.toFixed(2)}x`}`);
+      lines.push(`  ${c.name.padEnd(14)} ${c.nsPerDecision.toFixed(2).padStart(11)}  ${spread.padStart(15)}  ${(1000 / c.nsPerDecision).toFixed(1).padStart(13)}  ${ratio(w.ratios[c.name]).padStart(12)}  ${ratio(w.inPlaceRatios[c.name]).padStart(11)}`.trimEnd());
     }
     lines.push('');
   }

@@ -11,6 +11,7 @@ const workload = (ratios: WorkloadResult['ratios'], unavailable?: string): Workl
   records: 100,
   competitors: unavailable ? [{ name: 'gcc -O2', unavailable }] : [],
   ratios,
+  inPlaceRatios: {},
 });
 const report = (w: WorkloadResult): BenchReport => ({ machine: { cpu: 'x', cores: 2, node: 'v20' }, records: 100, slowRecords: 100, rounds: 3, workloads: [w], compile: [] });
 
