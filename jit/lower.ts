@@ -1,9 +1,10 @@
 /**
  * Lowering: each cBPF instruction as wasm, in the interpreter's case order
- * (interp/interpret.ts), so the two files read side by side. The function
- * being built has the record pointer as parameter 0 and an entry number as
- * parameter 1 (0: from pc 0, else a resume point, see lowerFilter); A and X
- * are locals 2 and 3, M[0..15] locals 4..19.
+ * (interp/interpret.ts), so the two files read side by side. A filter is
+ * lowered into a frame (FilterFrame): a function of its own, with the record
+ * pointer as parameter 0 and an entry number as parameter 1 (0: from pc 0,
+ * else a resume point, see lowerFilter), A and X in locals 2 and 3 and M[0..15]
+ * in 4..19; or inline in another function, in locals of that one's.
  */
 import binaryen from 'binaryen';
 import type { Instruction } from '../src/instruction.js';
@@ -14,13 +15,33 @@ import type { VerifiedProgram } from '../src/verifier.js';
 import { jumpTargets, segments } from './layout.js';
 
 const { i32 } = binaryen;
-const PTR = 0;
-const ENTRY = 1;
-const A = 2;
-const X = 3;
-const M0 = 4;
-/** Locals after the parameters: A, X, M[0..15]. */
+
+/** Where a lowered filter keeps its state, and how it ends. */
+export interface FilterFrame {
+  /** Locals: the record pointer, the entry number, A, X and M[0] (M[k] is local m0 + k). */
+  readonly ptr: number;
+  readonly entry: number;
+  readonly a: number;
+  readonly x: number;
+  readonly m0: number;
+  /**
+   * Whether the locals start at zero, as in a function of its own. Inline,
+   * they hold the last run's values: entry 0 then zeroes A and X, and a resume
+   * point sets every M[k] the program stores to (M[k] it never stores it never reads).
+   */
+  readonly fresh: boolean;
+  /** The statement that ends the filter with the constant `value`, or with A. */
+  exit(value: number | 'A'): binaryen.ExpressionRef;
+}
+
+/** Locals after the parameters of a filter's own function: A, X, M[0..15]. */
 export const FILTER_LOCALS: readonly number[] = Array(18).fill(i32);
+
+/** The frame of a filter's own function `(ptr: i32, entry: i32) -> i32`: it returns its value. */
+export function functionFrame(m: binaryen.Module): FilterFrame {
+  const a = 2;
+  return { ptr: 0, entry: 1, a, x: 3, m0: 4, fresh: true, exit: (value) => m.return(value === 'A' ? m.local.get(a, i32) : m.i32.const(value | 0)) };
+}
 
 const label = (pc: number): string => `pc${pc}`;
 
@@ -58,6 +79,7 @@ class Lowering {
   constructor(
     private readonly m: binaryen.Module,
     private readonly byteOrder: ByteOrder,
+    private readonly frame: FilterFrame,
   ) {}
 
   private get(local: number) {
@@ -69,16 +91,16 @@ class Lowering {
   }
 
   private makeLoad(offset: number) {
-    return makeRecordLoad(this.m, PTR, offset, this.byteOrder);
+    return makeRecordLoad(this.m, this.frame.ptr, offset, this.byteOrder);
   }
 
   private setA(value: binaryen.ExpressionRef) {
-    return this.m.local.set(A, value);
+    return this.m.local.set(this.frame.a, value);
   }
 
   /** A = A op (k or X). */
   private alu(op: 'add' | 'sub' | 'mul' | 'div_u' | 'or' | 'and' | 'shl' | 'shr_u' | 'xor', insn: Instruction, fromX: boolean) {
-    return this.setA(this.m.i32[op](this.get(A), fromX ? this.get(X) : this.k(insn.k)));
+    return this.setA(this.m.i32[op](this.get(this.frame.a), fromX ? this.get(this.frame.x) : this.k(insn.k)));
   }
 
   /** A conditional jump: br to the true target when `condition` holds, else to the false one (or fall through). */
@@ -96,6 +118,7 @@ class Lowering {
   lowerInstruction(insn: Instruction, pc: number): binaryen.ExpressionRef {
     const { m } = this;
     const { code, k } = insn;
+    const { a: A, x: X, m0: M0 } = this.frame;
     const a = () => this.get(A);
     const x = () => this.get(X);
     switch (code) {
@@ -116,7 +139,7 @@ class Lowering {
       case 0x2c: return this.alu('mul', insn, true);
       case 0x34: return this.alu('div_u', insn, false); // div #k: k != 0 (verify())
       case 0x3c: // div x: X = 0 returns 0 from the whole filter (i32.div_u would trap)
-        return m.block(null, [m.if(m.i32.eqz(x()), m.return(this.k(0))), this.alu('div_u', insn, true)]);
+        return m.block(null, [m.if(m.i32.eqz(x()), this.frame.exit(0)), this.alu('div_u', insn, true)]);
       case 0x44: return this.alu('or', insn, false);
       case 0x4c: return this.alu('or', insn, true);
       case 0x54: return this.alu('and', insn, false);
@@ -139,25 +162,26 @@ class Lowering {
       case 0x3d: return this.makeBranch(m.i32.ge_u(a(), x()), pc, insn);
       case 0x45: return this.makeBranch(m.i32.and(a(), this.k(k)), pc, insn); // jset: any common bit
       case 0x4d: return this.makeBranch(m.i32.and(a(), x()), pc, insn);
-      case 0x06: return m.return(this.k(k)); // ret #k
-      case 0x16: return m.return(a()); // ret a
+      case 0x06: return this.frame.exit(k); // ret #k
+      case 0x16: return this.frame.exit('A'); // ret a
       default:
         throw new Error(`unreachable: opcode 0x${code.toString(16)} passed verify()`);
     }
   }
 
   /**
-   * The jump to entry ENTRY: `br_table` to a block per resume point that sets
-   * A, X and M[] and branches to its pc (whose block is open here), or on to
-   * pc 0 for entry 0.
+   * The jump to the frame's entry: `br_table` to a block per resume point that
+   * sets A, X and M[] and branches to its pc (whose block is open here), or on
+   * to pc 0 for entry 0. `stored` are the M[k] the program stores to.
    */
-  private makeEntryDispatch(entries: readonly ResumePoint[]): binaryen.ExpressionRef {
+  private makeEntryDispatch(entries: readonly ResumePoint[], stored: readonly number[]): binaryen.ExpressionRef {
     const { m } = this;
+    const { entry: ENTRY, a: A, x: X, m0: M0, fresh } = this.frame;
     const entryLabel = (i: number) => (i === entries.length ? 'start' : `entry${i + 1}`);
     let nest = namedBlock(m, entryLabel(0), [m.switch(['start', ...entries.map((_, i) => entryLabel(i))], 'start', this.get(ENTRY))]);
     entries.forEach((entry, i) => {
       const state = [m.local.set(A, this.k(entry.a)), m.local.set(X, this.k(entry.x))];
-      entry.m.forEach((value, k) => value !== 0 && state.push(m.local.set(M0 + k, this.k(value))));
+      for (const k of stored) if (!fresh || entry.m[k] !== 0) state.push(m.local.set(M0 + k, this.k(entry.m[k]!)));
       nest = namedBlock(m, entryLabel(i + 1), [nest, ...state, m.br(label(entry.pc))]);
     });
     return nest;
@@ -170,7 +194,9 @@ class Lowering {
     const targets = [...new Set([...jumpTargets(insns), ...entries.map((entry) => entry.pc)])].sort((a, b) => a - b);
     const code = (start: number, end: number) => insns.slice(start, end).map((insn, i) => this.lowerInstruction(insn, start + i));
     const [first, ...rest] = segments(insns, targets);
-    const dispatch = entries.length > 0 ? [this.makeEntryDispatch(entries)] : [];
+    const stored = [...new Set(insns.filter((insn) => insn.code === 0x02 || insn.code === 0x03).map((insn) => insn.k))]; // st, stx M[k]
+    const dispatch = entries.length > 0 ? [this.makeEntryDispatch(entries, stored)] : [];
+    if (!this.frame.fresh) dispatch.push(m.local.set(this.frame.a, this.k(0)), m.local.set(this.frame.x, this.k(0))); // entry 0: the kernel's A = X = 0
     const block = (name: string | undefined, children: binaryen.ExpressionRef[]) => (name === undefined ? m.block(null, children) : namedBlock(m, name, children));
     let body = block(targets.length > 0 ? label(targets[0]!) : undefined, [...dispatch, ...code(first!.start, first!.end)]);
     rest.forEach((segment, i) => {
@@ -183,11 +209,12 @@ class Lowering {
 }
 
 /**
- * The body of a function `(ptr: i32, entry: i32) -> i32` that returns
- * `program`'s value for the record at ptr: run from pc 0 for entry 0, or from
+ * `program` as a statement in `frame` that ends it with the program's value
+ * for the record at the frame's pointer: run from pc 0 for entry 0, or from
  * `entries[entry - 1]` (every pc > 0), which the caller vouches is where the
- * record's run passes with that state (src/decision-table.ts).
+ * record's run passes with that state (src/decision-table.ts). In a
+ * functionFrame, it is the body of a function `(ptr: i32, entry: i32) -> i32`.
  */
-export function lowerFilter(m: binaryen.Module, program: VerifiedProgram, byteOrder: ByteOrder, entries: readonly ResumePoint[] = []): binaryen.ExpressionRef {
-  return new Lowering(m, byteOrder).lowerProgram(program, entries);
+export function lowerFilter(m: binaryen.Module, program: VerifiedProgram, byteOrder: ByteOrder, entries: readonly ResumePoint[] = [], frame: FilterFrame = functionFrame(m)): binaryen.ExpressionRef {
+  return new Lowering(m, byteOrder, frame).lowerProgram(program, entries);
 }

@@ -88,6 +88,28 @@ describe('the JIT', () => {
     }), { numRuns: 300 });
   }, 120_000);
 
+  it('runs each record of a batch from its own state, whatever the record before it left in a one-filter stack inline', () => {
+    const x86_64 = 0xc000003e;
+    const call = (arch: number, nr: number, arg0: bigint) => ({ arch, nr, instructionPointer: 0n, args: [arg0, 0n, 0n, 0n, 0n, 0n] });
+    const cases = [
+      // Entry 0 (an arch the table does not hold; little-endian, so the batch is one pass) must start with X = 0, after a run that set X.
+      ['ld [4]', 'jeq #0xc000003e, x86, other', 'x86: ld [0]', 'jeq #1, args, allow', 'args: ld [16]', 'tax', 'jeq #0, allow, deny', 'allow: ret ALLOW', 'deny: ret ERRNO(1)', 'other: txa', 'ret a'],
+      // With no arch checked there is no table: every record runs from pc 0, which reads A before writing it.
+      ['jeq #0, start, stale', 'start: ld [0]', 'ret a', 'stale: ret #77'],
+      // A resume point (nr 1: its argument decides) where M[0] was stored 0 must not see the M[0] a run stored after it.
+      ['ld [4]', 'jeq #0xc000003e, ok, kill', 'ok: ld #0', 'st M[0]', 'ld [0]', 'jeq #1, args, allow', 'args: ld [16]', 'jeq #0, zero, other',
+        'other: ld [16]', 'st M[0]', 'ret ALLOW(1)', 'zero: ld M[0]', 'ret a', 'allow: ret ALLOW', 'kill: ret KILL_PROCESS'],
+      // A stack of one filter that returns ALLOW with data bits (A = 0x7fff0001) decides plain ALLOW.
+      ['ld [16]', 'ret a'],
+    ];
+    const calls = [call(x86_64, 1, 7n), call(0x4000abcd, 1, 0n), call(x86_64, 1, 5n), call(x86_64, 1, 0n), call(x86_64, 2, 0n), call(0x4000abcd, 0, 9n), call(x86_64, 3, 0x7fff0001n)];
+    for (const lines of cases) {
+      const filter = verify(assemble(lines.join('\n')));
+      const batch = packRecords(calls);
+      expect([...decideRecords([filter], batch)], lines.join('; ')).toEqual([...interpretBatch([filter], batch)]);
+    }
+  });
+
   it('exposes each filter of a stack before precedence', () => {
     const compiled = compile([verify(assemble('ret ALLOW(5)')), verify(assemble('ret ERRNO(3)'))]);
     const record = new Uint8Array(64);
