@@ -1,12 +1,14 @@
 /**
  * The only file that creates, validates, optimizes, emits and disposes
- * Binaryen modules. A module holds one function per filter of a stack, the
- * kernel's precedence over them, and a batch loop, all inside wasm.
+ * Binaryen modules. A module holds a stack's filters, the kernel's
+ * precedence over them, and a batch loop, all inside wasm: for several
+ * filters, a function each; for one, its code inside the loop.
  *
  * The module's ABI (documented in the README, stable for standalone use):
  *   memory                                  exported: RECORD_CAPACITY records at 0, their outputs at
  *                                           OUTPUT_OFFSET, then the decision tables (read-only)
- *   heap_base: i32 global                   the first byte after the tables: grow memory and put
+ *                                           and a word of scratch
+ *   heap_base: i32 global                   the first byte after those: grow memory and put
  *                                           more records and outputs from here
  *   filter_<i>(record: i32) -> i32          filter i's own value (0 = oldest)
  *   decide(record: i32) -> i32              the stack's value, with the kernel's precedence
@@ -62,6 +64,8 @@ interface DecisionLocals {
   readonly slot: number;
   readonly value: number;
   readonly row: number;
+  /** A local that, when not 0, skips the tables: the filters run from pc 0. */
+  readonly skipTables?: number;
 }
 
 /**
@@ -92,6 +96,7 @@ function makeDecision(m: binaryen.Module, tables: Tables, locals: DecisionLocals
   );
   const lookup = m.block('run', [
     m.local.set(row, m.i32.const(0)),
+    ...(locals.skipTables === undefined ? [] : [m.br('run', get(locals.skipTables))]),
     ...(perArch.length === 0
       ? []
       : [m.local.set(slot, makeRecordLoad(m, ptr, SECCOMP_DATA_NR, byteOrder)), m.local.set(value, makeRecordLoad(m, ptr, SECCOMP_DATA_ARCH, byteOrder)), ...perArch]),
@@ -137,56 +142,76 @@ function makeRunFilters(m: binaryen.Module, count: number): binaryen.ExpressionR
   return m.block(null, body, i32);
 }
 
-/** decide_batch's parameters and locals; a one-filter stack's filter runs inline, its A, X and M[] in locals from FILTER_STATE on. */
-const BATCH = { in: 0, count: 1, out: 2, slot: 3, value: 4, row: 5, entry: 6 } as const;
-const FILTER_STATE = 7;
-
-/** A call of run_filters for the record and row in `locals`. */
-const callRunFilters = (m: binaryen.Module, locals: DecisionLocals) => () => m.call('run_filters', [m.local.get(locals.ptr, i32), m.local.get(locals.row, i32)], i32);
-
-/**
- * A stack of one filter, run inline in decide_batch from the row in local
- * BATCH.row (its entry read as run_filters reads it), ending at the decision
- * with the kernel's precedence applied.
- */
-function makeInlineFilter(m: binaryen.Module, tables: Tables, filter: VerifiedProgram): binaryen.ExpressionRef {
-  const row = () => m.local.get(BATCH.row, i32);
-  const frame: FilterFrame = {
-    ptr: BATCH.in,
-    entry: BATCH.entry,
-    a: FILTER_STATE,
-    x: FILTER_STATE + 1,
-    m0: FILTER_STATE + 2,
-    fresh: false,
-    exit: (value) => m.br('decided', 0, value === 'A' ? makePrecedenceOfOne(m, FILTER_STATE) : m.i32.const(precedenceOfOne(value) | 0)),
-  };
-  return m.block(null, [
-    m.local.set(BATCH.entry, m.select(row(), m.i32.load(4, 4, row()), m.i32.const(0))),
-    lowerFilter(m, filter, tables.byteOrder, tables.layout.entries[0], frame),
-  ]);
+/** The loop's parameters and locals. */
+interface BatchLocals extends DecisionLocals {
+  readonly count: number;
+  readonly out: number;
 }
 
-/**
- * `decide_batch`: the loop over records inside wasm, with the table lookup
- * inline, and for a stack of one filter the filter too. Through the calls
- * (run_filters, then the filter's function), a record run from its resume
- * point took about 7 ns more than a table hit here; inline, 1 to 2.
- */
-function makeDecideBatch(m: binaryen.Module, tables: Tables, filters: readonly VerifiedProgram[]): binaryen.ExpressionRef {
+/** The loop over `count` records at `ptr`, storing each one's `decision` at `out` on. */
+function makeBatchLoop(m: binaryen.Module, locals: BatchLocals, decision: binaryen.ExpressionRef): binaryen.ExpressionRef {
   const get = (local: number) => m.local.get(local, i32);
-  const { in: IN, count: COUNT, out: OUT } = BATCH;
-  const locals = { ptr: IN, slot: BATCH.slot, value: BATCH.value, row: BATCH.row };
-  const runFilters = filters.length === 1 ? () => makeInlineFilter(m, tables, filters[0]!) : callRunFilters(m, locals);
+  const { ptr, count, out } = locals;
   return m.if(
-    get(COUNT),
+    get(count),
     m.loop('next', m.block(null, [
-      m.i32.store(0, 4, get(OUT), makeDecision(m, tables, locals, runFilters)),
-      m.local.set(IN, m.i32.add(get(IN), m.i32.const(SECCOMP_DATA_SIZE))),
-      m.local.set(OUT, m.i32.add(get(OUT), m.i32.const(4))),
-      m.local.set(COUNT, m.i32.sub(get(COUNT), m.i32.const(1))),
-      m.br('next', get(COUNT)),
+      m.i32.store(0, 4, get(out), decision),
+      m.local.set(ptr, m.i32.add(get(ptr), m.i32.const(SECCOMP_DATA_SIZE))),
+      m.local.set(out, m.i32.add(get(out), m.i32.const(4))),
+      m.local.set(count, m.i32.sub(get(count), m.i32.const(1))),
+      m.br('next', get(count)),
     ])),
   );
+}
+
+/** A stack of several filters: a function per filter, run_filters over them, and the lookup in `decide` and `decide_batch`. */
+function addStackFunctions(m: binaryen.Module, tables: Tables, filters: readonly VerifiedProgram[]): void {
+  filters.forEach((filter, i) => {
+    m.addFunction(`run_${i}`, binaryen.createType([i32, i32]), i32, FILTER_LOCALS, lowerFilter(m, filter, tables.byteOrder, tables.layout.entries[i]));
+    m.addFunction(`filter_${i}`, i32, i32, [], m.call(`run_${i}`, [m.local.get(0, i32), m.i32.const(0)], i32));
+  });
+  m.addFunction('run_filters', binaryen.createType([i32, i32]), i32, [i32, i32], makeRunFilters(m, filters.length));
+  const callRunFilters = (locals: DecisionLocals) => () => m.call('run_filters', [m.local.get(locals.ptr, i32), m.local.get(locals.row, i32)], i32);
+  const decide = { ptr: 0, slot: 1, value: 2, row: 3 };
+  m.addFunction('decide', i32, i32, [i32, i32, i32], makeDecision(m, tables, decide, callRunFilters(decide)));
+  const batch = { ptr: 0, count: 1, out: 2, slot: 3, value: 4, row: 5 };
+  m.addFunction('decide_batch', binaryen.createType([i32, i32, i32]), none, [i32, i32, i32], makeBatchLoop(m, batch, makeDecision(m, tables, batch, callRunFilters(batch))));
+}
+
+/** run_batch's parameters (`skipTables` is `own`) and locals, then the filter's A, X and M[] from FILTER_STATE on. */
+const RUN_BATCH = { ptr: 0, count: 1, out: 2, skipTables: 3, slot: 4, value: 5, row: 6, entry: 7 } as const;
+const FILTER_STATE = 8;
+
+/**
+ * A stack of one filter (the usual case): its code once, inline in the loop
+ * of `run_batch(in, count, out, own)`, which `decide_batch`, `decide` and
+ * `filter_0` call (the last two for one record, its value at `scratch`); with
+ * `own` not 0, the filter's own value, from pc 0, before precedence. Through
+ * calls (run_filters, then the filter's function), a record run from its
+ * resume point took about 7 ns more than a table hit here; inline, 1 to 2.
+ */
+function addOneFilterFunctions(m: binaryen.Module, tables: Tables, filter: VerifiedProgram, scratch: number): void {
+  const get = (local: number) => m.local.get(local, i32);
+  const own = () => get(RUN_BATCH.skipTables);
+  /** Ends the filter with `value`: as it is for its own value, else with the precedence over one filter. */
+  const exit = (value: number | 'A') => {
+    if (value === 'A') return m.br('decided', 0, m.select(own(), get(FILTER_STATE), makePrecedenceOfOne(m, FILTER_STATE)));
+    const decided = precedenceOfOne(value);
+    return m.br('decided', 0, decided === value ? m.i32.const(value | 0) : m.select(own(), m.i32.const(value | 0), m.i32.const(decided | 0)));
+  };
+  const frame: FilterFrame = { ptr: RUN_BATCH.ptr, entry: RUN_BATCH.entry, a: FILTER_STATE, x: FILTER_STATE + 1, m0: FILTER_STATE + 2, fresh: false, exit };
+  const row = () => get(RUN_BATCH.row);
+  const runFilter = () =>
+    m.block(null, [
+      m.local.set(RUN_BATCH.entry, m.select(row(), m.i32.load(4, 4, row()), m.i32.const(0))), // row 0 reads harmless bytes, then picks 0
+      lowerFilter(m, filter, tables.byteOrder, tables.layout.entries[0], frame),
+    ]);
+  const locals = [...Array<number>(FILTER_STATE - RUN_BATCH.slot).fill(i32), ...FILTER_LOCALS];
+  m.addFunction('run_batch', binaryen.createType([i32, i32, i32, i32]), none, locals, makeBatchLoop(m, RUN_BATCH, makeDecision(m, tables, RUN_BATCH, runFilter)));
+  m.addFunction('decide_batch', binaryen.createType([i32, i32, i32]), none, [], m.call('run_batch', [get(0), get(1), get(2), m.i32.const(0)], none));
+  const one = (ownValue: number) => m.block(null, [m.call('run_batch', [get(0), m.i32.const(1), m.i32.const(scratch), m.i32.const(ownValue)], none), m.i32.load(0, 4, m.i32.const(scratch))], i32);
+  m.addFunction('decide', i32, i32, [], one(0));
+  m.addFunction('filter_0', i32, i32, [], one(1));
 }
 
 /** What building a module gives: the wasm binary, and its text when asked for. */
@@ -210,21 +235,15 @@ export function buildModule(
   try {
     const table = options.table ?? decisionTable(filters);
     const layout = layoutTables(table, filters);
-    const heapBase = TABLE_OFFSET + layout.bytes.length;
+    const scratch = TABLE_OFFSET + layout.bytes.length; // one word, for decide's and filter_0's value
+    const heapBase = scratch + 4;
     m.setMemory(Math.ceil(heapBase / WASM_PAGE_SIZE), 65536, 'memory', [{ offset: m.i32.const(TABLE_OFFSET), data: layout.bytes }]);
     m.addGlobal('heap_base', i32, false, m.i32.const(heapBase));
     m.addGlobalExport('heap_base', 'heap_base');
-    filters.forEach((filter, i) => {
-      m.addFunction(`run_${i}`, binaryen.createType([i32, i32]), i32, FILTER_LOCALS, lowerFilter(m, filter, byteOrder, layout.entries[i]));
-      m.addFunction(`filter_${i}`, i32, i32, [], m.call(`run_${i}`, [m.local.get(0, i32), m.i32.const(0)], i32));
-      m.addFunctionExport(`filter_${i}`, `filter_${i}`);
-    });
     const tables: Tables = { table, layout, byteOrder };
-    m.addFunction('run_filters', binaryen.createType([i32, i32]), i32, [i32, i32], makeRunFilters(m, filters.length));
-    const decideLocals = { ptr: 0, slot: 1, value: 2, row: 3 };
-    m.addFunction('decide', i32, i32, [i32, i32, i32], makeDecision(m, tables, decideLocals, callRunFilters(m, decideLocals)));
-    const batchLocals = [...Array<number>(FILTER_STATE - BATCH.slot).fill(i32), ...(filters.length === 1 ? FILTER_LOCALS : [])];
-    m.addFunction('decide_batch', binaryen.createType([i32, i32, i32]), none, batchLocals, makeDecideBatch(m, tables, filters));
+    if (filters.length === 1) addOneFilterFunctions(m, tables, filters[0]!, scratch);
+    else addStackFunctions(m, tables, filters);
+    filters.forEach((_, i) => m.addFunctionExport(`filter_${i}`, `filter_${i}`));
     m.addFunctionExport('decide', 'decide');
     m.addFunctionExport('decide_batch', 'decide_batch');
     if (!m.validate()) throw new Error('internal error: the JIT built an invalid wasm module');

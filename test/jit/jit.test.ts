@@ -116,6 +116,14 @@ describe('the JIT', () => {
     expect([compiled.decideFilter(0, record), compiled.decideFilter(1, record), compiled.decide(record)]).toEqual([0x7fff0005, 0x50003, 0x50003]);
   });
 
+  it('exposes a lone filter before precedence too, by constant or by A', () => {
+    const record = encodeSeccompData({ arch: 0xc000003e, nr: 0, instructionPointer: 0n, args: [0x7fff0001n, 0n, 0n, 0n, 0n, 0n] }, 'le');
+    const constant = compile(verify(assemble('ld [4]\njeq #0xc000003e, x86, kill\nx86: ret ALLOW(5)\nkill: ret KILL_PROCESS')));
+    const fromA = compile(verify(assemble('ld [16]\nret a')));
+    expect([constant.decideFilter(0, record), constant.decide(record), ...constant.decideBatch(record)]).toEqual([0x7fff0005, 0x7fff0000, 0x7fff0000]);
+    expect([fromA.decideFilter(0, record), fromA.decide(record), ...fromA.decideBatch(record)]).toEqual([0x7fff0001, 0x7fff0000, 0x7fff0000]);
+  });
+
   it('can emit the module as text', () => {
     expect(buildModule([sample('allowlist-small')], 'le', { text: true }).text).toContain('(export "decide_batch"');
   });
