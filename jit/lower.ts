@@ -38,7 +38,7 @@ export interface FilterFrame {
 export const FILTER_LOCALS: readonly number[] = Array(18).fill(i32);
 
 /** The frame of a filter's own function `(ptr: i32, entry: i32) -> i32`: it returns its value. */
-export function functionFrame(m: binaryen.Module): FilterFrame {
+function functionFrame(m: binaryen.Module): FilterFrame {
   const a = 2;
   return { ptr: 0, entry: 1, a, x: 3, m0: 4, fresh: true, exit: (value) => m.return(value === 'A' ? m.local.get(a, i32) : m.i32.const(value | 0)) };
 }
