@@ -23,7 +23,7 @@
  */
 import binaryen from 'binaryen';
 import type { ByteOrder } from '../src/seccomp/arches.js';
-import { ACTIONS, SECCOMP_RET_ACTION_FULL } from '../src/seccomp/actions.js';
+import { ACTIONS, resolveStack, SECCOMP_RET_ACTION_FULL } from '../src/seccomp/actions.js';
 import { decisionTable, NOT_CONSTANT, type DecisionTable } from '../src/decision-table.js';
 import { SECCOMP_DATA_ARCH, SECCOMP_DATA_NR, SECCOMP_DATA_SIZE } from '../src/seccomp/data.js';
 import type { VerifiedProgram } from '../src/verifier.js';
@@ -105,13 +105,10 @@ function makeDecision(m: binaryen.Module, tables: Tables, locals: DecisionLocals
 }
 
 /**
- * The value of a stack of one filter whose own value is `value`: the kernel's
- * precedence over one filter keeps it if its action ranks below ALLOW
- * (signed), else gives ALLOW itself (so ALLOW with data bits is ALLOW).
+ * The value of a stack of one filter whose own value is in `local`, in wasm
+ * (resolveStack of one value): kept if its action ranks below ALLOW (signed),
+ * else ALLOW itself (so ALLOW with data bits is ALLOW).
  */
-const precedenceOfOne = (value: number): number => ((value & SECCOMP_RET_ACTION_FULL) < (ACTIONS.ALLOW | 0) ? value : ACTIONS.ALLOW);
-
-/** precedenceOfOne of local `local`, in wasm. */
 function makePrecedenceOfOne(m: binaryen.Module, local: number): binaryen.ExpressionRef {
   const get = () => m.local.get(local, i32);
   const ranksBelowAllow = m.i32.lt_s(m.i32.and(get(), m.i32.const(SECCOMP_RET_ACTION_FULL | 0)), m.i32.const(ACTIONS.ALLOW | 0));
@@ -196,7 +193,7 @@ function addOneFilterFunctions(m: binaryen.Module, tables: Tables, filter: Verif
   /** Ends the filter with `value`: as it is for its own value, else with the precedence over one filter. */
   const exit = (value: number | 'A') => {
     if (value === 'A') return m.br('decided', 0, m.select(own(), get(FILTER_STATE), makePrecedenceOfOne(m, FILTER_STATE)));
-    const decided = precedenceOfOne(value);
+    const decided = resolveStack([value]);
     return m.br('decided', 0, decided === value ? m.i32.const(value | 0) : m.select(own(), m.i32.const(value | 0), m.i32.const(decided | 0)));
   };
   const frame: FilterFrame = { ptr: RUN_BATCH.ptr, entry: RUN_BATCH.entry, a: FILTER_STATE, x: FILTER_STATE + 1, m0: FILTER_STATE + 2, fresh: false, exit };
