@@ -116,6 +116,14 @@ function makePrecedenceOfOne(m: binaryen.Module, local: number): binaryen.Expres
 }
 
 /**
+ * Filter i's entry number in the table row at local `row`, or 0 (from pc 0)
+ * when row is 0: that reads harmless bytes near address 0, then picks 0.
+ */
+function makeEntry(m: binaryen.Module, row: number, i: number): binaryen.ExpressionRef {
+  return m.select(m.local.get(row, i32), m.i32.load(4 * (1 + i), 4, m.local.get(row, i32)), m.i32.const(0));
+}
+
+/**
  * `run_filters(ptr, row)`: run every filter, newest first, each from the
  * entry its column of the table row gives (pc 0 when row is 0), keeping the
  * value whose action is lowest (signed).
@@ -129,7 +137,7 @@ function makeRunFilters(m: binaryen.Module, count: number): binaryen.ExpressionR
   const rank = (local: number) => m.i32.and(get(local), m.i32.const(SECCOMP_RET_ACTION_FULL | 0));
   const body: binaryen.ExpressionRef[] = [m.local.set(RESULT, m.i32.const(ACTIONS.ALLOW))];
   for (let i = count - 1; i >= 0; i--) {
-    const entry = m.select(get(ROW), m.i32.load(4 * (1 + i), 4, get(ROW)), m.i32.const(0)); // row 0 reads harmless bytes, then picks 0
+    const entry = makeEntry(m, ROW, i);
     body.push(
       m.local.set(VALUE, m.call(`run_${i}`, [get(PTR), entry], i32)),
       m.if(m.i32.lt_s(rank(VALUE), rank(RESULT)), m.local.set(RESULT, get(VALUE))),
@@ -197,12 +205,8 @@ function addOneFilterFunctions(m: binaryen.Module, tables: Tables, filter: Verif
     return m.br('decided', 0, decided === value ? m.i32.const(value | 0) : m.select(own(), m.i32.const(value | 0), m.i32.const(decided | 0)));
   };
   const frame: FilterFrame = { ptr: RUN_BATCH.ptr, entry: RUN_BATCH.entry, a: FILTER_STATE, x: FILTER_STATE + 1, m0: FILTER_STATE + 2, fresh: false, exit };
-  const row = () => get(RUN_BATCH.row);
   const runFilter = () =>
-    m.block(null, [
-      m.local.set(RUN_BATCH.entry, m.select(row(), m.i32.load(4, 4, row()), m.i32.const(0))), // row 0 reads harmless bytes, then picks 0
-      lowerFilter(m, filter, tables.byteOrder, tables.layout.entries[0], frame),
-    ]);
+    m.block(null, [m.local.set(RUN_BATCH.entry, makeEntry(m, RUN_BATCH.row, 0)), lowerFilter(m, filter, tables.byteOrder, tables.layout.entries[0], frame)]);
   const locals = [...Array<number>(FILTER_STATE - RUN_BATCH.slot).fill(i32), ...FILTER_LOCALS];
   m.addFunction('run_batch', binaryen.createType([i32, i32, i32, i32]), none, locals, makeBatchLoop(m, RUN_BATCH, makeDecision(m, tables, RUN_BATCH, runFilter)));
   m.addFunction('decide_batch', binaryen.createType([i32, i32, i32]), none, [], m.call('run_batch', [get(0), get(1), get(2), m.i32.const(0)], none));
