@@ -54,8 +54,9 @@ export class CompiledFilter {
    */
   decideBatch(records: Uint8Array, out: Uint32Array = new Uint32Array(records.length / SECCOMP_DATA_SIZE)): Uint32Array {
     const count = records.length / SECCOMP_DATA_SIZE;
-    if (records.buffer === this.exports.memory.buffer && records.byteOffset === this.slots.at && count <= this.slots.count) {
-      out.set(this.decideSlots(count));
+    const inSlots = this.decideInSlots(records, count);
+    if (inSlots) {
+      out.set(inSlots);
       return out;
     }
     for (let done = 0; done < count; done += this.capacity) {
@@ -64,6 +65,16 @@ export class CompiledFilter {
       out.set(this.decideSlots(n), done);
     }
     return out;
+  }
+
+  /**
+   * The decisions of the first `count` records of `records`, if they are the
+   * records recordSlots last handed out, as decideSlots gives them (a view
+   * valid until the next call); undefined for records anywhere else.
+   */
+  decideInSlots(records: Uint8Array, count: number): Uint32Array | undefined {
+    if (records.buffer !== this.exports.memory.buffer || records.byteOffset !== this.slots.at || count > this.slots.count) return undefined;
+    return this.decideSlots(count);
   }
 
   /**
@@ -109,6 +120,12 @@ export function decideBatchWith(forOrder: (byteOrder: ByteOrder) => CompiledFilt
 
 /** Decides batches in either byte order with the modules of one stack. */
 export interface ModuleDecider {
+  /**
+   * The batch's decisions: for a batch read into recordSlots, a view of wasm
+   * memory valid until the next call (a copy per batch, a few kilobytes
+   * each, kept two worker threads faulting in fresh memory); else an array
+   * of its own.
+   */
   decide(batch: RecordBatch): Uint32Array;
   /**
    * Room in wasm memory for `count` records of `byteOrder`
@@ -133,8 +150,12 @@ export function moduleDecider(modules: Partial<Record<ByteOrder, WebAssembly.Mod
     }
     return instance;
   };
+  const uniform = (batch: RecordBatch): boolean => batch.bigEndian.subarray(0, batch.count).indexOf(batch.bigEndian[0]! ^ 1) === -1;
   return {
-    decide: (batch) => decideBatchWith(forOrder, batch),
+    decide: (batch) => {
+      const byteOrder = batch.bigEndian[0] ? 'be' : 'le';
+      return (uniform(batch) && instances.get(byteOrder)?.decideInSlots(batch.bytes, batch.count)) || decideBatchWith(forOrder, batch);
+    },
     recordSlots: (byteOrder, count) => forOrder(byteOrder).recordSlots(count),
   };
 }
