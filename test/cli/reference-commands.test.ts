@@ -189,7 +189,7 @@ examples (the first 3 records of each decision other than ALLOW):
   });
 
   it('reads a record file on disk in ranges, on worker threads or not, as the interpreter decides', async () => {
-    const count = 5 * 16384 + 123; // more batches than the main thread decides before it starts workers by default
+    const count = 17 * 16384 + 123; // more batches than the main thread decides before it starts workers, and than a worker is sent at once
     const records = generateRecords(count, 'realistic', 9);
     const dir = mkdtempSync(join(tmpdir(), 'cbpf-eval-'));
     const file = join(dir, 'r.bin');
