@@ -313,11 +313,11 @@ export async function runEval(command: EvalCommand, io: Io): Promise<void> {
   if (summary) io.stdout(command.format === 'json' ? `${JSON.stringify(summary.result())}\n` : summary.format());
   if (straceNotes.notSyscalls > 0) io.stderr(`cbpf: ${straceNotes.notSyscalls} line${straceNotes.notSyscalls === 1 ? ' was' : 's were'} not syscalls (signals, exits, strace's notes)\n`);
   if (skipped && skipped.count > 0) io.stderr(`cbpf: skipped ${skipped.count} bad record${skipped.count === 1 ? '' : 's'} (the first: ${skipped.first})\n`);
-  if (command.timing) io.stderr(`${timingLine(engines, pool ? workers : 0, total, started)}\n`);
+  if (command.timing) io.stderr(`${timingLine(engines, pool && { count: workers, upAt: pool.upAt }, total, started)}\n`);
 }
 
 /** What `--timing` prints: which engine decided how much, where, and how fast. */
-function timingLine(engines: Engines, workers: number, total: number, started: number): string {
+function timingLine(engines: Engines, workers: { count: number; upAt: number | undefined } | undefined, total: number, started: number): string {
   const now = performance.now();
   const seconds = (now - started) / 1000;
   const parts: string[] = [];
@@ -326,7 +326,11 @@ function timingLine(engines: Engines, workers: number, total: number, started: n
   else if (engines.compileStartedAt === undefined) parts.push('JIT not compiled (the trace was too short for it to pay)');
   else if (engines.compiledAt === undefined) parts.push('JIT compile stopped (the trace ended first)');
   else parts.push(`JIT compiled in the background in ${((engines.compiledAt - engines.compileStartedAt) / 1000).toFixed(3)} s, ${((engines.compileStartedAt - engines.startedAt) / 1000).toFixed(3)} s in`);
-  if (workers > 0) parts.push(`${total - engines.interpreted - engines.tabled - engines.jitted} records on ${workers} worker thread${workers === 1 ? '' : 's'}`);
+  if (workers) {
+    const pooled = total - engines.interpreted - engines.tabled - engines.jitted;
+    const up = workers.upAt === undefined ? '' : ` (${(pooled / ((now - workers.upAt) / 1000) / 1e6).toFixed(2)} M records/s from when the first was up, ${((workers.upAt - started) / 1000).toFixed(3)} s in)`;
+    parts.push(`${pooled} records on ${workers.count} worker thread${workers.count === 1 ? '' : 's'}${up}`);
+  }
   const tabled = engines.engine === 'interp' ? '' : `${engines.tabled} by the decision tables (and the interpreter where they could not say), `;
   parts.push(`${engines.interpreted} interpreted, ${tabled}${engines.jitted} by the JIT in the main thread`);
   let line = `${engines.engine}: ${parts.join('; ')}; ${total} records in ${seconds.toFixed(3)} s (${(total / seconds / 1e6).toFixed(2)} M records/s, reading and writing included)`;
