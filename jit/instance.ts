@@ -122,9 +122,9 @@ export function decideBatchWith(forOrder: (byteOrder: ByteOrder) => CompiledFilt
 export interface ModuleDecider {
   /**
    * The batch's decisions: for a batch read into recordSlots, a view of wasm
-   * memory valid until the next call (a copy per batch, a few kilobytes
-   * each, kept two worker threads faulting in fresh memory); else an array
-   * of its own.
+   * memory valid until the next call (a new array for each 1,024 records
+   * kept two worker threads faulting in fresh memory); else an array of its
+   * own.
    */
   decide(batch: RecordBatch): Uint32Array;
   /**

@@ -225,6 +225,7 @@ examples (the first 3 records of each decision other than ALLOW):
       for (const workers of ['0', '2']) {
         const run = await runCli(['eval', multiarch, '--records', file, '--out', 'd.bin', '--workers', workers, '--timing']);
         expect(run.stderr).toMatch(/^auto: JIT not compiled \(the trace was too short for it to pay\)/);
+        if (workers === '2') expect(run.stderr).toMatch(/; 81920 records on 2 worker threads \([0-9.]+ M records\/s from when the first was up, [0-9.]+ s in\);/);
         const binary = run.files.get('d.bin')!;
         expect(Array.from(new Uint32Array(binary.buffer, binary.byteOffset, binary.length / 4)), `--workers ${workers}`).toEqual(expected);
       }
