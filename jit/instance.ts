@@ -5,7 +5,7 @@
  */
 import type { ByteOrder } from '../src/seccomp/arches.js';
 import { SECCOMP_DATA_SIZE } from '../src/seccomp/data.js';
-import { recordBytes, type RecordBatch } from '../src/seccomp/records.js';
+import { batchByteOrder, recordBytes, type RecordBatch } from '../src/seccomp/records.js';
 import { OUTPUT_OFFSET, RECORD_CAPACITY, WASM_PAGE_SIZE } from './layout-abi.js';
 
 interface Exports {
@@ -110,10 +110,8 @@ export class CompiledFilter {
  */
 export function decideBatchWith(forOrder: (byteOrder: ByteOrder) => CompiledFilter, batch: RecordBatch): Uint32Array {
   const out = new Uint32Array(batch.count);
-  const orders = batch.bigEndian;
-  let mixed = false;
-  for (let i = 1; i < batch.count && !mixed; i++) mixed = orders[i] !== orders[0];
-  if (!mixed) return forOrder(batch.bigEndian[0] ? 'be' : 'le').decideBatch(batch.bytes.subarray(0, batch.count * SECCOMP_DATA_SIZE), out);
+  const byteOrder = batchByteOrder(batch);
+  if (byteOrder) return forOrder(byteOrder).decideBatch(batch.bytes.subarray(0, batch.count * SECCOMP_DATA_SIZE), out);
   for (let i = 0; i < batch.count; i++) out[i] = forOrder(batch.bigEndian[i] ? 'be' : 'le').decide(recordBytes(batch, i));
   return out;
 }
@@ -150,11 +148,10 @@ export function moduleDecider(modules: Partial<Record<ByteOrder, WebAssembly.Mod
     }
     return instance;
   };
-  const uniform = (batch: RecordBatch): boolean => batch.bigEndian.subarray(0, batch.count).indexOf(batch.bigEndian[0]! ^ 1) === -1;
   return {
     decide: (batch) => {
-      const byteOrder = batch.bigEndian[0] ? 'be' : 'le';
-      return (uniform(batch) && instances.get(byteOrder)?.decideInSlots(batch.bytes, batch.count)) || decideBatchWith(forOrder, batch);
+      const byteOrder = batchByteOrder(batch);
+      return (byteOrder && instances.get(byteOrder)?.decideInSlots(batch.bytes, batch.count)) || decideBatchWith(forOrder, batch);
     },
     recordSlots: (byteOrder, count) => forOrder(byteOrder).recordSlots(count),
   };

@@ -8,7 +8,7 @@
 import { ACTIONS, formatAction, hexValue } from '../seccomp/actions.js';
 import { archByAuditArch } from '../seccomp/arches.js';
 import { SECCOMP_DATA_ARCH, SECCOMP_DATA_NR, SECCOMP_DATA_SIZE } from '../seccomp/data.js';
-import { decodeSeccompData, recordByteOrder, type RecordBatch, type SeccompData } from '../seccomp/records.js';
+import { batchByteOrder, decodeSeccompData, recordByteOrder, type RecordBatch, type SeccompData } from '../seccomp/records.js';
 import { syscallName } from '../seccomp/syscalls.js';
 
 /** How many example records the summary keeps for each decision other than ALLOW. */
@@ -120,13 +120,13 @@ export class Summary {
    */
   add(values: Uint32Array, batch: RecordBatch, first: number): void {
     const view = new DataView(batch.bytes.buffer, batch.bytes.byteOffset, batch.bytes.byteLength);
-    const orders = batch.bigEndian;
-    if (orders.indexOf(orders[0]! ^ 1) !== -1) {
-      // Records in both byte orders (JSON lines of several arches): each on its own.
+    const byteOrder = batchByteOrder(batch);
+    if (!byteOrder) {
+      // Records in both byte orders: each on its own.
       for (let i = 0; i < values.length; i++) this.count(view, recordByteOrder(batch, i) === 'le', values[i]!, batch, i, first);
       return;
     }
-    const le = orders[0] === 0;
+    const le = byteOrder === 'le';
     let lastArch = -1;
     let settled: Float64Array | undefined;
     let firstCount: Float64Array | undefined;
