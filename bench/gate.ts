@@ -46,26 +46,48 @@ export function lowerBaseline(old: Baseline, next: Baseline): Baseline {
   return { tolerance: next.tolerance, ratios };
 }
 
-/** One line per figure of `report` that fell below its baseline by more than the tolerance, or could not be measured. */
-export function gateFailures(report: BenchReport, baseline: Baseline): string[] {
-  const failures: string[] = [];
+/** A gated figure of a run that fell below its baseline by more than the tolerance, or could not be measured. */
+export interface GateFailure {
+  /** `filter/mix`, as in the baseline. */
+  readonly workload: string;
+  readonly filter: string;
+  readonly competitor: CompetitorName;
+  /** One line saying what was measured against what. */
+  readonly message: string;
+}
+
+/** Each figure of `report` that fell below its baseline by more than the tolerance, or could not be measured. */
+export function gateFailures(report: BenchReport, baseline: Baseline): GateFailure[] {
+  const failures: GateFailure[] = [];
   for (const w of report.workloads) {
-    const expected = baseline.ratios[`${w.filter}/${w.mix}`];
+    const workload = `${w.filter}/${w.mix}`;
+    const expected = baseline.ratios[workload];
     if (!expected) continue; // a workload the baseline does not know (a fuller run than the baseline's): nothing to compare
     for (const competitor of GATED) {
       const floor = expected[competitor];
       if (floor === undefined) continue;
       const measured = w.ratios[competitor];
-      const name = `${w.filter}/${w.mix}: jit batch over ${competitor}`;
+      const name = `${workload}: jit batch over ${competitor}`;
+      const fail = (message: string) => failures.push({ workload, filter: w.filter, competitor, message });
       if (measured === undefined) {
         const why = w.competitors.find((c) => c.name === competitor)?.unavailable ?? 'not measured';
-        failures.push(`${name} could not be measured (${why}); the baseline has ${floor.toFixed(2)}x`);
+        fail(`${name} could not be measured (${why}); the baseline has ${floor.toFixed(2)}x`);
       } else if (measured < floor * (1 - baseline.tolerance)) {
-        failures.push(`${name} is ${measured.toFixed(2)}x, below the baseline ${floor.toFixed(2)}x less ${Math.round(baseline.tolerance * 100)}% (${(floor * (1 - baseline.tolerance)).toFixed(2)}x)`);
+        fail(`${name} is ${measured.toFixed(2)}x, below the baseline ${floor.toFixed(2)}x less ${Math.round(baseline.tolerance * 100)}% (${(floor * (1 - baseline.tolerance)).toFixed(2)}x)`);
       }
     }
   }
   return failures;
+}
+
+/**
+ * The failures of a measurement taken again (`again`) that were failures the
+ * first time too: a figure fails the gate only when it stays below its floor.
+ */
+export function confirmedFailures(first: readonly GateFailure[], again: readonly GateFailure[]): GateFailure[] {
+  const key = (f: GateFailure) => `${f.workload} ${f.competitor}`;
+  const before = new Set(first.map(key));
+  return again.filter((f) => before.has(key(f)));
 }
 
 /** A baseline file's contents, checked enough to give a clear message when it is not one. */

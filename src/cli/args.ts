@@ -277,7 +277,8 @@ ${COMMON_HELP}`,
     help: `  --quick                  100,000 records, realistic and worst-case mixes, 3 rounds (CI)
   --json                   print the report as JSON
   --gate FILE              compare the ratios of JIT batch over the interpreter, the JS code
-                           generator and gcc -O2 with the baseline in FILE; exit 1 on a regression
+                           generator and gcc -O2 with the baseline in FILE; a figure below it is
+                           measured twice more, and exit 1 if it stays below (a regression)
   --update-baseline FILE   write this run's ratios to FILE as the baseline; if FILE exists,
                            lower each of its ratios to this run's where that is lower (run it
                            several times for a baseline that holds on a noisy machine; delete

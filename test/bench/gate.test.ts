@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { baselineOf, gateFailures, lowerBaseline } from '../../bench/gate.js';
+import { baselineOf, confirmedFailures, gateFailures, lowerBaseline } from '../../bench/gate.js';
 import type { BenchReport, WorkloadResult } from '../../bench/suite.js';
 import { runCli } from '../helpers.js';
 
@@ -24,15 +24,25 @@ describe('the bench gate', () => {
 
   it('passes ratios within the tolerance and names each one that falls below it', () => {
     expect(gateFailures(report(workload({ interpreter: 36, 'js codegen': 7.5, 'gcc -O2': 0.43 })), baseline)).toEqual([]);
-    expect(gateFailures(report(workload({ interpreter: 34, 'js codegen': 20, 'gcc -O2': 0.41 })), baseline)).toEqual([
+    expect(gateFailures(report(workload({ interpreter: 34, 'js codegen': 20, 'gcc -O2': 0.41 })), baseline).map((f) => f.message)).toEqual([
       'docker-linear/realistic: jit batch over interpreter is 34.00x, below the baseline 50.00x less 30% (35.00x)',
       'docker-linear/realistic: jit batch over gcc -O2 is 0.41x, below the baseline 0.60x less 30% (0.42x)',
     ]);
   });
 
   it('fails a figure it could not measure, with the reason', () => {
-    expect(gateFailures(report(workload({ interpreter: 50, 'js codegen': 10 }, 'no C compiler (gcc)')), baseline)).toEqual([
+    expect(gateFailures(report(workload({ interpreter: 50, 'js codegen': 10 }, 'no C compiler (gcc)')), baseline).map((f) => f.message)).toEqual([
       'docker-linear/realistic: jit batch over gcc -O2 could not be measured (no C compiler (gcc)); the baseline has 0.60x',
+    ]);
+  });
+
+  it('confirms only the failures that a second measurement repeats', () => {
+    const first = gateFailures(report(workload({ interpreter: 34, 'js codegen': 5, 'gcc -O2': 0.6 })), baseline);
+    expect(first.map((f) => f.competitor)).toEqual(['interpreter', 'js codegen']);
+    // Measured again: the interpreter figure holds, the JS one stays below, gcc's (fine the first time) falls.
+    const again = gateFailures(report(workload({ interpreter: 50, 'js codegen': 6, 'gcc -O2': 0.1 })), baseline);
+    expect(confirmedFailures(first, again)).toEqual([
+      { workload: 'docker-linear/realistic', filter: 'docker-linear', competitor: 'js codegen', message: 'docker-linear/realistic: jit batch over js codegen is 6.00x, below the baseline 10.00x less 30% (7.00x)' },
     ]);
   });
 
@@ -44,14 +54,16 @@ describe('the bench gate', () => {
     });
   });
 
-  it('makes cbpf bench --gate exit 1 on a doctored baseline, and 0 when every ratio holds', async () => {
+  it('makes cbpf bench --gate exit 1 on a doctored baseline after measuring again, and 0 when every ratio holds', async () => {
     const committed = JSON.parse(readFileSync('bench/baseline.json', 'utf8')) as { tolerance: number; ratios: Record<string, Record<string, number>> };
     const doctored = { ...committed, ratios: { 'allowlist-small/realistic': { interpreter: 1e6, 'js codegen': 1e6, 'gcc -O2': 1e6 } } };
     const args = ['bench', '--quick', '--filter', 'allowlist-small', '--gate', 'baseline.json'];
     const failed = await runCli(args, { files: { 'baseline.json': JSON.stringify(doctored) } });
     expect(failed.code).toBe(1);
     const less = `less ${Math.round(committed.tolerance * 100)}%`;
-    expect(failed.stderr).toMatch(new RegExp(`^cbpf bench: regression: allowlist-small/realistic: jit batch over interpreter is [\\d.]+x, below the baseline 1000000\\.00x ${less}`, 'm'));
+    expect(failed.stderr).toMatch(new RegExp(`^cbpf bench: regression: allowlist-small/realistic: jit batch over interpreter is [\\d.]+x, below the baseline 1000000\\.00x ${less}.*\\(below in 3 measurements\\)$`, 'm'));
+    expect(failed.stderr).toMatch(/^cbpf bench: measuring allowlist-small again \(measurement 2 of 3\)/m);
+    expect(failed.stderr).toMatch(/^cbpf bench: measuring allowlist-small again \(measurement 3 of 3\)/m);
     expect(failed.stderr).toMatch(/cbpf: bench gate failed: 3 figures regressed against baseline.json\n$/);
     expect(failed.stdout).toMatch(/^allowlist-small \(\d+ instructions\), worst mix$/m);
     const passed = await runCli(args, { files: { 'baseline.json': JSON.stringify({ ...committed, ratios: { 'allowlist-small/realistic': { interpreter: 1e-6 } } }) } });
