@@ -30,7 +30,8 @@ export class EvalPool {
   private readonly workers: Worker[];
   /** Pieces of work each worker has not answered yet. */
   private readonly pending = new Map<Worker, number>();
-  private readonly waiting = new Map<number, { resolve: (r: WorkerResult) => void; reject: (e: Error) => void }>();
+  /** By task id: how many records the task holds, and how its result is handed on. */
+  private readonly waiting = new Map<number, { records: number; resolve: (r: WorkerResult) => void; reject: (e: Error) => void }>();
   private readonly inFlight: Array<Promise<WorkerResult>> = [];
   private next = 0;
   private failure: Error | undefined;
@@ -53,8 +54,11 @@ export class EvalPool {
       worker.on('message', (result: WorkerResult) => {
         this.upAt ??= performance.now();
         this.pending.set(worker, this.pending.get(worker)! - 1);
-        this.waiting.get(result.id)?.resolve(result);
+        const waiting = this.waiting.get(result.id);
         this.waiting.delete(result.id);
+        // A worker that decided other than it was sent would shift every decision after it: fail the run instead.
+        if (waiting && result.count !== waiting.records) waiting.reject(new Error(`a worker thread decided ${result.count} records of a piece of ${waiting.records}`));
+        else waiting?.resolve(result);
       });
       worker.on('error', (error) => {
         this.failure = error;
@@ -132,7 +136,8 @@ export class EvalPool {
     if (this.failure) throw this.failure;
     const id = this.next++;
     this.pending.set(worker, this.pending.get(worker)! + 1);
-    const result = new Promise<WorkerResult>((resolve, reject) => this.waiting.set(id, { resolve, reject }));
+    const records = 'count' in message ? message.count : 0;
+    const result = new Promise<WorkerResult>((resolve, reject) => this.waiting.set(id, { records, resolve, reject }));
     result.catch(() => {}); // awaited in order later; a worker's failure must not count as unhandled before then
     this.inFlight.push(result);
     const task: WorkerTask = { ...message, id };
