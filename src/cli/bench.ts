@@ -22,8 +22,11 @@ export async function runBench(command: Extract<Command, { kind: 'bench' }>, io:
   }
   // The suite needs the JIT, and so binaryen: load it only for this command (every other one starts faster).
   const { formatReport, runBench: runSuite } = await import('../../bench/suite.js');
-  const measure = (filters: readonly string[]) =>
-    runSuite({ quick: command.quick, filters, progress: (line) => io.stderrIsTTY && io.stderr(`\r\x1b[K${line}`) }).finally(() => io.stderrIsTTY && io.stderr('\r\x1b[K'));
+  const measure = async (filters: readonly string[]) => {
+    const report = await runSuite({ quick: command.quick, filters, progress: (line) => io.stderrIsTTY && io.stderr(`\r\x1b[K${line}`) });
+    if (io.stderrIsTTY) io.stderr('\r\x1b[K');
+    return report;
+  };
   const report = await measure(command.filters);
   io.stdout(command.json ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report));
   if (command.updateBaseline !== undefined) {
