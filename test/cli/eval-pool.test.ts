@@ -17,13 +17,14 @@ function poolOverFile(count: number): EvalPool {
 }
 
 describe('EvalPool', () => {
-  it('gives back the decisions of every range it was sent, in order', async () => {
+  it('joins consecutive ranges into one task and answers with a decision for each of their records', async () => {
     const pool = poolOverFile(300);
     expect(await pool.submit({ first: 0, count: 100, range: { first: 0, offset: 0, count: 100 } })).toEqual([]);
     expect(await pool.submit({ first: 100, count: 200, range: { first: 100, offset: 6400, count: 200 } })).toEqual([]);
     const results = await pool.drain();
     expect(results.map((r) => r.count)).toEqual([0, 300]); // the engine message, then the two ranges joined
     expect(results[1]!.binary).toHaveLength(300 * 4);
+    expect(new Set(new Uint32Array(results[1]!.binary!.slice().buffer))).toEqual(new Set([0x7fff0000]));
   });
 
   it('fails the run when a worker decides other than the records it was sent', async () => {
