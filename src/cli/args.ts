@@ -211,9 +211,10 @@ ${COMMON_HELP}`,
                             record (lines then go only to -o, if given)
   --skip-bad                pass over bad records (a truncated last record, a bad JSON line,
                             an unknown syscall) and count them, instead of stopping at the first
-  --workers N               worker threads deciding in parallel, sharing the compiled modules
-                            (default: one per core, once the trace is longer than 8 batches
-                            of 16384 records; 0: all in the main thread)
+  --workers N               threads deciding in parallel: the main thread and N-1 worker
+                            threads, sharing the compiled modules (default: one per core, once
+                            the trace is long enough to pay for starting them; 1: the main
+                            thread alone)
   --engine auto|jit|interp  auto (default): the filters' decision tables, and the interpreter
                             where they cannot say, while the JIT compiles in the background, then
                             the JIT; jit: wait for the compiled code; interp: interpreter only
@@ -329,6 +330,13 @@ function unsigned(text: string, option: string, bits: number): bigint {
   const value = BigInt(text.trim());
   if (value >= 1n << BigInt(bits)) throw new UsageError(`${option}: ${text} does not fit in ${bits} bits`);
   return value;
+}
+
+/** `--workers N`: the threads deciding, the main thread among them, so at least 1. */
+function threadCount(text: string): number {
+  const count = Number(unsigned(text, '--workers', 8));
+  if (count === 0) throw new UsageError('--workers: 0 threads cannot decide anything; 1 is the main thread alone');
+  return count;
 }
 
 function emuRecord(values: Record<string, string | boolean | undefined>): { nr: string | number; args: bigint[]; ip: bigint } {
@@ -450,7 +458,7 @@ export function parseCommandLine(argv: readonly string[]): Command {
         output,
         out: values.out as string | undefined,
         skipBad: values['skip-bad'] === true,
-        workers: values.workers === undefined ? undefined : Number(unsigned(values.workers as string, '--workers', 8)),
+        workers: values.workers === undefined ? undefined : threadCount(values.workers as string),
       };
     }
   }

@@ -17,25 +17,22 @@ export const COMPILE_PAYS_AFTER_SECONDS = 3;
 /** The first tier's rate is judged only after this long (from the start, or from when workers started): the first batches pay for starting up and warming up. */
 export const JUDGE_RATE_AFTER_SECONDS = 0.25;
 /**
- * The main thread decides this many pieces of work itself before worker
- * threads may start: the first 3 or 4 are 5 to 15 times slower than the rest
- * (code warming up), and judged on them a 1 GiB trace the JIT decides in
+ * The main thread decides this many records itself before worker threads may
+ * start: the first 3 or 4 batches of 16,384 are 5 to 15 times slower than the
+ * rest (code warming up), and judged on them a 1 GiB trace the JIT decides in
  * 0.5 s looked like 2 to 3 s of work.
  */
-export const INLINE_PIECES = 8;
+export const INLINE_RECORDS = 8 * 16384;
 /**
  * Worker threads start once the rest of the trace would take the main thread
- * longer than this at its fastest rate so far: starting two costs about 0.1 s here,
- * and the main thread decides meanwhile.
+ * longer than this at its fastest rate so far. The main thread goes on
+ * deciding while they start (about 0.1 s here), but starting one slows it, and
+ * a worker's first pieces of work are slow: with the JIT (module cached), a
+ * main thread and a worker took 0.28 to 0.34 s over 8,388,608 records (512
+ * MiB) against 0.23 to 0.26 s for the main thread alone, and about as long as
+ * it over 1 GiB (0.42 to 0.49 s, against 0.41 to 0.57 s).
  */
 export const WORKERS_PAY_AFTER_SECONDS = 0.5;
-/**
- * The same with the JIT in the main thread. There most of a record's cost is
- * reading and counting it, which two workers here did only 1.1 to 1.3 times as
- * fast: a 1 GiB --summary took 0.69 s (median of 5) in the main thread and 0.79 s
- * on two workers; 4 GiB about as long either way (1.6 to 2.2 s).
- */
-export const WORKERS_PAY_AFTER_SECONDS_WITH_JIT = 2;
 
 /**
  * Whether to start the JIT compile: the first tier decided `decided` records
@@ -50,12 +47,11 @@ export function compilePays(decided: number, remaining: number | undefined, seco
 
 /**
  * Whether default worker threads should start, after the main thread decided
- * `pieces` pieces of work, the fastest `fastestPiece` (with the JIT or not), with
+ * `decided` records, its fastest piece of work `fastestPiece`, with
  * `remaining` records to come (undefined: a stream of unknown length, which
  * gets them at once).
  */
-export function workersPay(pieces: number, remaining: number | undefined, fastestPiece: { readonly records: number; readonly seconds: number; readonly jit: boolean }): boolean {
-  if (pieces < INLINE_PIECES) return false;
-  const after = fastestPiece.jit ? WORKERS_PAY_AFTER_SECONDS_WITH_JIT : WORKERS_PAY_AFTER_SECONDS;
-  return remaining === undefined || (remaining * fastestPiece.seconds) / fastestPiece.records > after;
+export function workersPay(decided: number, remaining: number | undefined, fastestPiece: { readonly records: number; readonly seconds: number }): boolean {
+  if (decided < INLINE_RECORDS) return false;
+  return remaining === undefined || (remaining * fastestPiece.seconds) / fastestPiece.records > WORKERS_PAY_AFTER_SECONDS;
 }

@@ -1,51 +1,46 @@
 /**
- * The worker threads of `cbpf eval`: each piece of work goes to the worker
- * with the least work waiting, a few pieces per worker at a time, and results
- * come back in input order. Consecutive ranges of a record file go out
- * joined, so that a worker is sent a message per few milliseconds of work.
+ * The worker threads of `cbpf eval`, beside the main thread: the main thread
+ * sends a piece of work to a worker that is up and has room for it, or else
+ * decides it itself; results, wherever they were decided, are taken in input
+ * order.
  */
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { packageRoot } from '../package-root.js';
-import { SECCOMP_DATA_SIZE } from '../seccomp/data.js';
-import type { Work } from './eval-batch.js';
-import { BATCH_RECORDS } from './record-stream.js';
+import type { DecidedWork, Work } from './eval-batch.js';
 import type { WorkerEngine, WorkerResult, WorkerSetup, WorkerTask } from './eval-worker.js';
 
-/** Pieces of work out per worker at most: enough that no worker waits while the oldest result is awaited. */
-const IN_FLIGHT_PER_WORKER = 4;
+/** Pieces of work out per worker at most: the one it decides and the next, so that it never waits for the main thread. */
+const PIECES_PER_WORKER = 2;
+/** Results held back for order at most, per deciding thread, before the main thread waits for the oldest. */
+const HELD_PER_THREAD = 4;
 
-/**
- * Records of a record file sent to a worker as one range, when no text lines
- * are wanted: about 8 ms of the JIT's work. A message per batch (0.5 ms)
- * woke the main thread a thousand times a second on two cores the workers
- * already filled: the 1 GiB summary took 0.60 to 0.63 s on two workers,
- * against 0.47 to 0.53 s with ranges joined. Lines stay a batch a message,
- * as their text can be 100 bytes a record.
- */
-const JOINED_RANGE_RECORDS = 16 * BATCH_RECORDS;
+/** A result to come in input order: `done` once it is there. */
+interface Ordered {
+  done?: WorkerResult;
+  readonly result: Promise<WorkerResult>;
+}
 
-/** A pool that decides batches on `count` workers, keeping their order. */
+/** Worker threads that decide pieces of work, and the results of all pieces in input order. */
 export class EvalPool {
   private readonly workers: Worker[];
   /** Pieces of work each worker has not answered yet. */
   private readonly pending = new Map<Worker, number>();
+  /** Workers that answered their first engine message: work sent to them is decided at once. */
+  private readonly upWorkers = new Set<Worker>();
+  /** Workers sent work: only they have a summary to report. */
+  private readonly busied = new Set<Worker>();
   /** By task id: how many records the task holds, and how its result is handed on. */
   private readonly waiting = new Map<number, { records: number; resolve: (r: WorkerResult) => void; reject: (e: Error) => void }>();
-  private readonly inFlight: Array<Promise<WorkerResult>> = [];
+  private readonly ordered: Ordered[] = [];
   private next = 0;
   private failure: Error | undefined;
   private readonly summary: boolean;
-  /** Records a range sent as one task may hold (see JOINED_RANGE_RECORDS). */
-  private readonly rangeRecords: number;
-  /** Consecutive ranges not sent yet, joined into one. */
-  private joined: Extract<Work, { range: unknown }> | undefined;
-  /** When a worker first answered (its engine message; performance.now()): until then, work sent waits for a thread still starting. */
+  /** When a worker first answered (performance.now()): until then, the main thread decides everything. */
   upAt: number | undefined;
 
   constructor(count: number, setup: WorkerSetup) {
     this.summary = setup.summary;
-    this.rangeRecords = setup.format ? BATCH_RECORDS : JOINED_RANGE_RECORDS;
     // The compiled worker: tests run from src/, but a worker thread needs JavaScript (npm test builds first).
     const script = join(packageRoot(), 'dist', 'src', 'cli', 'eval-worker.js');
     this.workers = Array.from({ length: count }, () => {
@@ -53,6 +48,7 @@ export class EvalPool {
       this.pending.set(worker, 0);
       worker.on('message', (result: WorkerResult) => {
         this.upAt ??= performance.now();
+        this.upWorkers.add(worker);
         this.pending.set(worker, this.pending.get(worker)! - 1);
         const waiting = this.waiting.get(result.id);
         this.waiting.delete(result.id);
@@ -79,68 +75,78 @@ export class EvalPool {
    * before this, so they can start while the JIT still compiles.
    */
   use(engine: WorkerEngine): void {
-    for (const worker of this.workers) this.send(worker, engine);
+    for (const worker of this.workers) this.post(worker, engine);
+  }
+
+  /** Whether a worker that is up has room for another piece of work (see PIECES_PER_WORKER). */
+  hasRoom(): boolean {
+    return this.idlestUp() !== undefined;
+  }
+
+  /** Sends `work` to the least busy worker that is up and has room; its result comes in order. */
+  send(work: Work): void {
+    const worker = this.idlestUp();
+    if (!worker) throw new Error('work sent to worker threads with no room for it');
+    this.busied.add(worker);
+    this.order(this.post(worker, work));
+  }
+
+  /** Takes a piece of work the main thread decided: its result comes in order after those sent before it. */
+  decidedHere(decided: DecidedWork): void {
+    const done = { id: -1, ...decided };
+    this.ordered.push({ done, result: Promise.resolve(done) });
   }
 
   /**
-   * Sends `work` to the least busy worker, or keeps it to join the ranges
-   * after it; returns, in input order, the results ready to be taken, so
-   * that at most IN_FLIGHT_PER_WORKER pieces of work per worker are out.
+   * The results that are there, oldest first, up to the first still out;
+   * waits for the oldest while too many are held back for order. Lets the
+   * event loop run first, so that workers' answers come in; throws if a
+   * worker failed (even one not sent work yet).
    */
-  async submit(work: Work): Promise<WorkerResult[]> {
-    const joined = this.joined;
-    if ('range' in work && joined && joined.range.offset + joined.range.count * SECCOMP_DATA_SIZE === work.range.offset && joined.count + work.count <= this.rangeRecords) {
-      this.joined = { ...joined, count: joined.count + work.count, range: { ...joined.range, count: joined.range.count + work.range.count } };
-      return [];
-    }
-    this.sendJoined();
-    if ('range' in work) this.joined = work;
-    else this.sendToIdlest(work);
-    return this.readyResults();
-  }
-
-  /** Sends the ranges joined so far, if any. */
-  private sendJoined(): void {
-    if (this.joined) this.sendToIdlest(this.joined);
-    this.joined = undefined;
-  }
-
-  private sendToIdlest(work: Work): void {
-    this.send(this.workers.reduce((a, b) => (this.pending.get(b)! < this.pending.get(a)! ? b : a)), work);
-  }
-
-  /** The oldest results, awaited until no more than IN_FLIGHT_PER_WORKER pieces of work per worker are out. */
-  private async readyResults(): Promise<WorkerResult[]> {
+  async ready(): Promise<WorkerResult[]> {
+    await new Promise((resolve) => setImmediate(resolve));
+    if (this.failure) throw this.failure;
     const ready: WorkerResult[] = [];
-    while (this.inFlight.length >= IN_FLIGHT_PER_WORKER * this.workers.length) ready.push(await this.inFlight.shift()!);
+    while (this.ordered[0]?.done || this.ordered.length > HELD_PER_THREAD * (this.workers.length + 1)) ready.push(await this.ordered.shift()!.result);
     return ready;
   }
 
   /**
-   * Every result still out, in order, then each worker's summary (a worker
-   * counts all it decided and reports once, at the end); the workers stop in
-   * any case.
+   * Every result still to come, in order, then the summary of each worker
+   * that was sent work (a worker counts all it decided and reports once, at
+   * the end); the workers stop in any case, those still starting too.
    */
   async drain(): Promise<WorkerResult[]> {
     try {
-      this.sendJoined();
-      if (this.summary) for (const worker of this.workers) this.send(worker, { finish: true });
-      return await Promise.all(this.inFlight.splice(0));
+      if (this.summary) for (const worker of this.busied) this.order(this.post(worker, { finish: true }));
+      return await Promise.all(this.ordered.splice(0).map((o) => o.result));
     } finally {
       await Promise.all(this.workers.map((w) => w.terminate()));
     }
   }
 
-  /** Posts a task to `worker` (a batch moves, not copied), its result to come in order. */
-  private send(worker: Worker, message: WorkerEngine | Work | { readonly finish: true }): void {
+  private idlestUp(): Worker | undefined {
+    let idlest: Worker | undefined;
+    for (const worker of this.upWorkers) if (this.pending.get(worker)! < PIECES_PER_WORKER && (!idlest || this.pending.get(worker)! < this.pending.get(idlest)!)) idlest = worker;
+    return idlest;
+  }
+
+  private order(result: Promise<WorkerResult>): void {
+    const ordered: Ordered = { result };
+    result.then((done) => (ordered.done = done)).catch(() => {}); // a failure is awaited in order later; not unhandled before then
+    this.ordered.push(ordered);
+  }
+
+  /** Posts a message to `worker` (a batch moves, not copied); resolves with the worker's answer. */
+  private post(worker: Worker, message: WorkerEngine | Work | { readonly finish: true }): Promise<WorkerResult> {
     if (this.failure) throw this.failure;
     const id = this.next++;
     this.pending.set(worker, this.pending.get(worker)! + 1);
     const records = 'count' in message ? message.count : 0;
     const result = new Promise<WorkerResult>((resolve, reject) => this.waiting.set(id, { records, resolve, reject }));
-    result.catch(() => {}); // awaited in order later; a worker's failure must not count as unhandled before then
-    this.inFlight.push(result);
+    result.catch(() => {}); // engine answers are not awaited; others are, in order
     const task: WorkerTask = { ...message, id };
     worker.postMessage(task, 'batch' in message ? [message.batch.bytes.buffer as ArrayBuffer] : []);
+    return result;
   }
 }

@@ -6,8 +6,9 @@
  * Engines: the JIT compiles in a background thread (Binaryen never loads in
  * this one); with `--engine auto` the decision tables and the interpreter
  * (eval-table-tier.ts) decide meanwhile, so no trace waits for the compiler.
- * Long traces go to worker threads that share the compiled modules once they
- * are there and, for a binary record file on disk, read their own ranges of it.
+ * Long traces are decided on worker threads too, beside the main thread: they
+ * share the compiled modules once they are there and, for a binary record
+ * file on disk, read their own ranges of it.
  */
 import { closeSync, openSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
@@ -27,7 +28,7 @@ import { Summary } from './eval-summary.js';
 import type { WorkerEngine, WorkerResult } from './eval-worker.js';
 import { describeInputError, loadFilters, type Io, type Writer } from './io.js';
 import { Progress } from './progress.js';
-import { detectRecordFormat, RecordRangeReader, recordBatches, recordRanges, type RecordSlots, type SkippedRecords, type StraceNotes } from './record-stream.js';
+import { BATCH_RECORDS, detectRecordFormat, RecordRangeReader, recordBatches, recordRanges, type RecordSlots, type SkippedRecords, type StraceNotes } from './record-stream.js';
 
 type EvalCommand = Extract<Command, { kind: 'eval' }>;
 
@@ -45,10 +46,25 @@ interface Input {
 }
 
 /**
+ * The work in a range of a record file, when no text lines are wanted, at the
+ * main thread's fastest rate so far: a worker thread is sent a message per 8
+ * ms, and the main thread, which takes the workers' answers only between
+ * pieces of work, sees them at least as often. A message per batch (0.5 ms
+ * with the JIT) woke the main thread a thousand times a second on two cores
+ * the workers already filled: the 1 GiB summary took 0.60 to 0.63 s on two
+ * workers, against 0.47 to 0.53 s with ranges of 16 batches. With the
+ * interpreter, a range of 16 batches took 0.45 s, and a worker that was up
+ * waited that long for its first work.
+ */
+const RANGE_SECONDS = 0.008;
+/** A range's records at most: 16 batches. With lines, a range is a batch, as their text can be 100 bytes a record. */
+const MAX_RANGE_RECORDS = 16 * BATCH_RECORDS;
+
+/**
  * A binary record file on disk is worked through as ranges (a worker reads its
  * own); anything else (standard input, pipes, JSON lines) is streamed here.
  */
-async function openInput(io: Io, command: EvalCommand, skipped: SkippedRecords | undefined, straceNotes: StraceNotes): Promise<Input> {
+async function openInput(io: Io, command: EvalCommand, rangeRecords: () => number, skipped: SkippedRecords | undefined, straceNotes: StraceNotes): Promise<Input> {
   const size = await io.regularFileSize(command.records);
   let format = command.recordFormat;
   if (size !== undefined && format === undefined) {
@@ -63,7 +79,7 @@ async function openInput(io: Io, command: EvalCommand, skipped: SkippedRecords |
     let read = 0;
     return {
       work: (async function* () {
-        for (const range of recordRanges(size, skipped)) {
+        for (const range of recordRanges(size, rangeRecords, skipped)) {
           read = range.offset + range.count * SECCOMP_DATA_SIZE;
           yield { first: range.first, count: range.count, range };
         }
@@ -228,10 +244,18 @@ export async function runEval(command: EvalCommand, io: Io): Promise<void> {
     if (summary && result.summary) summary.merge(result.summary);
   };
 
+  /** The main thread's fastest piece of work so far: its warm rate, past start-up and the wasm tier-up (one slow piece must not start the workers). */
+  const fastestPiece = { records: 0, seconds: Infinity };
+  /** Records in the next range of a record file: a batch to start with and for lines, else about RANGE_SECONDS of work. */
+  const rangeRecords = (): number => {
+    if (wantLines || fastestPiece.records === 0) return BATCH_RECORDS;
+    const records = Math.floor((RANGE_SECONDS * fastestPiece.records) / fastestPiece.seconds / BATCH_RECORDS) * BATCH_RECORDS;
+    return Math.min(MAX_RANGE_RECORDS, Math.max(BATCH_RECORDS, records));
+  };
   const started = performance.now();
   let input: Input;
   try {
-    input = await openInput(io, command, skipped, straceNotes);
+    input = await openInput(io, command, rangeRecords, skipped, straceNotes);
   } catch (error) {
     throw describeInputError(command.records, error);
   }
@@ -242,57 +266,55 @@ export async function runEval(command: EvalCommand, io: Io): Promise<void> {
     input.close();
     throw error;
   }
-  const workers = command.workers ?? availableParallelism();
-  let pieces = 0;
+  /** Threads deciding: the main thread and threads - 1 workers. */
+  const threads = command.workers ?? availableParallelism();
   let total = 0;
   /** Records still to come, estimated from the bytes read so far; undefined for a stream of unknown length. */
   const remaining = (): number | undefined => {
     const bytesRead = input.bytesRead();
     return input.totalBytes === undefined || bytesRead === 0 ? undefined : ((input.totalBytes - bytesRead) * total) / bytesRead;
   };
-  /** The main thread's fastest piece of work so far: its warm rate, past start-up and the wasm tier-up (one slow piece must not start the workers). */
-  const fastestPiece = { records: 0, seconds: Infinity, jit: false };
   /** Whether worker threads should start before this piece: asked for, or worth it (eval-policy.ts). */
-  const startWorkers = (): boolean => workers > 0 && (command.workers !== undefined || workersPay(pieces, remaining(), fastestPiece));
+  const startWorkers = (): boolean => threads > 1 && (command.workers !== undefined || workersPay(total, remaining(), fastestPiece));
   const progress = new Progress(io, input.totalBytes);
   let pool: EvalPool | undefined;
   let poolEngine: WorkerEngine | undefined;
-  /** Whether the workers are up (one answered), deciding the work. */
+  /** Whether a worker is up (it answered), taking work. */
   let workersUp = false;
   let failure: unknown;
   try {
     for await (const work of input.work) {
       await engines.letCompileFinish();
       if (!pool && startWorkers()) {
-        pool = new EvalPool(workers, {
+        pool = new EvalPool(threads - 1, {
           filters: filters.map((f) => [...f.instructions]),
           ...(input.recordFile ? { recordFile: input.recordFile } : {}),
           ...wanted,
           summary: command.summary,
         });
         pool.use((poolEngine = engines.workerEngine));
-        engines.judgeRateFrom(total); // and again once they are up
+        engines.judgeRateFrom(total); // and again once one is up
       } else if (pool && poolEngine?.engine !== 'jit' && engines.modules) {
         pool.use((poolEngine = engines.workerEngine)); // the JIT is ready: the workers switch to it
       }
-      // Default workers get work once one is up (about 0.1 s in); until then the main thread decides, and no work is out
-      // with them, so order holds. Workers asked for with --workers get all the work.
-      const defaultWorkers = command.workers === undefined;
-      if (pool && defaultWorkers && !pool.up) await new Promise((resolve) => setImmediate(resolve)); // lets their answers in
-      if (pool && (pool.up || !defaultWorkers)) {
-        const results = await pool.submit(work);
+      // A worker that is up and has room takes the work; else the main thread decides it (while the workers start, and
+      // while they are busy), its result held back if need be until those before it come.
+      if (pool?.hasRoom()) pool.send(work);
+      else {
+        const pieceStarted = performance.now();
+        const decided = decideWork(work, input.reader, engines, wanted, summary);
+        const seconds = (performance.now() - pieceStarted) / 1000;
+        if (seconds * fastestPiece.records < fastestPiece.seconds * work.count) Object.assign(fastestPiece, { records: work.count, seconds });
+        if (pool) pool.decidedHere(decided);
+        else await take(decided);
+      }
+      if (pool) {
+        for (const result of await pool.ready()) await take(result);
         if (pool.up && !workersUp) {
           workersUp = true;
-          engines.judgeRateFrom(total); // past their start-up, the workers' rate is the first tier's
+          engines.judgeRateFrom(total); // past their start-up, the rate is the workers' and the main thread's
         }
-        for (const result of results) await take(result);
-      } else {
-        const pieceStarted = performance.now();
-        await take(decideWork(work, input.reader, engines, wanted, summary));
-        const seconds = (performance.now() - pieceStarted) / 1000;
-        if (seconds * fastestPiece.records < fastestPiece.seconds * work.count) Object.assign(fastestPiece, { records: work.count, seconds, jit: engines.jit !== undefined });
       }
-      pieces++;
       total += work.count;
       progress.update(total, input.bytesRead());
       engines.considerCompiling(total, remaining());
@@ -313,7 +335,7 @@ export async function runEval(command: EvalCommand, io: Io): Promise<void> {
   if (summary) io.stdout(command.format === 'json' ? `${JSON.stringify(summary.result())}\n` : summary.format());
   if (straceNotes.notSyscalls > 0) io.stderr(`cbpf: ${straceNotes.notSyscalls} line${straceNotes.notSyscalls === 1 ? ' was' : 's were'} not syscalls (signals, exits, strace's notes)\n`);
   if (skipped && skipped.count > 0) io.stderr(`cbpf: skipped ${skipped.count} bad record${skipped.count === 1 ? '' : 's'} (the first: ${skipped.first})\n`);
-  if (command.timing) io.stderr(`${timingLine(engines, pool && { count: workers, upAt: pool.upAt }, total, started)}\n`);
+  if (command.timing) io.stderr(`${timingLine(engines, pool && { count: threads - 1, upAt: pool.upAt }, total, started)}\n`);
 }
 
 /** What `--timing` prints: which engine decided how much, where, and how fast. */

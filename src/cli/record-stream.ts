@@ -86,14 +86,17 @@ export interface RecordRange {
 }
 
 /**
- * The records of a binary file of `size` bytes, as ranges of at most a batch,
- * for readers that read the file themselves (readRecordRange); a truncated
- * last record is reported after the last range, as for a stream.
+ * The records of a binary file of `size` bytes, as ranges for readers that
+ * read the file themselves (RecordRangeReader), each of at most
+ * `rangeRecords()` records, asked as it is made; a truncated last record is
+ * reported after the last range, as for a stream.
  */
-export function* recordRanges(size: number, skipped: SkippedRecords | undefined): Generator<RecordRange> {
+export function* recordRanges(size: number, rangeRecords: () => number, skipped: SkippedRecords | undefined): Generator<RecordRange> {
   const whole = Math.floor(size / SECCOMP_DATA_SIZE);
-  for (let first = 0; first < whole; first += BATCH_RECORDS) {
-    yield { first, offset: first * SECCOMP_DATA_SIZE, count: Math.min(BATCH_RECORDS, whole - first) };
+  for (let first = 0; first < whole; ) {
+    const count = Math.min(rangeRecords(), whole - first);
+    yield { first, offset: first * SECCOMP_DATA_SIZE, count };
+    first += count;
   }
   truncatedRecord(whole, size % SECCOMP_DATA_SIZE, skipped);
 }

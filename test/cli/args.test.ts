@@ -37,6 +37,7 @@ describe('parseCommandLine', () => {
     [['eval', 'f'], /needs --records/],
     [['eval', '-', '--records', '-'], /cannot hold both/],
     [['eval', 'f', '--records', 'r', '--engine', 'wasm'], /--engine: unknown value "wasm" \(one of auto, interp, jit\)/],
+    [['eval', 'f', '--records', 'r', '--workers', '0'], /--workers: 0 threads cannot decide anything; 1 is the main thread alone/],
     [['disasm', 'a', 'b'], /takes one FILE/],
     [['disasm', 'f', '--bogus'], /Unknown option '--bogus'/],
     [['convert', 'f'], /needs --to FORMAT/],

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { compilePays, INLINE_PIECES, workersPay } from '../../src/cli/eval-policy.js';
+import { compilePays, INLINE_RECORDS, workersPay } from '../../src/cli/eval-policy.js';
 
 describe('compilePays', () => {
   it.each([
@@ -16,18 +16,18 @@ describe('compilePays', () => {
 });
 
 describe('workersPay', () => {
-  const fast = { records: 16_384, seconds: 0.003, jit: false }; // 5.5 M records/s: the decision tables
-  const slow = { records: 16_384, seconds: 0.016, jit: false }; // 1 M records/s: the interpreter
-  const jit = { records: 16_384, seconds: 0.0005, jit: true }; // 33 M records/s
+  const fast = { records: 16_384, seconds: 0.003 }; // 5.5 M records/s: the decision tables
+  const slow = { records: 16_384, seconds: 0.016 }; // 1 M records/s: the interpreter
+  const jit = { records: 262_144, seconds: 0.008 }; // 33 M records/s
   it.each([
-    ['before the main thread decided its pieces', INLINE_PIECES - 1, 10_000_000, slow, false],
-    ['1,000,000 records the tables finish in 0.2 s', INLINE_PIECES, 868_928, fast, false],
-    ['1,000,000 records the interpreter needs 0.9 s for', INLINE_PIECES, 868_928, slow, true],
-    ['10,000,000 records through the tables', INLINE_PIECES, 9_868_928, fast, true],
-    ['a stream of unknown length', INLINE_PIECES, undefined, fast, true],
-    ['16,777,216 records (1 GiB) the JIT finishes in 0.5 s', INLINE_PIECES, 16_646_144, jit, false],
-    ['134,217,728 records (8 GiB) the JIT needs 4 s for', INLINE_PIECES, 134_086_656, jit, true],
-  ])('%s', (_, pieces, remaining, fastestPiece, pays) => {
-    expect(workersPay(pieces, remaining, fastestPiece)).toBe(pays);
+    ['before the main thread decided its records', INLINE_RECORDS - 1, 10_000_000, slow, false],
+    ['1,000,000 records the tables finish in 0.2 s', INLINE_RECORDS, 868_928, fast, false],
+    ['1,000,000 records the interpreter needs 0.9 s for', INLINE_RECORDS, 868_928, slow, true],
+    ['10,000,000 records through the tables', INLINE_RECORDS, 9_868_928, fast, true],
+    ['a stream of unknown length', INLINE_RECORDS, undefined, fast, true],
+    ['8,388,608 records (512 MiB) the JIT finishes in 0.25 s', 262_144, 8_126_464, jit, false],
+    ['33,554,432 records (2 GiB) the JIT needs 1 s for', 262_144, 33_292_288, jit, true],
+  ])('%s', (_, decided, remaining, fastestPiece, pays) => {
+    expect(workersPay(decided, remaining, fastestPiece)).toBe(pays);
   });
 });

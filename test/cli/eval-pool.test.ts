@@ -2,35 +2,69 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import type { WorkerResult } from '../../src/cli/eval-worker.js';
 import { EvalPool } from '../../src/cli/eval-pool.js';
 import { generateRecords } from '../../src/fuzz/traces.js';
+import { packRecords } from '../../src/seccomp/records.js';
 
-const allowAll = [[{ code: 0x06, jt: 0, jf: 0, k: 0x7fff0000 }]];
+/** `ld [nr]; ret a`: each record is decided its syscall number, so results out of order show. */
+const retNr = [[{ code: 0x20, jt: 0, jf: 0, k: 0 }, { code: 0x16, jt: 0, jf: 0, k: 0 }]];
 
-/** A pool of one worker that reads its ranges from a file of `count` records, deciding with the interpreter. */
-function poolOverFile(count: number): EvalPool {
+/** A pool of one worker that reads its ranges from a file of `count` records (returned too), deciding with `engine`. */
+function poolOverFile(count: number, { summary = false, engine = 'interp' as 'interp' | 'table' } = {}): { pool: EvalPool; records: Uint8Array } {
   const file = join(mkdtempSync(join(tmpdir(), 'cbpf-pool-')), 'r.bin');
-  writeFileSync(file, generateRecords(count, 'realistic', 3));
-  const pool = new EvalPool(1, { filters: allowAll, recordFile: { path: file, byteOrder: 'le' }, format: undefined, binary: true, summary: false });
-  pool.use({ engine: 'interp' });
-  return pool;
+  const records = generateRecords(count, 'realistic', 3);
+  writeFileSync(file, records);
+  const pool = new EvalPool(1, { filters: retNr, recordFile: { path: file, byteOrder: 'le' }, format: undefined, binary: true, summary });
+  pool.use({ engine });
+  return { pool, records };
 }
 
+/** Waits until the pool's worker is up and has room for work, taking (and returning) any results meanwhile. */
+async function untilRoom(pool: EvalPool): Promise<WorkerResult[]> {
+  const taken: WorkerResult[] = [];
+  while (!pool.hasRoom()) taken.push(...(await pool.ready()));
+  return taken;
+}
+
+const decisions = (result: WorkerResult): number[] => [...new Uint32Array(result.binary!.slice().buffer)];
+const nrs = (records: Uint8Array, first: number, count: number): number[] => Array.from({ length: count }, (_, i) => new DataView(records.buffer, records.byteOffset).getUint32((first + i) * 64, true));
+
 describe('EvalPool', () => {
-  it('joins consecutive ranges into one task and answers with a decision for each of their records', async () => {
-    const pool = poolOverFile(300);
-    expect(await pool.submit({ first: 0, count: 100, range: { first: 0, offset: 0, count: 100 } })).toEqual([]);
-    expect(await pool.submit({ first: 100, count: 200, range: { first: 100, offset: 6400, count: 200 } })).toEqual([]);
-    const results = await pool.drain();
-    expect(results.map((r) => r.count)).toEqual([0, 300]); // the engine message, then the two ranges joined
-    expect(results[1]!.binary).toHaveLength(300 * 4);
-    expect(new Set(new Uint32Array(results[1]!.binary!.slice().buffer))).toEqual(new Set([0x7fff0000]));
+  it.each(['interp', 'table'] as const)('gives work only to a worker that is up, and results in input order, the main thread’s among them (%s)', async (engine) => {
+    const { pool, records } = poolOverFile(300, { engine });
+    expect(pool.hasRoom()).toBe(false); // still starting
+    const results = await untilRoom(pool);
+    pool.send({ first: 0, count: 100, range: { first: 0, offset: 0, count: 100 } });
+    const here = Uint32Array.from(nrs(records, 100, 50));
+    pool.decidedHere({ count: 50, binary: new Uint8Array(here.buffer) });
+    pool.send({ first: 150, count: 150, range: { first: 150, offset: 150 * 64, count: 150 } });
+    expect(pool.hasRoom()).toBe(false); // two pieces out
+    results.push(...(await pool.ready()), ...(await pool.drain()));
+    expect(results.map((r) => r.count)).toEqual([100, 50, 150]);
+    expect(results.flatMap(decisions)).toEqual(nrs(records, 0, 300));
+  });
+
+  it('decides a batch sent to it, in either byte order', async () => {
+    const { pool } = poolOverFile(0);
+    await untilRoom(pool);
+    const [x86_64, s390x] = [0xc000003e, 0x80000016]; // little-endian, big-endian
+    pool.send({ first: 0, count: 2, batch: packRecords([{ arch: x86_64, nr: 5, args: [], instructionPointer: 0n }, { arch: s390x, nr: 6, args: [], instructionPointer: 0n }]) });
+    const results = [...(await pool.ready()), ...(await pool.drain())];
+    expect(results.flatMap(decisions)).toEqual([5, 6]);
   });
 
   it('fails the run when a worker decides other than the records it was sent', async () => {
-    const pool = poolOverFile(100);
+    const { pool } = poolOverFile(100);
+    await untilRoom(pool);
     // A piece that says 100 records but whose range holds 60: every decision after it would be shifted.
-    await pool.submit({ first: 0, count: 100, range: { first: 0, offset: 0, count: 60 } });
+    pool.send({ first: 0, count: 100, range: { first: 0, offset: 0, count: 60 } });
     await expect(pool.drain()).rejects.toThrow('a worker thread decided 60 records of a piece of 100');
+  });
+
+  it('stops a worker that was sent no work without waiting for it to start', async () => {
+    const { pool } = poolOverFile(100, { summary: true });
+    // A summary comes only from workers that decided something: none here, so nothing to wait for.
+    expect(await pool.drain()).toEqual([]);
   });
 });
