@@ -4,6 +4,7 @@
  * `--workers`). Pure functions of the rates seen so far, so that tests can hold
  * them to their thresholds; eval.ts measures and asks.
  */
+import { BATCH_RECORDS } from './record-stream.js';
 
 /**
  * The JIT is compiled once the work left at the first tier's rate looks longer
@@ -22,7 +23,7 @@ export const JUDGE_RATE_AFTER_SECONDS = 0.25;
  * rest (code warming up), and judged on them a 1 GiB trace the JIT decides in
  * 0.5 s looked like 2 to 3 s of work.
  */
-export const INLINE_RECORDS = 8 * 16384;
+export const INLINE_RECORDS = 8 * BATCH_RECORDS;
 /**
  * Worker threads start once the rest of the trace would take the main thread
  * longer than this at its fastest rate so far. The main thread goes on
