@@ -33,7 +33,8 @@ export { parseJson, formatJson } from './codecs/json.js';
 export { parseDdd, formatDdd } from './codecs/ddd.js';
 export { parseC, formatC } from './codecs/c.js';
 export { assemble, type AssembleOptions } from './codecs/asm.js';
-export { FORMATS, isFormat, detectFormat, readProgram, writeProgram, type Format, type FormatOptions } from './codecs/formats.js';
+export { FORMATS, isFormat, type Format } from './codecs/format-names.js';
+export { detectFormat, readProgram, writeProgram, type FormatOptions } from './codecs/formats.js';
 
 export {
   ARCHES, archByName, archByAuditArch, archByConstant, byteOrderOf, AUDIT_ARCH_LE, X32_SYSCALL_BIT,

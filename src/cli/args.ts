@@ -3,7 +3,7 @@
  * UsageError). Each command's help text lives next to its options.
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { FORMATS, isFormat, type Format } from '../codecs/formats.js';
+import { FORMATS, isFormat, type Format } from '../codecs/format-names.js';
 import { ARCHES, archByName, type Arch, type ByteOrder } from '../seccomp/arches.js';
 
 /** A command line that cannot be run; main() prints it with exit code 2. */

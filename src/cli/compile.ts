@@ -1,6 +1,7 @@
 /** `cbpf compile`: a stack of filters as a standalone WebAssembly module (ABI in the README). */
 import type { Command } from './args.js';
-import { loadFilters, writeResult, type Io } from './io.js';
+import { writeResult, type Io } from './io.js';
+import { loadFilters } from './load.js';
 
 export async function runCompile(command: Extract<Command, { kind: 'compile' }>, io: Io): Promise<void> {
   const filters = await loadFilters(io, command.inputs, command.inputFormat, command.arch);

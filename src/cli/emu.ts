@@ -8,7 +8,8 @@ import { errnoName } from '../seccomp/errno.js';
 import { encodeSeccompData } from '../seccomp/records.js';
 import { syscallNumber } from '../seccomp/syscalls.js';
 import type { Command } from './args.js';
-import { CommandFailure, displayName, loadFilters, type Io } from './io.js';
+import { CommandFailure, displayName, type Io } from './io.js';
+import { loadFilters } from './load.js';
 
 
 export async function runEmu(command: Extract<Command, { kind: 'emu' }>, io: Io): Promise<void> {

@@ -26,7 +26,8 @@ import { EvalPool } from './eval-pool.js';
 import { tableTier } from './eval-table-tier.js';
 import { Summary } from './eval-summary.js';
 import type { WorkerEngine, WorkerResult } from './eval-worker.js';
-import { describeInputError, loadFilters, type Io, type Writer } from './io.js';
+import { describeInputError, type Io, type Writer } from './io.js';
+import { loadFilters } from './load.js';
 import { Progress } from './progress.js';
 import { BATCH_RECORDS, detectRecordFormat, RecordRangeReader, recordBatches, recordRanges, type RecordSlots, type SkippedRecords, type StraceNotes } from './record-stream.js';
 

@@ -1,7 +1,8 @@
 /** `cbpf info`: what a filter checks and what it can return. */
 import { summarizeProgram } from '../summary.js';
 import type { Command } from './args.js';
-import { displayName, loadProgram, type Io } from './io.js';
+import { displayName, type Io } from './io.js';
+import { loadProgram } from './load.js';
 
 /** Words wrapped to lines of at most 100 characters, indented by two spaces. */
 function wrap(words: string[]): string {

@@ -14,7 +14,8 @@ import { SECCOMP_DATA_NR } from '../seccomp/data.js';
 import { packRecords, readRecordStream, recordBytes, type RecordBatch } from '../seccomp/records.js';
 import { verify, type VerifiedProgram } from '../verifier.js';
 import type { Command, Engine } from './args.js';
-import { CommandFailure, displayName, loadProgram, loadRecords, type Io } from './io.js';
+import { CommandFailure, displayName, type Io } from './io.js';
+import { loadProgram, loadRecords } from './load.js';
 
 const SHOWN_MISMATCHES = 20;
 

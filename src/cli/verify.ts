@@ -1,7 +1,8 @@
 /** `cbpf verify`: the kernel's accept/reject for each filter, with the rule, pc and errno. */
 import { VerifyError, verify, verifyStack, type VerifiedProgram } from '../verifier.js';
 import type { Command } from './args.js';
-import { CommandFailure, displayName, loadProgram, type Io } from './io.js';
+import { CommandFailure, displayName, type Io } from './io.js';
+import { loadProgram } from './load.js';
 
 interface Verdict {
   readonly file: string;

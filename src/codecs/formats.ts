@@ -11,17 +11,8 @@ import { assemble, isAsmMnemonic } from './asm.js';
 import { formatC, parseC } from './c.js';
 import { formatDdd, parseDdd } from './ddd.js';
 import { formatJson, parseJson } from './json.js';
+import type { Format } from './format-names.js';
 import { decodeRaw, encodeRaw } from './raw.js';
-
-/** The program formats: raw sock_filter (little- or big-endian), C (-dd), -ddd, bpf_asm, JSON. */
-export const FORMATS = ['raw', 'raw-be', 'c', 'ddd', 'asm', 'json'] as const;
-/** One of FORMATS. */
-export type Format = (typeof FORMATS)[number];
-
-/** True when `name` is one of FORMATS. */
-export function isFormat(name: string): name is Format {
-  return (FORMATS as readonly string[]).includes(name);
-}
 
 /** Options for reading and writing text that names syscalls. */
 export interface FormatOptions {

@@ -7,7 +7,8 @@
  * `--seed S --runs i+1` replays the failure exactly.
  */
 import { formatAsm } from '../disasm.js';
-import { FORMATS, readProgram, writeProgram } from '../codecs/formats.js';
+import { FORMATS } from '../codecs/format-names.js';
+import { readProgram, writeProgram } from '../codecs/formats.js';
 import { programsEqual, type Instruction } from '../instruction.js';
 import { interpret } from '../../interp/interpret.js';
 import { kernelAccepts, kernelDecide } from '../kernel/oracle.js';

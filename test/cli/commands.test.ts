@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { SAMPLE_FILTERS } from '../../bench/samples.js';
-import { FORMATS } from '../../src/codecs/formats.js';
+import { FORMATS } from '../../src/codecs/format-names.js';
 import { runCli } from '../helpers.js';
 
 const small = SAMPLE_FILTERS.find((s) => s.name === 'allowlist-small')!.path;

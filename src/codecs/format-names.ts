@@ -1,0 +1,14 @@
+/**
+ * The names of the program formats, apart from their codecs (formats.ts), so
+ * that the command line checks `--format` without loading every codec.
+ */
+
+/** The program formats: raw sock_filter (little- or big-endian), C (-dd), -ddd, bpf_asm, JSON. */
+export const FORMATS = ['raw', 'raw-be', 'c', 'ddd', 'asm', 'json'] as const;
+/** One of FORMATS. */
+export type Format = (typeof FORMATS)[number];
+
+/** True when `name` is one of FORMATS. */
+export function isFormat(name: string): name is Format {
+  return (FORMATS as readonly string[]).includes(name);
+}
