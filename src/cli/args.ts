@@ -105,8 +105,8 @@ export type Command =
       readonly out: string | undefined;
       readonly skipBad: boolean;
       /**
-       * Worker threads deciding batches; 0 decides in the main thread; undefined:
-       * one per core, once a trace proves longer than a few batches.
+       * Threads deciding, the main thread among them (1: it alone); undefined:
+       * one per core, when the trace is long enough (eval-policy.ts).
        */
       readonly workers: number | undefined;
     } & ReadsPrograms);

@@ -1,10 +1,9 @@
 /**
  * When `cbpf eval` spends a core on something that pays only for long traces:
  * the JIT compile (with `--engine auto`) and worker threads (with the default
- * `--workers`). Pure functions of the rates seen so far, so that tests can hold
- * them to their thresholds; eval.ts measures and asks.
+ * `--workers`). Pure functions of the command line and the rates seen so far,
+ * so that tests can hold them to their thresholds; eval.ts measures and asks.
  */
-import { BATCH_RECORDS } from './record-stream.js';
 
 /**
  * The JIT is compiled once the work left at the first tier's rate looks longer
@@ -18,20 +17,30 @@ export const COMPILE_PAYS_AFTER_SECONDS = 3;
 /** The first tier's rate is judged only after this long (from the start, or from when workers started): the first batches pay for starting up and warming up. */
 export const JUDGE_RATE_AFTER_SECONDS = 0.25;
 /**
- * The main thread decides this many records itself before worker threads may
- * start: the first 3 or 4 batches of 16,384 are 5 to 15 times slower than the
- * rest (code warming up), and judged on them a 1 GiB trace the JIT decides in
- * 0.5 s looked like 2 to 3 s of work.
+ * Without `--workers`, worker threads start with the process, before the run
+ * loads (startEvalWorkers), for a record input of at least this many bytes
+ * (4,194,304 binary records), or of unknown length (standard input, a pipe),
+ * so that they are up when the run starts. For less, they start only once the
+ * run shows they pay (workersPay): one starting slows the main thread's first
+ * 20 to 30 ms (V8 optimizes the main thread's code on the other core, which
+ * the worker's start-up takes), and with the JIT even a worker up from the
+ * start first pays at about 4,194,304 records (0.13 to 0.16 s alone).
  */
-export const INLINE_RECORDS = 8 * BATCH_RECORDS;
+export const EARLY_WORKERS_FROM_BYTES = 256 << 20;
 /**
- * Worker threads start once the rest of the trace would take the main thread
- * longer than this at its fastest rate so far. The main thread goes on
- * deciding while they start (about 0.1 s here), but starting one slows it, and
- * a worker's first pieces of work are slow: with the JIT (module cached), a
- * main thread and a worker took 0.28 to 0.34 s over 8,388,608 records (512
- * MiB) against 0.23 to 0.26 s for the main thread alone, and about as long as
- * it over 1 GiB (0.42 to 0.49 s, against 0.41 to 0.57 s).
+ * The main thread decides this many pieces of work itself before worker
+ * threads may start: the first few are 5 to 15 times slower than the rest
+ * (code warming up), and judged on them a short trace looks long.
+ */
+export const WARM_UP_PIECES = 8;
+/**
+ * Worker threads start during a run once the rest of the trace would take the
+ * main thread longer than this at its fastest rate so far. The main thread
+ * goes on deciding while they start (about 0.1 s here), but starting one slows
+ * it, and a worker's first pieces of work are slow: with the JIT (module
+ * cached), a main thread and a worker took 0.28 to 0.34 s over 8,388,608
+ * records (512 MiB) against 0.23 to 0.26 s for the main thread alone, and about
+ * as long as it over 1 GiB (0.42 to 0.49 s, against 0.41 to 0.57 s).
  */
 export const WORKERS_PAY_AFTER_SECONDS = 0.5;
 
@@ -47,12 +56,23 @@ export function compilePays(decided: number, remaining: number | undefined, seco
 }
 
 /**
- * Whether default worker threads should start, after the main thread decided
- * `decided` records, its fastest piece of work `fastestPiece`, with
+ * The worker threads to start with the process, before the run loads: for
+ * `--workers N` (`workers`), N - 1; without, one per core (`cores`) but the
+ * main thread's when the records, `recordBytes` long (undefined: unknown), are
+ * long enough (see EARLY_WORKERS_FROM_BYTES).
+ */
+export function earlyWorkers(workers: number | undefined, recordBytes: number | undefined, cores: number): number {
+  if (workers !== undefined) return workers - 1;
+  return recordBytes === undefined || recordBytes >= EARLY_WORKERS_FROM_BYTES ? cores - 1 : 0;
+}
+
+/**
+ * Whether default worker threads should start during a run, after the main
+ * thread decided `pieces` pieces of work, its fastest `fastestPiece`, with
  * `remaining` records to come (undefined: a stream of unknown length, which
  * gets them at once).
  */
-export function workersPay(decided: number, remaining: number | undefined, fastestPiece: { readonly records: number; readonly seconds: number }): boolean {
-  if (decided < INLINE_RECORDS) return false;
+export function workersPay(pieces: number, remaining: number | undefined, fastestPiece: { readonly records: number; readonly seconds: number }): boolean {
+  if (pieces < WARM_UP_PIECES) return false;
   return remaining === undefined || (remaining * fastestPiece.seconds) / fastestPiece.records > WORKERS_PAY_AFTER_SECONDS;
 }

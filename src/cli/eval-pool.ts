@@ -4,11 +4,15 @@
  * decides it itself; results, wherever they were decided, are taken in input
  * order.
  */
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { packageRoot } from '../package-root.js';
+import type { Command } from './args.js';
 import type { DecidedWork, Work } from './eval-batch.js';
-import type { WorkerEngine, WorkerResult, WorkerSetup, WorkerTask } from './eval-worker.js';
+import { earlyWorkers } from './eval-policy.js';
+import type { WorkerEngine, WorkerMessage, WorkerResult, WorkerSetup, WorkerTask } from './eval-worker.js';
+import type { Io } from './io.js';
 
 /** Pieces of work out per worker at most: the one it decides and the next, so that it never waits for the main thread. */
 const PIECES_PER_WORKER = 2;
@@ -26,32 +30,36 @@ export class EvalPool {
   private readonly workers: Worker[];
   /** Pieces of work each worker has not answered yet. */
   private readonly pending = new Map<Worker, number>();
-  /** Workers that answered their first engine message: work sent to them is decided at once. */
+  /** Workers that answered their setup: work sent to them is decided at once. */
   private readonly upWorkers = new Set<Worker>();
   /** Workers sent work: only they have a summary to report. */
   private readonly busied = new Set<Worker>();
-  /** By task id: how many records the task holds, and how its result is handed on. */
-  private readonly waiting = new Map<number, { records: number; resolve: (r: WorkerResult) => void; reject: (e: Error) => void }>();
+  /** By task id: whether the task is a piece of work, how many records it holds, and how its result is handed on. */
+  private readonly waiting = new Map<number, { piece: boolean; records: number; resolve: (r: WorkerResult) => void; reject: (e: Error) => void }>();
   private readonly ordered: Ordered[] = [];
   private next = 0;
   private failure: Error | undefined;
-  private readonly summary: boolean;
+  private summary = false;
   /** When a worker first answered (performance.now()): until then, the main thread decides everything. */
   upAt: number | undefined;
 
-  constructor(count: number, setup: WorkerSetup) {
-    this.summary = setup.summary;
+  /**
+   * Starts `count` worker threads, which load their code while this thread
+   * goes on (about 85 ms here); setUp() gives them the run. Until then they do
+   * not keep the process alive, so a run that fails before needs no stop().
+   */
+  constructor(count: number) {
     // The compiled worker: tests run from src/, but a worker thread needs JavaScript (npm test builds first).
     const script = join(packageRoot(), 'dist', 'src', 'cli', 'eval-worker.js');
     this.workers = Array.from({ length: count }, () => {
-      const worker = new Worker(script, { workerData: setup });
+      const worker = new Worker(script);
       this.pending.set(worker, 0);
       worker.on('message', (result: WorkerResult) => {
         this.upAt ??= performance.now();
         this.upWorkers.add(worker);
-        this.pending.set(worker, this.pending.get(worker)! - 1);
         const waiting = this.waiting.get(result.id);
         this.waiting.delete(result.id);
+        if (waiting?.piece) this.pending.set(worker, this.pending.get(worker)! - 1);
         // A worker that decided other than it was sent would shift every decision after it: fail the run instead.
         if (waiting && result.count !== waiting.records) waiting.reject(new Error(`a worker thread decided ${result.count} records of a piece of ${waiting.records}`));
         else waiting?.resolve(result);
@@ -61,8 +69,24 @@ export class EvalPool {
         for (const { reject } of this.waiting.values()) reject(error);
         this.waiting.clear();
       });
+      worker.unref(); // after the listeners: adding a 'message' listener refs the worker again
       return worker;
     });
+  }
+
+  /** Gives every worker the run to decide for, and the engine to start with (see use()). */
+  setUp(setup: WorkerSetup, engine: WorkerEngine): void {
+    this.summary = setup.summary;
+    for (const worker of this.workers) {
+      worker.ref();
+      this.post(worker, { setup });
+    }
+    this.use(engine);
+  }
+
+  /** How many worker threads there are. */
+  get size(): number {
+    return this.workers.length;
   }
 
   /** Whether any worker has answered (see upAt). */
@@ -70,10 +94,7 @@ export class EvalPool {
     return this.upAt !== undefined;
   }
 
-  /**
-   * Tells every worker which engine to decide with; workers start loading
-   * before this, so they can start while the JIT still compiles.
-   */
+  /** Tells every worker which engine to decide with from now on (the JIT, once its modules are there). */
   use(engine: WorkerEngine): void {
     for (const worker of this.workers) this.post(worker, engine);
   }
@@ -114,15 +135,19 @@ export class EvalPool {
   /**
    * Every result still to come, in order, then the summary of each worker
    * that was sent work (a worker counts all it decided and reports once, at
-   * the end); the workers stop in any case, those still starting too.
+   * the end).
    */
   async drain(): Promise<WorkerResult[]> {
-    try {
-      if (this.summary) for (const worker of this.busied) this.order(this.post(worker, { finish: true }));
-      return await Promise.all(this.ordered.splice(0).map((o) => o.result));
-    } finally {
-      await Promise.all(this.workers.map((w) => w.terminate()));
-    }
+    if (this.summary) for (const worker of this.busied) this.order(this.post(worker, { finish: true }));
+    return Promise.all(this.ordered.splice(0).map((o) => o.result));
+  }
+
+  /**
+   * Stops every worker, those still starting too, without waiting for them to
+   * end (6 to 30 ms here): nothing is left for them to answer.
+   */
+  stop(): void {
+    for (const worker of this.workers) void worker.terminate();
   }
 
   private idlestUp(): Worker | undefined {
@@ -138,15 +163,32 @@ export class EvalPool {
   }
 
   /** Posts a message to `worker` (a batch moves, not copied); resolves with the worker's answer. */
-  private post(worker: Worker, message: WorkerEngine | Work | { readonly finish: true }): Promise<WorkerResult> {
+  private post(worker: Worker, message: WorkerMessage): Promise<WorkerResult> {
     if (this.failure) throw this.failure;
     const id = this.next++;
-    this.pending.set(worker, this.pending.get(worker)! + 1);
-    const records = 'count' in message ? message.count : 0;
-    const result = new Promise<WorkerResult>((resolve, reject) => this.waiting.set(id, { records, resolve, reject }));
-    result.catch(() => {}); // engine answers are not awaited; others are, in order
+    const piece = 'count' in message;
+    if (piece) this.pending.set(worker, this.pending.get(worker)! + 1);
+    const records = piece ? message.count : 0;
+    const result = new Promise<WorkerResult>((resolve, reject) => this.waiting.set(id, { piece, records, resolve, reject }));
+    result.catch(() => {}); // setup and engine answers are not awaited; others are, in order
     const task: WorkerTask = { ...message, id };
     worker.postMessage(task, 'batch' in message ? [message.batch.bytes.buffer as ArrayBuffer] : []);
     return result;
   }
+}
+
+/**
+ * The worker threads to start for a `cbpf eval` run with the process, if any
+ * (eval-policy.ts): they start before the run loads its own code and its
+ * filters, so that they are up, or nearly, when it starts deciding.
+ */
+export async function startEvalWorkers(command: Extract<Command, { kind: 'eval' }>, io: Io): Promise<EvalPool | undefined> {
+  let recordBytes: number | undefined;
+  try {
+    recordBytes = await io.regularFileSize(command.records);
+  } catch {
+    return undefined; // the run says what is wrong with the file
+  }
+  const count = earlyWorkers(command.workers, recordBytes, availableParallelism());
+  return count > 0 ? new EvalPool(count) : undefined;
 }

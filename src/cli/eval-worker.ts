@@ -4,24 +4,23 @@
  * elsewhere (no binaryen here), the table tier or the interpreter, and
  * returns what the command wants of each.
  */
-import { openSync } from 'node:fs';
-import { parentPort, workerData } from 'node:worker_threads';
+import { parentPort } from 'node:worker_threads';
 import { interpretBatch } from '../../interp/stack.js';
 import { moduleDecider } from '../../jit/instance.js';
 import type { Instruction } from '../instruction.js';
 import type { ByteOrder } from '../seccomp/arches.js';
 import type { RecordBatch } from '../seccomp/records.js';
-import { verify } from '../verifier.js';
+import { verify, type VerifiedProgram } from '../verifier.js';
 import { decideWork, type BatchEngine, type DecidedWork, type WantedOutput, type Work } from './eval-batch.js';
 import { Summary, type SummaryPartial } from './eval-summary.js';
 import { tableTier } from './eval-table-tier.js';
 import { RecordRangeReader } from './record-stream.js';
 
-/** What every worker is started with (the engine comes later, see WorkerTask). */
+/** What a worker decides for: its first message, once the run has loaded its filters (the worker starts before). */
 export interface WorkerSetup extends WantedOutput {
   readonly filters: Instruction[][];
-  /** A binary record file the worker reads its ranges from. */
-  readonly recordFile?: { readonly path: string; readonly byteOrder: ByteOrder };
+  /** A binary record file the worker reads its ranges from, open in the main thread (a descriptor belongs to the process). */
+  readonly recordFile?: { readonly fd: number; readonly byteOrder: ByteOrder };
   readonly summary: boolean;
 }
 
@@ -35,10 +34,12 @@ export type WorkerEngine =
   | { readonly engine: 'table' | 'interp' };
 
 /**
- * One message to a worker: the engine to use (first, before any work), a
- * piece of work, or the end (send the summary); `id` orders the answers.
+ * What the main thread sends a worker: its setup (first), the engine to use
+ * (before any work), a piece of work, or the end (send the summary).
  */
-export type WorkerTask = (WorkerEngine | Work | { readonly finish: true }) & { readonly id: number };
+export type WorkerMessage = { readonly setup: WorkerSetup } | WorkerEngine | Work | { readonly finish: true };
+/** A message as sent: `id` orders the answers. */
+export type WorkerTask = WorkerMessage & { readonly id: number };
 
 /** What a worker sends back for a task: the summary comes only for `finish`. */
 export interface WorkerResult extends DecidedWork {
@@ -46,27 +47,40 @@ export interface WorkerResult extends DecidedWork {
   readonly summary?: SummaryPartial;
 }
 
-const setup = workerData as WorkerSetup;
-const filters = setup.filters.map((f) => verify(f));
-let engine: BatchEngine | undefined;
-const reader = setup.recordFile && new RecordRangeReader(openSync(setup.recordFile.path, 'r'), setup.recordFile.byteOrder);
+/** The run this worker decides for, from its setup message. */
+interface Run {
+  readonly wanted: WantedOutput;
+  readonly filters: VerifiedProgram[];
+  readonly reader: RecordRangeReader | undefined;
+  readonly summary: Summary | undefined;
+  engine?: BatchEngine;
+}
+let run: Run | undefined;
 
-const summary = setup.summary ? new Summary() : undefined;
+/** Sends the main thread a task's result (the decisions move, not copied). */
+function answer(result: WorkerResult): void {
+  parentPort!.postMessage(result, result.binary ? [result.binary.buffer as ArrayBuffer] : []);
+}
 
 parentPort!.on('message', (task: WorkerTask) => {
+  if ('setup' in task) {
+    const { setup } = task;
+    run = {
+      wanted: setup,
+      filters: setup.filters.map((f) => verify(f)),
+      reader: setup.recordFile && new RecordRangeReader(setup.recordFile.fd, setup.recordFile.byteOrder),
+      summary: setup.summary ? new Summary() : undefined,
+    };
+    return answer({ id: task.id, count: 0 });
+  }
+  if (!run) throw new Error('a worker was sent a task before its setup');
   if ('engine' in task) {
-    if (task.engine === 'jit') engine = moduleDecider(task.modules, filters.length);
-    else engine = { decide: task.engine === 'table' ? tableTier(filters) : (batch: RecordBatch) => interpretBatch(filters, batch) };
-    parentPort!.postMessage({ id: task.id, count: 0 } satisfies WorkerResult);
-    return;
+    const { filters } = run;
+    if (task.engine === 'jit') run.engine = moduleDecider(task.modules, filters.length);
+    else run.engine = { decide: task.engine === 'table' ? tableTier(filters) : (batch: RecordBatch) => interpretBatch(filters, batch) };
+    return answer({ id: task.id, count: 0 });
   }
-  if ('finish' in task) {
-    const result: WorkerResult = { id: task.id, count: 0, ...(summary ? { summary: summary.partial() } : {}) };
-    parentPort!.postMessage(result);
-    return;
-  }
-  if (!engine) throw new Error('a worker was sent work before its engine');
-  const decided = decideWork(task, reader, engine, setup, summary);
-  const result: WorkerResult = { id: task.id, ...decided };
-  parentPort!.postMessage(result, decided.binary ? [decided.binary.buffer as ArrayBuffer] : []);
+  if ('finish' in task) return answer({ id: task.id, count: 0, ...(run.summary ? { summary: run.summary.partial() } : {}) });
+  if (!run.engine) throw new Error('a worker was sent work before its engine');
+  answer({ id: task.id, ...decideWork(task, run.reader, run.engine, run.wanted, run.summary) });
 });

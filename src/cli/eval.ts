@@ -25,7 +25,7 @@ import { compilePays, workersPay } from './eval-policy.js';
 import { EvalPool } from './eval-pool.js';
 import { tableTier } from './eval-table-tier.js';
 import { Summary } from './eval-summary.js';
-import type { WorkerEngine, WorkerResult } from './eval-worker.js';
+import type { WorkerEngine, WorkerResult, WorkerSetup } from './eval-worker.js';
 import { describeInputError, type Io, type Writer } from './io.js';
 import { loadFilters } from './load.js';
 import { Progress } from './progress.js';
@@ -39,8 +39,8 @@ interface Input {
   /** The input's size in bytes, when known. */
   readonly totalBytes: number | undefined;
   bytesRead(): number;
-  /** A binary record file on disk, which worker threads read themselves. */
-  readonly recordFile?: { readonly path: string; readonly byteOrder: ByteOrder };
+  /** A binary record file on disk, open: worker threads read their ranges through the same descriptor. */
+  readonly recordFile?: { readonly fd: number; readonly byteOrder: ByteOrder };
   /** Reads ranges of the record file, when the work is ranges. */
   readonly reader?: RecordRangeReader;
   close(): void;
@@ -87,7 +87,7 @@ async function openInput(io: Io, command: EvalCommand, rangeRecords: () => numbe
       })(),
       totalBytes: size,
       bytesRead: () => read,
-      recordFile: { path: command.records, byteOrder: command.recordByteOrder },
+      recordFile: { fd, byteOrder: command.recordByteOrder },
       reader,
       close: () => closeSync(fd),
     };
@@ -223,7 +223,19 @@ class Engines implements BatchEngine {
   }
 }
 
-export async function runEval(command: EvalCommand, io: Io): Promise<void> {
+/**
+ * Runs `cbpf eval`, with `pool`'s worker threads beside the main thread if
+ * given (startEvalWorkers), and stops them in any case.
+ */
+export async function runEval(command: EvalCommand, io: Io, pool?: EvalPool): Promise<void> {
+  try {
+    await evaluate(command, io, pool);
+  } finally {
+    pool?.stop();
+  }
+}
+
+async function evaluate(command: EvalCommand, io: Io, pool: EvalPool | undefined): Promise<void> {
   const filters = await loadFilters(io, command.inputs, command.inputFormat, command.arch);
   const wantLines = command.output !== undefined || (!command.summary && command.out === undefined);
   const writers: Writer[] = [];
@@ -267,19 +279,29 @@ export async function runEval(command: EvalCommand, io: Io): Promise<void> {
     input.close();
     throw error;
   }
-  /** Threads deciding: the main thread and threads - 1 workers. */
-  const threads = command.workers ?? availableParallelism();
   let total = 0;
   /** Records still to come, estimated from the bytes read so far; undefined for a stream of unknown length. */
   const remaining = (): number | undefined => {
     const bytesRead = input.bytesRead();
     return input.totalBytes === undefined || bytesRead === 0 ? undefined : ((input.totalBytes - bytesRead) * total) / bytesRead;
   };
-  /** Whether worker threads should start before this piece: asked for, or worth it (eval-policy.ts). */
-  const startWorkers = (): boolean => threads > 1 && (command.workers !== undefined || workersPay(total, remaining(), fastestPiece));
-  const progress = new Progress(io, input.totalBytes);
-  let pool: EvalPool | undefined;
+  /** Threads deciding: the main thread and threads - 1 workers. */
+  const threads = command.workers ?? availableParallelism();
+  /** Pieces of work the main thread decided itself. */
+  let piecesHere = 0;
+  /** Whether worker threads should start now, during the run: asked for, or worth it (eval-policy.ts). */
+  const startWorkers = (): boolean => threads > 1 && (command.workers !== undefined || workersPay(piecesHere, remaining(), fastestPiece));
+  const workerSetup: WorkerSetup = { filters: filters.map((f) => [...f.instructions]), ...(input.recordFile ? { recordFile: input.recordFile } : {}), ...wanted, summary: command.summary };
+  /** What the workers decide with now. */
   let poolEngine: WorkerEngine | undefined;
+  /** Gives `pool`'s workers this run, and the engine of the moment. */
+  const setUp = (pool: EvalPool): EvalPool => {
+    poolEngine = engines.workerEngine;
+    pool.setUp(workerSetup, poolEngine);
+    return pool;
+  };
+  if (pool) setUp(pool);
+  const progress = new Progress(io, input.totalBytes);
   /** Whether a worker is up (it answered), taking work. */
   let workersUp = false;
   let failure: unknown;
@@ -287,13 +309,7 @@ export async function runEval(command: EvalCommand, io: Io): Promise<void> {
     for await (const work of input.work) {
       await engines.letCompileFinish();
       if (!pool && startWorkers()) {
-        pool = new EvalPool(threads - 1, {
-          filters: filters.map((f) => [...f.instructions]),
-          ...(input.recordFile ? { recordFile: input.recordFile } : {}),
-          ...wanted,
-          summary: command.summary,
-        });
-        pool.use((poolEngine = engines.workerEngine));
+        pool = setUp(new EvalPool(threads - 1));
         engines.judgeRateFrom(total); // and again once one is up
       } else if (pool && poolEngine?.engine !== 'jit' && engines.modules) {
         pool.use((poolEngine = engines.workerEngine)); // the JIT is ready: the workers switch to it
@@ -302,6 +318,7 @@ export async function runEval(command: EvalCommand, io: Io): Promise<void> {
       // while they are busy), its result held back if need be until those before it come.
       if (pool?.hasRoom()) pool.send(work);
       else {
+        piecesHere++;
         const pieceStarted = performance.now();
         const decided = decideWork(work, input.reader, engines, wanted, summary);
         const seconds = (performance.now() - pieceStarted) / 1000;
@@ -324,9 +341,10 @@ export async function runEval(command: EvalCommand, io: Io): Promise<void> {
     failure = error; // reported below, once everything decided before it is written
   }
   try {
-    // Work still with the workers was decided before any failure: write it too. drain() also stops the workers.
+    // Work still with the workers was decided before any failure: write it too.
     for (const result of (await pool?.drain()) ?? []) await take(result);
   } finally {
+    pool?.stop(); // before the record file closes: the workers read it through the same descriptor (after a failure, one may be reading still; its result is dropped)
     input.close();
     progress.finish();
     for (const writer of writers) await writer.close();
@@ -336,11 +354,11 @@ export async function runEval(command: EvalCommand, io: Io): Promise<void> {
   if (summary) io.stdout(command.format === 'json' ? `${JSON.stringify(summary.result())}\n` : summary.format());
   if (straceNotes.notSyscalls > 0) io.stderr(`cbpf: ${straceNotes.notSyscalls} line${straceNotes.notSyscalls === 1 ? ' was' : 's were'} not syscalls (signals, exits, strace's notes)\n`);
   if (skipped && skipped.count > 0) io.stderr(`cbpf: skipped ${skipped.count} bad record${skipped.count === 1 ? '' : 's'} (the first: ${skipped.first})\n`);
-  if (command.timing) io.stderr(`${timingLine(engines, pool && { count: threads - 1, upAt: pool.upAt }, total, started)}\n`);
+  if (command.timing) io.stderr(`${timingLine(engines, pool, total, started)}\n`);
 }
 
 /** What `--timing` prints: which engine decided how much, where, and how fast. */
-function timingLine(engines: Engines, workers: { count: number; upAt: number | undefined } | undefined, total: number, started: number): string {
+function timingLine(engines: Engines, workers: EvalPool | undefined, total: number, started: number): string {
   const now = performance.now();
   const seconds = (now - started) / 1000;
   const parts: string[] = [];
@@ -352,7 +370,7 @@ function timingLine(engines: Engines, workers: { count: number; upAt: number | u
   if (workers) {
     const pooled = total - engines.interpreted - engines.tabled - engines.jitted;
     const up = workers.upAt === undefined ? '' : ` (${(pooled / ((now - workers.upAt) / 1000) / 1e6).toFixed(2)} M records/s from when the first was up, ${((workers.upAt - started) / 1000).toFixed(3)} s in)`;
-    parts.push(`${pooled} records on ${workers.count} worker thread${workers.count === 1 ? '' : 's'}${up}`);
+    parts.push(`${pooled} records on ${workers.size} worker thread${workers.size === 1 ? '' : 's'}${up}`);
   }
   const tabled = engines.engine === 'interp' ? '' : `${engines.tabled} by the decision tables (and the interpreter where they could not say), `;
   parts.push(`${engines.interpreted} interpreted, ${tabled}${engines.jitted} by the JIT in the main thread`);

@@ -28,7 +28,10 @@ async function run(command: Command, io: Io): Promise<void> {
     case 'info': return (await import('./info.js')).runInfo(command, io);
     case 'verify': return (await import('./verify.js')).runVerify(command, io);
     case 'emu': return (await import('./emu.js')).runEmu(command, io);
-    case 'eval': return (await import('./eval.js')).runEval(command, io);
+    case 'eval': {
+      const workers = await (await import('./eval-pool.js')).startEvalWorkers(command, io); // they start while eval's code loads
+      return (await import('./eval.js')).runEval(command, io, workers);
+    }
     case 'compile': return (await import('./compile.js')).runCompile(command, io);
     case 'kernel-check': return (await import('./kernel-check.js')).runKernelCheck(command, io);
     case 'fuzz': return (await import('./fuzz.js')).runFuzz(command, io);

@@ -1,22 +1,36 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { pathToFileURL } from 'node:url';
+import { spawnSync } from 'node:child_process';
+import { afterEach, describe, expect, it } from 'vitest';
 import type { WorkerResult } from '../../src/cli/eval-worker.js';
 import { EvalPool } from '../../src/cli/eval-pool.js';
+import { packageRoot } from '../../src/package-root.js';
 import { generateRecords } from '../../src/fuzz/traces.js';
 import { packRecords } from '../../src/seccomp/records.js';
 
 /** `ld [nr]; ret a`: each record is decided its syscall number, so results out of order show. */
 const retNr = [[{ code: 0x20, jt: 0, jf: 0, k: 0 }, { code: 0x16, jt: 0, jf: 0, k: 0 }]];
 
+/** What each test opened: its pool is stopped and its record file closed after it. */
+const opened: { pool: EvalPool; fd: number }[] = [];
+afterEach(() => {
+  for (const { pool, fd } of opened.splice(0)) {
+    pool.stop();
+    closeSync(fd);
+  }
+});
+
 /** A pool of one worker that reads its ranges from a file of `count` records (returned too), deciding with `engine`. */
 function poolOverFile(count: number, { summary = false, engine = 'interp' as 'interp' | 'table' } = {}): { pool: EvalPool; records: Uint8Array } {
   const file = join(mkdtempSync(join(tmpdir(), 'cbpf-pool-')), 'r.bin');
   const records = generateRecords(count, 'realistic', 3);
   writeFileSync(file, records);
-  const pool = new EvalPool(1, { filters: retNr, recordFile: { path: file, byteOrder: 'le' }, format: undefined, binary: true, summary });
-  pool.use({ engine });
+  const pool = new EvalPool(1);
+  const fd = openSync(file, 'r');
+  opened.push({ pool, fd });
+  pool.setUp({ filters: retNr, recordFile: { fd, byteOrder: 'le' }, format: undefined, binary: true, summary }, { engine });
   return { pool, records };
 }
 
@@ -62,7 +76,17 @@ describe('EvalPool', () => {
     await expect(pool.drain()).rejects.toThrow('a worker thread decided 60 records of a piece of 100');
   });
 
-  it('stops a worker that was sent no work without waiting for it to start', async () => {
+  it('does not keep the process alive before its setup (a run that fails before it needs no stop)', () => {
+    const pool = pathToFileURL(join(packageRoot(), 'dist', 'src', 'cli', 'eval-pool.js')).href;
+    // A script file, not -e: a worker thread inherits node's flags, and --input-type stops it.
+    const script = join(mkdtempSync(join(tmpdir(), 'cbpf-pool-')), 'start.mjs');
+    writeFileSync(script, `import { EvalPool } from '${pool}';\nconst pool = new EvalPool(2);\nawait new Promise((later) => setTimeout(later, 1000));\nawait pool.ready(); // throws if a worker failed to start\n`);
+    const run = spawnSync(process.execPath, [script], { timeout: 20_000 });
+    expect(run.signal).toBeNull(); // not killed by the timeout
+    expect(run.status).toBe(0);
+  });
+
+  it('drains nothing from a worker that was sent no work, without waiting for it to start', async () => {
     const { pool } = poolOverFile(100, { summary: true });
     // A summary comes only from workers that decided something: none here, so nothing to wait for.
     expect(await pool.drain()).toEqual([]);
