@@ -5,6 +5,7 @@
  * strace log. Memory stays bounded by the batch size.
  */
 import { readSync } from 'node:fs';
+import { RECORD_CAPACITY } from '../../jit/layout-abi.js';
 import { DecodeError, ParseError } from '../errors.js';
 import type { Arch, ByteOrder } from '../seccomp/arches.js';
 import { SECCOMP_DATA_SIZE } from '../seccomp/data.js';
@@ -108,12 +109,15 @@ export interface RecordPiece {
 }
 
 /**
- * Records read from a range at a time: small enough to stay in the CPU's
- * cache from the read to the decision and the counting. Reading whole
- * batches at once went to memory and back, and two threads doing so shared
- * its bandwidth.
+ * Records read from a range at a time: as many as the JIT decides where they
+ * lie (256 KiB), which stay in the CPU's 1 MiB L2 cache from the read to the
+ * decision and the counting. Reading whole batches at once (1 MiB) went to
+ * memory and back, and two threads doing so shared its bandwidth. With
+ * pieces of 1,024 records (a read call per 64 KiB), the 1 GiB summary took
+ * 0.514 s (median of five) on one thread and 0.372 s on two, against 0.475 s
+ * and 0.345 s with these.
  */
-const PIECE_RECORDS = 1024;
+const PIECE_RECORDS = RECORD_CAPACITY;
 
 /** Where to read `count` records in `byteOrder`: a buffer of exactly that many bytes, or undefined for the reader's own. */
 export type RecordSlots = (byteOrder: ByteOrder, count: number) => Uint8Array | undefined;
