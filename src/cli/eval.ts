@@ -225,7 +225,8 @@ class Engines implements BatchEngine {
 
 /**
  * Runs `cbpf eval`, with `pool`'s worker threads beside the main thread if
- * given (startEvalWorkers), and stops them in any case.
+ * given (startEvalWorkers), and stops them in any case: evaluate() stops the
+ * workers it ran with, this those of a run that failed before it set them up.
  */
 export async function runEval(command: EvalCommand, io: Io, pool?: EvalPool): Promise<void> {
   try {
@@ -285,12 +286,11 @@ async function evaluate(command: EvalCommand, io: Io, pool: EvalPool | undefined
     const bytesRead = input.bytesRead();
     return input.totalBytes === undefined || bytesRead === 0 ? undefined : ((input.totalBytes - bytesRead) * total) / bytesRead;
   };
-  /** Threads deciding: the main thread and threads - 1 workers. */
-  const threads = command.workers ?? availableParallelism();
+  const cores = availableParallelism();
   /** Pieces of work the main thread decided itself. */
   let piecesHere = 0;
-  /** Whether worker threads should start now, during the run: asked for, or worth it (eval-policy.ts). */
-  const startWorkers = (): boolean => threads > 1 && (command.workers !== undefined || workersPay(piecesHere, remaining(), fastestPiece));
+  /** Whether default worker threads should start now, during the run (eval-policy.ts); `--workers N` started them with the process. */
+  const startWorkers = (): boolean => command.workers === undefined && cores > 1 && workersPay(piecesHere, remaining(), fastestPiece);
   const workerSetup: WorkerSetup = { filters: filters.map((f) => [...f.instructions]), ...(input.recordFile ? { recordFile: input.recordFile } : {}), ...wanted, summary: command.summary };
   /** What the workers decide with now. */
   let poolEngine: WorkerEngine | undefined;
@@ -309,7 +309,7 @@ async function evaluate(command: EvalCommand, io: Io, pool: EvalPool | undefined
     for await (const work of input.work) {
       await engines.letCompileFinish();
       if (!pool && startWorkers()) {
-        pool = setUp(new EvalPool(threads - 1));
+        pool = setUp(new EvalPool(cores - 1));
         engines.judgeRateFrom(total); // and again once one is up
       } else if (pool && poolEngine?.engine !== 'jit' && engines.modules) {
         pool.use((poolEngine = engines.workerEngine)); // the JIT is ready: the workers switch to it
@@ -344,7 +344,7 @@ async function evaluate(command: EvalCommand, io: Io, pool: EvalPool | undefined
     // Work still with the workers was decided before any failure: write it too.
     for (const result of (await pool?.drain()) ?? []) await take(result);
   } finally {
-    pool?.stop(); // before the record file closes: the workers read it through the same descriptor (after a failure, one may be reading still; its result is dropped)
+    pool?.stop(); // every piece is answered by now but after a failure, when one may still be reading the record file as it closes: its result is dropped
     input.close();
     progress.finish();
     for (const writer of writers) await writer.close();
