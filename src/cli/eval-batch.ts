@@ -6,7 +6,7 @@
  */
 import { formatAction, hexValue } from '../seccomp/actions.js';
 import { SECCOMP_DATA_ARCH, SECCOMP_DATA_NR, SECCOMP_DATA_SIZE } from '../seccomp/data.js';
-import type { RecordBatch } from '../seccomp/records.js';
+import { HOST_BYTE_ORDER, type RecordBatch } from '../seccomp/records.js';
 import type { DecisionFormat } from './args.js';
 import { actionOf, syscallNames, type Summary } from './eval-summary.js';
 import type { RecordPiece, RecordRange, RecordRangeReader, RecordSlots } from './record-stream.js';
@@ -37,12 +37,9 @@ export function decisionLines(values: Uint32Array, batch: RecordBatch, format: D
   return lines.length === 0 ? '' : `${lines.join('\n')}\n`;
 }
 
-/** Whether this machine stores numbers little-endian (x86, most ARM): then a Uint32Array's bytes are the output as they are. */
-const LITTLE_ENDIAN_HOST = new Uint8Array(Uint32Array.of(1).buffer)[0] === 1;
-
 /** The decisions as little-endian u32s: the bytes of `values` itself where the host is little-endian. */
 function binaryDecisions(values: Uint32Array): Uint8Array {
-  if (LITTLE_ENDIAN_HOST) return new Uint8Array(values.buffer, values.byteOffset, values.byteLength);
+  if (HOST_BYTE_ORDER === 'le') return new Uint8Array(values.buffer, values.byteOffset, values.byteLength);
   const bytes = new Uint8Array(values.length * 4);
   const view = new DataView(bytes.buffer);
   values.forEach((v, i) => view.setUint32(i * 4, v, true));

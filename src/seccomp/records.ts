@@ -62,6 +62,9 @@ export interface RecordBatch {
   readonly bigEndian: Uint8Array;
 }
 
+/** The byte order of this machine's typed arrays (little-endian on x86 and most ARM). */
+export const HOST_BYTE_ORDER: ByteOrder = new Uint8Array(Uint32Array.of(1).buffer)[0] === 1 ? 'le' : 'be';
+
 /** The byte order of record `i` of `batch`. */
 export function recordByteOrder(batch: RecordBatch, i: number): ByteOrder {
   return batch.bigEndian[i] ? 'be' : 'le';

@@ -61,6 +61,16 @@ describe('Summary', () => {
     expect(summary.result().syscalls.map((s) => s.nr).sort()).toEqual(['-1', '5000', 'write'].sort());
   });
 
+  it('counts records not in the host byte order under their own syscall numbers', () => {
+    // 256 and 65536 are each other's bytes swapped.
+    const calls = [record(S390X, 256), record(S390X, 65536), record(S390X, 256)];
+    const summary = summaryOf(new Uint32Array(3).fill(ACTIONS.ALLOW), calls);
+    expect(summary.partial().syscalls.map(([, nr, records]) => [nr, records])).toEqual([
+      [256, 2],
+      [65536, 1],
+    ]);
+  });
+
   it('counts a syscall decided several ways (by its arguments) under each decision, and merges them', () => {
     const calls = [record(X86_64, 41, 1n), record(X86_64, 41, 2n), record(X86_64, 41, 1n), record(X86_64, 41, 3n), record(X86_64, 5000, 1n), record(X86_64, 5000, 2n)];
     const values = Uint32Array.from(calls, (r) => (r.args[0] === 1n ? ACTIONS.ALLOW : r.args[0] === 2n ? ACTIONS.ERRNO | 97 : ACTIONS.KILL_PROCESS));
@@ -73,14 +83,17 @@ describe('Summary', () => {
     expect(mergedAt(1, values, calls).result()).toEqual(whole.result());
   });
 
-  it('counts every record and keeps the first examples of each decision, whatever the arches, numbers, byte orders and batches', () => {
+  it('counts every record and keeps the first examples of each decision, whatever the arches, numbers, byte orders and batches (aligned or not)', () => {
     const call = fc.record({
       arch: fc.constantFrom(X86_64, I386, S390X),
-      nr: fc.oneof(fc.integer({ min: 0, max: 5 }), fc.constantFrom(-1, 1023, 1024, 0x40000001)),
+      // 256 and 65536 are each other's bytes swapped: the other byte order's records must not count as one another.
+      nr: fc.oneof(fc.integer({ min: 0, max: 5 }), fc.constantFrom(-1, 256, 1023, 1024, 65536, 0x40000001)),
       value: fc.constantFrom(ACTIONS.ALLOW, ACTIONS.ERRNO | 1, ACTIONS.KILL_PROCESS, ACTIONS.LOG),
     });
     fc.assert(
-      fc.property(fc.array(call, { maxLength: 60 }), fc.array(fc.nat(60), { maxLength: 3 }), (calls, cuts) => {
+      // `oneArch`: every record of that arch, so that whole batches are in one byte order, either.
+      fc.property(fc.array(call, { maxLength: 60 }), fc.array(fc.nat(60), { maxLength: 3 }), fc.nat(3), fc.option(fc.constantFrom(X86_64, S390X)), (generated, cuts, misalign, oneArch) => {
+        const calls = oneArch === null ? generated : generated.map((c) => ({ ...c, arch: oneArch }));
         const records = calls.map(({ arch, nr }, i) => record(arch, nr, BigInt(i)));
         const values = Uint32Array.from(calls, (c) => c.value);
         // The reference: counts per arch, syscall and value, and the first records of each value other than ALLOW.
@@ -92,12 +105,15 @@ describe('Summary', () => {
           const kept = examples.get(value) ?? [];
           if (value !== ACTIONS.ALLOW && kept.length < EXAMPLES_PER_DECISION) examples.set(value, [...kept, i]);
         });
-        // The summary, fed in batches cut at `cuts`.
+        // The summary, fed in batches cut at `cuts`, their bytes `misalign` bytes into a buffer.
         const summary = new Summary();
         const bounds = [0, ...cuts.filter((c) => c < calls.length).sort((a, b) => a - b), calls.length];
         for (let b = 0; b + 1 < bounds.length; b++) {
           const [from, to] = [bounds[b]!, bounds[b + 1]!];
-          summary.add(values.subarray(from, to), packRecords(records.slice(from, to)), from);
+          const batch = packRecords(records.slice(from, to));
+          const bytes = new Uint8Array(misalign + batch.bytes.length).subarray(misalign);
+          bytes.set(batch.bytes);
+          summary.add(values.subarray(from, to), { ...batch, bytes }, from);
         }
         const seen = new Map<string, number>();
         for (const [arch, nr, , byValue] of summary.partial().syscalls) for (const [value, n] of byValue) seen.set(`${arch} ${nr} ${value}`, n);
