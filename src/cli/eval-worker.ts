@@ -57,9 +57,10 @@ interface Run {
 }
 let run: Run | undefined;
 
-/** Sends the main thread a task's result (the decisions move, not copied). */
+/** Sends the main thread a task's result (lines and decisions move, not copied). */
 function answer(result: WorkerResult): void {
-  parentPort!.postMessage(result, result.binary ? [result.binary.buffer as ArrayBuffer] : []);
+  const moved = [result.lines, result.binary].flatMap((bytes) => (bytes ? [bytes.buffer as ArrayBuffer] : []));
+  parentPort!.postMessage(result, moved);
 }
 
 parentPort!.on('message', (task: WorkerTask) => {
