@@ -154,18 +154,19 @@ export class RecordRangeReader {
   }
 }
 
-/** The lines of a text input, with their numbers from 1. */
-async function* linesOf(chunks: AsyncIterable<Uint8Array>): AsyncGenerator<{ text: string; number: number }> {
+/** The lines of a text input a chunk at a time, with the number of the first (from 1): one await per chunk, not per line. */
+async function* linesOf(chunks: AsyncIterable<Uint8Array>): AsyncGenerator<{ lines: string[]; firstNumber: number }> {
   const decoder = new TextDecoder();
   let carry = '';
-  let number = 0;
+  let number = 1;
   for await (const chunk of chunks) {
     const lines = (carry + decoder.decode(chunk, { stream: true })).split('\n');
     carry = lines.pop()!;
-    for (const text of lines) yield { text, number: ++number };
+    yield { lines, firstNumber: number };
+    number += lines.length;
   }
   carry += decoder.decode();
-  if (carry !== '') yield { text: carry, number: ++number };
+  if (carry !== '') yield { lines: [carry], firstNumber: number };
 }
 
 /**
@@ -182,20 +183,23 @@ async function* textBatches(
     if (records.length > 0) yield packRecords(records);
     records = [];
   };
-  for await (const { text, number } of linesOf(chunks)) {
-    try {
-      const record = parse(text, number);
-      if (record) records.push(record);
-    } catch (error) {
-      if (!(error instanceof ParseError)) throw error;
-      if (!skipped) {
-        yield* flush();
-        throw error;
+  for await (const { lines, firstNumber } of linesOf(chunks)) {
+    for (let i = 0; i < lines.length; i++) {
+      const number = firstNumber + i;
+      try {
+        const record = parse(lines[i]!, number);
+        if (record) records.push(record);
+      } catch (error) {
+        if (!(error instanceof ParseError)) throw error;
+        if (!skipped) {
+          yield* flush();
+          throw error;
+        }
+        skipped.count++;
+        skipped.first ??= `line ${number}: ${error.detail}`;
       }
-      skipped.count++;
-      skipped.first ??= `line ${number}: ${error.detail}`;
+      if (records.length >= BATCH_RECORDS) yield* flush();
     }
-    if (records.length >= BATCH_RECORDS) yield* flush();
   }
   yield* flush();
 }

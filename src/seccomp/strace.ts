@@ -29,11 +29,14 @@ const AUDIT_ARCH_64BIT = 0x80000000;
 const PREFIX = /^(?:(\d+)\s+)?(?:\d+(?::\d\d:\d\d)?(?:\.\d+)?\s+)?/;
 const CALL = /^([a-z_][a-z0-9_]*)\((.*)$/;
 const RESUMED = /^<\.\.\. ([a-z_][a-z0-9_]*) resumed>(.*)$/;
-const UNFINISHED = /\s*<unfinished \.\.\.>\s*$/;
+/** How an unfinished call's line ends (lines are trimmed first). */
+const UNFINISHED = '<unfinished ...>';
 /** `) = 0x3`, `) = -1 ENOENT (...)`, `) = ?`: where a complete call's arguments end. */
 const CALL_END = /\)\s+=\s+(?:-?\d|0x|\?).*$/;
 const PERSONALITY = /^\[ Process PID=(\d+) runs in (64 bit|32 bit|x32) mode\. \]$/;
 const UNKNOWN_SYSCALL = /^syscall_(0x[0-9a-f]+|\d+)$/;
+/** An argument recorded raw: decimal or 0x. */
+const NUMBER = /^(0x[0-9a-f]+|\d+)$/i;
 
 /** Reads strace lines one at a time; `line` returns the syscalls a line completes. */
 export class StraceReader {
@@ -54,8 +57,8 @@ export class StraceReader {
     const call = CALL.exec(rest);
     if (call) {
       const [, name, tail] = call as unknown as [string, string, string];
-      if (UNFINISHED.test(tail)) {
-        this.unfinished.set(pid, { name, args: tail.replace(UNFINISHED, ''), line: number });
+      if (tail.endsWith(UNFINISHED)) {
+        this.unfinished.set(pid, { name, args: tail.slice(0, -UNFINISHED.length), line: number });
         return undefined;
       }
       return this.record(pid, name, this.argsOf(tail, number), number);
@@ -84,29 +87,33 @@ export class StraceReader {
     return records;
   }
 
-  /** The argument text of a call up to its closing parenthesis (a complete call) or its end (an unfinished one). */
+  /**
+   * The arguments in the text of a call up to its closing parenthesis (a
+   * complete call) or its end (an unfinished one), as the six a record has.
+   */
   private argsOf(text: string, line: number): bigint[] {
     const inside = text.replace(CALL_END, '').trim();
-    if (inside === '') return [];
-    const args = inside.split(',').map((arg) => arg.trim());
-    if (args.length > 6) throw new ParseError('bad-record', `${args.length} arguments; a syscall has at most 6`, line, 0);
-    return args.map((arg) => {
-      if (!/^(0x[0-9a-f]+|\d+)$/i.test(arg)) {
-        throw new ParseError('bad-record', `argument "${arg}" is not a number: record the log with strace -e raw=all`, line, 0);
-      }
-      return BigInt(arg) & U64_MASK;
-    });
+    const args: bigint[] = [0n, 0n, 0n, 0n, 0n, 0n];
+    if (inside === '') return args;
+    const given = inside.split(',');
+    if (given.length > 6) throw new ParseError('bad-record', `${given.length} arguments; a syscall has at most 6`, line, 0);
+    for (let i = 0; i < given.length; i++) {
+      const arg = given[i]!.trim();
+      if (!NUMBER.test(arg)) throw new ParseError('bad-record', `argument "${arg}" is not a number: record the log with strace -e raw=all`, line, 0);
+      args[i] = BigInt(arg) & U64_MASK;
+    }
+    return args;
   }
 
+  /** The record of a call to `name` by process `pid`, with `args` (all six) as argsOf reads them. */
   private record(pid: string, name: string, args: bigint[], line: number): SeccompData {
     const arch = this.arches.get(pid) ?? this.arch;
-    const unknown = UNKNOWN_SYSCALL.exec(name);
+    const unknown = name.startsWith('syscall_') ? UNKNOWN_SYSCALL.exec(name) : null;
     let nr = unknown ? Number(unknown[1]) : syscallNumber(arch, name);
     if (nr === undefined) throw new ParseError('bad-record', `unknown syscall "${name}" for arch ${arch.name}`, line, 0);
     if (unknown && arch.name === 'x32') nr |= X32_SYSCALL_BIT;
-    const wide = arch.auditArch & AUDIT_ARCH_64BIT ? args : args.map((a) => a & 0xffffffffn); // a 32-bit arch's registers
-
-    return { nr: nr | 0, arch: arch.auditArch, instructionPointer: 0n, args: [...wide, ...Array<bigint>(6 - wide.length).fill(0n)] };
+    if (!(arch.auditArch & AUDIT_ARCH_64BIT)) for (let i = 0; i < args.length; i++) args[i]! &= 0xffffffffn; // a 32-bit arch's registers
+    return { nr: nr | 0, arch: arch.auditArch, instructionPointer: 0n, args };
   }
 }
 

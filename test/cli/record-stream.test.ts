@@ -1,0 +1,57 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { recordBatches, type SkippedRecords } from '../../src/cli/record-stream.js';
+import { ParseError } from '../../src/errors.js';
+import { archByName } from '../../src/seccomp/arches.js';
+import { decodeSeccompData, recordByteOrder, type RecordBatch, type SeccompData } from '../../src/seccomp/records.js';
+
+const x86_64 = archByName('x86_64')!;
+
+/** `text` as chunks cut at `cuts` (byte offsets, any order), as a file or pipe would deliver it. */
+async function* chunksOf(text: string, cuts: readonly number[]): AsyncGenerator<Uint8Array> {
+  const bytes = new TextEncoder().encode(text);
+  const bounds = [...new Set([0, ...cuts.map((c) => c % (bytes.length + 1)), bytes.length])].sort((a, b) => a - b);
+  for (let i = 0; i + 1 < bounds.length; i++) yield bytes.subarray(bounds[i], bounds[i + 1]);
+}
+
+/** The records of every batch, decoded, and the error that ended the stream, if any. */
+async function readAll(text: string, cuts: readonly number[], skipped?: SkippedRecords): Promise<{ records: SeccompData[]; error?: unknown }> {
+  const records: SeccompData[] = [];
+  const decode = (batch: RecordBatch): SeccompData[] => Array.from({ length: batch.count }, (_, i) => decodeSeccompData(batch.bytes, recordByteOrder(batch, i), i * 64));
+  try {
+    for await (const batch of recordBatches(chunksOf(text, cuts), { format: undefined, byteOrder: 'le', arch: x86_64, ...(skipped ? { skipped } : {}) })) records.push(...decode(batch));
+  } catch (error) {
+    return { records, error };
+  }
+  return { records };
+}
+
+/** A JSON line, a comment or a blank line, or (bad) an unknown syscall. */
+const jsonLine = fc.oneof(
+  fc.record({ nr: fc.nat(400), arg: fc.nat() }).map(({ nr, arg }) => ({ text: JSON.stringify({ arch: 'x86_64', nr, args: [arg] }), nr, bad: false })),
+  fc.constantFrom({ text: '# a comment', nr: -1, bad: false }, { text: '', nr: -1, bad: false }, { text: '{"arch":"x86_64","nr":"bogus"}', nr: -1, bad: true }),
+);
+
+describe('recordBatches on text', () => {
+  it('reads JSON lines cut into chunks anywhere as it reads them whole, and names the line of the first bad one', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(jsonLine, { minLength: 1, maxLength: 30 }), fc.array(fc.nat(), { maxLength: 6 }), async (lines, cuts) => {
+        // A comment first, so that the format is JSON lines whatever follows.
+        const text = ['# trace', ...lines.map((l) => l.text)].join('\n');
+        const firstBad = lines.findIndex((l) => l.bad);
+        const wanted = (firstBad === -1 ? lines : lines.slice(0, firstBad)).filter((l) => l.nr >= 0).map((l) => l.nr);
+        const { records, error } = await readAll(text, cuts);
+        expect(records.map((r) => r.nr)).toEqual(wanted);
+        if (firstBad === -1) expect(error).toBeUndefined();
+        else expect(error instanceof ParseError && error.line).toBe(firstBad + 2);
+        // With --skip-bad: every good line, and the bad ones counted, the first named by its line.
+        const skipped: SkippedRecords = { count: 0 };
+        const all = await readAll(text, cuts, skipped);
+        expect(all.records.map((r) => r.nr)).toEqual(lines.filter((l) => l.nr >= 0).map((l) => l.nr));
+        expect(skipped.count).toBe(lines.filter((l) => l.bad).length);
+        if (firstBad !== -1) expect(skipped.first).toMatch(new RegExp(`^line ${firstBad + 2}: `));
+      }),
+      { numRuns: 200 },
+    );
+  });
+});
