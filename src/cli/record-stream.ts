@@ -237,6 +237,10 @@ export interface RecordStreamOptions {
   readonly straceNotes?: StraceNotes;
 }
 
+/** Bytes of a stream's start read at most to tell its format, when its first line is longer. */
+const HEAD_BYTES = 4096;
+const LINE_BREAK = 0x0a;
+
 /**
  * Batches of records from `chunks`: binary in `byteOrder`, JSON lines (each
  * record in its own arch's byte order), or an strace log. A bad record stops
@@ -245,15 +249,20 @@ export interface RecordStreamOptions {
  */
 export async function* recordBatches(chunks: AsyncIterable<Uint8Array>, options: RecordStreamOptions): AsyncGenerator<RecordBatch> {
   const iterator = chunks[Symbol.asyncIterator]();
-  const first = await iterator.next();
-  if (first.done) return;
-  const rest: AsyncIterable<Uint8Array> = {
-    [Symbol.asyncIterator]: () => {
-      let sentFirst = false;
-      return { next: async () => (sentFirst ? iterator.next() : ((sentFirst = true), { done: false, value: first.value })) };
-    },
-  };
-  const format = options.format ?? detectRecordFormat(first.value);
+  // The input's start, to its first line break (or HEAD_BYTES of it): enough to tell its format, however it is cut into chunks.
+  const head: Uint8Array[] = [];
+  let headBytes = 0;
+  while (options.format === undefined && headBytes < HEAD_BYTES && !head.some((chunk) => chunk.includes(LINE_BREAK))) {
+    const next = await iterator.next();
+    if (next.done) break;
+    head.push(next.value);
+    headBytes += next.value.length;
+  }
+  const rest = (async function* (): AsyncGenerator<Uint8Array> {
+    yield* head;
+    for (let next = await iterator.next(); !next.done; next = await iterator.next()) yield next.value;
+  })();
+  const format = options.format ?? detectRecordFormat(Buffer.concat(head));
   if (format === 'bin') yield* binaryBatches(rest, options.byteOrder, options.skipped);
   else if (format === 'jsonl') yield* textBatches(rest, jsonRecord, options.skipped);
   else yield* straceBatches(rest, options.arch, options.skipped, options.straceNotes);

@@ -54,4 +54,20 @@ describe('recordBatches on text', () => {
       { numRuns: 200 },
     );
   });
+
+  it('joins strace calls whose unfinished and resumed lines come in different chunks', async () => {
+    const log = ['100 read(0x3, 0x7ffc, 0x340 <unfinished ...>', '101 getpid() = 0x65', '100 <... read resumed>) = 0x340', '100 close(0x3) = 0', '100 +++ exited with 0 +++'].join('\n');
+    await fc.assert(
+      fc.asyncProperty(fc.array(fc.nat(), { maxLength: 6 }), async (cuts) => {
+        const { records, error } = await readAll(log, cuts);
+        expect(error).toBeUndefined();
+        expect(records.map((r) => [r.nr, r.args[0]])).toEqual([
+          [39, 0n],
+          [0, 3n],
+          [3, 3n],
+        ]);
+      }),
+      { numRuns: 100 },
+    );
+  });
 });
