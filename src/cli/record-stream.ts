@@ -9,7 +9,7 @@ import { RECORD_CAPACITY } from '../../jit/layout-abi.js';
 import { DecodeError, ParseError } from '../errors.js';
 import type { Arch, ByteOrder } from '../seccomp/arches.js';
 import { SECCOMP_DATA_SIZE } from '../seccomp/data.js';
-import { packRecords, parseRecordJson, type RecordBatch, type SeccompData } from '../seccomp/records.js';
+import { parseRecordJson, RecordBatchBuilder, type RecordBatch } from '../seccomp/records.js';
 import { looksLikeStrace, StraceReader } from '../seccomp/strace.js';
 import type { RecordFormat } from './args.js';
 
@@ -170,44 +170,40 @@ async function* linesOf(chunks: AsyncIterable<Uint8Array>): AsyncGenerator<{ lin
 }
 
 /**
- * Batches of the records `parse` makes of text lines. A bad line is counted
- * (with `skipped`) or thrown, once the records before it are out.
+ * Batches of the records `parse` adds for text lines (at most one a line). A
+ * bad line is counted (with `skipped`) or thrown, once the records before it
+ * are out.
  */
 async function* textBatches(
   chunks: AsyncIterable<Uint8Array>,
-  parse: (text: string, line: number) => SeccompData | undefined,
+  parse: (text: string, line: number, into: RecordBatchBuilder) => void,
   skipped: SkippedRecords | undefined,
 ): AsyncGenerator<RecordBatch> {
-  let records: SeccompData[] = [];
-  const flush = function* (): Generator<RecordBatch> {
-    if (records.length > 0) yield packRecords(records);
-    records = [];
-  };
+  const builder = new RecordBatchBuilder(BATCH_RECORDS);
   for await (const { lines, firstNumber } of linesOf(chunks)) {
     for (let i = 0; i < lines.length; i++) {
       const number = firstNumber + i;
       try {
-        const record = parse(lines[i]!, number);
-        if (record) records.push(record);
+        parse(lines[i]!, number, builder);
       } catch (error) {
         if (!(error instanceof ParseError)) throw error;
         if (!skipped) {
-          yield* flush();
+          if (builder.count > 0) yield builder.take();
           throw error;
         }
         skipped.count++;
         skipped.first ??= `line ${number}: ${error.detail}`;
       }
-      if (records.length >= BATCH_RECORDS) yield* flush();
+      if (builder.full) yield builder.take();
     }
   }
-  yield* flush();
+  if (builder.count > 0) yield builder.take();
 }
 
-/** A JSON line, or nothing for a blank line or a # comment. */
-function jsonRecord(text: string, line: number): SeccompData | undefined {
+/** Adds a JSON line's record; nothing for a blank line or a # comment. */
+function jsonRecord(text: string, line: number, into: RecordBatchBuilder): void {
   const trimmed = text.trim();
-  return trimmed === '' || trimmed.startsWith('#') ? undefined : parseRecordJson(trimmed, line);
+  if (trimmed !== '' && !trimmed.startsWith('#')) into.add(parseRecordJson(trimmed, line));
 }
 
 /** Lines of strace output that were not syscalls (signals, exits, strace's messages). */
@@ -217,9 +213,10 @@ export interface StraceNotes {
 
 async function* straceBatches(chunks: AsyncIterable<Uint8Array>, arch: Arch, skipped: SkippedRecords | undefined, notes: StraceNotes | undefined): AsyncGenerator<RecordBatch> {
   const reader = new StraceReader(arch);
-  yield* textBatches(chunks, (text, line) => reader.line(text, line), skipped);
-  const unfinished = reader.end();
-  if (unfinished.length > 0) yield packRecords(unfinished);
+  yield* textBatches(chunks, (text, line, into) => reader.line(text, line, into), skipped);
+  const unfinished = new RecordBatchBuilder(reader.unfinishedCalls);
+  reader.end(unfinished);
+  if (unfinished.count > 0) yield unfinished.take();
   if (notes) notes.notSyscalls += reader.notSyscalls;
 }
 

@@ -92,17 +92,71 @@ export function readRecordStream(bytes: Uint8Array, byteOrder: ByteOrder): Recor
   return { bytes, count, bigEndian: new Uint8Array(count).fill(byteOrder === 'be' ? 1 : 0) };
 }
 
+/**
+ * A batch of records built one at a time, each in its own arch's byte order.
+ * A record starts with its arch and nr, its ip and arguments 0; a 64-bit
+ * value is set from its 32-bit halves, so a reader of text makes no BigInt
+ * (strace's arguments: 0.55 of the 2 µs a line took).
+ */
+export class RecordBatchBuilder {
+  /** The batch's memory, made (zeroed) when its first record starts. */
+  private bytes = new Uint8Array();
+  private view = new DataView(this.bytes.buffer);
+  private bigEndian = new Uint8Array();
+  /** Records in the batch so far. */
+  count = 0;
+  /** Where the record started last is, and whether it is little-endian. */
+  private at = 0;
+  private le = true;
+
+  constructor(private readonly capacity: number) {}
+
+  /** Whether the batch holds `capacity` records: take() it before adding more. */
+  get full(): boolean {
+    return this.count === this.capacity;
+  }
+
+  /** Starts the next record, of `arch` and syscall `nr`. */
+  start(arch: number, nr: number): void {
+    if (this.full) throw new RangeError(`a batch of ${this.capacity} records is full`);
+    if (this.count === 0) {
+      this.bytes = new Uint8Array(this.capacity * SECCOMP_DATA_SIZE);
+      this.view = new DataView(this.bytes.buffer);
+      this.bigEndian = new Uint8Array(this.capacity);
+    }
+    this.at = this.count * SECCOMP_DATA_SIZE;
+    this.le = byteOrderOfAuditArch(arch) === 'le';
+    this.bigEndian[this.count++] = this.le ? 0 : 1;
+    this.view.setInt32(this.at + SECCOMP_DATA_NR, nr, this.le);
+    this.view.setUint32(this.at + SECCOMP_DATA_ARCH, arch, this.le);
+  }
+
+  /** Sets the 64-bit value at byte `field` of the record started last (SECCOMP_DATA_IP, or an argument's) from its halves. */
+  setHalves(field: number, low: number, high: number): void {
+    const at = this.at + field;
+    this.view.setUint32(this.le ? at : at + 4, low, this.le);
+    this.view.setUint32(this.le ? at + 4 : at, high, this.le);
+  }
+
+  /** Adds a whole record. */
+  add(data: SeccompData): void {
+    this.start(data.arch, data.nr);
+    writeSeccompData(this.view, this.at, data, this.le ? 'le' : 'be');
+  }
+
+  /** The records added since the last take(), as a batch of their own; the builder starts afresh. */
+  take(): RecordBatch {
+    const batch = { bytes: this.bytes.subarray(0, this.count * SECCOMP_DATA_SIZE), count: this.count, bigEndian: this.bigEndian.subarray(0, this.count) };
+    this.count = 0;
+    return batch;
+  }
+}
+
 /** Packs records, each in its own arch's byte order. */
 export function packRecords(records: readonly SeccompData[]): RecordBatch {
-  const bytes = new Uint8Array(records.length * SECCOMP_DATA_SIZE);
-  const view = new DataView(bytes.buffer);
-  const bigEndian = new Uint8Array(records.length);
-  records.forEach((record, i) => {
-    const order = byteOrderOfAuditArch(record.arch);
-    bigEndian[i] = order === 'be' ? 1 : 0;
-    writeSeccompData(view, i * SECCOMP_DATA_SIZE, record, order);
-  });
-  return { bytes, count: records.length, bigEndian };
+  const builder = new RecordBatchBuilder(records.length);
+  for (const record of records) builder.add(record);
+  return builder.take();
 }
 
 const U64_MAX = 0xffffffffffffffffn;

@@ -2,21 +2,27 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { SAMPLE_FILTERS } from '../../bench/samples.js';
 import { ParseError } from '../../src/errors.js';
 import { archByName } from '../../src/seccomp/arches.js';
+import { decodeSeccompData, RecordBatchBuilder, recordByteOrder, type SeccompData } from '../../src/seccomp/records.js';
 import { StraceReader } from '../../src/seccomp/strace.js';
 import { runCli } from '../helpers.js';
 import { itWhenAvailable, straceMissing } from '../system-deps.js';
 
 const x86_64 = archByName('x86_64')!;
 
-/** Every record a log gives, with the reader (for its counts). */
-function readLog(log: string): { records: ReturnType<StraceReader['end']>; reader: StraceReader } {
+/** Every record a log gives, decoded, with the reader (for its counts). */
+function readLog(log: string): { records: SeccompData[]; reader: StraceReader } {
   const reader = new StraceReader(x86_64);
-  const records = log.split('\n').flatMap((line, i) => reader.line(line, i + 1) ?? []);
-  return { records: [...records, ...reader.end()], reader };
+  const lines = log.split('\n');
+  const into = new RecordBatchBuilder(lines.length);
+  lines.forEach((line, i) => reader.line(line, i + 1, into));
+  reader.end(into);
+  const batch = into.take();
+  return { records: Array.from({ length: batch.count }, (_, i) => decodeSeccompData(batch.bytes, recordByteOrder(batch, i), i * 64)), reader };
 }
 
 describe('StraceReader', () => {
@@ -67,14 +73,38 @@ describe('StraceReader', () => {
     expect(reader.notSyscalls).toBe(3);
   });
 
+  it('reads raw arguments of any width, hex or decimal, as BigInt would, cut to 64 bits (32 on a 32-bit arch)', () => {
+    const hex = fc.bigInt({ min: 0n, max: (1n << 80n) - 1n }).chain((n) => fc.constantFrom(`0x${n.toString(16)}`, `0X${n.toString(16).toUpperCase()}`, `0x000${n.toString(16)}`));
+    const decimal = fc.bigInt({ min: 0n, max: (1n << 70n) - 1n }).map((n) => n.toString());
+    fc.assert(
+      fc.property(fc.array(fc.oneof(hex, decimal), { maxLength: 6 }), fc.boolean(), fc.boolean(), (args, i386, spaced) => {
+        const reader = new StraceReader(i386 ? archByName('i386')! : x86_64);
+        const into = new RecordBatchBuilder(1);
+        reader.line(`100 write(${args.join(spaced ? ' ,  ' : ', ')})   = 0x1`, 1, into);
+        const batch = into.take();
+        const record = decodeSeccompData(batch.bytes, recordByteOrder(batch, 0));
+        const mask = i386 ? 0xffffffffn : (1n << 64n) - 1n;
+        expect(record.args).toEqual([...args.map((a) => BigInt(a) & mask), ...Array<bigint>(6 - args.length).fill(0n)]);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
   it.each([
     ['28936 bogus(0x1) = 0', /unknown syscall "bogus" for arch x86_64/],
     ['28936 openat(AT_FDCWD, "/etc/passwd", O_RDONLY) = 3', /argument "AT_FDCWD" is not a number: record the log with strace -e raw=all/],
+    ['28936 read(0x3, 0x, 0x10) = 0', /argument "0x" is not a number/],
+    ['28936 read(0x3,, 0x10) = 0', /argument "" is not a number/],
+    ['28936 read(0x3, -1, 0x10) = 0', /argument "-1" is not a number/],
+    ['28936 read(0x3, 0x1g, 0x10) = 0', /argument "0x1g" is not a number/],
+    ['28936 read(1, 2, 3, 4, 5, 6, 7) = 0', /7 arguments; a syscall has at most 6/],
     ['28936 <... read resumed>) = 0', /"read resumed" with no unfinished read call of process 28936/],
   ])('rejects %j with a reason', (line, message) => {
     const reader = new StraceReader(x86_64);
-    expect(() => reader.line(line, 7)).toThrow(ParseError);
-    expect(() => reader.line(line, 7)).toThrow(message);
+    const into = new RecordBatchBuilder(1);
+    expect(() => reader.line(line, 7, into)).toThrow(ParseError);
+    expect(() => reader.line(line, 7, into)).toThrow(message);
+    expect(into.count).toBe(0);
   });
 });
 
