@@ -118,15 +118,7 @@ export class RecordBatchBuilder {
 
   /** Starts the next record, of `arch` and syscall `nr`. */
   start(arch: number, nr: number): void {
-    if (this.full) throw new RangeError(`a batch of ${this.capacity} records is full`);
-    if (this.count === 0) {
-      this.bytes = new Uint8Array(this.capacity * SECCOMP_DATA_SIZE);
-      this.view = new DataView(this.bytes.buffer);
-      this.bigEndian = new Uint8Array(this.capacity);
-    }
-    this.at = this.count * SECCOMP_DATA_SIZE;
-    this.le = byteOrderOfAuditArch(arch) === 'le';
-    this.bigEndian[this.count++] = this.le ? 0 : 1;
+    this.next(arch);
     this.view.setInt32(this.at + SECCOMP_DATA_NR, nr, this.le);
     this.view.setUint32(this.at + SECCOMP_DATA_ARCH, arch, this.le);
   }
@@ -140,8 +132,21 @@ export class RecordBatchBuilder {
 
   /** Adds a whole record. */
   add(data: SeccompData): void {
-    this.start(data.arch, data.nr);
+    this.next(data.arch);
     writeSeccompData(this.view, this.at, data, this.le ? 'le' : 'be');
+  }
+
+  /** Makes the next record the current one, in the byte order of `arch`; its bytes are all 0. */
+  private next(arch: number): void {
+    if (this.full) throw new RangeError(`a batch of ${this.capacity} records is full`);
+    if (this.count === 0) {
+      this.bytes = new Uint8Array(this.capacity * SECCOMP_DATA_SIZE);
+      this.view = new DataView(this.bytes.buffer);
+      this.bigEndian = new Uint8Array(this.capacity);
+    }
+    this.at = this.count * SECCOMP_DATA_SIZE;
+    this.le = byteOrderOfAuditArch(arch) === 'le';
+    this.bigEndian[this.count++] = this.le ? 0 : 1;
   }
 
   /** The records added since the last take(), as a batch of their own; the builder starts afresh. */
