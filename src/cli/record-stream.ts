@@ -169,33 +169,52 @@ async function* linesOf(chunks: AsyncIterable<Uint8Array>): AsyncGenerator<{ lin
   if (carry !== '') yield { lines: [carry], firstNumber: number };
 }
 
+/** Reads the records of text lines into a batch (at most one a line); throws ParseError for a bad line, nothing added then. */
+interface LineReader {
+  line(text: string, number: number, into: RecordBatchBuilder): void;
+  /** Adds the next record that only the input's end completes (strace's unfinished calls); false once none is left. */
+  endNext?(into: RecordBatchBuilder): boolean;
+}
+
 /**
- * Batches of the records `parse` adds for text lines (at most one a line). A
- * bad line is counted (with `skipped`) or thrown, once the records before it
- * are out.
+ * Batches of the records `reader` reads from text lines, then those it adds at
+ * the end. A bad line is counted (with `skipped`) or thrown, once the records
+ * before it are out.
  */
-async function* textBatches(
-  chunks: AsyncIterable<Uint8Array>,
-  parse: (text: string, line: number, into: RecordBatchBuilder) => void,
-  skipped: SkippedRecords | undefined,
-): AsyncGenerator<RecordBatch> {
+async function* textBatches(chunks: AsyncIterable<Uint8Array>, reader: LineReader, skipped: SkippedRecords | undefined): AsyncGenerator<RecordBatch> {
   const builder = new RecordBatchBuilder(BATCH_RECORDS);
+  /** Counts a bad record with `skipped`, or returns it to be thrown. */
+  const bad = (error: unknown): ParseError | undefined => {
+    if (!(error instanceof ParseError)) throw error;
+    if (!skipped) return error;
+    skipped.count++;
+    skipped.first ??= `line ${error.line}: ${error.detail}`;
+    return undefined;
+  };
+  /** Yields the batch once it is full, or, before `stop` is thrown, what it holds (called only then: not a generator a line). */
+  function* settle(stop: ParseError | undefined): Generator<RecordBatch> {
+    if (builder.full || (stop && builder.count > 0)) yield builder.take();
+    if (stop) throw stop;
+  }
   for await (const { lines, firstNumber } of linesOf(chunks)) {
     for (let i = 0; i < lines.length; i++) {
-      const number = firstNumber + i;
+      let stop: ParseError | undefined;
       try {
-        parse(lines[i]!, number, builder);
+        reader.line(lines[i]!, firstNumber + i, builder);
       } catch (error) {
-        if (!(error instanceof ParseError)) throw error;
-        if (!skipped) {
-          if (builder.count > 0) yield builder.take();
-          throw error;
-        }
-        skipped.count++;
-        skipped.first ??= `line ${number}: ${error.detail}`;
+        stop = bad(error);
       }
-      if (builder.full) yield builder.take();
+      if (stop || builder.full) yield* settle(stop);
     }
+  }
+  for (let more = reader.endNext !== undefined; more; ) {
+    let stop: ParseError | undefined;
+    try {
+      more = reader.endNext!(builder);
+    } catch (error) {
+      stop = bad(error); // that call is dropped; the next goes on
+    }
+    if (stop || builder.full) yield* settle(stop);
   }
   if (builder.count > 0) yield builder.take();
 }
@@ -213,10 +232,7 @@ export interface StraceNotes {
 
 async function* straceBatches(chunks: AsyncIterable<Uint8Array>, arch: Arch, skipped: SkippedRecords | undefined, notes: StraceNotes | undefined): AsyncGenerator<RecordBatch> {
   const reader = new StraceReader(arch);
-  yield* textBatches(chunks, (text, line, into) => reader.line(text, line, into), skipped);
-  const unfinished = new RecordBatchBuilder(reader.unfinishedCalls);
-  reader.end(unfinished);
-  if (unfinished.count > 0) yield unfinished.take();
+  yield* textBatches(chunks, reader, skipped);
   if (notes) notes.notSyscalls += reader.notSyscalls;
 }
 
@@ -261,6 +277,6 @@ export async function* recordBatches(chunks: AsyncIterable<Uint8Array>, options:
   })();
   const format = options.format ?? detectRecordFormat(Buffer.concat(head));
   if (format === 'bin') yield* binaryBatches(rest, options.byteOrder, options.skipped);
-  else if (format === 'jsonl') yield* textBatches(rest, jsonRecord, options.skipped);
+  else if (format === 'jsonl') yield* textBatches(rest, { line: jsonRecord }, options.skipped);
   else yield* straceBatches(rest, options.arch, options.skipped, options.straceNotes);
 }

@@ -95,15 +95,19 @@ export class StraceReader {
     if (rest !== '') this.notSyscalls++;
   }
 
-  /** How many calls are unfinished so far: end() adds them. */
-  get unfinishedCalls(): number {
-    return this.unfinished.size;
-  }
-
-  /** Adds to `into` the calls still unfinished at the end of the log (their process died in them): the kernel saw them all the same. */
-  end(into: RecordBatchBuilder): void {
-    for (const [pid, { name, args, line }] of this.unfinished) this.record(pid, name, args, line, into);
-    this.unfinished.clear();
+  /**
+   * Adds to `into` the first call still unfinished at the end of the log, if
+   * any (its process died in it: the kernel saw the call all the same), and
+   * forgets it; false once none is left. Throws ParseError for a call it
+   * cannot read, forgotten all the same, so that the next call goes on.
+   */
+  endNext(into: RecordBatchBuilder): boolean {
+    const next = this.unfinished.entries().next();
+    if (next.done) return false;
+    const [pid, { name, args, line }] = next.value;
+    this.unfinished.delete(pid);
+    this.record(pid, name, args, line, into);
+    return true;
   }
 
   /**

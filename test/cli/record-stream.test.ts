@@ -70,4 +70,21 @@ describe('recordBatches on text', () => {
       { numRuns: 100 },
     );
   });
+  it('treats an unfinished strace call it cannot read at the end of the log as any bad line', async () => {
+    const log = ['100 read(0x3, 0x7ffc, 0x340 <unfinished ...>', '101 bogus(0x1 <unfinished ...>', '102 close(0x4 <unfinished ...>', '103 getpid() = 0x67'].join('\n');
+    // Without --skip-bad: the records before the bad call, then its error, naming the line it started on.
+    const stopped = await readAll(log, []);
+    expect(stopped.records.map((r) => r.nr)).toEqual([39, 0]);
+    expect(stopped.error instanceof ParseError && [stopped.error.line, stopped.error.detail]).toEqual([2, 'unknown syscall "bogus" for arch x86_64']);
+    // With it: counted, and the calls after it still read.
+    const skipped: SkippedRecords = { count: 0 };
+    const all = await readAll(log, [], skipped);
+    expect(all.error).toBeUndefined();
+    expect(all.records.map((r) => [r.nr, r.args[0]])).toEqual([
+      [39, 0n],
+      [0, 3n],
+      [3, 4n],
+    ]);
+    expect(skipped).toEqual({ count: 1, first: 'line 2: unknown syscall "bogus" for arch x86_64' });
+  });
 });

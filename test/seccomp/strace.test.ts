@@ -20,7 +20,7 @@ function readLog(log: string): { records: SeccompData[]; reader: StraceReader } 
   const lines = log.split('\n');
   const into = new RecordBatchBuilder(lines.length);
   lines.forEach((line, i) => reader.line(line, i + 1, into));
-  reader.end(into);
+  while (reader.endNext(into));
   const batch = into.take();
   return { records: Array.from({ length: batch.count }, (_, i) => decodeSeccompData(batch.bytes, recordByteOrder(batch, i), i * 64)), reader };
 }
