@@ -9,7 +9,7 @@ import { RECORD_CAPACITY } from '../../jit/layout-abi.js';
 import { DecodeError, ParseError } from '../errors.js';
 import type { Arch, ByteOrder } from '../seccomp/arches.js';
 import { SECCOMP_DATA_SIZE } from '../seccomp/data.js';
-import { parseRecordJson, RecordBatchBuilder, type RecordBatch } from '../seccomp/records.js';
+import { readRecordJson, RecordBatchBuilder, type RecordBatch } from '../seccomp/records.js';
 import { looksLikeStrace, StraceReader } from '../seccomp/strace.js';
 import type { RecordFormat } from './args.js';
 
@@ -222,7 +222,7 @@ async function* textBatches(chunks: AsyncIterable<Uint8Array>, reader: LineReade
 /** Adds a JSON line's record; nothing for a blank line or a # comment. */
 function jsonRecord(text: string, line: number, into: RecordBatchBuilder): void {
   const trimmed = text.trim();
-  if (trimmed !== '' && !trimmed.startsWith('#')) into.add(parseRecordJson(trimmed, line));
+  if (trimmed !== '' && !trimmed.startsWith('#')) readRecordJson(trimmed, line, into);
 }
 
 /** Lines of strace output that were not syscalls (signals, exits, strace's messages). */

@@ -166,6 +166,9 @@ export function packRecords(records: readonly SeccompData[]): RecordBatch {
 
 const U64_MAX = 0xffffffffffffffffn;
 const INTEGER_TEXT = /^-?(0x[0-9a-f]+|[0-9]+)$/i;
+/** A 0x string of at most 52 bits: Number() reads it exactly. */
+const SHORT_HEX_TEXT = /^0x[0-9a-f]{1,13}$/i;
+const TWO_TO_32 = 2 ** 32;
 const ARG_NAMES = ['args[0]', 'args[1]', 'args[2]', 'args[3]', 'args[4]', 'args[5]'];
 
 /** A JSON value that is a number up to 2^53 or a decimal/0x string, as an integer in [min, max]; `what` names it in errors. */
@@ -182,13 +185,42 @@ function integer(value: unknown, what: string, min: bigint, max: bigint, line: n
   return n;
 }
 
+/** integer() for a 32-bit field, with no BigInt for a JSON number in range (most records). */
+function integer32(value: unknown, what: string, min: number, max: number, line: number): number {
+  if (typeof value === 'number' && Number.isSafeInteger(value) && value >= min && value <= max) return value;
+  return Number(integer(value, what, BigInt(min), BigInt(max), line));
+}
+
 /**
- * One JSON line (SPEC section 8): `arch` a cbpf arch name or a number, `nr` a
- * number or a syscall name of that arch, `ip` and `args` u64 values; missing
- * fields are 0. `line` is for error messages. On the hot path of `cbpf eval`
- * with JSON lines: no work per record beyond what a field needs.
+ * integer() for a u64 field, as its 32-bit halves at `halves[i]` (low) and
+ * `halves[i + 1]` (high): with no BigInt for a JSON number or a 0x string up
+ * to 2^52 (most records).
  */
-export function parseRecordJson(text: string, line: number): SeccompData {
+function u64Halves(value: unknown, what: string, line: number, halves: Float64Array, i: number): void {
+  let n: number | undefined;
+  if (typeof value === 'number' && Number.isSafeInteger(value) && value >= 0) n = value;
+  else if (typeof value === 'string' && SHORT_HEX_TEXT.test(value)) n = Number(value);
+  if (n !== undefined) {
+    halves[i] = n >>> 0;
+    halves[i + 1] = Math.floor(n / TWO_TO_32);
+  } else {
+    const wide = integer(value, what, 0n, U64_MAX, line);
+    halves[i] = Number(wide & 0xffffffffn);
+    halves[i + 1] = Number(wide >> 32n);
+  }
+}
+
+/** The ip's and the arguments' halves of the JSON line being read (see u64Halves). */
+const jsonHalves = new Float64Array(14);
+
+/**
+ * Adds the record of one JSON line (SPEC section 8) to `into`: `arch` a cbpf
+ * arch name or a number, `nr` a number or a syscall name of that arch, `ip`
+ * and `args` u64 values; missing fields are 0. `line` is for error messages
+ * (ParseError, and nothing added). On the hot path of `cbpf eval` with JSON
+ * lines: no work per record beyond what a field needs.
+ */
+export function readRecordJson(text: string, line: number, into: RecordBatchBuilder): void {
   let value: unknown;
   try {
     value = JSON.parse(text);
@@ -205,7 +237,7 @@ export function parseRecordJson(text: string, line: number): SeccompData {
   if (named) arch = named.auditArch;
   else if (fields.arch !== undefined) {
     if (typeof fields.arch === 'string' && !/^(0x)?[0-9a-f]+$/i.test(fields.arch)) throw new ParseError('bad-record', `unknown arch "${fields.arch}"`, line, 0);
-    arch = Number(integer(fields.arch, 'arch', 0n, 0xffffffffn, line));
+    arch = integer32(fields.arch, 'arch', 0, 0xffffffff, line);
   }
   let nr = 0;
   if (typeof fields.nr === 'string' && /^[a-z_]\w*$/i.test(fields.nr)) {
@@ -214,14 +246,25 @@ export function parseRecordJson(text: string, line: number): SeccompData {
     if (number === undefined) throw new ParseError('bad-record', `unknown syscall "${fields.nr}" for arch ${known?.name ?? `0x${arch.toString(16)}`}`, line, 0);
     nr = number;
   } else if (fields.nr !== undefined) {
-    nr = Number(BigInt.asIntN(32, integer(fields.nr, 'nr', -0x80000000n, 0xffffffffn, line)));
+    nr = integer32(fields.nr, 'nr', -0x80000000, 0xffffffff, line) | 0;
   }
-  const instructionPointer = fields.ip === undefined ? 0n : integer(fields.ip, 'ip', 0n, U64_MAX, line);
+  const halves = jsonHalves.fill(0);
+  if (fields.ip !== undefined) u64Halves(fields.ip, 'ip', line, halves, 0);
   const given = fields.args ?? [];
   if (!Array.isArray(given) || given.length > 6) throw new ParseError('bad-record', 'args must be an array of at most 6 values', line, 0);
-  const args: bigint[] = [0n, 0n, 0n, 0n, 0n, 0n];
-  for (let i = 0; i < given.length; i++) args[i] = integer(given[i], ARG_NAMES[i]!, 0n, U64_MAX, line);
-  return { nr, arch, instructionPointer, args };
+  for (let i = 0; i < given.length; i++) u64Halves(given[i], ARG_NAMES[i]!, line, halves, 2 + 2 * i);
+  // Every field read: only now does the record start.
+  into.start(arch, nr);
+  into.setHalves(SECCOMP_DATA_IP, halves[0]!, halves[1]!);
+  for (let i = 0; i < given.length; i++) into.setHalves(SECCOMP_DATA_ARGS + 8 * i, halves[2 + 2 * i]!, halves[3 + 2 * i]!);
+}
+
+/** One JSON line's record (see readRecordJson). */
+export function parseRecordJson(text: string, line: number): SeccompData {
+  const into = new RecordBatchBuilder(1);
+  readRecordJson(text, line, into);
+  const batch = into.take();
+  return decodeSeccompData(batch.bytes, recordByteOrder(batch, 0));
 }
 
 /** Parses JSON lines (blank lines and lines starting with # are skipped). */

@@ -31,6 +31,31 @@ describe('seccomp_data records', () => {
     }), { numRuns: 2000 });
   });
 
+  it('reads a value the same in every way JSON lines may write it', () => {
+    // Any u64 (small ones often: most take the way without BigInt), and a way to write it.
+    const value = fc.oneof(u64, fc.bigInt({ min: 0n, max: 2n ** 53n + 5n }), fc.bigInt({ min: 0n, max: 0xffffn }));
+    const ways: ((v: bigint) => unknown)[] = [
+      (v) => (v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v.toString()),
+      (v) => `0x${v.toString(16)}`,
+      (v) => `0X${v.toString(16).toUpperCase()}`,
+      (v) => `0x000${v.toString(16)}`,
+      (v) => ` ${v} `,
+      (v) => `${v}`,
+    ];
+    const written = fc.tuple(value, fc.nat(ways.length - 1)).map(([v, way]) => ({ v, text: ways[way]!(v) }));
+    fc.assert(fc.property(fc.array(written, { minLength: 7, maxLength: 7 }), fc.constantFrom('x86_64', 's390x', 'i386'), ([ip, ...args], arch) => {
+      const record = parseRecordJson(JSON.stringify({ arch, nr: 3, ip: ip!.text, args: args.map((a) => a.text) }), 1);
+      expect([record.instructionPointer, ...record.args]).toEqual([ip!.v, ...args.map((a) => a.v)]);
+    }), { numRuns: 2000 });
+    // Out of range, however written: the same message.
+    for (const ip of ['18446744073709551616', '0x10000000000000000', '-1', '-0x1']) {
+      expect(() => parseRecordJson(`{"ip":${JSON.stringify(ip)}}`, 1)).toThrow(`ip ${ip} does not fit (0..18446744073709551615)`);
+    }
+    expect(() => parseRecordJson('{"ip":-1}', 1)).toThrow('ip -1 does not fit (0..18446744073709551615)');
+    expect(() => parseRecordJson('{"nr":4294967296}', 1)).toThrow('nr 4294967296 does not fit (-2147483648..4294967295)');
+    expect(() => parseRecordJson('{"arch":-1}', 1)).toThrow('arch -1 does not fit (0..4294967295)');
+  });
+
   it('reads names, strings, numbers and defaults', () => {
     expect(parseRecordJson('{"arch":"x86_64","nr":"openat","ip":"0x7f00","args":[3,"0x10"]}', 1)).toEqual({
       nr: 257, arch: 0xc000003e, instructionPointer: 0x7f00n, args: [3n, 16n, 0n, 0n, 0n, 0n],
