@@ -12,6 +12,7 @@ import type { Command } from './args.js';
 import type { DecidedWork, Work } from './eval-batch.js';
 import { earlyWorkers } from './eval-policy.js';
 import type { WorkerEngine, WorkerMessage, WorkerResult, WorkerSetup, WorkerTask } from './eval-worker.js';
+import type { JsonPiece, ParsedJsonPiece } from './record-stream.js';
 import type { Io } from './io.js';
 
 /** Pieces of work out per worker at most: the one it decides and the next, so that it never waits for the main thread. */
@@ -34,14 +35,16 @@ export class EvalPool {
   private readonly upWorkers = new Set<Worker>();
   /** Workers sent work: only they have a summary to report. */
   private readonly busied = new Set<Worker>();
-  /** By task id: whether the task is a piece of work, how many records it holds, and how its result is handed on. */
-  private readonly waiting = new Map<number, { piece: boolean; records: number; resolve: (r: WorkerResult) => void; reject: (e: Error) => void }>();
+  /** By task id: whether the task is a piece (of work or JSON lines), how many records it holds (work only), and how its result is handed on. */
+  private readonly waiting = new Map<number, { piece: boolean; records: number | undefined; resolve: (r: WorkerResult) => void; reject: (e: Error) => void }>();
   private readonly ordered: Ordered[] = [];
   private next = 0;
   private failure: Error | undefined;
   private summary = false;
   /** When a worker first answered (performance.now()): until then, the main thread decides everything. */
   upAt: number | undefined;
+  /** Records the workers read from pieces of JSON lines (readJson). */
+  jsonRecordsRead = 0;
 
   /**
    * Starts `count` worker threads, which load their code while this thread
@@ -61,7 +64,7 @@ export class EvalPool {
         this.waiting.delete(result.id);
         if (waiting?.piece) this.pending.set(worker, this.pending.get(worker)! - 1);
         // A worker that decided other than it was sent would shift every decision after it: fail the run instead.
-        if (waiting && result.count !== waiting.records) waiting.reject(new Error(`a worker thread decided ${result.count} records of a piece of ${waiting.records}`));
+        if (waiting?.records !== undefined && result.count !== waiting.records) waiting.reject(new Error(`a worker thread decided ${result.count} records of a piece of ${waiting.records}`));
         else waiting?.resolve(result);
       });
       worker.on('error', (error) => {
@@ -110,6 +113,21 @@ export class EvalPool {
     if (!worker) throw new Error('work sent to worker threads with no room for it');
     this.busied.add(worker);
     this.order(this.post(worker, work));
+  }
+
+  /**
+   * Sends a piece of JSON lines to the least busy worker that is up and has
+   * room, to be read into records: its promise, or undefined when none has room.
+   */
+  readJson(json: JsonPiece, skipping: boolean): Promise<ParsedJsonPiece> | undefined {
+    const worker = this.idlestUp();
+    return (
+      worker &&
+      this.post(worker, { json, skipping }).then((result) => {
+        this.jsonRecordsRead += result.count;
+        return result.parsed!;
+      })
+    );
   }
 
   /** Takes a piece of work the main thread decided: its result comes in order after those sent before it. */
@@ -166,13 +184,14 @@ export class EvalPool {
   private post(worker: Worker, message: WorkerMessage): Promise<WorkerResult> {
     if (this.failure) throw this.failure;
     const id = this.next++;
-    const piece = 'count' in message;
+    const piece = 'count' in message || 'json' in message;
     if (piece) this.pending.set(worker, this.pending.get(worker)! + 1);
-    const records = piece ? message.count : 0;
+    const records = 'count' in message ? message.count : undefined;
     const result = new Promise<WorkerResult>((resolve, reject) => this.waiting.set(id, { piece, records, resolve, reject }));
     result.catch(() => {}); // setup and engine answers are not awaited; others are, in order
     const task: WorkerTask = { ...message, id };
-    worker.postMessage(task, 'batch' in message ? [message.batch.bytes.buffer as ArrayBuffer] : []);
+    const moved = 'batch' in message ? message.batch.bytes : 'json' in message ? message.json.bytes : undefined;
+    worker.postMessage(task, moved ? [moved.buffer as ArrayBuffer] : []);
     return result;
   }
 }

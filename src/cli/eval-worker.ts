@@ -14,7 +14,7 @@ import { verify, type VerifiedProgram } from '../verifier.js';
 import { decideWork, type BatchEngine, type DecidedWork, type WantedOutput, type Work } from './eval-batch.js';
 import { Summary, type SummaryPartial } from './eval-summary.js';
 import { tableTier } from './eval-table-tier.js';
-import { RecordRangeReader } from './record-stream.js';
+import { readJsonPiece, RecordRangeReader, type JsonPiece, type ParsedJsonPiece } from './record-stream.js';
 
 /** What a worker decides for: its first message, once the run has loaded its filters (the worker starts before). */
 export interface WorkerSetup extends WantedOutput {
@@ -33,18 +33,26 @@ export type WorkerEngine =
   | { readonly engine: 'jit'; readonly modules: Partial<Record<ByteOrder, WebAssembly.Module>> }
   | { readonly engine: 'table' | 'interp' };
 
+/** A piece of JSON lines to read into records (see readJsonPiece), not to decide: the main thread numbers them first. */
+export interface JsonTask {
+  readonly json: JsonPiece;
+  readonly skipping: boolean;
+}
+
 /**
  * What the main thread sends a worker: its setup (first), the engine to use
- * (before any work), a piece of work, or the end (send the summary).
+ * (before any work), a piece of work, a piece of JSON lines to read, or the
+ * end (send the summary).
  */
-export type WorkerMessage = { readonly setup: WorkerSetup } | WorkerEngine | Work | { readonly finish: true };
+export type WorkerMessage = { readonly setup: WorkerSetup } | WorkerEngine | Work | JsonTask | { readonly finish: true };
 /** A message as sent: `id` orders the answers. */
 export type WorkerTask = WorkerMessage & { readonly id: number };
 
-/** What a worker sends back for a task: the summary comes only for `finish`. */
+/** What a worker sends back for a task: the summary comes only for `finish`, the records read only for a JsonTask. */
 export interface WorkerResult extends DecidedWork {
   readonly id: number;
   readonly summary?: SummaryPartial;
+  readonly parsed?: ParsedJsonPiece;
 }
 
 /** The run this worker decides for, from its setup message. */
@@ -57,9 +65,9 @@ interface Run {
 }
 let run: Run | undefined;
 
-/** Sends the main thread a task's result (lines and decisions move, not copied). */
+/** Sends the main thread a task's result (lines, decisions and records move, not copied). */
 function answer(result: WorkerResult): void {
-  const moved = [result.lines, result.binary].flatMap((bytes) => (bytes ? [bytes.buffer as ArrayBuffer] : []));
+  const moved = [result.lines, result.binary, result.parsed?.batch.bytes, result.parsed?.batch.bigEndian].flatMap((bytes) => (bytes ? [bytes.buffer as ArrayBuffer] : []));
   parentPort!.postMessage(result, moved);
 }
 
@@ -80,6 +88,10 @@ parentPort!.on('message', (task: WorkerTask) => {
     if (task.engine === 'jit') run.engine = moduleDecider(task.modules, filters.length);
     else run.engine = { decide: task.engine === 'table' ? tableTier(filters) : (batch: RecordBatch) => interpretBatch(filters, batch) };
     return answer({ id: task.id, count: 0 });
+  }
+  if ('json' in task) {
+    const parsed = readJsonPiece(task.json, task.skipping);
+    return answer({ id: task.id, count: parsed.batch.count, parsed });
   }
   if ('finish' in task) return answer({ id: task.id, count: 0, ...(run.summary ? { summary: run.summary.partial() } : {}) });
   if (!run.engine) throw new Error('a worker was sent work before its engine');

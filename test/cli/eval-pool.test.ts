@@ -6,6 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { WorkerResult } from '../../src/cli/eval-worker.js';
 import { EvalPool } from '../../src/cli/eval-pool.js';
+import { readJsonPiece } from '../../src/cli/record-stream.js';
 import { packageRoot } from '../../src/package-root.js';
 import { generateRecords } from '../../src/fuzz/traces.js';
 import { packRecords } from '../../src/seccomp/records.js';
@@ -90,5 +91,20 @@ describe('EvalPool', () => {
     const { pool } = poolOverFile(100, { summary: true });
     // A summary comes only from workers that decided something: none here, so nothing to wait for.
     expect(await pool.drain()).toEqual([]);
+  });
+
+  it('reads pieces of JSON lines on a worker, as they are read here, while it has room', async () => {
+    const { pool } = poolOverFile(0);
+    await untilRoom(pool);
+    const text = ['{"arch":"x86_64","nr":"read","args":[1]}', '', '{"arch":"s390x","nr":3}', '{"nr":"bogus"}', '{"arch":"i386","ip":"0x10"}', ''].join('\n');
+    const piece = () => ({ bytes: new TextEncoder().encode(text), firstLine: 7 });
+    const skipping = pool.readJson(piece(), true)!;
+    const stopping = pool.readJson(piece(), false)!;
+    expect(pool.readJson(piece(), true)).toBeUndefined(); // two pieces out: no room
+    expect(await skipping).toEqual(readJsonPiece(piece(), true));
+    expect(await stopping).toEqual(readJsonPiece(piece(), false));
+    expect((await skipping).bad).toEqual([{ line: 10, detail: 'unknown syscall "bogus" for arch 0x0' }]);
+    expect([(await skipping).batch.count, (await stopping).batch.count]).toEqual([3, 2]);
+    expect(pool.jsonRecordsRead).toBe(5);
   });
 });

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { interpret } from '../../interp/interpret.js';
 import { decodeRaw } from '../../src/codecs/raw.js';
 import { generateRecords } from '../../src/fuzz/traces.js';
-import { encodeSeccompData } from '../../src/seccomp/records.js';
+import { decodeSeccompData, encodeSeccompData, formatRecordJson } from '../../src/seccomp/records.js';
 import { verify } from '../../src/verifier.js';
 import { firstDifference, runCli, type CliRun } from '../helpers.js';
 
@@ -257,6 +257,27 @@ examples (the first 3 records of each decision other than ALLOW):
     expect(pooled.stdout).toBe('0xc000003e\n0x80000016\n0x40000003\n');
     expect(pooled.stdout).toBe(main.stdout);
     expect(interp.stdout).toBe(main.stdout);
+  });
+
+  it('reads JSON lines on worker threads as the main thread alone does, bad lines and all', async () => {
+    // Long enough (about 0.6 s of reading here) that the worker comes up and reads pieces before the end.
+    const count = 200_000;
+    const records = generateRecords(count, 'realistic', 8);
+    const lines = Array.from({ length: count }, (_, i) => formatRecordJson(decodeSeccompData(records, 'le', i * 64)));
+    for (const bad of [120_000, 150_000, 190_000]) lines[bad] = `{"arch":"x86_64","nr":"bogus${bad}"}`;
+    const file = join(mkdtempSync(join(tmpdir(), 'cbpf-eval-')), 'r.jsonl');
+    writeFileSync(file, lines.join('\n'));
+    const docker = path('docker-tree');
+    for (const skipBad of [['--skip-bad'], []]) {
+      const run = (workers: string) => runCli(['eval', docker, '--records', file, '--format', 'json', '-o', 'd.txt', '--summary', '--timing', '--workers', workers, ...skipBad]);
+      const [main, pooled] = [await run('1'), await run('2')];
+      expect(pooled.code, skipBad.join(' ')).toBe(main.code);
+      if (skipBad.length > 0) expect(pooled.stderr).toMatch(/; [1-9][0-9]* records read from JSON lines there;/); // a run that stops has no timing
+      const withoutTiming = (stderr: string) => stderr.replace(/^(auto|jit|interp): .*\n/m, '');
+      expect(withoutTiming(pooled.stderr)).toBe(withoutTiming(main.stderr));
+      expect(Buffer.from(pooled.files.get('d.txt')!).equals(main.files.get('d.txt')!), 'the lines').toBe(true);
+      expect(pooled.stdout).toBe(main.stdout);
+    }
   });
 
   it('reads JSON lines that cross chunk boundaries', async () => {
