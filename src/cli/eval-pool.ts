@@ -12,7 +12,7 @@ import type { Command } from './args.js';
 import type { DecidedWork, Work } from './eval-batch.js';
 import { earlyWorkers } from './eval-policy.js';
 import type { WorkerEngine, WorkerMessage, WorkerResult, WorkerSetup, WorkerTask } from './eval-worker.js';
-import type { JsonPiece, ParsedJsonPiece } from './record-stream.js';
+import type { LineTask, PieceRecords } from './record-stream.js';
 import type { Io } from './io.js';
 
 /** Pieces of work out per worker at most: the one it decides and the next, so that it never waits for the main thread. */
@@ -35,7 +35,7 @@ export class EvalPool {
   private readonly upWorkers = new Set<Worker>();
   /** Workers sent work: only they have a summary to report. */
   private readonly busied = new Set<Worker>();
-  /** By task id: whether the task is a piece (of work or JSON lines), how many records it holds (work only), and how its result is handed on. */
+  /** By task id: whether the task is a piece (of work or of lines), how many records it holds (work only), and how its result is handed on. */
   private readonly waiting = new Map<number, { piece: boolean; records: number | undefined; resolve: (r: WorkerResult) => void; reject: (e: Error) => void }>();
   private readonly ordered: Ordered[] = [];
   private next = 0;
@@ -43,8 +43,8 @@ export class EvalPool {
   private summary = false;
   /** When a worker first answered (performance.now()): until then, the main thread decides everything. */
   upAt: number | undefined;
-  /** Records the workers read from pieces of JSON lines (readJson). */
-  jsonRecordsRead = 0;
+  /** Records the workers read from pieces of lines (readLines). */
+  recordsReadFromLines = 0;
 
   /**
    * Starts `count` worker threads, which load their code while this thread
@@ -116,16 +116,16 @@ export class EvalPool {
   }
 
   /**
-   * Sends a piece of JSON lines to the least busy worker that is up and has
-   * room, to be read into records: its promise, or undefined when none has room.
+   * Sends a piece of lines to the least busy worker that is up and has room,
+   * to be read into records: its promise, or undefined when none has room.
    */
-  readJson(json: JsonPiece, skipping: boolean): Promise<ParsedJsonPiece> | undefined {
+  readLines(task: LineTask): Promise<PieceRecords> | undefined {
     const worker = this.idlestUp();
     return (
       worker &&
-      this.post(worker, { json, skipping }).then((result) => {
-        this.jsonRecordsRead += result.count;
-        return result.parsed!;
+      this.post(worker, task).then((result) => {
+        this.recordsReadFromLines += result.count;
+        return result.read!;
       })
     );
   }
@@ -180,18 +180,17 @@ export class EvalPool {
     this.ordered.push(ordered);
   }
 
-  /** Posts a message to `worker` (a batch moves, not copied); resolves with the worker's answer. */
+  /** Posts a message to `worker` (a batch moves, not copied; a piece of lines is copied, to be read here again if need be); resolves with the worker's answer. */
   private post(worker: Worker, message: WorkerMessage): Promise<WorkerResult> {
     if (this.failure) throw this.failure;
     const id = this.next++;
-    const piece = 'count' in message || 'json' in message;
+    const piece = 'count' in message || 'piece' in message;
     if (piece) this.pending.set(worker, this.pending.get(worker)! + 1);
     const records = 'count' in message ? message.count : undefined;
     const result = new Promise<WorkerResult>((resolve, reject) => this.waiting.set(id, { piece, records, resolve, reject }));
     result.catch(() => {}); // setup and engine answers are not awaited; others are, in order
     const task: WorkerTask = { ...message, id };
-    const moved = 'batch' in message ? message.batch.bytes : 'json' in message ? message.json.bytes : undefined;
-    worker.postMessage(task, moved ? [moved.buffer as ArrayBuffer] : []);
+    worker.postMessage(task, 'batch' in message ? [message.batch.bytes.buffer as ArrayBuffer] : []);
     return result;
   }
 }

@@ -14,7 +14,7 @@ import { verify, type VerifiedProgram } from '../verifier.js';
 import { decideWork, type BatchEngine, type DecidedWork, type WantedOutput, type Work } from './eval-batch.js';
 import { Summary, type SummaryPartial } from './eval-summary.js';
 import { tableTier } from './eval-table-tier.js';
-import { readJsonPiece, RecordRangeReader, type JsonPiece, type ParsedJsonPiece } from './record-stream.js';
+import { readLinePiece, RecordRangeReader, type LineTask, type PieceRecords } from './record-stream.js';
 
 /** What a worker decides for: its first message, once the run has loaded its filters (the worker starts before). */
 export interface WorkerSetup extends WantedOutput {
@@ -33,26 +33,21 @@ export type WorkerEngine =
   | { readonly engine: 'jit'; readonly modules: Partial<Record<ByteOrder, WebAssembly.Module>> }
   | { readonly engine: 'table' | 'interp' };
 
-/** A piece of JSON lines to read into records (see readJsonPiece), not to decide: the main thread numbers them first. */
-export interface JsonTask {
-  readonly json: JsonPiece;
-  readonly skipping: boolean;
-}
-
 /**
  * What the main thread sends a worker: its setup (first), the engine to use
- * (before any work), a piece of work, a piece of JSON lines to read, or the
- * end (send the summary).
+ * (before any work), a piece of work, a piece of lines to read into records
+ * (see readLinePiece; not to decide: the main thread numbers them first), or
+ * the end (send the summary).
  */
-export type WorkerMessage = { readonly setup: WorkerSetup } | WorkerEngine | Work | JsonTask | { readonly finish: true };
+export type WorkerMessage = { readonly setup: WorkerSetup } | WorkerEngine | Work | LineTask | { readonly finish: true };
 /** A message as sent: `id` orders the answers. */
 export type WorkerTask = WorkerMessage & { readonly id: number };
 
-/** What a worker sends back for a task: the summary comes only for `finish`, the records read only for a JsonTask. */
+/** What a worker sends back for a task: the summary comes only for `finish`, the records read only for a LineTask. */
 export interface WorkerResult extends DecidedWork {
   readonly id: number;
   readonly summary?: SummaryPartial;
-  readonly parsed?: ParsedJsonPiece;
+  readonly read?: PieceRecords;
 }
 
 /** The run this worker decides for, from its setup message. */
@@ -67,7 +62,7 @@ let run: Run | undefined;
 
 /** Sends the main thread a task's result (lines, decisions and records move, not copied). */
 function answer(result: WorkerResult): void {
-  const moved = [result.lines, result.binary, result.parsed?.batch.bytes, result.parsed?.batch.bigEndian].flatMap((bytes) => (bytes ? [bytes.buffer as ArrayBuffer] : []));
+  const moved = [result.lines, result.binary, result.read?.batch.bytes, result.read?.batch.bigEndian].flatMap((bytes) => (bytes ? [bytes.buffer as ArrayBuffer] : []));
   parentPort!.postMessage(result, moved);
 }
 
@@ -89,9 +84,9 @@ parentPort!.on('message', (task: WorkerTask) => {
     else run.engine = { decide: task.engine === 'table' ? tableTier(filters) : (batch: RecordBatch) => interpretBatch(filters, batch) };
     return answer({ id: task.id, count: 0 });
   }
-  if ('json' in task) {
-    const parsed = readJsonPiece(task.json, task.skipping);
-    return answer({ id: task.id, count: parsed.batch.count, parsed });
+  if ('piece' in task) {
+    const read = readLinePiece(task);
+    return answer({ id: task.id, count: read.batch.count, read });
   }
   if ('finish' in task) return answer({ id: task.id, count: 0, ...(run.summary ? { summary: run.summary.partial() } : {}) });
   if (!run.engine) throw new Error('a worker was sent work before its engine');

@@ -8,8 +8,8 @@
  * (eval-table-tier.ts) decide meanwhile, so no trace waits for the compiler.
  * Long traces are decided on worker threads too, beside the main thread: they
  * share the compiled modules once they are there and, for a binary record
- * file on disk, read their own ranges of it. JSON lines are read into records
- * on the workers too, and decided here.
+ * file on disk, read their own ranges of it. Lines of text (JSON lines, strace
+ * logs) are read into records on the workers too, and decided here.
  */
 import { closeSync, openSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
@@ -30,7 +30,7 @@ import type { WorkerEngine, WorkerResult, WorkerSetup } from './eval-worker.js';
 import { describeInputError, type Io, type Writer } from './io.js';
 import { loadFilters } from './load.js';
 import { Progress } from './progress.js';
-import { BATCH_RECORDS, detectRecordFormat, RecordRangeReader, recordBatches, recordRanges, type JsonPieceReader, type RecordSlots, type SkippedRecords, type StraceNotes } from './record-stream.js';
+import { BATCH_RECORDS, detectRecordFormat, RecordRangeReader, recordBatches, recordRanges, type LinePieceReader, type RecordSlots, type SkippedRecords, type StraceNotes } from './record-stream.js';
 
 type EvalCommand = Extract<Command, { kind: 'eval' }>;
 
@@ -44,7 +44,7 @@ interface Input {
   readonly recordFile?: { readonly fd: number; readonly byteOrder: ByteOrder };
   /** Reads ranges of the record file, when the work is ranges. */
   readonly reader?: RecordRangeReader;
-  /** Whether reading the input into records can move to worker threads (JSON lines): the main thread's rate then counts its reading. */
+  /** Whether reading the input into records can move to worker threads (lines of text): the main thread's rate then counts its reading. */
   readonly readingMoves: boolean;
   close(): void;
 }
@@ -67,10 +67,10 @@ const MAX_RANGE_RECORDS = 16 * BATCH_RECORDS;
 /**
  * A binary record file on disk is worked through as ranges (a worker reads its
  * own); anything else (standard input, pipes, JSON lines, strace logs) is
- * streamed here, JSON lines read into records by `readJsonElsewhere` when it
- * can.
+ * streamed here, lines of text read into records by `readLinesElsewhere` when
+ * it can.
  */
-async function openInput(io: Io, command: EvalCommand, rangeRecords: () => number, skipped: SkippedRecords | undefined, straceNotes: StraceNotes, readJsonElsewhere: JsonPieceReader): Promise<Input> {
+async function openInput(io: Io, command: EvalCommand, rangeRecords: () => number, skipped: SkippedRecords | undefined, straceNotes: StraceNotes, readLinesElsewhere: LinePieceReader): Promise<Input> {
   const size = await io.regularFileSize(command.records);
   let format = command.recordFormat;
   if (size !== undefined && format === undefined) {
@@ -108,7 +108,7 @@ async function openInput(io: Io, command: EvalCommand, rangeRecords: () => numbe
   return {
     work: (async function* () {
       let first = 0;
-      const options = { format, byteOrder: command.recordByteOrder, arch: command.arch, ...(skipped ? { skipped } : {}), straceNotes, readJsonElsewhere };
+      const options = { format, byteOrder: command.recordByteOrder, arch: command.arch, ...(skipped ? { skipped } : {}), straceNotes, readLinesElsewhere };
       for await (const batch of recordBatches(counted, options)) {
         yield { first, count: batch.count, batch };
         first += batch.count;
@@ -116,7 +116,7 @@ async function openInput(io: Io, command: EvalCommand, rangeRecords: () => numbe
     })(),
     totalBytes: size,
     bytesRead: () => read,
-    readingMoves: format === 'jsonl',
+    readingMoves: format === 'jsonl' || format === 'strace',
     close: () => {},
   };
 }
@@ -276,7 +276,7 @@ async function evaluate(command: EvalCommand, io: Io, pool: EvalPool | undefined
   const started = performance.now();
   let input: Input;
   try {
-    input = await openInput(io, command, rangeRecords, skipped, straceNotes, (piece, skipping) => pool?.readJson(piece, skipping));
+    input = await openInput(io, command, rangeRecords, skipped, straceNotes, (task) => pool?.readLines(task));
   } catch (error) {
     throw describeInputError(command.records, error);
   }
@@ -325,7 +325,7 @@ async function evaluate(command: EvalCommand, io: Io, pool: EvalPool | undefined
       }
       // A worker that is up and has room takes the work; else the main thread decides it (while the workers start, and
       // while they are busy), its result held back if need be until those before it come. Where the workers read the
-      // input (JSON lines), the main thread decides it all: a piece of work took a worker's room for the next piece to
+      // input (lines of text), the main thread decides it all: a piece of work took a worker's room for the next piece to
       // read, and the 1,000,000-record summary took 1.74 to 1.87 s on two threads against 1.44 to 1.84 s so.
       if (pool?.hasRoom() && !input.readingMoves) pool.send(work);
       else {
@@ -383,7 +383,7 @@ function timingLine(engines: Engines, workers: EvalPool | undefined, total: numb
     const pooled = total - engines.interpreted - engines.tabled - engines.jitted;
     const up = workers.upAt === undefined || pooled === 0 ? '' : ` (${(pooled / ((now - workers.upAt) / 1000) / 1e6).toFixed(2)} M records/s from when the first was up, ${((workers.upAt - started) / 1000).toFixed(3)} s in)`;
     parts.push(`${pooled} records on ${workers.size} worker thread${workers.size === 1 ? '' : 's'}${up}`);
-    if (workers.jsonRecordsRead > 0) parts.push(`${workers.jsonRecordsRead} records read from JSON lines there`);
+    if (workers.recordsReadFromLines > 0) parts.push(`${workers.recordsReadFromLines} records read from lines of text there`);
   }
   const tabled = engines.engine === 'interp' ? '' : `${engines.tabled} by the decision tables (and the interpreter where they could not say), `;
   parts.push(`${engines.interpreted} interpreted, ${tabled}${engines.jitted} by the JIT in the main thread`);

@@ -9,8 +9,8 @@ import { RECORD_CAPACITY } from '../../jit/layout-abi.js';
 import { DecodeError, ParseError } from '../errors.js';
 import type { Arch, ByteOrder } from '../seccomp/arches.js';
 import { SECCOMP_DATA_SIZE } from '../seccomp/data.js';
-import { readRecordJson, RecordBatchBuilder, type RecordBatch } from '../seccomp/records.js';
-import { looksLikeStrace, StraceReader } from '../seccomp/strace.js';
+import { JsonLinesReader, RecordBatchBuilder, type LineReader, type RecordBatch } from '../seccomp/records.js';
+import { looksLikeStrace, StraceReader, type StraceContext } from '../seccomp/strace.js';
 import type { RecordFormat } from './args.js';
 
 /** How many records a batch holds at most. */
@@ -159,80 +159,41 @@ export class RecordRangeReader {
   }
 }
 
-/** The lines of a text input a chunk at a time, with the number of the first (from 1): one await per chunk, not per line. */
-async function* linesOf(chunks: AsyncIterable<Uint8Array>): AsyncGenerator<{ lines: string[]; firstNumber: number }> {
-  const decoder = new TextDecoder();
-  let carry = '';
-  let number = 1;
-  for await (const chunk of chunks) {
-    const lines = (carry + decoder.decode(chunk, { stream: true })).split('\n');
-    carry = lines.pop()!;
-    yield { lines, firstNumber: number };
-    number += lines.length;
-  }
-  carry += decoder.decode();
-  if (carry !== '') yield { lines: [carry], firstNumber: number };
-}
-
-/** Whole lines of JSON lines text, as UTF-8 in a buffer of their own (it can move to a worker thread), and the number of the first (from 1). */
-export interface JsonPiece {
-  readonly bytes: Uint8Array;
-  readonly firstLine: number;
-}
-
-/** A bad line of a piece: its number, and what is wrong with it. */
-export interface BadLine {
-  readonly line: number;
-  readonly detail: string;
-}
-
-/** The records of a piece of JSON lines, and its bad lines. */
-export interface ParsedJsonPiece {
-  readonly batch: RecordBatch;
-  readonly bad: BadLine[];
-}
-
 /**
- * A piece of JSON lines is cut at this many bytes or BATCH_RECORDS lines,
- * whichever comes first: about 10 ms of reading (3 µs a line here), so that
- * worker threads share the reading.
+ * A piece of lines is cut at the first line break from this many bytes in:
+ * about 10 ms of reading (3 µs a JSON line here), so that worker threads
+ * share the reading.
  */
-const JSON_PIECE_BYTES = 256 << 10;
+const LINE_PIECE_BYTES = 256 << 10;
 const LINE_BREAK = 0x0a;
 
 /**
- * JSON lines text in pieces of whole lines (the last may lack its line
- * break), however `chunks` cut it: each piece is cut at the first line break
- * from JSON_PIECE_BYTES in, or at its BATCH_RECORDS-th line.
+ * Text in pieces of whole lines (the last may lack its line break), however
+ * `chunks` cut it, each in a buffer of its own (it can go to a worker
+ * thread): a piece is cut at the first line break from `pieceBytes` in. The
+ * lines are numbered when the pieces are read in order: looking for each
+ * line break here took 0.2 s of a 2,000,000-line strace log's 3 s.
  */
-async function* jsonPieces(chunks: AsyncIterable<Uint8Array>): AsyncGenerator<JsonPiece> {
+async function* linePieces(chunks: AsyncIterable<Uint8Array>, pieceBytes: number): AsyncGenerator<Uint8Array> {
   /** The bytes since the last cut, but for those of the chunk at hand. */
   let held: Uint8Array[] = [];
   let heldBytes = 0;
-  /** Line breaks since the last cut. */
-  let lines = 0;
-  let firstLine = 1;
-  /** The piece of the bytes held and `tail`, in a buffer of its own; the next starts afresh. */
-  const cut = (tail: Uint8Array): JsonPiece => {
-    const bytes = new Uint8Array(heldBytes + tail.length);
+  /** The piece of the bytes held and `tail`; the next starts afresh. */
+  const cut = (tail: Uint8Array): Uint8Array => {
+    const piece = new Uint8Array(heldBytes + tail.length);
     let at = 0;
     for (const part of [...held, tail]) {
-      bytes.set(part, at);
+      piece.set(part, at);
       at += part.length;
     }
-    const piece = { bytes, firstLine };
-    firstLine += lines;
-    [held, heldBytes, lines] = [[], 0, 0];
+    [held, heldBytes] = [[], 0];
     return piece;
   };
   for await (const chunk of chunks) {
     let start = 0;
-    for (let end = chunk.indexOf(LINE_BREAK); end !== -1; end = chunk.indexOf(LINE_BREAK, end + 1)) {
-      lines++;
-      if (lines === BATCH_RECORDS || heldBytes + end + 1 - start >= JSON_PIECE_BYTES) {
-        yield cut(chunk.subarray(start, end + 1));
-        start = end + 1;
-      }
+    for (let end = chunk.indexOf(LINE_BREAK, Math.max(start, start + pieceBytes - heldBytes - 1)); end !== -1; end = chunk.indexOf(LINE_BREAK, start + pieceBytes - 1)) {
+      yield cut(chunk.subarray(start, end + 1));
+      start = end + 1;
     }
     if (start < chunk.length) {
       held.push(chunk.subarray(start));
@@ -242,67 +203,80 @@ async function* jsonPieces(chunks: AsyncIterable<Uint8Array>): AsyncGenerator<Js
   if (heldBytes > 0) yield cut(new Uint8Array(0));
 }
 
-/**
- * The records of a piece of JSON lines (in a worker thread or the main one):
- * every good line's, with the bad lines noted, or, unless `skipping`, those
- * before the first bad line, which ends the piece.
- */
-export function readJsonPiece(piece: JsonPiece, skipping: boolean): ParsedJsonPiece {
-  const lines = new TextDecoder().decode(piece.bytes).split('\n');
+/** The lines of a piece. */
+function pieceLines(piece: Uint8Array): string[] {
+  const lines = new TextDecoder().decode(piece).split('\n');
   if (lines.at(-1) === '') lines.pop(); // after the last line break
-  const into = new RecordBatchBuilder(lines.length);
-  const bad: BadLine[] = [];
-  for (let i = 0; i < lines.length; i++) {
-    const line = piece.firstLine + i;
-    try {
-      const text = lines[i]!.trim();
-      if (text !== '' && !text.startsWith('#')) readRecordJson(text, line, into);
-    } catch (error) {
-      if (!(error instanceof ParseError)) throw error;
-      bad.push({ line, detail: error.detail });
-      if (!skipping) break;
-    }
-  }
-  return { batch: into.take(), bad };
+  return lines;
 }
 
-/** Reads a piece of JSON lines on a worker thread, if one has room: its promise, else undefined (it is read here). */
-export type JsonPieceReader = (piece: JsonPiece, skipping: boolean) => Promise<ParsedJsonPiece> | undefined;
+/** How a piece of lines is read alone (LineReader.lineAlone): as JSON lines, or as strace lines after those that gave `strace`. */
+export type LineContext = { readonly format: 'jsonl' } | { readonly format: 'strace'; readonly strace: StraceContext };
 
-/** Pieces read elsewhere or here, held for order at most: those out on worker threads, and a few read here meanwhile. */
-const JSON_PIECES_HELD = 16;
+/** A piece of lines (linePieces) to read into records, and how. */
+export interface LineTask {
+  readonly piece: Uint8Array;
+  readonly context: LineContext;
+}
+
+/** A line a piece's reader left to the reader of the whole trace: its index in the piece, its text, and how many of the piece's records come before it. */
+export interface LeftLine {
+  readonly index: number;
+  readonly text: string;
+  readonly before: number;
+}
+
+/** What a piece of lines read alone gives: the records it could read, the lines it left, how many lines it has, and how many were no syscall. */
+export interface PieceRecords {
+  readonly batch: RecordBatch;
+  readonly left: LeftLine[];
+  readonly lines: number;
+  readonly notSyscalls: number;
+}
 
 /**
- * Batches of the records of JSON lines, a piece at a time, each read on a
- * worker thread by `readElsewhere` or else here, in input order. A bad line is
- * counted (with `skipped`) or thrown, once the records before it are out.
+ * Reads a piece of lines alone (in a worker thread or the main one): every
+ * line it can, the others left (see LineReader.lineAlone). The lines are
+ * numbered from 1 in the piece: only the lines left are numbered in the
+ * trace, when they are read in order.
  */
-async function* jsonBatches(chunks: AsyncIterable<Uint8Array>, readElsewhere: JsonPieceReader | undefined, skipped: SkippedRecords | undefined): AsyncGenerator<RecordBatch> {
-  const held: { parsed?: ParsedJsonPiece; readonly result: Promise<ParsedJsonPiece> }[] = [];
-  function* settle(parsed: ParsedJsonPiece): Generator<RecordBatch> {
-    const [firstBad] = parsed.bad;
-    if (firstBad && !skipped) {
-      if (parsed.batch.count > 0) yield parsed.batch; // the records before it, all the piece holds
-      throw new ParseError('bad-record', firstBad.detail, firstBad.line, 0);
-    }
-    for (const { line, detail } of parsed.bad) countSkipped(skipped!, `line ${line}: ${detail}`);
-    if (parsed.batch.count > 0) yield parsed.batch;
+export function readLinePiece({ piece, context }: LineTask): PieceRecords {
+  const reader: LineReader = context.format === 'jsonl' ? new JsonLinesReader() : StraceReader.after(context.strace);
+  const lines = pieceLines(piece);
+  const into = new RecordBatchBuilder(lines.length);
+  const left: LeftLine[] = [];
+  for (let i = 0; i < lines.length; i++) {
+    if (!reader.lineAlone(lines[i]!, i + 1, into)) left.push({ index: i, text: lines[i]!, before: into.count });
   }
-  for await (const piece of jsonPieces(chunks)) {
-    // Worker threads' answers come in with the event loop: without a turn here, this thread read piece after piece while they waited.
-    if (readElsewhere) await new Promise((resolve) => setImmediate(resolve));
-    const elsewhere = readElsewhere?.(piece, skipped !== undefined);
-    if (elsewhere) {
-      const entry: (typeof held)[number] = { result: elsewhere };
-      elsewhere.then((parsed) => (entry.parsed = parsed)).catch(() => {}); // a failure is awaited in order below
-      held.push(entry);
-    } else {
-      const parsed = readJsonPiece(piece, skipped !== undefined);
-      held.push({ parsed, result: Promise.resolve(parsed) });
-    }
-    while (held[0]?.parsed || held.length > JSON_PIECES_HELD) yield* settle(await held.shift()!.result);
-  }
-  while (held.length > 0) yield* settle(await held.shift()!.result);
+  return { batch: into.take(), left, lines: lines.length, notSyscalls: reader.notSyscalls };
+}
+
+/** Reads a piece of lines on a worker thread, if one has room: its promise, else undefined. */
+export type LinePieceReader = (task: LineTask) => Promise<PieceRecords> | undefined;
+
+/** Pieces read alone and held for order at most: those out on worker threads, and a few read here meanwhile. */
+const LINE_PIECES_HELD = 16;
+
+/** The main thread's reader of a text trace's lines, what it tells readers of pieces, and when what it told them changes. */
+interface TraceLines {
+  readonly reader: LineReader;
+  context(): LineContext;
+  /** Changes whenever context() would: a piece read alone before no longer holds. */
+  version(): number;
+}
+
+function traceLines(format: 'jsonl' | 'strace', arch: Arch): TraceLines {
+  if (format === 'jsonl') return { reader: new JsonLinesReader(), context: () => ({ format }), version: () => 0 };
+  const reader = new StraceReader(arch);
+  return { reader, context: () => ({ format, strace: reader.context() }), version: () => reader.personalityLines };
+}
+
+/** A piece read alone, held until those before it are in: the version of the trace's lines it was read with (TraceLines), and its records once there. */
+interface HeldPiece {
+  readonly piece: Uint8Array;
+  readonly version: number;
+  read?: PieceRecords;
+  readonly result: Promise<PieceRecords>;
 }
 
 /** Lines of strace output that were not syscalls (signals, exits, strace's messages). */
@@ -311,35 +285,102 @@ export interface StraceNotes {
 }
 
 /**
- * Batches of the records of an strace log's lines, then of the calls still
- * unfinished at its end. A bad line is counted (with `skipped`) or thrown,
- * once the records before it are out.
+ * Batches of the records of a text trace, in input order, then of those
+ * owed at its end (strace's calls still unfinished). A piece of lines is read
+ * here with all the lines before it when nothing is held for order; else it
+ * is read alone (see readLinePiece), on a worker thread by `readElsewhere` or
+ * here, and the lines it leaves are read here once the pieces before it are
+ * in. A bad line is counted (with `skipped`) or thrown, once the records
+ * before it are out.
  */
-async function* straceBatches(chunks: AsyncIterable<Uint8Array>, arch: Arch, skipped: SkippedRecords | undefined, notes: StraceNotes | undefined): AsyncGenerator<RecordBatch> {
-  const reader = new StraceReader(arch);
+async function* lineBatches(chunks: AsyncIterable<Uint8Array>, lines: TraceLines, options: RecordStreamOptions): AsyncGenerator<RecordBatch> {
+  const { readLinesElsewhere: readElsewhere, skipped, straceNotes: notes } = options;
+  const { reader } = lines;
   const builder = new RecordBatchBuilder(BATCH_RECORDS);
-  /** Counts a bad record with `skipped`, or returns it to be thrown. */
+  /** A bad line's error: counted with `skipped`, or returned to be thrown. */
   const bad = (error: unknown): ParseError | undefined => {
     if (!(error instanceof ParseError)) throw error;
     if (!skipped) return error;
     countSkipped(skipped, `line ${error.line}: ${error.detail}`);
     return undefined;
   };
+  /** Reads a line with all those before it; a bad one as bad() says. */
+  const readLine = (text: string, number: number): ParseError | undefined => {
+    try {
+      reader.line(text, number, builder);
+      return undefined;
+    } catch (error) {
+      return bad(error);
+    }
+  };
   /** Yields the batch once it is full, or, before `stop` is thrown, what it holds (called only then: not a generator a line). */
   function* settle(stop: ParseError | undefined): Generator<RecordBatch> {
     if (builder.full || (stop && builder.count > 0)) yield builder.take();
     if (stop) throw stop;
   }
-  for await (const { lines, firstNumber } of linesOf(chunks)) {
-    for (let i = 0; i < lines.length; i++) {
-      let stop: ParseError | undefined;
-      try {
-        reader.line(lines[i]!, firstNumber + i, builder);
-      } catch (error) {
-        stop = bad(error);
-      }
+  /** The number of the next piece's first line. */
+  let firstLine = 1;
+  /** Reads a piece here, a line at a time with all those before it. */
+  function* readPiece(piece: Uint8Array): Generator<RecordBatch> {
+    const texts = pieceLines(piece);
+    for (let i = 0; i < texts.length; i++) {
+      const stop = readLine(texts[i]!, firstLine + i);
       if (stop || builder.full) yield* settle(stop);
     }
+    firstLine += texts.length;
+  }
+  /** Records `from` to `to` of a piece read alone: the piece's own batch when it is all of it, of a batch's size, and nothing is before it in the builder. */
+  function* copy(batch: RecordBatch, from: number, to: number): Generator<RecordBatch> {
+    if (builder.count === 0 && from === 0 && to === batch.count && to <= BATCH_RECORDS) {
+      if (to > 0) yield batch;
+      return;
+    }
+    while (from < to) {
+      from += builder.append(batch, from, to);
+      if (builder.full) yield builder.take();
+    }
+  }
+  /** A piece read alone, in order: its records, and the lines it left read here; read here whole if what it was read with has changed since. */
+  function* inOrder(entry: HeldPiece, read: PieceRecords): Generator<RecordBatch> {
+    if (entry.version !== lines.version()) {
+      yield* readPiece(entry.piece);
+      return;
+    }
+    if (notes) notes.notSyscalls += read.notSyscalls;
+    let from = 0;
+    for (const { index, text, before } of read.left) {
+      yield* copy(read.batch, from, before);
+      from = before;
+      const stop = readLine(text, firstLine + index);
+      if (stop || builder.full) yield* settle(stop);
+    }
+    yield* copy(read.batch, from, read.batch.count);
+    firstLine += read.lines;
+  }
+  const held: HeldPiece[] = [];
+  for await (const piece of linePieces(chunks, options.pieceBytes ?? LINE_PIECE_BYTES)) {
+    // Worker threads' answers come in with the event loop: without a turn here, this thread read piece after piece while they waited.
+    if (readElsewhere) await new Promise((resolve) => setImmediate(resolve));
+    const task = { piece, context: lines.context() };
+    const elsewhere = readElsewhere?.(task);
+    if (elsewhere) {
+      const entry: HeldPiece = { piece, version: lines.version(), result: elsewhere };
+      elsewhere.then((read) => (entry.read = read)).catch(() => {}); // a failure is awaited in order below
+      held.push(entry);
+    } else if (held.length === 0) {
+      yield* readPiece(piece);
+    } else {
+      const read = readLinePiece(task);
+      held.push({ piece, version: lines.version(), read, result: Promise.resolve(read) });
+    }
+    while (held[0]?.read || held.length > LINE_PIECES_HELD) {
+      const entry = held.shift()!;
+      yield* inOrder(entry, await entry.result);
+    }
+  }
+  while (held.length > 0) {
+    const entry = held.shift()!;
+    yield* inOrder(entry, await entry.result);
   }
   for (let more = true; more; ) {
     let stop: ParseError | undefined;
@@ -366,8 +407,10 @@ export interface RecordStreamOptions {
   readonly skipped?: SkippedRecords;
   /** Where an strace log's lines that are not syscalls are counted. */
   readonly straceNotes?: StraceNotes;
-  /** Reads pieces of JSON lines on worker threads (when they have room); without it, all are read here. */
-  readonly readJsonElsewhere?: JsonPieceReader;
+  /** Reads pieces of lines (JSON lines, strace logs) on worker threads when they have room; without it, all are read here. */
+  readonly readLinesElsewhere?: LinePieceReader;
+  /** Where pieces of lines are cut (see linePieces): LINE_PIECE_BYTES, or fewer in tests, for many pieces of a short text. */
+  readonly pieceBytes?: number;
 }
 
 /** Bytes of a stream's start read at most to tell its format, when its first line is longer. */
@@ -396,6 +439,5 @@ export async function* recordBatches(chunks: AsyncIterable<Uint8Array>, options:
   })();
   const format = options.format ?? detectRecordFormat(Buffer.concat(head));
   if (format === 'bin') yield* binaryBatches(rest, options.byteOrder, options.skipped);
-  else if (format === 'jsonl') yield* jsonBatches(rest, options.readJsonElsewhere, options.skipped);
-  else yield* straceBatches(rest, options.arch, options.skipped, options.straceNotes);
+  else yield* lineBatches(rest, traceLines(format, options.arch), options);
 }

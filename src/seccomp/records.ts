@@ -136,17 +136,31 @@ export class RecordBatchBuilder {
     writeSeccompData(this.view, this.at, data, this.le ? 'le' : 'be');
   }
 
+  /** Adds records `from` to `to` of `batch`, as many as there is room for: how many. */
+  append(batch: RecordBatch, from: number, to: number): number {
+    const count = Math.min(to - from, this.capacity - this.count);
+    if (count <= 0) return 0;
+    if (this.count === 0) this.renew();
+    this.bytes.set(batch.bytes.subarray(from * SECCOMP_DATA_SIZE, (from + count) * SECCOMP_DATA_SIZE), this.count * SECCOMP_DATA_SIZE);
+    this.bigEndian.set(batch.bigEndian.subarray(from, from + count), this.count);
+    this.count += count;
+    return count;
+  }
+
   /** Makes the next record the current one, in the byte order of `arch`; its bytes are all 0. */
   private next(arch: number): void {
     if (this.full) throw new RangeError(`a batch of ${this.capacity} records is full`);
-    if (this.count === 0) {
-      this.bytes = new Uint8Array(this.capacity * SECCOMP_DATA_SIZE);
-      this.view = new DataView(this.bytes.buffer);
-      this.bigEndian = new Uint8Array(this.capacity);
-    }
+    if (this.count === 0) this.renew();
     this.at = this.count * SECCOMP_DATA_SIZE;
     this.le = byteOrderOfAuditArch(arch) === 'le';
     this.bigEndian[this.count++] = this.le ? 0 : 1;
+  }
+
+  /** Makes the memory of a new batch (zeroed): the one taken last keeps its own. */
+  private renew(): void {
+    this.bytes = new Uint8Array(this.capacity * SECCOMP_DATA_SIZE);
+    this.view = new DataView(this.bytes.buffer);
+    this.bigEndian = new Uint8Array(this.capacity);
   }
 
   /** The records added since the last take(), as a batch of their own; the builder starts afresh. */
@@ -267,14 +281,58 @@ export function parseRecordJson(text: string, line: number): SeccompData {
   return decodeSeccompData(batch.bytes, recordByteOrder(batch, 0));
 }
 
+/**
+ * Reads the lines of a text trace into records, a line at a time: JSON lines
+ * (JsonLinesReader) or an strace log (StraceReader).
+ */
+export interface LineReader {
+  /** Lines that were no record and not bad either (strace's notes: signals, exits). */
+  readonly notSyscalls: number;
+  /** Adds to `into` the record line `number` makes, if any, read with all the lines before it; throws ParseError for a bad line (nothing added then). */
+  line(text: string, number: number, into: RecordBatchBuilder): void;
+  /**
+   * Reads line `number` as line() does, but without the lines before it (a
+   * piece of the trace, maybe on a worker thread): false, having added and
+   * counted nothing, for a line that needs them or is bad, which is left to
+   * a reader of the whole trace.
+   */
+  lineAlone(text: string, number: number, into: RecordBatchBuilder): boolean;
+  /** After the last line: adds the next record still owed, if any, and false once none is; throws ParseError as line() does. */
+  endNext(into: RecordBatchBuilder): boolean;
+}
+
+/** JSON lines (see readRecordJson; blank lines and lines starting with # pass), each a record that stands alone. */
+export class JsonLinesReader implements LineReader {
+  readonly notSyscalls = 0;
+
+  line(text: string, number: number, into: RecordBatchBuilder): void {
+    const trimmed = text.trim();
+    if (trimmed !== '' && !trimmed.startsWith('#')) readRecordJson(trimmed, number, into);
+  }
+
+  lineAlone(text: string, number: number, into: RecordBatchBuilder): boolean {
+    try {
+      this.line(text, number, into);
+      return true;
+    } catch (error) {
+      if (error instanceof ParseError) return false;
+      throw error;
+    }
+  }
+
+  endNext(): boolean {
+    return false;
+  }
+}
+
 /** Parses JSON lines (blank lines and lines starting with # are skipped). */
 export function parseRecordLines(text: string): SeccompData[] {
-  const records: SeccompData[] = [];
-  text.split('\n').forEach((raw, index) => {
-    const line = raw.trim();
-    if (line !== '' && !line.startsWith('#')) records.push(parseRecordJson(line, index + 1));
-  });
-  return records;
+  const lines = text.split('\n');
+  const into = new RecordBatchBuilder(lines.length);
+  const reader = new JsonLinesReader();
+  lines.forEach((line, i) => reader.line(line, i + 1, into));
+  const batch = into.take();
+  return Array.from({ length: batch.count }, (_, i) => decodeSeccompData(batch.bytes, recordByteOrder(batch, i), i * SECCOMP_DATA_SIZE));
 }
 
 const hex = (n: bigint | number): string => `0x${n.toString(16)}`;

@@ -19,7 +19,7 @@
 import { ParseError } from '../errors.js';
 import { archByName, X32_SYSCALL_BIT, type Arch } from './arches.js';
 import { SECCOMP_DATA_ARGS } from './data.js';
-import type { RecordBatchBuilder } from './records.js';
+import type { LineReader, RecordBatchBuilder } from './records.js';
 import { syscallNumber } from './syscalls.js';
 
 /** `__AUDIT_ARCH_64BIT`: set in the audit value of 64-bit arches. */
@@ -43,6 +43,12 @@ const TWO_32 = 2 ** 32;
 /** Decimal digits a double holds exactly, and more: read with BigInt. */
 const EXACT_DECIMAL_DIGITS = 15;
 
+/** A line's pid ('' without -f) and the rest after its pid and time stamp, trimmed at its end. */
+function splitLine(text: string): [string, string] {
+  const prefix = PREFIX.exec(text)!;
+  return [prefix[1] ?? '', text.slice(prefix[0].length).trimEnd()];
+}
+
 /** The value of hex digit `code`, or -1. */
 function hexDigit(code: number): number {
   if (code >= ZERO && code <= NINE) return code - ZERO;
@@ -50,27 +56,49 @@ function hexDigit(code: number): number {
   return lower >= 0x61 && lower <= 0x66 ? lower - 0x61 + 10 : -1;
 }
 
-/** Reads strace lines one at a time; `line` adds the syscalls a line completes to a batch. */
-export class StraceReader {
+/** What a reader of part of a log needs from the lines before it: the arch, and the processes that changed personality (by pid, their arch's name). */
+export interface StraceContext {
+  readonly arch: string;
+  readonly personalities: readonly (readonly [string, string])[];
+}
+
+/**
+ * Reads strace lines one at a time: `line` adds the syscalls a line completes
+ * to a batch, with all the lines before it; `lineAlone` reads a part of a log
+ * (on a worker thread) and leaves it the lines it cannot.
+ */
+export class StraceReader implements LineReader {
   /** Lines that were not syscalls (signals, exits, strace's messages). */
   notSyscalls = 0;
+  /** Lines that changed a process's personality: a piece of the log read alone before one no longer holds. */
+  personalityLines = 0;
   /** Calls begun (`<unfinished ...>`) and not yet resumed, by pid. */
   private readonly unfinished = new Map<string, { name: string; args: string; line: number }>();
   /** The arch of each process that changed personality; others are `arch`. */
-  private readonly arches = new Map<string, Arch>();
+  private readonly arches: Map<string, Arch>;
   /** The arguments of the call being read, as 32-bit halves: low, high, low, high, ... */
   private readonly halves = new Float64Array(12);
 
-  constructor(private readonly arch: Arch) {}
+  constructor(private readonly arch: Arch, personalities: Iterable<readonly [string, Arch]> = []) {
+    this.arches = new Map(personalities);
+  }
+
+  /** A reader of the lines after those `context` was taken from (see context()). */
+  static after(context: StraceContext): StraceReader {
+    return new StraceReader(archByName(context.arch)!, context.personalities.map(([pid, name]) => [pid, archByName(name)!] as const));
+  }
+
+  /** What the lines read so far tell a reader of the lines after them. */
+  context(): StraceContext {
+    return { arch: this.arch.name, personalities: [...this.arches].map(([pid, arch]) => [pid, arch.name] as const) };
+  }
 
   /**
    * Adds to `into` the syscall that line `number` completes, if any; throws
    * ParseError for a syscall line it cannot read (nothing added then).
    */
   line(text: string, number: number, into: RecordBatchBuilder): void {
-    const prefix = PREFIX.exec(text)!;
-    const pid = prefix[1] ?? '';
-    const rest = text.slice(prefix[0].length).trimEnd();
+    const [pid, rest] = splitLine(text);
     const call = CALL.exec(rest);
     if (call) {
       const [, name, tail] = call as unknown as [string, string, string];
@@ -87,12 +115,44 @@ export class StraceReader {
       this.record(pid, name, begun.args + tail, begun.line, into);
       return;
     }
-    const personality = PERSONALITY.exec(rest);
-    if (personality) {
-      const [, processId, mode] = personality as unknown as [string, string, string];
-      this.arches.set(processId, archByName(mode === '32 bit' ? 'i386' : mode === 'x32' ? 'x32' : 'x86_64')!);
-    }
+    this.personality(rest);
     if (rest !== '') this.notSyscalls++;
+  }
+
+  /**
+   * Reads line `number` as line() does, but without the lines before it in
+   * this reader (but for its context): returns false, having added and
+   * counted nothing, for a line that needs them (an unfinished call's parts; a
+   * change of personality, which is applied here all the same) or that it
+   * cannot read. Those are left to a reader of the whole log.
+   */
+  lineAlone(text: string, number: number, into: RecordBatchBuilder): boolean {
+    const [pid, rest] = splitLine(text);
+    const call = CALL.exec(rest);
+    if (call) {
+      const [, name, tail] = call as unknown as [string, string, string];
+      if (tail.endsWith(UNFINISHED)) return false;
+      try {
+        this.record(pid, name, tail, number, into);
+      } catch (error) {
+        if (error instanceof ParseError) return false;
+        throw error;
+      }
+      return true;
+    }
+    if (RESUMED.test(rest) || this.personality(rest)) return false;
+    if (rest !== '') this.notSyscalls++;
+    return true;
+  }
+
+  /** Applies `rest` if it is a change of personality; whether it was. */
+  private personality(rest: string): boolean {
+    const personality = PERSONALITY.exec(rest);
+    if (!personality) return false;
+    const [, pid, mode] = personality as unknown as [string, string, string];
+    this.arches.set(pid, archByName(mode === '32 bit' ? 'i386' : mode === 'x32' ? 'x32' : 'x86_64')!);
+    this.personalityLines++;
+    return true;
   }
 
   /**

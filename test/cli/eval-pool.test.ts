@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { WorkerResult } from '../../src/cli/eval-worker.js';
 import { EvalPool } from '../../src/cli/eval-pool.js';
-import { readJsonPiece } from '../../src/cli/record-stream.js';
+import { readLinePiece, type LineTask } from '../../src/cli/record-stream.js';
 import { packageRoot } from '../../src/package-root.js';
 import { generateRecords } from '../../src/fuzz/traces.js';
 import { packRecords } from '../../src/seccomp/records.js';
@@ -93,18 +93,23 @@ describe('EvalPool', () => {
     expect(await pool.drain()).toEqual([]);
   });
 
-  it('reads pieces of JSON lines on a worker, as they are read here, while it has room', async () => {
+  it('reads pieces of lines on a worker, as they are read here, while it has room', async () => {
     const { pool } = poolOverFile(0);
     await untilRoom(pool);
-    const text = ['{"arch":"x86_64","nr":"read","args":[1]}', '', '{"arch":"s390x","nr":3}', '{"nr":"bogus"}', '{"arch":"i386","ip":"0x10"}', ''].join('\n');
-    const piece = () => ({ bytes: new TextEncoder().encode(text), firstLine: 7 });
-    const skipping = pool.readJson(piece(), true)!;
-    const stopping = pool.readJson(piece(), false)!;
-    expect(pool.readJson(piece(), true)).toBeUndefined(); // two pieces out: no room
-    expect(await skipping).toEqual(readJsonPiece(piece(), true));
-    expect(await stopping).toEqual(readJsonPiece(piece(), false));
-    expect((await skipping).bad).toEqual([{ line: 10, detail: 'unknown syscall "bogus" for arch 0x0' }]);
-    expect([(await skipping).batch.count, (await stopping).batch.count]).toEqual([3, 2]);
-    expect(pool.jsonRecordsRead).toBe(5);
+    const json = ['{"arch":"x86_64","nr":"read","args":[1]}', '', '{"arch":"s390x","nr":3}', '{"nr":"bogus"}', '{"arch":"i386","ip":"0x10"}', ''].join('\n');
+    const strace = ['7 read(0x3, 0x1) = 0x1', '[ Process PID=7 runs in 32 bit mode. ]', '7 close(0x3) = 0', '8 futex(0x1 <unfinished ...>', '7 +++ exited with 0 +++'].join('\n');
+    const jsonTask = (): LineTask => ({ piece: new TextEncoder().encode(json), context: { format: 'jsonl' } });
+    const straceTask = (): LineTask => ({ piece: new TextEncoder().encode(strace), context: { format: 'strace', strace: { arch: 'x86_64', personalities: [['8', 'i386']] } } });
+    const jsonRead = pool.readLines(jsonTask())!;
+    const straceRead = pool.readLines(straceTask())!;
+    expect(pool.readLines(jsonTask())).toBeUndefined(); // two pieces out: no room
+    expect(await jsonRead).toEqual(readLinePiece(jsonTask()));
+    expect(await straceRead).toEqual(readLinePiece(straceTask()));
+    expect((await jsonRead).left).toEqual([{ index: 3, text: '{"nr":"bogus"}', before: 2 }]);
+    expect((await straceRead).left.map((l) => l.index)).toEqual([1, 3]); // the personality (applied too: close is i386's 6) and the unfinished call
+    expect((await straceRead).notSyscalls).toBe(1);
+    expect([(await jsonRead).batch.count, (await straceRead).batch.count]).toEqual([3, 2]);
+    expect(new DataView((await straceRead).batch.bytes.buffer, 64).getUint32(0, true)).toBe(6);
+    expect(pool.recordsReadFromLines).toBe(5);
   });
 });

@@ -1,9 +1,10 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { BATCH_RECORDS, readJsonPiece, recordBatches, type JsonPieceReader, type SkippedRecords } from '../../src/cli/record-stream.js';
+import { BATCH_RECORDS, readLinePiece, recordBatches, type LinePieceReader, type RecordStreamOptions, type SkippedRecords, type StraceNotes } from '../../src/cli/record-stream.js';
 import { ParseError } from '../../src/errors.js';
 import { archByName } from '../../src/seccomp/arches.js';
-import { decodeSeccompData, recordByteOrder, type RecordBatch, type SeccompData } from '../../src/seccomp/records.js';
+import { decodeSeccompData, RecordBatchBuilder, recordByteOrder, type RecordBatch, type SeccompData } from '../../src/seccomp/records.js';
+import { StraceReader } from '../../src/seccomp/strace.js';
 
 const x86_64 = archByName('x86_64')!;
 
@@ -15,10 +16,10 @@ async function* chunksOf(text: string, cuts: readonly number[]): AsyncGenerator<
 }
 
 /** The records of every batch, decoded, and the error that ended the stream, if any. */
-async function readAll(text: string, cuts: readonly number[], skipped?: SkippedRecords, readJsonElsewhere?: JsonPieceReader): Promise<{ records: SeccompData[]; error?: unknown }> {
+async function readAll(text: string, cuts: readonly number[], given: Partial<RecordStreamOptions> = {}): Promise<{ records: SeccompData[]; error?: unknown }> {
   const records: SeccompData[] = [];
   const decode = (batch: RecordBatch): SeccompData[] => Array.from({ length: batch.count }, (_, i) => decodeSeccompData(batch.bytes, recordByteOrder(batch, i), i * 64));
-  const options = { format: undefined, byteOrder: 'le' as const, arch: x86_64, ...(skipped ? { skipped } : {}), ...(readJsonElsewhere ? { readJsonElsewhere } : {}) };
+  const options: RecordStreamOptions = { format: undefined, byteOrder: 'le', arch: x86_64, ...given };
   try {
     for await (const batch of recordBatches(chunksOf(text, cuts), options)) records.push(...decode(batch));
   } catch (error) {
@@ -33,35 +34,105 @@ const jsonLine = fc.oneof(
   fc.constantFrom({ text: '# a comment', nr: -1, bad: false }, { text: '', nr: -1, bad: false }, { text: '{"arch":"x86_64","nr":"bogus"}', nr: -1, bad: true }),
 );
 
+/**
+ * Reads each piece in turn (cycling through `where`) here (null: the stream
+ * reads it), or "on a worker thread" whose answer comes after that many ms.
+ */
+function readingElsewhere(where: readonly (number | null)[]): LinePieceReader {
+  let piece = 0;
+  return (task) => {
+    const delay = where[piece++ % where.length];
+    if (delay === null) return undefined;
+    const read = readLinePiece(task);
+    return new Promise((resolve) => setTimeout(() => resolve(read), delay));
+  };
+}
+const places = fc.array(fc.option(fc.nat(3)), { minLength: 1, maxLength: 4 });
+/** Where pieces are cut: a few bytes in, so that short texts are cut into many pieces. */
+const pieceBytes = fc.integer({ min: 1, max: 80 });
+
+/** An strace line of process 100, 101 or 102: a call, whole or in parts; a change of personality; a note; or one that cannot be read. */
+const straceLine = fc
+  .tuple(fc.constantFrom('100', '101', '102'), fc.constantFrom('read', 'write', 'close', 'getpid'), fc.nat(0xffff))
+  .chain(([pid, name, arg]) =>
+    fc.oneof(
+      { weight: 4, arbitrary: fc.constant(`${pid} ${name}(0x${arg.toString(16)}, 0x1) = 0x1`) },
+      { weight: 2, arbitrary: fc.constant(`${pid} ${name}(0x${arg.toString(16)} <unfinished ...>`) },
+      { weight: 2, arbitrary: fc.constant(`${pid} <... ${name} resumed>, 0x2) = 0`) }, // bad unless that process's call to it is unfinished
+      { weight: 1, arbitrary: fc.constantFrom(`[ Process PID=${pid} runs in 32 bit mode. ]`, `[ Process PID=${pid} runs in 64 bit mode. ]`) },
+      { weight: 1, arbitrary: fc.constantFrom(`${pid} +++ exited with 0 +++`, `${pid} --- SIGCHLD {si_signo=SIGCHLD} ---`, '') },
+      { weight: 1, arbitrary: fc.constantFrom(`${pid} bogus(0x1) = 0`, `${pid} read(AT_FDCWD) = 0`) },
+    ),
+  );
+
+/** An strace log read with StraceReader a line at a time, all in one go: what streaming it must give. */
+function straceInOneGo(lines: readonly string[], skipping: boolean): { records: SeccompData[]; error?: string; skipped: SkippedRecords; notSyscalls: number } {
+  const reader = new StraceReader(x86_64);
+  const into = new RecordBatchBuilder(lines.length);
+  const skipped: SkippedRecords = { count: 0 };
+  let error: string | undefined;
+  /** Runs one step; false once a bad line stops the log. */
+  const step = (read: () => unknown): boolean => {
+    try {
+      read();
+    } catch (caught) {
+      const where = `line ${(caught as ParseError).line}: ${(caught as ParseError).detail}`;
+      if (!skipping) {
+        error = where;
+        return false;
+      }
+      skipped.count++;
+      skipped.first ??= where;
+    }
+    return true;
+  };
+  if (lines.every((line, i) => step(() => reader.line(line, i + 1, into)))) {
+    let more = true;
+    while (more && step(() => (more = reader.endNext(into))));
+  }
+  const batch = into.take();
+  const records = Array.from({ length: batch.count }, (_, i) => decodeSeccompData(batch.bytes, recordByteOrder(batch, i), i * 64));
+  return { records, ...(error ? { error } : {}), skipped, notSyscalls: reader.notSyscalls };
+}
+
 describe('recordBatches on text', () => {
   it('reads JSON lines cut into chunks anywhere, pieces read here or elsewhere, as it reads them whole, and names the line of the first bad one', async () => {
-    // Where each piece is read, in turn: here (null), or "on a worker thread" whose answer comes after that many ms.
-    const places = fc.array(fc.option(fc.nat(3)), { minLength: 1, maxLength: 4 });
     await fc.assert(
-      fc.asyncProperty(fc.array(jsonLine, { minLength: 1, maxLength: 30 }), fc.array(fc.nat(), { maxLength: 6 }), places, async (lines, cuts, where) => {
-        let piece = 0;
-        const elsewhere: JsonPieceReader = (json, skipping) => {
-          const delay = where[piece++ % where.length];
-          if (delay === null) return undefined;
-          const parsed = readJsonPiece(json, skipping);
-          return new Promise((resolve) => setTimeout(() => resolve(parsed), delay));
-        };
+      fc.asyncProperty(fc.array(jsonLine, { minLength: 1, maxLength: 30 }), fc.array(fc.nat(), { maxLength: 6 }), places, pieceBytes, async (lines, cuts, where, perPiece) => {
         // A comment first, so that the format is JSON lines whatever follows.
         const text = ['# trace', ...lines.map((l) => l.text)].join('\n');
         const firstBad = lines.findIndex((l) => l.bad);
         const wanted = (firstBad === -1 ? lines : lines.slice(0, firstBad)).filter((l) => l.nr >= 0).map((l) => l.nr);
-        const { records, error } = await readAll(text, cuts, undefined, elsewhere);
+        const { records, error } = await readAll(text, cuts, { readLinesElsewhere: readingElsewhere(where), pieceBytes: perPiece });
         expect(records.map((r) => r.nr)).toEqual(wanted);
         if (firstBad === -1) expect(error).toBeUndefined();
         else expect(error instanceof ParseError && error.line).toBe(firstBad + 2);
         // With --skip-bad: every good line, and the bad ones counted, the first named by its line.
         const skipped: SkippedRecords = { count: 0 };
-        const all = await readAll(text, cuts, skipped, elsewhere);
+        const all = await readAll(text, cuts, { skipped, readLinesElsewhere: readingElsewhere(where), pieceBytes: perPiece });
         expect(all.records.map((r) => r.nr)).toEqual(lines.filter((l) => l.nr >= 0).map((l) => l.nr));
         expect(skipped.count).toBe(lines.filter((l) => l.bad).length);
         if (firstBad !== -1) expect(skipped.first).toMatch(new RegExp(`^line ${firstBad + 2}: `));
       }),
       { numRuns: 200 },
+    );
+  });
+
+  it('reads an strace log in pieces, here or elsewhere, as a line at a time in one go: calls joined across pieces, personalities, bad lines and all', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(straceLine, { minLength: 1, maxLength: 40 }), fc.array(fc.nat(), { maxLength: 6 }), places, pieceBytes, fc.boolean(), async (body, cuts, where, perPiece, skipping) => {
+        // A call first, so that the format is strace whatever follows.
+        const lines = ['99 getpid() = 0x63', ...body];
+        const wanted = straceInOneGo(lines, skipping);
+        const skipped: SkippedRecords = { count: 0 };
+        const straceNotes: StraceNotes = { notSyscalls: 0 };
+        const { records, error } = await readAll(lines.join('\n'), cuts, { ...(skipping ? { skipped } : {}), straceNotes, readLinesElsewhere: readingElsewhere(where), pieceBytes: perPiece });
+        expect(records).toEqual(wanted.records);
+        expect(error instanceof ParseError ? `line ${error.line}: ${error.detail}` : error).toBe(wanted.error);
+        expect(skipped).toEqual(wanted.skipped);
+        if (!error) expect(straceNotes.notSyscalls).toBe(wanted.notSyscalls);
+      }),
+      { numRuns: 300 },
     );
   });
 
@@ -75,7 +146,7 @@ describe('recordBatches on text', () => {
     expect(error instanceof ParseError && [error.line, error.detail]).toEqual([bad, 'unknown syscall "bogus" for arch x86_64']);
     expect(records.map((r) => r.nr)).toEqual(good(bad - 1));
     const skipped: SkippedRecords = { count: 0 };
-    expect((await readAll(lines.join('\n'), [], skipped)).records.map((r) => r.nr)).toEqual(good(count));
+    expect((await readAll(lines.join('\n'), [], { skipped })).records.map((r) => r.nr)).toEqual(good(count));
     expect(skipped.first).toBe(`line ${bad}: unknown syscall "bogus" for arch x86_64`);
   });
 
@@ -102,7 +173,7 @@ describe('recordBatches on text', () => {
     expect(stopped.error instanceof ParseError && [stopped.error.line, stopped.error.detail]).toEqual([2, 'unknown syscall "bogus" for arch x86_64']);
     // With it: counted, and the calls after it still read.
     const skipped: SkippedRecords = { count: 0 };
-    const all = await readAll(log, [], skipped);
+    const all = await readAll(log, [], { skipped });
     expect(all.error).toBeUndefined();
     expect(all.records.map((r) => [r.nr, r.args[0]])).toEqual([
       [39, 0n],

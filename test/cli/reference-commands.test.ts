@@ -6,7 +6,9 @@ import { join } from 'node:path';
 import { interpret } from '../../interp/interpret.js';
 import { decodeRaw } from '../../src/codecs/raw.js';
 import { generateRecords } from '../../src/fuzz/traces.js';
+import { archByName } from '../../src/seccomp/arches.js';
 import { decodeSeccompData, encodeSeccompData, formatRecordJson } from '../../src/seccomp/records.js';
+import { syscallName } from '../../src/seccomp/syscalls.js';
 import { verify } from '../../src/verifier.js';
 import { firstDifference, runCli, type CliRun } from '../helpers.js';
 
@@ -259,20 +261,48 @@ examples (the first 3 records of each decision other than ALLOW):
     expect(interp.stdout).toBe(main.stdout);
   });
 
-  it('reads JSON lines on worker threads as the main thread alone does, bad lines and all', async () => {
-    // Long enough (about 0.6 s of reading here) that the worker comes up and reads pieces before the end.
-    const count = 200_000;
+  /** `count` realistic calls as JSON lines, three of them bad. */
+  const jsonLines = (count: number): string[] => {
     const records = generateRecords(count, 'realistic', 8);
     const lines = Array.from({ length: count }, (_, i) => formatRecordJson(decodeSeccompData(records, 'le', i * 64)));
     for (const bad of [120_000, 150_000, 190_000]) lines[bad] = `{"arch":"x86_64","nr":"bogus${bad}"}`;
-    const file = join(mkdtempSync(join(tmpdir(), 'cbpf-eval-')), 'r.jsonl');
-    writeFileSync(file, lines.join('\n'));
+    return lines;
+  };
+  /**
+   * `count` realistic calls as an strace log of four processes, every fifth
+   * call unfinished and resumed after another process's call; one process
+   * turns 32-bit near the end, and three lines are bad.
+   */
+  const straceLines = (count: number): string[] => {
+    const records = generateRecords(count, 'realistic', 8);
+    const lines: string[] = [];
+    let resumed: string | undefined;
+    for (let i = 0; i < count; i++) {
+      const { nr, args } = decodeSeccompData(records, 'le', i * 64);
+      const name = syscallName(archByName('x86_64')!, nr >>> 0) ?? `syscall_0x${(nr >>> 0).toString(16)}`;
+      const [pid, call] = [1000 + (i % 4), `${name}(${args.map((a) => `0x${a.toString(16)}`).join(', ')}`];
+      lines.push(i % 5 === 0 ? `${pid} ${call} <unfinished ...>` : `${pid} ${call}) = 0`);
+      if (resumed) lines.push(resumed);
+      resumed = i % 5 === 0 ? `${pid} <... ${name} resumed>) = 0x1` : undefined;
+      if (i === 180_000) lines.push('[ Process PID=1003 runs in 32 bit mode. ]');
+      if (i === 120_000 || i === 150_000 || i === 190_000) lines.push(`${pid} bogus${i}(0x1) = 0`);
+    }
+    return lines;
+  };
+
+  it.each([
+    ['JSON lines', jsonLines],
+    ['an strace log', straceLines],
+  ])('reads %s on worker threads as the main thread alone does, bad lines and all', async (_, makeLines) => {
+    // Long enough (about 0.6 s of reading here) that the worker comes up and reads pieces before the end.
+    const file = join(mkdtempSync(join(tmpdir(), 'cbpf-eval-')), 'trace.txt');
+    writeFileSync(file, makeLines(200_000).join('\n'));
     const docker = path('docker-tree');
     for (const skipBad of [['--skip-bad'], []]) {
       const run = (workers: string) => runCli(['eval', docker, '--records', file, '--format', 'json', '-o', 'd.txt', '--summary', '--timing', '--workers', workers, ...skipBad]);
       const [main, pooled] = [await run('1'), await run('2')];
       expect(pooled.code, skipBad.join(' ')).toBe(main.code);
-      if (skipBad.length > 0) expect(pooled.stderr).toMatch(/; [1-9][0-9]* records read from JSON lines there;/); // a run that stops has no timing
+      if (skipBad.length > 0) expect(pooled.stderr).toMatch(/; [1-9][0-9]* records read from lines of text there;/); // a run that stops has no timing
       const withoutTiming = (stderr: string) => stderr.replace(/^(auto|jit|interp): .*\n/m, '');
       expect(withoutTiming(pooled.stderr)).toBe(withoutTiming(main.stderr));
       expect(Buffer.from(pooled.files.get('d.txt')!).equals(main.files.get('d.txt')!), 'the lines').toBe(true);
