@@ -9,7 +9,7 @@ import { RECORD_CAPACITY } from '../../jit/layout-abi.js';
 import { DecodeError, ParseError } from '../errors.js';
 import type { Arch, ByteOrder } from '../seccomp/arches.js';
 import { SECCOMP_DATA_SIZE } from '../seccomp/data.js';
-import { JsonLinesReader, RecordBatchBuilder, type LineReader, type RecordBatch } from '../seccomp/records.js';
+import { JsonLinesReader, RecordBatchBuilder, type LeftLine, type LineReader, type RecordBatch } from '../seccomp/records.js';
 import { looksLikeStrace, StraceReader, type StraceContext } from '../seccomp/strace.js';
 import type { RecordFormat } from './args.js';
 
@@ -210,20 +210,13 @@ function pieceLines(piece: Uint8Array): string[] {
   return lines;
 }
 
-/** How a piece of lines is read alone (LineReader.lineAlone): as JSON lines, or as strace lines after those that gave `strace`. */
+/** How a piece of lines is read alone (LineReader.readAlone): as JSON lines, or as strace lines after those that gave `strace`. */
 export type LineContext = { readonly format: 'jsonl' } | { readonly format: 'strace'; readonly strace: StraceContext };
 
 /** A piece of lines (linePieces) to read into records, and how. */
 export interface LineTask {
   readonly piece: Uint8Array;
   readonly context: LineContext;
-}
-
-/** A line a piece's reader left to the reader of the whole trace: its index in the piece, its text, and how many of the piece's records come before it. */
-export interface LeftLine {
-  readonly index: number;
-  readonly text: string;
-  readonly before: number;
 }
 
 /** What a piece of lines read alone gives: the records it could read, the lines it left, how many lines it has, and how many were no syscall. */
@@ -236,18 +229,14 @@ export interface PieceRecords {
 
 /**
  * Reads a piece of lines alone (in a worker thread or the main one): every
- * line it can, the others left (see LineReader.lineAlone). The lines are
- * numbered from 1 in the piece: only the lines left are numbered in the
- * trace, when they are read in order.
+ * line it can, the others left (see LineReader.readAlone). The lines are
+ * numbered in the trace only when those left are read in order.
  */
 export function readLinePiece({ piece, context }: LineTask): PieceRecords {
   const reader: LineReader = context.format === 'jsonl' ? new JsonLinesReader() : StraceReader.after(context.strace);
   const lines = pieceLines(piece);
   const into = new RecordBatchBuilder(lines.length);
-  const left: LeftLine[] = [];
-  for (let i = 0; i < lines.length; i++) {
-    if (!reader.lineAlone(lines[i]!, i + 1, into)) left.push({ index: i, text: lines[i]!, before: into.count });
-  }
+  const left = reader.readAlone(lines, into);
   return { batch: into.take(), left, lines: lines.length, notSyscalls: reader.notSyscalls };
 }
 

@@ -281,9 +281,16 @@ export function parseRecordJson(text: string, line: number): SeccompData {
   return decodeSeccompData(batch.bytes, recordByteOrder(batch, 0));
 }
 
+/** A line a reader of a piece of a trace left to the reader of the whole trace: its index in the piece, its text, and how many of the piece's records come before it. */
+export interface LeftLine {
+  readonly index: number;
+  readonly text: string;
+  readonly before: number;
+}
+
 /**
- * Reads the lines of a text trace into records, a line at a time: JSON lines
- * (JsonLinesReader) or an strace log (StraceReader).
+ * Reads the lines of a text trace into records: JSON lines (JsonLinesReader)
+ * or an strace log (StraceReader).
  */
 export interface LineReader {
   /** Lines that were no record and not bad either (strace's notes: signals, exits). */
@@ -291,12 +298,13 @@ export interface LineReader {
   /** Adds to `into` the record line `number` makes, if any, read with all the lines before it; throws ParseError for a bad line (nothing added then). */
   line(text: string, number: number, into: RecordBatchBuilder): void;
   /**
-   * Reads line `number` as line() does, but without the lines before it (a
-   * piece of the trace, maybe on a worker thread): false, having added and
-   * counted nothing, for a line that needs them or is bad, which is left to
-   * a reader of the whole trace.
+   * Reads a piece of the trace without the lines before it (maybe on a
+   * worker thread): adds to `into` the records it can, and returns, in
+   * order, the lines it left to a reader of the whole trace, which reads
+   * them with line() between those records: lines that need the lines
+   * before them, and bad lines.
    */
-  lineAlone(text: string, number: number, into: RecordBatchBuilder): boolean;
+  readAlone(lines: readonly string[], into: RecordBatchBuilder): LeftLine[];
   /** After the last line: adds the next record still owed, if any, and false once none is; throws ParseError as line() does. */
   endNext(into: RecordBatchBuilder): boolean;
 }
@@ -310,14 +318,18 @@ export class JsonLinesReader implements LineReader {
     if (trimmed !== '' && !trimmed.startsWith('#')) readRecordJson(trimmed, number, into);
   }
 
-  lineAlone(text: string, number: number, into: RecordBatchBuilder): boolean {
-    try {
-      this.line(text, number, into);
-      return true;
-    } catch (error) {
-      if (error instanceof ParseError) return false;
-      throw error;
+  /** Leaves the bad lines only. */
+  readAlone(lines: readonly string[], into: RecordBatchBuilder): LeftLine[] {
+    const left: LeftLine[] = [];
+    for (let i = 0; i < lines.length; i++) {
+      try {
+        this.line(lines[i]!, i + 1, into);
+      } catch (error) {
+        if (!(error instanceof ParseError)) throw error;
+        left.push({ index: i, text: lines[i]!, before: into.count });
+      }
     }
+    return left;
   }
 
   endNext(): boolean {

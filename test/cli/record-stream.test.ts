@@ -49,21 +49,41 @@ function readingElsewhere(where: readonly (number | null)[]): LinePieceReader {
 }
 const places = fc.array(fc.option(fc.nat(3)), { minLength: 1, maxLength: 4 });
 /** Where pieces are cut: a few bytes in, so that short texts are cut into many pieces. */
-const pieceBytes = fc.integer({ min: 1, max: 80 });
+const pieceBytes = fc.integer({ min: 1, max: 400 });
 
-/** An strace line of process 100, 101 or 102: a call, whole or in parts; a change of personality; a note; or one that cannot be read. */
-const straceLine = fc
-  .tuple(fc.constantFrom('100', '101', '102'), fc.constantFrom('read', 'write', 'close', 'getpid'), fc.nat(0xffff))
-  .chain(([pid, name, arg]) =>
+/**
+ * An strace log of processes 100, 101 and 102: calls, whole or split into an
+ * unfinished line and a resumed one a few lines later (or never); changes of
+ * personality; notes; and lines that cannot be read, a stray resumed line
+ * among them.
+ */
+const straceLog = fc
+  .array(
     fc.oneof(
-      { weight: 4, arbitrary: fc.constant(`${pid} ${name}(0x${arg.toString(16)}, 0x1) = 0x1`) },
-      { weight: 2, arbitrary: fc.constant(`${pid} ${name}(0x${arg.toString(16)} <unfinished ...>`) },
-      { weight: 2, arbitrary: fc.constant(`${pid} <... ${name} resumed>, 0x2) = 0`) }, // bad unless that process's call to it is unfinished
-      { weight: 1, arbitrary: fc.constantFrom(`[ Process PID=${pid} runs in 32 bit mode. ]`, `[ Process PID=${pid} runs in 64 bit mode. ]`) },
-      { weight: 1, arbitrary: fc.constantFrom(`${pid} +++ exited with 0 +++`, `${pid} --- SIGCHLD {si_signo=SIGCHLD} ---`, '') },
-      { weight: 1, arbitrary: fc.constantFrom(`${pid} bogus(0x1) = 0`, `${pid} read(AT_FDCWD) = 0`) },
+      { weight: 8, arbitrary: fc.record({ pid: fc.constantFrom('100', '101', '102'), name: fc.constantFrom('read', 'write', 'close', 'getpid'), arg: fc.nat(0xffff), resumedAfter: fc.option(fc.nat(4), { freq: 3 }) }) },
+      { weight: 1, arbitrary: fc.constantFrom('[ Process PID=101 runs in 32 bit mode. ]', '[ Process PID=101 runs in 64 bit mode. ]', '[ Process PID=102 runs in 32 bit mode. ]') },
+      { weight: 1, arbitrary: fc.constantFrom('100 +++ exited with 0 +++', '101 --- SIGCHLD {si_signo=SIGCHLD} ---', '') },
+      { weight: 1, arbitrary: fc.constantFrom('100 bogus(0x1) = 0', '101 read(AT_FDCWD) = 0', '102 <... close resumed>, 0x2) = 0') },
     ),
-  );
+    { minLength: 1, maxLength: 60 },
+  )
+  .map((items) => {
+    const lines: string[] = [];
+    /** Resumed lines to come, each after that many more items. */
+    let resumes: { after: number; line: string }[] = [];
+    for (const item of items) {
+      if (typeof item === 'string') lines.push(item);
+      else {
+        const { pid, name, arg, resumedAfter } = item;
+        const split = arg % 2 === 0;
+        lines.push(split ? `${pid} ${name}(0x${arg.toString(16)} <unfinished ...>` : `${pid} ${name}(0x${arg.toString(16)}, 0x1) = 0x1`);
+        if (split && resumedAfter !== null) resumes.push({ after: resumedAfter, line: `${pid} <... ${name} resumed>, 0x2) = 0` });
+      }
+      for (const resume of resumes) if (resume.after-- === 0) lines.push(resume.line);
+      resumes = resumes.filter((r) => r.after >= 0);
+    }
+    return lines;
+  });
 
 /** An strace log read with StraceReader a line at a time, all in one go: what streaming it must give. */
 function straceInOneGo(lines: readonly string[], skipping: boolean): { records: SeccompData[]; error?: string; skipped: SkippedRecords; notSyscalls: number } {
@@ -120,7 +140,7 @@ describe('recordBatches on text', () => {
 
   it('reads an strace log in pieces, here or elsewhere, as a line at a time in one go: calls joined across pieces, personalities, bad lines and all', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.array(straceLine, { minLength: 1, maxLength: 40 }), fc.array(fc.nat(), { maxLength: 6 }), places, pieceBytes, fc.boolean(), async (body, cuts, where, perPiece, skipping) => {
+      fc.asyncProperty(straceLog, fc.array(fc.nat(), { maxLength: 6 }), places, pieceBytes, fc.boolean(), async (body, cuts, where, perPiece, skipping) => {
         // A call first, so that the format is strace whatever follows.
         const lines = ['99 getpid() = 0x63', ...body];
         const wanted = straceInOneGo(lines, skipping);
@@ -132,8 +152,39 @@ describe('recordBatches on text', () => {
         expect(skipped).toEqual(wanted.skipped);
         if (!error) expect(straceNotes.notSyscalls).toBe(wanted.notSyscalls);
       }),
-      { numRuns: 300 },
+      { numRuns: 500 },
     );
+  });
+
+  it.each([
+    {
+      what: 'a call left unfinished in the piece before',
+      lines: ['101 getpid(0x1, 0x2, 0x3, 0x4, 0x5, 0x6) = 0x65', '100 read(0x1 <unfinished ...>', '100 write(0x2 <unfinished ...>', '100 <... write resumed>, 0x2) = 0'],
+      firstPiece: 2,
+    },
+    {
+      what: 'a call replaced before it was resumed',
+      lines: ['100 read(0x1 <unfinished ...>', '100 <... read resumed>, 0x2) = 0', '100 write(0x2 <unfinished ...>', '100 close(0x3 <unfinished ...>', '100 <... close resumed>, 0x2) = 0'],
+      firstPiece: 5,
+    },
+    {
+      what: 'a call resumed by another name',
+      lines: ['100 read(0x1 <unfinished ...>', '100 <... read resumed>, 0x2) = 0', '100 write(0x2 <unfinished ...>', '100 <... close resumed>, 0x2) = 0', '100 close(0x3 <unfinished ...>', '100 <... close resumed>, 0x2) = 0'],
+      firstPiece: 6,
+    },
+  ])('joins the calls of a piece read alone only where the whole log holds no unfinished call of that process: $what', async ({ lines, firstPiece }) => {
+    const skipped: SkippedRecords = { count: 0 };
+    const pieceBytes = lines.slice(0, firstPiece).join('\n').length; // the first piece ends at the line break after these lines; the rest is shorter
+    let pieces = 0;
+    const elsewhere = readingElsewhere([0]);
+    const { records } = await readAll(lines.join('\n'), [], { skipped, readLinesElsewhere: (task) => {
+        pieces++;
+        return elsewhere(task);
+      }, pieceBytes });
+    expect(pieces).toBe(firstPiece < lines.length ? 2 : 1);
+    const wanted = straceInOneGo(lines, true);
+    expect(records).toEqual(wanted.records);
+    expect(skipped).toEqual(wanted.skipped);
   });
 
   it('numbers JSON lines past the pieces a chunk is cut into', async () => {
