@@ -1,7 +1,7 @@
 /** `cbpf bench`: the benchmark suite (bench/suite.ts), its report, and the regression gate (bench/gate.ts). */
 import { baselineOf, confirmedFailures, gateFailures, lowerBaseline, parseBaseline, type Baseline } from '../../bench/gate.js';
 import type { Command } from './args.js';
-import { CommandFailure, type Io } from './io.js';
+import { CommandFailure, describeInputError, writeResult, type Io } from './io.js';
 
 /**
  * How many times a figure is measured before it fails the gate. A JIT batch
@@ -11,15 +11,10 @@ import { CommandFailure, type Io } from './io.js';
 const GATE_MEASUREMENTS = 3;
 
 export async function runBench(command: Extract<Command, { kind: 'bench' }>, io: Io): Promise<void> {
-  // Read the baseline first: a bad path should not cost a whole run.
-  let baseline;
-  if (command.gate !== undefined) {
-    try {
-      baseline = parseBaseline(new TextDecoder().decode(await io.readFile(command.gate)));
-    } catch (error) {
-      throw new CommandFailure(`${command.gate}: ${(error as Error).message}`);
-    }
-  }
+  // Read the baselines first: a bad path should not cost a whole run.
+  const baseline = command.gate === undefined ? undefined : await readBaseline(io, command.gate);
+  if (command.gate !== undefined && !baseline) throw new CommandFailure(`${command.gate}: no such file`);
+  const previous = command.updateBaseline === undefined ? undefined : await readBaseline(io, command.updateBaseline);
   // The suite needs the JIT, and so binaryen: load it only for this command (every other one starts faster).
   const { formatReport, runBench: runSuite } = await import('../../bench/suite.js');
   const measure = async (filters: readonly string[]) => {
@@ -30,9 +25,8 @@ export async function runBench(command: Extract<Command, { kind: 'bench' }>, io:
   const report = await measure(command.filters);
   io.stdout(command.json ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report));
   if (command.updateBaseline !== undefined) {
-    const previous = await readBaselineIfAny(io, command.updateBaseline);
     const next = previous ? lowerBaseline(previous, baselineOf(report)) : baselineOf(report);
-    await io.writeFile(command.updateBaseline, `${JSON.stringify(next, null, 2)}\n`);
+    await writeResult(io, command.updateBaseline, `${JSON.stringify(next, null, 2)}\n`);
     io.stderr(`cbpf bench: ${previous ? 'lowered the baseline in' : 'wrote the baseline to'} ${command.updateBaseline}\n`);
   }
   if (!baseline) return;
@@ -48,14 +42,14 @@ export async function runBench(command: Extract<Command, { kind: 'bench' }>, io:
   io.stderr(`cbpf bench: gate passed: every ratio within ${Math.round(baseline.tolerance * 100)}% of ${command.gate}\n`);
 }
 
-/** The baseline in `path`, or undefined when there is no such file yet. */
-async function readBaselineIfAny(io: Io, path: string): Promise<Baseline | undefined> {
+/** The baseline in `path`, or undefined when there is no such file (yet). */
+async function readBaseline(io: Io, path: string): Promise<Baseline | undefined> {
   let text: string;
   try {
     text = new TextDecoder().decode(await io.readFile(path));
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw error;
+    throw describeInputError(path, error);
   }
   try {
     return parseBaseline(text);

@@ -39,6 +39,17 @@ describe('bad input: one line naming the problem, exit 1, nothing written', () =
     expect(run.files.has('out')).toBe(false);
   });
 
+  it.each([
+    { what: 'that does not exist', argv: ['--gate', 'b.json'], file: undefined, error: 'cbpf: b.json: no such file' },
+    { what: 'that is no baseline', argv: ['--gate', 'b.json'], file: '{"ratios":{}}', error: 'cbpf: b.json: not a cbpf bench baseline (it needs "tolerance" and "ratios")' },
+    { what: 'to lower, that is not JSON', argv: ['--update-baseline', 'b.json'], file: '[1,', error: expect.stringMatching(/^cbpf: b\.json: .*JSON/) },
+  ])('a bench baseline $what fails before any benchmark runs', async ({ argv, file, error }) => {
+    const run = await runCli(['bench', ...argv], { files: file === undefined ? {} : { 'b.json': file } });
+    expect(run.stderr).toEqual(typeof error === 'string' ? `${error}\n` : error);
+    expect(run.code).toBe(1);
+    expect(run.stdout).toBe(''); // no report: nothing was measured
+  });
+
   it('accepts exactly 4096 instructions', async () => {
     const run = await runCli(['asm', 'f.s', '-o', 'out'], { files: { 'f.s': `${lines(4096, 'ret #0')}\n` } });
     expect(run.code).toBe(0);
