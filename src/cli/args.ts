@@ -9,6 +9,11 @@ import { ARCHES, archByName, type Arch, type ByteOrder } from '../seccomp/arches
 /** A command line that cannot be run; main() prints it with exit code 2. */
 export class UsageError extends Error {
   override readonly name = 'UsageError';
+
+  /** `command`: the command whose options were wrong, when known (main() points to its help). */
+  constructor(message: string, readonly command?: string) {
+    super(message);
+  }
 }
 
 /** How programs are read: every command that reads FILEs has these. */
@@ -293,7 +298,8 @@ ${COMMON_HELP}`,
 
 /** The top-level help. */
 export function mainHelp(): string {
-  const rows = Object.entries(COMMANDS).map(([name, spec]) => `  ${name.padEnd(9)} ${spec.summary}`);
+  const width = Math.max(...Object.keys(COMMANDS).map((name) => name.length));
+  const rows = Object.entries(COMMANDS).map(([name, spec]) => `  ${name.padEnd(width)}  ${spec.summary}`);
   return `cbpf: load, check and explain Linux seccomp classic BPF filters
 
 Usage: cbpf COMMAND [options]   (FILE may be - for standard input)
@@ -382,20 +388,42 @@ export function parseCommandLine(argv: readonly string[]): Command {
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') return { kind: 'help', text: mainHelp() };
   if (name === '--version' || name === '-V') return { kind: 'version' };
   if (!Object.hasOwn(COMMANDS, name)) throw new UsageError(`unknown command "${name}"`);
-  const commandName = name as CommandName;
-  const spec = COMMANDS[commandName];
+  try {
+    return parseCommand(name as CommandName, rest);
+  } catch (error) {
+    throw error instanceof UsageError ? new UsageError(error.message, name) : error;
+  }
+}
+
+/**
+ * node:util's parseArgs error as one short line: its messages name the option
+ * between quotes, then add advice on dashes that fits none of cbpf's options.
+ */
+function optionError(error: Error & { code?: string }): string {
+  const option = /'(?:-\w, )?(-[^' ]+)/.exec(error.message)?.[1]; // '-o, --output <value>' names --output
+  if (option === undefined) return error.message.split('\n')[0]!;
+  if (error.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') return `unknown option ${option}`;
+  if (error.message.includes('argument missing')) return `${option} needs a value`;
+  if (error.message.includes('does not take an argument')) return `${option} takes no value`;
+  if (error.message.includes('ambiguous')) return `${option} needs a value; to give one that starts with a dash, write ${option}=VALUE`;
+  return error.message.split('\n')[0]!;
+}
+
+/** The Command of `name`'s options and FILEs. */
+function parseCommand(name: CommandName, rest: readonly string[]): Command {
+  const spec = COMMANDS[name];
   let parsed;
   try {
     parsed = parseArgs({ args: [...rest], options: spec.options, allowPositionals: true, strict: true });
   } catch (error) {
-    throw new UsageError(`${name}: ${(error as Error).message.split('\n')[0]}`);
+    throw new UsageError(`${name}: ${optionError(error as Error)}`);
   }
   const values = parsed.values as Record<string, string | boolean | undefined>;
-  if (values.help) return { kind: 'help', text: commandHelp(commandName) };
+  if (values.help) return { kind: 'help', text: commandHelp(name) };
   const count = parsed.positionals.length;
   if (spec.files === 'none') {
     if (count > 0) throw new UsageError(`${name} takes no FILE, got ${count}`);
-    return commandName === 'bench' ? benchCommand(values) : fuzzCommand(values);
+    return name === 'bench' ? benchCommand(values) : fuzzCommand(values);
   }
   if (spec.files === 'many' ? count === 0 : count !== 1) {
     throw new UsageError(`${name} takes ${spec.files === 'many' ? 'one or more FILEs' : 'one FILE'} (- for standard input), got ${count}`);
@@ -408,7 +436,7 @@ export function parseCommandLine(argv: readonly string[]): Command {
     arch,
   };
   const output = values.output as string | undefined;
-  switch (commandName) {
+  switch (name) {
     case 'disasm':
       return { kind: 'disasm', ...common, labels: values.labels === true, output };
     case 'asm':
@@ -440,7 +468,7 @@ export function parseCommandLine(argv: readonly string[]): Command {
     }
     case 'fuzz':
     case 'bench':
-      throw new Error(`unreachable: ${commandName} takes no FILE and returned above`);
+      throw new Error(`unreachable: ${name} takes no FILE and returned above`);
     case 'eval': {
       const records = values.records as string | undefined;
       if (records === undefined) throw new UsageError('eval needs --records FILE (or - for standard input)');

@@ -51,7 +51,7 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
     command = parseCommandLine(argv);
   } catch (error) {
     if (!(error instanceof UsageError)) throw error;
-    io.stderr(`cbpf: ${error.message}\nTry 'cbpf --help'.\n`);
+    io.stderr(`cbpf: ${error.message}\nTry 'cbpf ${error.command === undefined ? '' : `${error.command} `}--help'.\n`);
     return ExitCode.Usage;
   }
   try {

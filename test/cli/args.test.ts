@@ -39,7 +39,12 @@ describe('parseCommandLine', () => {
     [['eval', 'f', '--records', 'r', '--engine', 'wasm'], /--engine: unknown value "wasm" \(one of auto, interp, jit\)/],
     [['eval', 'f', '--records', 'r', '--workers', '0'], /--workers: 0 threads cannot decide anything; 1 is the main thread alone/],
     [['disasm', 'a', 'b'], /takes one FILE/],
-    [['disasm', 'f', '--bogus'], /Unknown option '--bogus'/],
+    [['disasm', 'f', '--bogus'], /^disasm: unknown option --bogus$/],
+    [['disasm', 'f', '-z'], /^disasm: unknown option -z$/],
+    [['eval', 'f', '--records'], /^eval: --records needs a value$/],
+    [['disasm', 'f', '-o'], /^disasm: --output needs a value$/],
+    [['eval', 'f', '--records', 'r', '--summary=yes'], /^eval: --summary takes no value$/],
+    [['eval', 'f', '--records', '--summary'], /^eval: --records needs a value; to give one that starts with a dash, write --records=VALUE$/],
     [['convert', 'f'], /needs --to FORMAT/],
     [['convert', 'f', '--to', 'elf'], /--to: unknown format "elf"/],
     [['disasm', 'f', '--input-format', 'pcap'], /--input-format: unknown format "pcap"/],
@@ -47,5 +52,19 @@ describe('parseCommandLine', () => {
   ])('rejects %j', (argv, message) => {
     expect(() => parseCommandLine(argv)).toThrow(UsageError);
     expect(() => parseCommandLine(argv)).toThrow(message);
+  });
+
+  it('names the command whose options were wrong, and none for an unknown command', () => {
+    const thrown = (argv: string[]): UsageError => {
+      try {
+        parseCommandLine(argv);
+      } catch (error) {
+        return error as UsageError;
+      }
+      throw new Error(`${argv.join(' ')} was accepted`);
+    };
+    expect(thrown(['eval', 'f']).command).toBe('eval');
+    expect(thrown(['disasm', 'f', '--bogus']).command).toBe('disasm');
+    expect(thrown(['frobnicate']).command).toBeUndefined();
   });
 });

@@ -61,9 +61,13 @@ describe('bad input: one line naming the problem, exit 1, nothing written', () =
     expect(run.stderr).toMatch(/^cbpf: <stdin>: raw input is 3 bytes/);
   });
 
-  it('usage errors exit 2 with a hint', async () => {
+  it("usage errors exit 2 and point to the command's help", async () => {
     const run = await runCli(['disasm']);
     expect(run.code).toBe(2);
-    expect(run.stderr).toBe("cbpf: disasm takes one FILE (- for standard input), got 0\nTry 'cbpf --help'.\n");
+    expect(run.stderr).toBe("cbpf: disasm takes one FILE (- for standard input), got 0\nTry 'cbpf disasm --help'.\n");
+  });
+
+  it('an unknown command points to the main help', async () => {
+    expect(await runCli(['frobnicate'])).toMatchObject({ code: 2, stderr: "cbpf: unknown command \"frobnicate\"\nTry 'cbpf --help'.\n" });
   });
 });

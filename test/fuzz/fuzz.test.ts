@@ -61,6 +61,6 @@ describe('cbpf fuzz', () => {
     [['fuzz', '--target', 'gvisor'], '--target: unknown value "gvisor" (one of jit, table, kernel, verifier, codec, all)'],
   ])('rejects %j', async (argv, message) => {
     const run = await runCli(argv);
-    expect(run).toMatchObject({ code: 2, stderr: `cbpf: ${message}\nTry 'cbpf --help'.\n` });
+    expect(run).toMatchObject({ code: 2, stderr: `cbpf: ${message}\nTry 'cbpf fuzz --help'.\n` });
   });
 });
