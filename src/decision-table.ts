@@ -140,7 +140,8 @@ function abstractRun(insns: readonly Instruction[], nr: number, arch: number): {
     const operand = (code & BPF_X) === BPF_X ? x : k >>> 0;
     switch (code & 0x07) {
       case BPF_LD:
-        if ((code & 0xe0) === BPF_ABS) a = k === SECCOMP_DATA_NR ? nr : k === SECCOMP_DATA_ARCH ? arch : UNKNOWN;
+        // nr as unsigned, as every value here: a syscall number of -1 is not UNKNOWN.
+        if ((code & 0xe0) === BPF_ABS) a = k === SECCOMP_DATA_NR ? nr >>> 0 : k === SECCOMP_DATA_ARCH ? arch >>> 0 : UNKNOWN;
         else if ((code & 0xe0) === BPF_MEM) a = m[k]!;
         else a = (code & 0xe0) === BPF_LEN ? SECCOMP_DATA_SIZE : k >>> 0;
         break;
@@ -178,6 +179,11 @@ function abstractRun(insns: readonly Instruction[], nr: number, arch: number): {
         break;
     }
   }
+}
+
+/** `filter`'s value for every record with `arch` and `nr`, if those alone decide it; else NOT_CONSTANT. */
+export function constantValue(filter: VerifiedProgram, arch: number, nr: number): number {
+  return abstractRun(filter.instructions, nr, arch).value;
 }
 
 /**

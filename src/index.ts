@@ -21,8 +21,9 @@ export { analyzeContext, type PcContext, type Accumulator } from './context.js';
 export { formatAsm, formatInstruction, formatConstant, explain, type FormatAsmOptions } from './disasm.js';
 export { summarizeProgram, type ProgramSummary } from './summary.js';
 export {
-  decisionTable, lookupDecision, archDecisions, resumePoints, NOT_CONSTANT, type DecisionTable, type ArchDecisions, type ResumePoint,
+  decisionTable, lookupDecision, archDecisions, resumePoints, constantValue, NOT_CONSTANT, type DecisionTable, type ArchDecisions, type ResumePoint,
 } from './decision-table.js';
+export { kernelActionCache, kernelCacheOutcome, type ArchCache, type CacheOutcome, type MissedSyscall } from './action-cache.js';
 export {
   verify, verifyStack, ebpfLength, VerifyError, MAX_INSNS_PER_PATH,
   type VerifiedProgram, type VerifyOptions, type VerifyRule, type VerifyErrno,

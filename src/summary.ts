@@ -1,13 +1,16 @@
 /**
- * A static summary of a seccomp filter: what it checks and what it can return,
- * read off the program without running it.
+ * A static summary of a seccomp filter: what it checks, what it can return
+ * and which syscalls the kernel lets skip it, read off the program without
+ * running it.
  */
+import { kernelActionCache, type ArchCache } from './action-cache.js';
 import { analyzeContext } from './context.js';
 import type { Program } from './instruction.js';
 import { BPF_A, BPF_JEQ, BPF_JMP, BPF_K, BPF_RET } from './opcodes.js';
 import { describeReturnValue } from './seccomp/actions.js';
 import { archByAuditArch, type Arch } from './seccomp/arches.js';
 import { abiOf, syscallName } from './seccomp/syscalls.js';
+import { verify, VerifyError } from './verifier.js';
 
 /** What `summarizeProgram` finds. */
 export interface ProgramSummary {
@@ -22,12 +25,19 @@ export interface ProgramSummary {
   readonly returns: Record<string, number>;
   /** How many `ret a` instructions there are. */
   readonly returnsA: number;
+  /**
+   * The kernel's constant-action cache (action-cache.ts) on each arch the
+   * filter checks that cbpf knows (else `defaultArch`); absent when the
+   * kernel would reject the filter.
+   */
+  readonly kernelCache?: ArchCache[];
 }
 
 /** Summarizes `program`; `defaultArch` names syscalls where no arch was checked. */
 export function summarizeProgram(program: Program, defaultArch: Arch): ProgramSummary {
   const contexts = analyzeContext(program);
   const arches = new Set<string>();
+  const checkedArches = new Set<Arch>();
   const syscalls: Record<string, Set<string>> = {};
   const returns: Record<string, number> = {};
   let returnsA = 0;
@@ -40,7 +50,9 @@ export function summarizeProgram(program: Program, defaultArch: Arch): ProgramSu
     } else if (insn.code === (BPF_RET | BPF_A)) {
       returnsA++;
     } else if (insn.code === (BPF_JMP | BPF_JEQ | BPF_K) && context.a === 'arch') {
-      arches.add(archByAuditArch(insn.k)?.constant ?? `0x${insn.k.toString(16)}`);
+      const arch = archByAuditArch(insn.k);
+      arches.add(arch?.constant ?? `0x${insn.k.toString(16)}`);
+      if (arch) checkedArches.add(arch);
     } else if (insn.code === (BPF_JMP | BPF_JEQ | BPF_K) && context.a === 'nr') {
       const arch = context.arch ?? defaultArch;
       (syscalls[abiOf(arch, insn.k).name] ??= new Set()).add(syscallName(arch, insn.k) ?? `#${insn.k | 0}`);
@@ -53,5 +65,17 @@ export function summarizeProgram(program: Program, defaultArch: Arch): ProgramSu
     syscalls: Object.fromEntries(Object.entries(syscalls).map(([arch, names]) => [arch, [...names].sort()])),
     returns,
     returnsA,
+    ...kernelCache(program, checkedArches.size > 0 ? [...checkedArches] : [defaultArch]),
   };
+}
+
+/** The kernelCache entry of a summary: none for a filter the kernel would reject. */
+function kernelCache(program: Program, arches: readonly Arch[]): Pick<ProgramSummary, 'kernelCache'> {
+  try {
+    const verified = verify(program);
+    return { kernelCache: arches.map((arch) => kernelActionCache(verified, arch)) };
+  } catch (error) {
+    if (error instanceof VerifyError) return {};
+    throw error;
+  }
 }

@@ -163,7 +163,7 @@ const COMMANDS: Readonly<Record<CommandName, CommandSpec>> = {
     files: 'one',
   },
   info: {
-    summary: 'summarize a filter: arches, syscalls, actions',
+    summary: "summarize a filter: arches, syscalls, actions, the kernel's cache",
     usage: 'cbpf info FILE [--json]',
     options: { ...COMMON, json: { type: 'boolean' } },
     help: `  --json            print one JSON object\n${COMMON_HELP}`,

@@ -1,4 +1,7 @@
-/** `cbpf info`: what a filter checks and what it can return. */
+/** `cbpf info`: what a filter checks, what it can return, and which syscalls the kernel lets skip it. */
+import type { ArchCache, MissedSyscall } from '../action-cache.js';
+import { formatInstruction } from '../disasm.js';
+import type { Instruction } from '../instruction.js';
 import { summarizeProgram } from '../summary.js';
 import type { Command } from './args.js';
 import { displayName, type Io } from './io.js';
@@ -14,6 +17,30 @@ function wrap(words: string[]): string {
   return lines.join('\n');
 }
 
+const count = (n: number, what: string): string => `${n} ${what}${n === 1 ? '' : 's'}`;
+
+/**
+ * The kernel's cache as lines: per arch, how many syscalls skip the filter,
+ * then those the filter always allows but runs for, by where the kernel's
+ * emulation ended.
+ */
+function cacheLines(caches: readonly ArchCache[] | undefined, program: readonly Instruction[]): string[] {
+  if (!caches) return ['kernel action cache: none (the kernel would reject this filter; see cbpf verify)'];
+  const lines = ['kernel action cache (Linux 5.11+; cached syscalls skip the filter):'];
+  for (const cache of caches) {
+    lines.push(`  ${cache.arch}: ${cache.cached.length} of ${count(cache.syscalls, 'syscall')} cached`);
+    const byEnd = new Map<string, MissedSyscall[]>();
+    for (const missed of cache.missed) byEnd.set(`${missed.why} ${missed.pc}`, [...(byEnd.get(`${missed.why} ${missed.pc}`) ?? []), missed]);
+    for (const missed of byEnd.values()) {
+      const { pc, why } = missed[0]!;
+      const at = `pc ${pc} (${formatInstruction(program[pc]!, pc)})`;
+      const reason = why === 'returns' ? `${at} returns ALLOW with data, not exactly ALLOW` : `the kernel's emulation stops at ${at}`;
+      lines.push(`  ${cache.arch}: ${count(missed.length, 'syscall')} always allowed but not cached: ${reason}`, wrap(missed.map((m) => m.name)));
+    }
+  }
+  return lines;
+}
+
 export async function runInfo(command: Extract<Command, { kind: 'info' }>, io: Io): Promise<void> {
   const { program, format } = await loadProgram(io, command.inputs[0]!, command.inputFormat, command.arch);
   const summary = summarizeProgram(program, command.arch);
@@ -22,12 +49,12 @@ export async function runInfo(command: Extract<Command, { kind: 'info' }>, io: I
     io.stdout(`${JSON.stringify({ file, format, ...summary })}\n`);
     return;
   }
-  const count = (n: number, what: string): string => `${n} ${what}${n === 1 ? '' : 's'}`;
   const lines = [
     `${file}: ${format}, ${count(summary.instructions, 'instruction')} (${summary.reachable} reachable)`,
     `arches checked: ${summary.arches.join(', ') || 'none'}`,
     ...Object.entries(summary.syscalls).map(([arch, names]) => `${arch}: ${count(names.length, 'syscall')} compared:\n${wrap(names)}`),
     `returns: ${Object.entries(summary.returns).map(([value, n]) => `${value} x${n}`).join(', ')}${summary.returnsA ? `, ret a x${summary.returnsA}` : ''}`,
+    ...cacheLines(summary.kernelCache, program),
   ];
   io.stdout(`${lines.join('\n')}\n`);
 }

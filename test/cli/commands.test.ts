@@ -40,6 +40,26 @@ describe('cbpf info', () => {
     const info = JSON.parse(run.stdout);
     expect(info).toMatchObject({ file: small, format: 'raw', instructions: 20, arches: ['AUDIT_ARCH_X86_64'], returns: { ALLOW: 1, KILL_PROCESS: 1 } });
     expect(info.syscalls.x86_64).toContain('openat');
+    expect(info.kernelCache).toMatchObject([{ arch: 'x86_64', missed: [] }]);
+    expect(info.kernelCache[0].cached).toEqual(['read', 'write', 'close', 'fstat', 'mmap', 'munmap', 'brk', 'rt_sigreturn', 'exit', 'futex', 'exit_group', 'openat']);
+  });
+
+  it("says which syscalls the kernel's cache lets skip the filter, and why others it always allows miss it", async () => {
+    const filter = 'ld [nr]\njeq #read, check\njeq #write, allow\nret ERRNO(1)\ncheck: ld [args[0].lo]\nallow: ret ALLOW\n';
+    const run = await runCli(['info', '-'], { stdin: filter });
+    expect(run.stdout.split('\n').slice(-5)).toEqual([
+      'kernel action cache (Linux 5.11+; cached syscalls skip the filter):',
+      '  x86_64: 1 of 368 syscalls cached',
+      "  x86_64: 1 syscall always allowed but not cached: the kernel's emulation stops at pc 4 (ld [16])",
+      '  read',
+      '',
+    ]);
+  });
+
+  it('reports no cache for a filter the kernel would reject', async () => {
+    const run = await runCli(['info', '-', '--input-format', 'ddd'], { stdin: '1\n21 0 0 0\n' });
+    expect(run.stdout).toContain('kernel action cache: none (the kernel would reject this filter; see cbpf verify)\n');
+    expect(JSON.parse((await runCli(['info', '-', '--input-format', 'ddd', '--json'], { stdin: '1\n21 0 0 0\n' })).stdout)).not.toHaveProperty('kernelCache');
   });
 });
 
