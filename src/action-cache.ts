@@ -37,8 +37,7 @@ export function kernelCacheOutcome(program: VerifiedProgram, auditArch: number, 
   const insns = program.instructions;
   let a = 0;
   for (let pc = 0; pc < insns.length; pc++) {
-    const { code, jt, jf } = insns[pc]!;
-    const k = insns[pc]!.k >>> 0;
+    const { code, jt, jf, k } = insns[pc]!; // k is unsigned, as a is kept
     switch (code) {
       case BPF_LD | BPF_W | BPF_ABS:
         if (k === SECCOMP_DATA_NR) a = nr >>> 0;

@@ -21,8 +21,8 @@ const count = (n: number, what: string): string => `${n} ${what}${n === 1 ? '' :
 
 /**
  * The kernel's cache as lines: per arch, how many syscalls skip the filter,
- * then those the filter always allows but runs for, by where the kernel's
- * emulation ended.
+ * then those the filter always allows but that miss the cache, grouped by
+ * where the kernel's emulation ended.
  */
 function cacheLines(caches: readonly ArchCache[] | undefined, program: readonly Instruction[]): string[] {
   if (!caches) return ['kernel action cache: none (the kernel would reject this filter; see cbpf verify)'];
@@ -30,7 +30,10 @@ function cacheLines(caches: readonly ArchCache[] | undefined, program: readonly 
   for (const cache of caches) {
     lines.push(`  ${cache.arch}: ${cache.cached.length} of ${count(cache.syscalls, 'syscall')} cached`);
     const byEnd = new Map<string, MissedSyscall[]>();
-    for (const missed of cache.missed) byEnd.set(`${missed.why} ${missed.pc}`, [...(byEnd.get(`${missed.why} ${missed.pc}`) ?? []), missed]);
+    for (const missed of cache.missed) {
+      const end = `${missed.why} ${missed.pc}`;
+      byEnd.set(end, [...(byEnd.get(end) ?? []), missed]);
+    }
     for (const missed of byEnd.values()) {
       const { pc, why } = missed[0]!;
       const at = `pc ${pc} (${formatInstruction(program[pc]!, pc)})`;
