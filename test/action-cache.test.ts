@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { SAMPLE_FILTERS } from '../bench/samples.js';
 import { interpret } from '../interp/interpret.js';
-import { kernelActionCache, kernelCacheOutcome } from '../src/action-cache.js';
+import { kernelActionCache, kernelCacheOutcome, type CacheOutcome } from '../src/action-cache.js';
 import { assemble } from '../src/codecs/asm.js';
 import { decodeRaw } from '../src/codecs/raw.js';
 import { constantValue } from '../src/decision-table.js';
@@ -18,6 +18,8 @@ const X86_64 = 0xc000003e;
 const I386 = 0x40000003;
 const filter = (text: string) => verify(assemble(text));
 const sample = (name: string) => verify(decodeRaw(readFileSync(SAMPLE_FILTERS.find((s) => s.name === name)!.path)));
+/** The value an outcome says the filter returns; undefined where the emulation gave up. */
+const outcomeValue = (outcome: CacheOutcome) => (outcome.kind === 'cached' ? ACTIONS.ALLOW : outcome.kind === 'returns' ? outcome.value : undefined);
 
 /** An allowlist of read (0) and write (1) on x86_64; ALLOW with data for openat (257); close (3) checks its argument. */
 const ALLOWLIST = filter(`
@@ -59,10 +61,7 @@ describe('kernelCacheOutcome: the kernel emulation of a filter for one syscall',
       ge: ret ERRNO(3)
       gt: ret ERRNO(4)
       allow: ret ALLOW`);
-    const value = (nr: number) => {
-      const outcome = kernelCacheOutcome(program, X86_64, nr);
-      return outcome.kind === 'cached' ? ACTIONS.ALLOW : outcome.kind === 'returns' ? outcome.value : undefined;
-    };
+    const value = (nr: number) => outcomeValue(kernelCacheOutcome(program, X86_64, nr));
     // 0x1f is 0x10 once masked: not above 0x10; 0x2f is 0x20: at least 0x20.
     expect([0x0f, 0x1f, 0x2f, 0x3f, 0x10f].map(value)).toEqual([ACTIONS.ALLOW, ACTIONS.ALLOW, ACTIONS.ERRNO | 3, ACTIONS.ERRNO | 3, ACTIONS.ERRNO | 2]);
   });
@@ -95,7 +94,7 @@ describe('kernelCacheOutcome: the kernel emulation of a filter for one syscall',
         const outcome = kernelCacheOutcome(verified, record.arch, record.nr);
         if (outcome.kind === 'gives-up') continue;
         reached++;
-        const value = outcome.kind === 'cached' ? ACTIONS.ALLOW : outcome.value;
+        const value = outcomeValue(outcome);
         // The emulation knew every value on its way: the filter's value is that whatever the rest of the record holds.
         expect(constantValue(verified, record.arch, record.nr)).toBe(value);
         expect(interpret(verified, encodeSeccompData(record), byteOrderOfAuditArch(record.arch))).toBe(value);
