@@ -129,7 +129,7 @@ const COMMON_HELP = `  --input-format F  read FILE as F (${FORMATS.join(', ')});
   --arch A          arch for syscall names where the filter checks none (default x86_64)
   -h, --help        show this help`;
 const OUTPUT: Options = { output: { type: 'string', short: 'o' } };
-const OUTPUT_HELP = '  -o FILE           write to FILE instead of standard output';
+const OUTPUT_HELP = '  -o FILE           write to FILE instead of standard output (- is standard output)';
 
 interface CommandSpec {
   readonly summary: string;
@@ -241,7 +241,7 @@ ${COMMON_HELP}`,
   },
   'kernel-check': {
     summary: 'compare the verifier and the engines with the live kernel (x86-64 Linux)',
-    usage: 'cbpf kernel-check FILTER... [--records FILE] [--count N] [--engine interp|all]',
+    usage: `cbpf kernel-check FILTER... [--records FILE] [--count N] [--engine ${ENGINES.join('|')}|all]`,
     options: {
       ...COMMON, records: { type: 'string' }, 'records-format': { type: 'string' }, count: { type: 'string', default: '100000' },
       engine: { type: 'string', default: 'all' },
@@ -338,11 +338,15 @@ function unsigned(text: string, option: string, bits: number): bigint {
   return value;
 }
 
+/** The most threads `--workers` starts: far past any machine's cores, short of exhausting memory with idle workers. */
+const MAX_WORKERS = 256;
+
 /** `--workers N`: the threads deciding, the main thread among them, so at least 1. */
 function threadCount(text: string): number {
-  const count = Number(unsigned(text, '--workers', 8));
-  if (count === 0) throw new UsageError('--workers: 0 threads cannot decide anything; 1 is the main thread alone');
-  return count;
+  const count = unsigned(text, '--workers', 32);
+  if (count === 0n) throw new UsageError('--workers: 0 threads cannot decide anything; 1 is the main thread alone');
+  if (count > MAX_WORKERS) throw new UsageError(`--workers: ${count} threads is more than the ${MAX_WORKERS} cbpf starts`);
+  return Number(count);
 }
 
 function emuRecord(values: Record<string, string | boolean | undefined>): { nr: string | number; args: bigint[]; ip: bigint } {
@@ -473,6 +477,7 @@ function parseCommand(name: CommandName, rest: readonly string[]): Command {
       const records = values.records as string | undefined;
       if (records === undefined) throw new UsageError('eval needs --records FILE (or - for standard input)');
       if (records === '-' && common.inputs.includes('-')) throw new UsageError('eval: standard input cannot hold both a filter and the records');
+      if (output === '-' && values.out === '-') throw new UsageError('eval: standard output cannot take both the lines (-o -) and the binary decisions (--out -)');
       return {
         kind: 'eval',
         ...common,

@@ -9,6 +9,8 @@ import { CommandFailure, describeInputError, writeResult, type Io } from './io.j
  * CI run failed on it; a regression in the code holds in every measurement.
  */
 const GATE_MEASUREMENTS = 3;
+/** A baseline is a few dozen ratios; a file past this is not one. */
+const MAX_BASELINE_BYTES = 1 << 20;
 
 export async function runBench(command: Extract<Command, { kind: 'bench' }>, io: Io): Promise<void> {
   // Read the baselines first: a bad path should not cost a whole run.
@@ -44,13 +46,15 @@ export async function runBench(command: Extract<Command, { kind: 'bench' }>, io:
 
 /** The baseline in `path`, or undefined when there is no such file (yet). */
 async function readBaseline(io: Io, path: string): Promise<Baseline | undefined> {
-  let text: string;
+  let bytes: Uint8Array;
   try {
-    text = new TextDecoder().decode(await io.readFile(path));
+    bytes = await io.readFile(path, MAX_BASELINE_BYTES);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw describeInputError(path, error);
   }
+  if (bytes.length > MAX_BASELINE_BYTES) throw new CommandFailure(`${path}: larger than 1 MiB: not a cbpf bench baseline`);
+  const text = new TextDecoder().decode(bytes);
   try {
     return parseBaseline(text);
   } catch (error) {

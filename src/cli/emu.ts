@@ -7,15 +7,15 @@ import { byteOrderOf } from '../seccomp/arches.js';
 import { errnoName } from '../seccomp/errno.js';
 import { encodeSeccompData } from '../seccomp/records.js';
 import { syscallNumber } from '../seccomp/syscalls.js';
-import type { Command } from './args.js';
-import { CommandFailure, displayName, type Io } from './io.js';
+import { UsageError, type Command } from './args.js';
+import { displayName, type Io } from './io.js';
 import { loadFilters } from './load.js';
 
 
 export async function runEmu(command: Extract<Command, { kind: 'emu' }>, io: Io): Promise<void> {
   const filters = await loadFilters(io, command.inputs, command.inputFormat, command.arch);
   const nr = typeof command.nr === 'number' ? command.nr : syscallNumber(command.arch, command.nr);
-  if (nr === undefined) throw new CommandFailure(`--nr: ${command.arch.name} has no syscall "${command.nr}"`);
+  if (nr === undefined) throw new UsageError(`--nr: ${command.arch.name} has no syscall "${command.nr}"`, 'emu');
   const record = encodeSeccompData({ nr, arch: command.arch.auditArch, instructionPointer: command.ip, args: command.args });
   const order = byteOrderOf(command.arch);
   const traces = filters.map((filter) => interpretWithTrace(filter, record, order));

@@ -27,7 +27,7 @@ import { EvalPool } from './eval-pool.js';
 import { tableTier } from './eval-table-tier.js';
 import { Summary } from './eval-summary.js';
 import type { WorkerEngine, WorkerResult, WorkerSetup } from './eval-worker.js';
-import { describeInputError, type Io, type Writer } from './io.js';
+import { CommandFailure, describeInputError, type Io, type Writer } from './io.js';
 import { loadFilters } from './load.js';
 import { Progress } from './progress.js';
 import { BATCH_RECORDS, detectRecordFormat, RecordRangeReader, recordBatches, recordRanges, type LinePieceReader, type RecordSlots, type SkippedRecords, type StraceNotes } from './record-stream.js';
@@ -252,6 +252,7 @@ async function evaluate(command: EvalCommand, io: Io, pool: EvalPool | undefined
     writers.push(writer);
     return writer;
   };
+  if (command.out === '-' && io.stdoutIsTTY) throw new CommandFailure('refusing to write binary output to a terminal: use --out FILE or a pipe');
   const lines = wantLines ? open(command.output) : undefined;
   const binary = command.out === undefined ? undefined : open(command.out);
   const summary = command.summary ? new Summary() : undefined;
@@ -359,8 +360,11 @@ async function evaluate(command: EvalCommand, io: Io, pool: EvalPool | undefined
     pool?.stop(); // every piece is answered by now but after a failure, when one may still be reading the record file as it closes: its result is dropped
     input.close();
     progress.finish();
-    for (const writer of writers) await writer.close();
+    // Every writer is closed, and the engines stopped, even when one output failed; then the first failure is reported.
+    const closed = await Promise.allSettled(writers.map((writer) => writer.close()));
     await engines.stop();
+    const refused = closed.find((outcome) => outcome.status === 'rejected');
+    if (refused) throw refused.reason;
   }
   if (failure !== undefined) throw describeInputError(command.records, failure);
   if (summary) io.stdout(command.format === 'json' ? `${JSON.stringify(summary.result())}\n` : summary.format());

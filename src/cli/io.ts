@@ -3,7 +3,7 @@
  * tests without spawning a process.
  */
 import { createWriteStream } from 'node:fs';
-import { open, readFile, stat, writeFile } from 'node:fs/promises';
+import { open, stat, writeFile } from 'node:fs/promises';
 import type { Writable } from 'node:stream';
 import { CbpfError, ParseError } from '../errors.js';
 
@@ -15,8 +15,12 @@ export interface Writer {
 
 /** Where commands read and write. */
 export interface Io {
-  /** The bytes of `path`; '-' is standard input. */
-  readFile(path: string): Promise<Uint8Array>;
+  /**
+   * The bytes of `path` ('-' is standard input), at most `limit + 1` of them:
+   * a result longer than `limit` tells the caller the input is too large,
+   * without reading an endless source (`/dev/zero`) to its end.
+   */
+  readFile(path: string, limit: number): Promise<Uint8Array>;
   /** The bytes of `path` ('-' is standard input) in chunks, for inputs of any size. */
   readStream(path: string): AsyncIterable<Uint8Array>;
   /**
@@ -25,12 +29,12 @@ export interface Io {
    * devices.
    */
   regularFileSize(path: string): Promise<number | undefined>;
-  /** A writer to `path`, or to standard output when undefined. */
+  /** A writer to `path`, or to standard output when undefined or '-'; its failures are CommandFailures naming it (but EPIPE). */
   openWriter(path: string | undefined): Writer;
   writeFile(path: string, data: string | Uint8Array): Promise<void>;
   stdout(data: string | Uint8Array): void;
   stderr(text: string): void;
-  /** Waits until standard output is written out; throws the first error it met (EPIPE, ENOSPC, ...). */
+  /** Waits until standard output is written out; throws the first error it met (see outputFailure). */
   flush(): Promise<void>;
   readonly stdoutIsTTY: boolean;
   /** Whether standard error is a terminal: live progress goes there only then. */
@@ -50,11 +54,15 @@ const FILE_WRITE_BUFFER = 4 << 20;
 
 /** The real process: files, stdin, stdout and stderr. */
 export const processIo: Io = {
-  async readFile(path) {
-    if (path !== '-') return readFile(path);
-    const chunks: Buffer[] = [];
-    for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-    return Buffer.concat(chunks);
+  async readFile(path, limit) {
+    const chunks: Uint8Array[] = [];
+    let length = 0;
+    for await (const chunk of processIo.readStream(path)) {
+      chunks.push(chunk);
+      length += chunk.length;
+      if (length > limit) break;
+    }
+    return Buffer.concat(chunks).subarray(0, limit + 1);
   },
   readStream: (path) => (path === '-' ? process.stdin : readFileChunks(path)),
   regularFileSize: async (path) => {
@@ -62,13 +70,16 @@ export const processIo: Io = {
     const info = await stat(path);
     return info.isFile() ? info.size : undefined;
   },
-  openWriter: (path) => streamWriter(path === undefined ? process.stdout : createWriteStream(path, { highWaterMark: FILE_WRITE_BUFFER }), path !== undefined),
+  openWriter: (path) =>
+    isStandardOutput(path)
+      ? streamWriter(process.stdout, undefined)
+      : streamWriter(createWriteStream(path, { highWaterMark: FILE_WRITE_BUFFER }), path),
   writeFile: (path, data) => writeFile(path, data),
   stdout: (data) => void (stdoutFailure === undefined && process.stdout.write(data)),
   flush: async () => {
     await new Promise<void>((resolve) => process.stdout.write('', () => resolve()));
     await new Promise<void>((resolve) => setImmediate(resolve)); // an 'error' event comes on a later tick
-    if (stdoutFailure) throw stdoutFailure;
+    if (stdoutFailure) throw outputFailure(undefined, stdoutFailure);
   },
   stderr: (text) => void process.stderr.write(text),
   stdoutIsTTY: process.stdout.isTTY === true,
@@ -99,10 +110,14 @@ async function* readFileChunks(path: string): AsyncGenerator<Uint8Array> {
   }
 }
 
-/** A Writer over a Node stream: each write waits for the stream to drain; `ownsStream` ends it on close. */
-function streamWriter(stream: Writable, ownsStream: boolean): Writer {
+/**
+ * A Writer over a Node stream: each write waits for the stream to drain. A
+ * file's stream (`path` given) is ended on close, and close reports an error
+ * that came after the last write (a small output fails only when it is flushed).
+ */
+function streamWriter(stream: Writable, path: string | undefined): Writer {
   let failed: Error | undefined;
-  stream.on('error', (error) => (failed = error));
+  stream.on('error', (error) => (failed ??= outputFailure(path, error)));
   return {
     write: (data) =>
       new Promise((resolve, reject) => {
@@ -112,9 +127,9 @@ function streamWriter(stream: Writable, ownsStream: boolean): Writer {
           stream.off('error', failedNow);
           resolve();
         };
-        const failedNow = (error: Error) => {
+        const failedNow = () => {
           stream.off('drain', drained);
-          reject(error);
+          reject(failed);
         };
         stream.once('drain', drained);
         stream.once('error', failedNow);
@@ -122,10 +137,26 @@ function streamWriter(stream: Writable, ownsStream: boolean): Writer {
     close: () =>
       new Promise((resolve, reject) => {
         if (failed) return reject(failed);
-        if (!ownsStream) return resolve();
-        stream.end(() => resolve());
+        if (path === undefined) return resolve(); // standard output stays open; main() flushes it
+        // end's callback gets the error before the 'error' event comes.
+        stream.end((error?: Error | null) => (error || failed ? reject((failed ??= outputFailure(path, error!))) : resolve()));
       }),
   };
+}
+
+/** Whether an output path means standard output: none given, or '-'. */
+export const isStandardOutput = (path: string | undefined): path is undefined | '-' => path === undefined || path === '-';
+
+/**
+ * A failure to write `path` (standard output when undefined) as one line
+ * naming it: `out.bin: no space left on device`. EPIPE stays as it is, for
+ * main() to stop quietly when the reader of standard output went away.
+ */
+export function outputFailure(path: string | undefined, error: Error): Error {
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code === 'EPIPE' || error instanceof CommandFailure) return error;
+  const reason = code !== undefined && code in REASONS ? REASONS[code]! : error.message.replace(/^[A-Z]+: /, '').replace(/, \w+(?: '.*')?$/, '');
+  return new CommandFailure(`${isStandardOutput(path) ? 'standard output' : path}: ${reason}`);
 }
 
 /** A failure to report as one line and exit code 1; main() prints `cbpf: <message>`. */
@@ -142,18 +173,28 @@ export function describeInputError(path: string, error: unknown): CommandFailure
   if (error instanceof ParseError && error.location) return new CommandFailure(`${file}:${error.location}: ${error.detail}`);
   if (error instanceof CbpfError) return new CommandFailure(`${file}: ${error.message}`);
   const code = (error as NodeJS.ErrnoException).code;
-  const reasons: Record<string, string> = { ENOENT: 'no such file', EISDIR: 'is a directory', EACCES: 'permission denied' };
-  if (code !== undefined && code in reasons) return new CommandFailure(`${file}: ${reasons[code]}`);
+  if (code !== undefined && code in REASONS) return new CommandFailure(`${file}: ${REASONS[code]}`);
   throw error;
 }
 
+/** How the operating system's common refusals read in a message. */
+const REASONS: Readonly<Record<string, string>> = {
+  ENOENT: 'no such file',
+  EISDIR: 'is a directory',
+  EACCES: 'permission denied',
+  ENOSPC: 'no space left on device',
+  EROFS: 'read-only file system',
+  EFBIG: 'file too large',
+  EIO: 'input/output error',
+};
+
 /** Writes a command's result to `output`, or to standard output (never binary to a terminal). */
 export async function writeResult(io: Io, output: string | undefined, data: string | Uint8Array): Promise<void> {
-  if (output !== undefined) {
+  if (!isStandardOutput(output)) {
     try {
       await io.writeFile(output, data);
     } catch (error) {
-      throw describeInputError(output, error);
+      throw outputFailure(output, error as Error);
     }
     return;
   }

@@ -9,8 +9,16 @@ import type { Arch } from '../seccomp/arches.js';
 import { SECCOMP_DATA_SIZE } from '../seccomp/data.js';
 import type { RecordBatch } from '../seccomp/records.js';
 import { verify, verifyStack, type VerifiedProgram } from '../verifier.js';
-import { describeInputError, type Io } from './io.js';
+import { CommandFailure, describeInputError, displayName, type Io } from './io.js';
 import { recordBatches, type RecordStreamOptions } from './record-stream.js';
+
+/**
+ * The most bytes a filter file may have. A filter is at most 65,535
+ * instructions (`sock_fprog.len` is a u16), 512 KiB raw and a few MiB in the
+ * wordiest text format with comments; this leaves room for any of them and
+ * stops an endless or huge file (`/dev/zero`, a disk image) early.
+ */
+export const MAX_FILTER_BYTES = 16 << 20;
 
 /** Reads and decodes the program in `path`, turning any problem into a CommandFailure. */
 export async function loadProgram(
@@ -19,8 +27,17 @@ export async function loadProgram(
   format: Format | undefined,
   arch: Arch,
 ): Promise<{ program: Instruction[]; format: Format }> {
+  let bytes: Uint8Array;
   try {
-    return readProgram(await io.readFile(path), format, { arch });
+    bytes = await io.readFile(path, MAX_FILTER_BYTES);
+  } catch (error) {
+    throw describeInputError(path, error);
+  }
+  if (bytes.length > MAX_FILTER_BYTES) {
+    throw new CommandFailure(`${displayName(path)}: larger than ${MAX_FILTER_BYTES >> 20} MiB, which no filter needs (a filter is at most 65,535 instructions)`);
+  }
+  try {
+    return readProgram(bytes, format, { arch });
   } catch (error) {
     throw describeInputError(path, error);
   }

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { packageRoot } from '../package-root.js';
 import { ExitCode } from './exit-codes.js';
-import { parseCommandLine, UsageError, type Command } from './args.js';
+import { mainHelp, parseCommandLine, UsageError, type Command } from './args.js';
 import { CommandFailure, processIo, type Io } from './io.js';
 
 function version(): string {
@@ -44,21 +44,32 @@ function isSystemError(error: unknown): error is NodeJS.ErrnoException {
   return error instanceof Error && typeof (error as NodeJS.ErrnoException).code === 'string' && typeof (error as NodeJS.ErrnoException).syscall === 'string';
 }
 
+/** Prints a usage error and where to find the help; the exit code for it. */
+function usageFailure(error: UsageError, io: Io): ExitCode {
+  io.stderr(`cbpf: ${error.message}\nTry 'cbpf ${error.command === undefined ? '' : `${error.command} `}--help'.\n`);
+  return ExitCode.Usage;
+}
+
 /** Runs `cbpf` with `argv` (the arguments after the program name) and returns the exit code. */
 export async function main(argv: readonly string[], io: Io = processIo): Promise<ExitCode> {
+  if (argv.length === 0) {
+    io.stderr(mainHelp()); // no command is a usage error, shown with what the commands are
+    return ExitCode.Usage;
+  }
   let command: Command;
   try {
     command = parseCommandLine(argv);
   } catch (error) {
     if (!(error instanceof UsageError)) throw error;
-    io.stderr(`cbpf: ${error.message}\nTry 'cbpf ${error.command === undefined ? '' : `${error.command} `}--help'.\n`);
-    return ExitCode.Usage;
+    return usageFailure(error, io);
   }
   try {
     await run(command, io);
     await io.flush();
     return ExitCode.Ok;
   } catch (error) {
+    // An option value that only the command could check, such as a syscall name of --arch.
+    if (error instanceof UsageError) return usageFailure(error, io);
     // The reader of our output went away (`cbpf eval ... | head`): stop quietly, as `yes | head` does.
     if (isSystemError(error) && error.code === 'EPIPE') return ExitCode.Ok;
     // Writing failed (a full disk, a closed terminal): one line, not a stack trace.

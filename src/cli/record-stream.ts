@@ -413,20 +413,25 @@ const HEAD_BYTES = 4096;
  */
 export async function* recordBatches(chunks: AsyncIterable<Uint8Array>, options: RecordStreamOptions): AsyncGenerator<RecordBatch> {
   const iterator = chunks[Symbol.asyncIterator]();
-  // The input's start, to its first line break (or HEAD_BYTES of it): enough to tell its format, however it is cut into chunks.
-  const head: Uint8Array[] = [];
-  let headBytes = 0;
-  while (options.format === undefined && headBytes < HEAD_BYTES && !head.some((chunk) => chunk.includes(LINE_BREAK))) {
-    const next = await iterator.next();
-    if (next.done) break;
-    head.push(next.value);
-    headBytes += next.value.length;
+  try {
+    // The input's start, to its first line break (or HEAD_BYTES of it): enough to tell its format, however it is cut into chunks.
+    const head: Uint8Array[] = [];
+    let headBytes = 0;
+    while (options.format === undefined && headBytes < HEAD_BYTES && !head.some((chunk) => chunk.includes(LINE_BREAK))) {
+      const next = await iterator.next();
+      if (next.done) break;
+      head.push(next.value);
+      headBytes += next.value.length;
+    }
+    const rest = (async function* (): AsyncGenerator<Uint8Array> {
+      yield* head;
+      for (let next = await iterator.next(); !next.done; next = await iterator.next()) yield next.value;
+    })();
+    const format = options.format ?? detectRecordFormat(Buffer.concat(head));
+    if (format === 'bin') yield* binaryBatches(rest, options.byteOrder, options.skipped);
+    else yield* lineBatches(rest, traceLines(format, options.arch), options);
+  } finally {
+    // The chunks are read by hand, so no loop ends them: a bad record or a reader that stops early must close the file here.
+    await iterator.return?.();
   }
-  const rest = (async function* (): AsyncGenerator<Uint8Array> {
-    yield* head;
-    for (let next = await iterator.next(); !next.done; next = await iterator.next()) yield next.value;
-  })();
-  const format = options.format ?? detectRecordFormat(Buffer.concat(head));
-  if (format === 'bin') yield* binaryBatches(rest, options.byteOrder, options.skipped);
-  else yield* lineBatches(rest, traceLines(format, options.arch), options);
 }

@@ -1,4 +1,10 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { MAX_FILTER_BYTES } from '../../src/cli/load.js';
+import { packageRoot } from '../../src/package-root.js';
 import { runCli } from '../helpers.js';
 
 const lines = (n: number, line: string) => Array.from({ length: n }, () => line).join('\n');
@@ -65,6 +71,54 @@ describe('bad input: one line naming the problem, exit 1, nothing written', () =
     const run = await runCli(['disasm']);
     expect(run.code).toBe(2);
     expect(run.stderr).toBe("cbpf: disasm takes one FILE (- for standard input), got 0\nTry 'cbpf disasm --help'.\n");
+  });
+
+  it.each([
+    { what: 'no command at all shows the commands', argv: [], error: /^cbpf: load, check and explain[\s\S]*Exit codes: 0 ok, 1 bad input or failed check, 2 usage\.\n$/ },
+    { what: 'a syscall name the arch does not have', argv: ['emu', 'f.bpf', '--nr', 'nosuch'], error: 'cbpf: --nr: x86_64 has no syscall "nosuch"\nTry \'cbpf emu --help\'.\n' },
+    { what: 'a syscall number that does not fit', argv: ['emu', 'f.bpf', '--nr', '99999999999'], error: 'cbpf: --nr: 99999999999 does not fit in 32 bits\nTry \'cbpf emu --help\'.\n' },
+    { what: 'more worker threads than cbpf starts', argv: ['eval', 'f.bpf', '--records', 'r', '--workers', '1000'], error: 'cbpf: --workers: 1000 threads is more than the 256 cbpf starts\nTry \'cbpf eval --help\'.\n' },
+    { what: 'both outputs on standard output', argv: ['eval', 'f.bpf', '--records', 'r', '-o', '-', '--out', '-'],
+      error: 'cbpf: eval: standard output cannot take both the lines (-o -) and the binary decisions (--out -)\nTry \'cbpf eval --help\'.\n' },
+  ])('a bad command line exits 2: $what', async ({ argv, error }) => {
+    const run = await runCli(argv, { files: { 'f.bpf': 'ret #0\n' } });
+    expect(run.code).toBe(2);
+    if (typeof error === 'string') expect(run.stderr).toBe(error);
+    else expect(run.stderr).toMatch(error);
+    expect(run.stdout).toBe('');
+  });
+
+  it("kernel-check's usage names every engine", async () => {
+    expect((await runCli(['kernel-check', '--help'])).stdout).toContain('[--engine interp|jit|all]');
+  });
+
+  it.each(['disasm', 'info', 'verify', 'eval'])('%s refuses a filter file larger than any filter, in one line', async (command) => {
+    const huge = new Uint8Array(MAX_FILTER_BYTES + 1);
+    const run = await runCli([command, 'huge.bpf', ...(command === 'eval' ? ['--records', 'r'] : [])], { files: { 'huge.bpf': huge } });
+    expect(run.stderr).toBe('cbpf: huge.bpf: larger than 16 MiB, which no filter needs (a filter is at most 65,535 instructions)\n');
+    expect(run.code).toBe(1);
+  });
+
+  it('reads an endless filter source only up to the cap, in bounded memory', () => {
+    // The child reports its peak resident memory as it exits.
+    const reportPeak = "data:text/javascript,process.on('exit',()=>process.stderr.write('peak '+process.resourceUsage().maxRSS+'\\n'))";
+    const result = spawnSync('node', ['--import', reportPeak, join(packageRoot(), 'bin', 'cbpf.js'), 'disasm', '/dev/zero'], { encoding: 'utf8' });
+    const [error, peak] = result.stderr.split('\n');
+    expect(error).toBe('cbpf: /dev/zero: larger than 16 MiB, which no filter needs (a filter is at most 65,535 instructions)');
+    expect(result.status).toBe(1);
+    expect(Number(/^peak (\d+)$/.exec(peak!)![1]) * 1024).toBeLessThan(256 << 20);
+  });
+
+  it('closes the trace it stops reading at a bad record (no warning about a file handle left to the garbage collector)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cbpf-bad-'));
+    writeFileSync(join(dir, 'f.s'), 'ret #0\n');
+    writeFileSync(join(dir, 'big.log'), `${'123 read(0, 0x0, 0x0) = 0\n'.repeat(10)}123 read(${'x'.repeat(5 << 20)})\n`);
+    // --expose-gc and a collection at exit make a leaked handle's warning certain rather than up to the collector's timing.
+    const collectAtExit = "data:text/javascript,process.on('beforeExit',()=>globalThis.gc())";
+    const result = spawnSync('node', ['--expose-gc', '--import', collectAtExit, join(packageRoot(), 'bin', 'cbpf.js'), 'eval', 'f.s', '--records', 'big.log', '--summary'], { cwd: dir, encoding: 'utf8', maxBuffer: 64 << 20 });
+    expect(result.stderr.split('\n')).toHaveLength(2); // one line, and the empty string after its newline
+    expect(result.stderr).toMatch(/^cbpf: big\.log:11:/);
+    expect(result.status).toBe(1);
   });
 
   it('an unknown command points to the main help', async () => {

@@ -98,12 +98,9 @@ describe('cbpf emu', () => {
     expect(JSON.parse(run.stdout)).toEqual({ value: '0x7fff0000', action: 'ALLOW', effect: 'the syscall runs', runs: true, filters: [{ file: small, value: '0x7fff0000' }] });
   });
 
-  it.each([
-    [['emu', small, '--nr', 'nosuch'], 'cbpf: --nr: x86_64 has no syscall "nosuch"\n'],
-    [['emu', 'bad.s', '--nr', 'read'], 'cbpf: bad.s: pc 0: M[0] may be read before it is written [EINVAL]\n'],
-  ])('fails with one line: %j', async (argv, stderr) => {
-    const run = await runCli(argv, { files: { 'bad.s': 'ld M[0]\nret a' } });
-    expect(run).toMatchObject({ code: 1, stderr });
+  it('fails with one line on a filter the kernel refuses', async () => {
+    const run = await runCli(['emu', 'bad.s', '--nr', 'read'], { files: { 'bad.s': 'ld M[0]\nret a' } });
+    expect(run).toMatchObject({ code: 1, stderr: 'cbpf: bad.s: pc 0: M[0] may be read before it is written [EINVAL]\n' });
   });
 });
 
