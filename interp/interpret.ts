@@ -9,7 +9,8 @@
 import type { ResumePoint } from '../src/decision-table.js';
 import type { VerifiedProgram } from '../src/verifier.js';
 import type { ByteOrder } from '../src/seccomp/arches.js';
-import { SECCOMP_DATA_SIZE } from '../src/seccomp/data.js';
+import { InputError } from '../src/errors.js';
+import { checkRecord, littleEndian, SECCOMP_DATA_SIZE } from '../src/seccomp/data.js';
 
 /** One executed instruction: its pc, and A and X after it ran. */
 export interface TraceStep {
@@ -103,30 +104,53 @@ function execute(program: VerifiedProgram, data: DataView, le: boolean, observer
   }
 }
 
+/** `record` as a DataView, once it is known to be exactly one 64-byte record. */
 function view(record: Uint8Array): DataView {
-  if (record.length < SECCOMP_DATA_SIZE) throw new RangeError(`a seccomp_data record is ${SECCOMP_DATA_SIZE} bytes, got ${record.length}`);
+  checkRecord(record);
   return new DataView(record.buffer, record.byteOffset, SECCOMP_DATA_SIZE);
 }
 
-/** The value `program` returns for the 64-byte `record`, read in `byteOrder`. */
+const isU32 = (n: number): boolean => n >>> 0 === n;
+
+/** Throws unless `start` could be a state of `program`: a pc inside it, u32 A and X, 16 words of M (O(1): interpretFrom runs per record). */
+function checkResumePoint(program: VerifiedProgram, start: ResumePoint): void {
+  const { pc, a, x, m } = start;
+  if (!(Number.isInteger(pc) && pc >= 0 && pc < program.instructions.length)) {
+    throw new InputError('resume-point', `resume pc ${pc} is outside the program (length ${program.instructions.length})`);
+  }
+  if (!isU32(a) || !isU32(x) || m.length !== 16) throw new InputError('resume-point', `a resume point needs u32 A and X and 16 words of M, got A ${a}, X ${x}, ${m.length} words`);
+}
+
+/**
+ * The value `program` returns for the 64-byte `record`, read in `byteOrder`.
+ * @throws InputError `record-size` unless `record` is exactly 64 bytes,
+ * `byte-order` unless `byteOrder` is 'le' or 'be'.
+ */
 export function interpret(program: VerifiedProgram, record: Uint8Array, byteOrder: ByteOrder): number {
-  return execute(program, view(record), byteOrder === 'le');
+  return execute(program, view(record), littleEndian(byteOrder));
 }
 
 /**
  * The value of the run that starts at `start` rather than at pc 0: a resume
  * point of the decision tables (src/decision-table.ts), which vouch that a run
  * from pc 0 passes there with that state for this record's arch and nr.
+ * @throws InputError `record-size`, `byte-order` as `interpret` does, and
+ * `resume-point` for a start that is no state of `program` (its pc outside
+ * it, M not 16 words).
  */
 export function interpretFrom(program: VerifiedProgram, record: Uint8Array, byteOrder: ByteOrder, start: ResumePoint): number {
-  return execute(program, view(record), byteOrder === 'le', undefined, start);
+  checkResumePoint(program, start);
+  return execute(program, view(record), littleEndian(byteOrder), undefined, start);
 }
 
-/** Like `interpret`, and also every executed pc with A and X after it, and the words read. */
+/**
+ * Like `interpret`, and also every executed pc with A and X after it, and the words read.
+ * @throws InputError `record-size` or `byte-order`, as `interpret` does.
+ */
 export function interpretWithTrace(program: VerifiedProgram, record: Uint8Array, byteOrder: ByteOrder): Trace {
   const steps: TraceStep[] = [];
   const wordsRead: number[] = [];
-  const value = execute(program, view(record), byteOrder === 'le', {
+  const value = execute(program, view(record), littleEndian(byteOrder), {
     step: (pc, a, x) => void steps.push({ pc, a, x }),
     read: (offset) => void wordsRead.push(offset),
   });

@@ -3,7 +3,9 @@
  * keyed by the programs' bytes, so the same stack is never compiled twice.
  */
 import { encodeRaw } from '../src/codecs/raw.js';
+import { InputError } from '../src/errors.js';
 import type { ByteOrder } from '../src/seccomp/arches.js';
+import { littleEndian } from '../src/seccomp/data.js';
 import type { RecordBatch } from '../src/seccomp/records.js';
 import type { VerifiedProgram } from '../src/verifier.js';
 import { buildModule, DEFAULT_OPTIMIZE, type OptimizeSettings } from './module.js';
@@ -30,15 +32,19 @@ function cacheKey(filters: readonly VerifiedProgram[], options: CompileOptions):
  * Compiles a verified filter, or a stack of them (installation order, oldest
  * first), to WebAssembly. The same stack with the same options comes from an
  * in-process cache after the first time.
+ * @throws InputError `empty-stack` for a stack of no filters, `byte-order`
+ * unless `options.byteOrder` is 'le', 'be' or absent.
  */
 export function compile(filters: VerifiedProgram | readonly VerifiedProgram[], options: CompileOptions = {}): CompiledFilter {
   const stack = Array.isArray(filters) ? (filters as readonly VerifiedProgram[]) : [filters as VerifiedProgram];
-  if (stack.length === 0) throw new RangeError('compile needs at least one filter');
+  if (stack.length === 0) throw new InputError('empty-stack', 'compile needs at least one filter');
+  const byteOrder = options.byteOrder ?? 'le';
+  littleEndian(byteOrder);
   const key = cacheKey(stack, options);
   const cached = cache.get(key);
   if (cached) return cached;
-  const { binary } = buildModule(stack, options.byteOrder ?? 'le', { optimize: options.optimize ?? DEFAULT_OPTIMIZE });
-  const compiled = new CompiledFilter(binary, new WebAssembly.Module(binary), options.byteOrder ?? 'le', stack.length);
+  const { binary } = buildModule(stack, byteOrder, { optimize: options.optimize ?? DEFAULT_OPTIMIZE });
+  const compiled = new CompiledFilter(binary, new WebAssembly.Module(binary), byteOrder, stack.length);
   cache.set(key, compiled);
   return compiled;
 }
@@ -47,7 +53,11 @@ export function compile(filters: VerifiedProgram | readonly VerifiedProgram[], o
  * The stack's value for every record of `batch`, whose records may be in
  * either byte order (JSON-line traces can mix arches): one compiled module
  * per byte order present, each deciding its records in batches.
+ * @throws InputError `batch-size` or `batch-count` for a batch whose bytes
+ * are not whole records or whose count or byte orders disagree with them,
+ * `empty-stack` for no filters.
  */
 export function decideRecords(filters: readonly VerifiedProgram[], batch: RecordBatch, options: Omit<CompileOptions, 'byteOrder'> = {}): Uint32Array {
+  if (filters.length === 0) throw new InputError('empty-stack', 'decideRecords needs at least one filter');
   return decideBatchWith((byteOrder) => compile(filters, { ...options, byteOrder }), batch);
 }

@@ -3,8 +3,9 @@
  * (the loop runs inside wasm). Imports no binaryen: worker threads make one
  * from a WebAssembly.Module compiled elsewhere.
  */
+import { InputError } from '../src/errors.js';
 import type { ByteOrder } from '../src/seccomp/arches.js';
-import { SECCOMP_DATA_SIZE } from '../src/seccomp/data.js';
+import { checkRecord, checkRecordBatch, checkRecordBytes, littleEndian, SECCOMP_DATA_SIZE } from '../src/seccomp/data.js';
 import { batchByteOrder, recordBytes, type RecordBatch } from '../src/seccomp/records.js';
 import { OUTPUT_OFFSET, RECORD_CAPACITY, WASM_PAGE_SIZE } from './layout-abi.js';
 
@@ -16,14 +17,30 @@ interface Exports {
   readonly [filter: `filter_${number}`]: (record: number) => number;
 }
 
+/** Where records recordSlots handed out are, how many, and where their decisions go. */
+interface Slots {
+  readonly at: number;
+  readonly count: number;
+  readonly outputAt: number;
+}
+
+/** The slots at the start of memory, for up to RECORD_CAPACITY records. */
+const FIRST_SLOTS: Slots = { at: 0, count: RECORD_CAPACITY, outputAt: OUTPUT_OFFSET };
+
 /** A stack of verified filters compiled to WebAssembly and instantiated. */
 export class CompiledFilter {
   /** How many records fit in the chunk the batch API fills and decides at a time; recordSlots grows memory for more. */
   readonly capacity = RECORD_CAPACITY;
   private readonly exports: Exports;
   /** Where the records recordSlots last handed out are, how many, and where their decisions go. */
-  private slots = { at: 0, count: RECORD_CAPACITY, outputAt: OUTPUT_OFFSET };
+  private slots: Slots = FIRST_SLOTS;
+  /** A view of the first slot, for decide and decideFilter; made again once growing memory has detached it (length 0). */
+  private firstRecord = new Uint8Array(0);
 
+  /**
+   * Instantiates `module`, built for `byteOrder` records and a stack of `filterCount` filters.
+   * @throws InputError `byte-order` unless `byteOrder` is 'le' or 'be', `empty-stack` unless `filterCount` is a positive integer.
+   */
   constructor(
     /** The module's bytes: a standalone .wasm (see module.ts for its ABI). */
     readonly wasm: Uint8Array,
@@ -31,19 +48,40 @@ export class CompiledFilter {
     readonly byteOrder: ByteOrder,
     readonly filterCount: number,
   ) {
+    littleEndian(byteOrder);
+    if (!(Number.isInteger(filterCount) && filterCount >= 1)) throw new InputError('empty-stack', `a module of ${filterCount} filters`);
     this.exports = new WebAssembly.Instance(module, {}).exports as unknown as Exports;
   }
 
-  /** The stack's value for one 64-byte record. */
+  /**
+   * The stack's value for one 64-byte record. The record is copied whole
+   * into wasm memory, so nothing of an earlier record is ever read.
+   * @throws InputError `record-size` unless `record` is exactly 64 bytes
+   * (a length comparison: this is the per-record hot path).
+   */
   decide(record: Uint8Array): number {
-    this.recordSlots(1).set(record.subarray(0, SECCOMP_DATA_SIZE));
+    checkRecord(record);
+    this.firstSlot().set(record);
     return this.exports.decide(0) >>> 0;
   }
 
-  /** Filter `index`'s own value (0 = oldest) for one record, before precedence. */
+  /**
+   * Filter `index`'s own value (0 = oldest) for one record, before precedence.
+   * @throws InputError `filter-index` unless `index` is an integer in
+   * 0..filterCount-1, `record-size` unless `record` is exactly 64 bytes.
+   */
   decideFilter(index: number, record: Uint8Array): number {
-    this.recordSlots(1).set(record.subarray(0, SECCOMP_DATA_SIZE));
+    if (!(Number.isInteger(index) && index >= 0 && index < this.filterCount)) throw new InputError('filter-index', `filter ${index} of a stack of ${this.filterCount}`);
+    checkRecord(record);
+    this.firstSlot().set(record);
     return this.exports[`filter_${index}`]!(0) >>> 0;
+  }
+
+  /** recordSlots(1) without allocating: decide's hot path. */
+  private firstSlot(): Uint8Array {
+    this.slots = FIRST_SLOTS;
+    if (this.firstRecord.length === 0) this.firstRecord = new Uint8Array(this.exports.memory.buffer, 0, SECCOMP_DATA_SIZE);
+    return this.firstRecord;
   }
 
   /**
@@ -51,9 +89,14 @@ export class CompiledFilter {
    * `out` (allocated if absent). Records recordSlots handed out are decided
    * where they lie; any others are copied into wasm memory and decided in
    * chunks of `capacity`.
+   * @throws InputError `batch-size` unless `records` is a whole number of
+   * 64-byte records, `output-size` when `out` has room for fewer decisions.
    */
-  decideBatch(records: Uint8Array, out: Uint32Array = new Uint32Array(records.length / SECCOMP_DATA_SIZE)): Uint32Array {
+  decideBatch(records: Uint8Array, out?: Uint32Array): Uint32Array {
+    checkRecordBytes(records);
     const count = records.length / SECCOMP_DATA_SIZE;
+    if (!out) out = new Uint32Array(count);
+    else if (out.length < count) throw new InputError('output-size', `${count} records, and room for ${out.length} decisions`);
     const inSlots = this.decideInSlots(records, count);
     if (inSlots) {
       out.set(inSlots);
@@ -71,8 +114,14 @@ export class CompiledFilter {
    * The decisions of the first `count` records of `records`, if they are the
    * records recordSlots last handed out, as decideSlots gives them (a view
    * valid until the next call); undefined for records anywhere else.
+   * @throws InputError `batch-size` unless `records` is whole 64-byte
+   * records, `batch-count` unless `count` is an integer in 0..their number.
    */
   decideInSlots(records: Uint8Array, count: number): Uint32Array | undefined {
+    checkRecordBytes(records);
+    if (!(Number.isInteger(count) && count >= 0 && count * SECCOMP_DATA_SIZE <= records.length)) {
+      throw new InputError('batch-count', `${count} records of ${records.length / SECCOMP_DATA_SIZE}`);
+    }
     if (records.buffer !== this.exports.memory.buffer || records.byteOffset !== this.slots.at || count > this.slots.count) return undefined;
     return this.decideSlots(count);
   }
@@ -83,9 +132,11 @@ export class CompiledFilter {
    * go at the start of memory; more go from `heap_base`, with their decisions
    * after them, and memory grows to hold them (which leaves views made before
    * detached: take a new one).
+   * @throws InputError `slot-count` unless `count` is a non-negative integer.
    */
   recordSlots(count: number): Uint8Array {
-    if (count <= this.capacity) this.slots = { at: 0, count: RECORD_CAPACITY, outputAt: OUTPUT_OFFSET };
+    if (!(Number.isInteger(count) && count >= 0)) throw new InputError('slot-count', `room for ${count} records`);
+    if (count <= this.capacity) this.slots = FIRST_SLOTS;
     else {
       const at = this.exports.heap_base.value as number;
       this.slots = { at, count, outputAt: at + count * SECCOMP_DATA_SIZE };
@@ -95,9 +146,12 @@ export class CompiledFilter {
     return new Uint8Array(this.exports.memory.buffer, this.slots.at, count * SECCOMP_DATA_SIZE);
   }
 
-  /** Decides the first `count` records of the last recordSlots; the result is a view valid until the next call. */
+  /**
+   * Decides the first `count` records of the last recordSlots; the result is a view valid until the next call.
+   * @throws InputError `slot-count` unless `count` is an integer in 0..the slots' count.
+   */
   decideSlots(count: number): Uint32Array {
-    if (count > this.slots.count) throw new RangeError(`${count} records, in slots for ${this.slots.count}`);
+    if (!(Number.isInteger(count) && count >= 0 && count <= this.slots.count)) throw new InputError('slot-count', `${count} records, in slots for ${this.slots.count}`);
     this.exports.decide_batch(this.slots.at, count, this.slots.outputAt);
     return new Uint32Array(this.exports.memory.buffer, this.slots.outputAt, count);
   }
@@ -107,11 +161,14 @@ export class CompiledFilter {
  * The value of every record of `batch` (in either byte order) with the module
  * `forOrder` gives for each byte order present: uniform batches in one pass
  * inside wasm, mixed ones record by record.
+ * @throws InputError `batch-size` or `batch-count` for a batch whose bytes
+ * are not whole records or whose count or byte orders disagree with them.
  */
 export function decideBatchWith(forOrder: (byteOrder: ByteOrder) => CompiledFilter, batch: RecordBatch): Uint32Array {
+  checkRecordBatch(batch);
   const out = new Uint32Array(batch.count);
   const byteOrder = batchByteOrder(batch);
-  if (byteOrder) return forOrder(byteOrder).decideBatch(batch.bytes.subarray(0, batch.count * SECCOMP_DATA_SIZE), out);
+  if (byteOrder) return forOrder(byteOrder).decideBatch(batch.bytes, out);
   for (let i = 0; i < batch.count; i++) out[i] = forOrder(batch.bigEndian[i] ? 'be' : 'le').decide(recordBytes(batch, i));
   return out;
 }
@@ -123,12 +180,17 @@ export interface ModuleDecider {
    * memory valid until the next call (a new array for each 1,024 records
    * kept two worker threads faulting in fresh memory); else an array of its
    * own.
+   * @throws InputError `batch-size` or `batch-count` for a batch that
+   * disagrees with itself (see checkRecordBatch), `byte-order` for records
+   * in a byte order there is no module for.
    */
   decide(batch: RecordBatch): Uint32Array;
   /**
    * Room in wasm memory for `count` records of `byteOrder`
    * (CompiledFilter.recordSlots): a batch read there is decided where it
    * lies, without the copy decide() makes of a batch anywhere else.
+   * @throws InputError `byte-order` when there is no module for
+   * `byteOrder`, `slot-count` as CompiledFilter.recordSlots does.
    */
   recordSlots(byteOrder: ByteOrder, count: number): Uint8Array;
 }
@@ -143,13 +205,14 @@ export function moduleDecider(modules: Partial<Record<ByteOrder, WebAssembly.Mod
     let instance = instances.get(byteOrder);
     if (!instance) {
       const module = modules[byteOrder];
-      if (!module) throw new Error(`no module for ${byteOrder} records`);
+      if (!module) throw new InputError('byte-order', `no module for ${JSON.stringify(byteOrder)} records`);
       instances.set(byteOrder, (instance = new CompiledFilter(new Uint8Array(), module, byteOrder, filterCount)));
     }
     return instance;
   };
   return {
     decide: (batch) => {
+      checkRecordBatch(batch);
       const byteOrder = batchByteOrder(batch);
       return (byteOrder && instances.get(byteOrder)?.decideInSlots(batch.bytes, batch.count)) || decideBatchWith(forOrder, batch);
     },

@@ -64,3 +64,45 @@ export class EncodeError extends CbpfError {
     super(message);
   }
 }
+
+/** Which rule a value passed to a library function broke. */
+export type InputErrorCode =
+  /** A `seccomp_data` record that is not exactly 64 bytes. */
+  | 'record-size'
+  /** Batch bytes that are not a whole number of 64-byte records. */
+  | 'batch-size'
+  /** A batch's `count` that is not a non-negative integer, or disagrees with its bytes or its byte orders. */
+  | 'batch-count'
+  /** A record index outside its batch. */
+  | 'record-index'
+  /** An offset with no whole 64-byte record at it. */
+  | 'record-offset'
+  /** A byte order other than 'le' or 'be'. */
+  | 'byte-order'
+  /** A `seccomp_data` field that is not an integer of its width (nr s32 or u32, arch u32, ip and args u64 bigints). */
+  | 'field-range'
+  /** More than six syscall arguments. */
+  | 'arg-count'
+  /** A stack of no filters. */
+  | 'empty-stack'
+  /** A filter index outside the stack. */
+  | 'filter-index'
+  /** A resume point whose pc is outside the program or whose M is not 16 words. */
+  | 'resume-point'
+  /** A record slot count that is not a non-negative integer, or more than the slots handed out. */
+  | 'slot-count'
+  /** An output array too short for the batch's decisions. */
+  | 'output-size';
+
+/**
+ * A library function was called with a value it does not accept: a record
+ * that is not 64 bytes, a batch whose count disagrees with its bytes, an
+ * unknown byte order. Checked before any work, so nothing is decided from
+ * bytes the caller did not pass.
+ */
+export class InputError extends CbpfError {
+  override readonly name = 'InputError';
+  constructor(readonly code: InputErrorCode, message: string) {
+    super(message);
+  }
+}

@@ -15,7 +15,9 @@ export {
   stmt, jump, isJump, isConditionalJump, isReturn, successors, programsEqual, checkFields,
   type Instruction, type Program,
 } from './instruction.js';
-export { CbpfError, DecodeError, ParseError, EncodeError, type DecodeErrorCode, type ParseErrorCode, type EncodeErrorCode } from './errors.js';
+export {
+  CbpfError, DecodeError, ParseError, EncodeError, InputError, type DecodeErrorCode, type ParseErrorCode, type EncodeErrorCode, type InputErrorCode,
+} from './errors.js';
 export { SPELLINGS, spellingOf, opcodeFor, type Spelling, type OperandForm } from './mnemonics.js';
 export { analyzeContext, type PcContext, type Accumulator } from './context.js';
 export { formatAsm, formatInstruction, formatConstant, explain, type FormatAsmOptions } from './disasm.js';

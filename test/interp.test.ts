@@ -45,6 +45,6 @@ describe('interpretStack', () => {
 
 describe('interpret', () => {
   it('refuses a record shorter than 64 bytes', () => {
-    expect(() => interpret(filter('ret #0'), new Uint8Array(63), 'le')).toThrow(RangeError);
+    expect(() => interpret(filter('ret #0'), new Uint8Array(63), 'le')).toThrow(expect.objectContaining({ name: 'InputError', code: 'record-size' }));
   });
 });

@@ -6,7 +6,7 @@
 import { encodeRaw } from '../codecs/raw.js';
 import type { Program } from '../instruction.js';
 import { archByAuditArch } from '../seccomp/arches.js';
-import { SECCOMP_DATA_ARCH, SECCOMP_DATA_ARGS, SECCOMP_DATA_IP, SECCOMP_DATA_SIZE } from '../seccomp/data.js';
+import { checkRecordBatch, SECCOMP_DATA_ARCH, SECCOMP_DATA_ARGS, SECCOMP_DATA_IP, SECCOMP_DATA_SIZE } from '../seccomp/data.js';
 import { recordBytes, type RecordBatch } from '../seccomp/records.js';
 import { OracleError, runHelper } from './helper.js';
 import { PASS_SHIFTS, rewriteForPass, valueFromErrnos } from './rewrite.js';
@@ -84,8 +84,10 @@ function checkIssuable(batch: RecordBatch): void {
  * record, as the kernel computes it. Each record's syscall is issued for real
  * in a child whose filter turns every return into an errno, so no syscall
  * under test runs; three passes recover all 32 bits.
+ * @throws InputError `batch-size` or `batch-count` for a batch that disagrees with itself.
  */
 export function kernelDecide(program: Program, batch: RecordBatch): KernelDecisions {
+  checkRecordBatch(batch);
   checkIssuable(batch);
   // Pass 0 is the canary: a filter that answers ERRNO(2049) to everything shows which records reach seccomp.
   const canary = [{ code: 0x06, jt: 0, jf: 0, k: 0x00050000 | CANARY_ERRNO }];

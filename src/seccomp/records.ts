@@ -3,9 +3,11 @@
  * streams of 64-byte records, and as JSON lines
  * (`{"arch":"x86_64","nr":"openat","ip":"0x7f00","args":[3,"0x10",0,0,0,0]}`).
  */
-import { DecodeError, ParseError } from '../errors.js';
+import { DecodeError, InputError, ParseError } from '../errors.js';
 import { AUDIT_ARCH_LE, archByAuditArch, archByName, type ByteOrder } from './arches.js';
-import { SECCOMP_DATA_ARCH, SECCOMP_DATA_ARGS, SECCOMP_DATA_IP, SECCOMP_DATA_NR, SECCOMP_DATA_SIZE } from './data.js';
+import {
+  SECCOMP_DATA_ARCH, SECCOMP_DATA_ARGS, SECCOMP_DATA_IP, SECCOMP_DATA_NR, SECCOMP_DATA_SIZE, checkRecordBytes, checkRecordIndex, checkSeccompData, littleEndian,
+} from './data.js';
 import { syscallName, syscallNumber } from './syscalls.js';
 
 /** One `struct seccomp_data`. */
@@ -24,26 +26,48 @@ export function byteOrderOfAuditArch(arch: number): ByteOrder {
   return arch & AUDIT_ARCH_LE ? 'le' : 'be';
 }
 
-/** Writes `data` into 64 bytes at `view`'s `offset`, in `byteOrder`. */
+/**
+ * Writes `data` into 64 bytes at `view`'s `offset`, in `byteOrder`.
+ * @throws InputError `field-range` or `arg-count` for a field that does not
+ * fit (see checkSeccompData), `byte-order`, or `record-offset` when the 64
+ * bytes at `offset` are not all in `view`.
+ */
 export function writeSeccompData(view: DataView, offset: number, data: SeccompData, byteOrder: ByteOrder): void {
-  const le = byteOrder === 'le';
+  checkSeccompData(data);
+  const le = littleEndian(byteOrder);
+  if (!(Number.isInteger(offset) && offset >= 0 && offset + SECCOMP_DATA_SIZE <= view.byteLength)) {
+    throw new InputError('record-offset', `no room for a ${SECCOMP_DATA_SIZE}-byte record at offset ${offset} of ${view.byteLength} bytes`);
+  }
   view.setInt32(offset + SECCOMP_DATA_NR, data.nr, le);
   view.setUint32(offset + SECCOMP_DATA_ARCH, data.arch, le);
   view.setBigUint64(offset + SECCOMP_DATA_IP, data.instructionPointer, le);
   for (let i = 0; i < 6; i++) view.setBigUint64(offset + SECCOMP_DATA_ARGS + 8 * i, data.args[i] ?? 0n, le);
 }
 
-/** `data` as 64 bytes in `byteOrder` (by default its arch's). */
+/**
+ * `data` as 64 bytes in `byteOrder` (by default its arch's).
+ * @throws InputError `field-range` or `arg-count` for a field that does not
+ * fit (see checkSeccompData), `byte-order` for an unknown byte order.
+ */
 export function encodeSeccompData(data: SeccompData, byteOrder: ByteOrder = byteOrderOfAuditArch(data.arch)): Uint8Array {
   const bytes = new Uint8Array(SECCOMP_DATA_SIZE);
   writeSeccompData(new DataView(bytes.buffer), 0, data, byteOrder);
   return bytes;
 }
 
-/** Reads the 64-byte record at `offset` of `bytes` in `byteOrder`. */
+/**
+ * Reads the 64-byte record at `offset` of `bytes` (whole records, one or
+ * more) in `byteOrder`.
+ * @throws InputError `batch-size` when `bytes` is not whole records,
+ * `record-offset` when `offset` is not the start of one of them, `byte-order`.
+ */
 export function decodeSeccompData(bytes: Uint8Array, byteOrder: ByteOrder, offset = 0): SeccompData {
+  checkRecordBytes(bytes);
+  if (!(Number.isInteger(offset) && offset >= 0 && offset % SECCOMP_DATA_SIZE === 0 && offset < bytes.length)) {
+    throw new InputError('record-offset', `offset ${offset} is not the start of one of the ${bytes.length / SECCOMP_DATA_SIZE} records`);
+  }
+  const le = littleEndian(byteOrder);
   const view = new DataView(bytes.buffer, bytes.byteOffset + offset, SECCOMP_DATA_SIZE);
-  const le = byteOrder === 'le';
   return {
     nr: view.getInt32(SECCOMP_DATA_NR, le),
     arch: view.getUint32(SECCOMP_DATA_ARCH, le),
@@ -65,8 +89,12 @@ export interface RecordBatch {
 /** The byte order of this machine's typed arrays (little-endian on x86 and most ARM). */
 export const HOST_BYTE_ORDER: ByteOrder = new Uint8Array(Uint32Array.of(1).buffer)[0] === 1 ? 'le' : 'be';
 
-/** The byte order of record `i` of `batch`. */
+/**
+ * The byte order of record `i` of `batch`.
+ * @throws InputError `record-index` when `i` is not a record of `batch`.
+ */
 export function recordByteOrder(batch: RecordBatch, i: number): ByteOrder {
+  checkRecordIndex(batch, i);
   return batch.bigEndian[i] ? 'be' : 'le';
 }
 
@@ -77,13 +105,22 @@ export function batchByteOrder(batch: RecordBatch): ByteOrder | undefined {
   return other !== -1 && other < batch.count ? undefined : first ? 'be' : 'le';
 }
 
-/** Record `i` of `batch`, as a view of its 64 bytes. */
+/**
+ * Record `i` of `batch`, as a view of its 64 bytes.
+ * @throws InputError `record-index` when `i` is not a record of `batch`.
+ */
 export function recordBytes(batch: RecordBatch, i: number): Uint8Array {
+  checkRecordIndex(batch, i);
   return batch.bytes.subarray(i * SECCOMP_DATA_SIZE, (i + 1) * SECCOMP_DATA_SIZE);
 }
 
-/** A binary stream of 64-byte records, all in `byteOrder`. Throws unless it is whole records. */
+/**
+ * A binary stream of 64-byte records, all in `byteOrder`.
+ * @throws DecodeError `record-length` unless the stream is whole records;
+ * InputError `byte-order` for an unknown byte order.
+ */
 export function readRecordStream(bytes: Uint8Array, byteOrder: ByteOrder): RecordBatch {
+  littleEndian(byteOrder);
   if (bytes.length % SECCOMP_DATA_SIZE !== 0) {
     const whole = Math.floor(bytes.length / SECCOMP_DATA_SIZE);
     throw new DecodeError('record-length', `record stream is ${bytes.length} bytes: ${whole} whole records and a truncated last one of ${bytes.length % SECCOMP_DATA_SIZE} bytes`);

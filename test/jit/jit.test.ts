@@ -47,7 +47,7 @@ describe('the JIT', () => {
     slots.set(records);
     expect([...compiled.decideSlots(count)]).toEqual(expected);
     expect([...compiled.decideBatch(slots)]).toEqual(expected); // where they lie
-    expect(() => compiled.decideSlots(count + 1)).toThrow(RangeError);
+    expect(() => compiled.decideSlots(count + 1)).toThrow(expect.objectContaining({ name: 'InputError', code: 'slot-count' }));
     const few = compiled.recordSlots(10); // back at the start of memory
     few.set(records.subarray(0, 10 * 64));
     expect([...compiled.decideSlots(10)]).toEqual(expected.slice(0, 10));
