@@ -122,7 +122,9 @@ export function formatAsm(program: Program, options: FormatAsmOptions = {}): str
     return `L${to}`;
   };
   const bodies = program.map((insn, pc) => formatInstruction(insn, pc, target, style === 'labels'));
-  const width = Math.max(24, ...bodies.map((b) => b.length));
+  // A loop, not Math.max(...spread): a spread passes every line as an argument, past the stack's room at ~120,000.
+  let width = 24;
+  for (const body of bodies) width = Math.max(width, body.length);
   const pcWidth = String(program.length - 1).length;
   const lines: string[] = [];
   program.forEach((insn, pc) => {

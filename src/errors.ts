@@ -25,6 +25,7 @@ export type ParseErrorCode =
   | 'empty-input'
   | 'unknown-format'
   | 'syntax'
+  | 'line-ending'
   | 'unknown-mnemonic'
   | 'unknown-name'
   | 'undefined-label'

@@ -7,7 +7,7 @@
 import { readSync } from 'node:fs';
 import { RECORD_CAPACITY } from '../../jit/layout-abi.js';
 import { DecodeError, ParseError } from '../errors.js';
-import type { Arch, ByteOrder } from '../seccomp/arches.js';
+import { archByName, type Arch, type ByteOrder } from '../seccomp/arches.js';
 import { SECCOMP_DATA_SIZE } from '../seccomp/data.js';
 import { JsonLinesReader, RecordBatchBuilder, type LeftLine, type LineReader, type RecordBatch } from '../seccomp/records.js';
 import { looksLikeStrace, StraceReader, type StraceContext } from '../seccomp/strace.js';
@@ -31,7 +31,8 @@ function countSkipped(skipped: SkippedRecords, where: string): void {
 /**
  * The format of a trace from its first bytes: binary records have control
  * bytes (the high bytes of small numbers), text never; strace output starts
- * with a syscall or one of strace's notes, JSON lines do not.
+ * with a syscall or one of strace's notes, JSON lines do not. Lines end with
+ * "\n" or "\r\n" alike.
  */
 export function detectRecordFormat(head: Uint8Array): RecordFormat {
   if (head.some((b) => b < 0x09 || (b > 0x0d && b < 0x20))) return 'bin';
@@ -210,8 +211,12 @@ function pieceLines(piece: Uint8Array): string[] {
   return lines;
 }
 
-/** How a piece of lines is read alone (LineReader.readAlone): as JSON lines, or as strace lines after those that gave `strace`. */
-export type LineContext = { readonly format: 'jsonl' } | { readonly format: 'strace'; readonly strace: StraceContext };
+/**
+ * How a piece of lines is read alone (LineReader.readAlone): as JSON lines,
+ * those without an arch of `arch` (a name; x86_64 when not given), or as
+ * strace lines after those that gave `strace`.
+ */
+export type LineContext = { readonly format: 'jsonl'; readonly arch?: string } | { readonly format: 'strace'; readonly strace: StraceContext };
 
 /** A piece of lines (linePieces) to read into records, and how. */
 export interface LineTask {
@@ -233,7 +238,7 @@ export interface PieceRecords {
  * numbered in the trace only when those left are read in order.
  */
 export function readLinePiece({ piece, context }: LineTask): PieceRecords {
-  const reader: LineReader = context.format === 'jsonl' ? new JsonLinesReader() : StraceReader.after(context.strace);
+  const reader: LineReader = context.format === 'jsonl' ? new JsonLinesReader(archByName(context.arch ?? 'x86_64')) : StraceReader.after(context.strace);
   const lines = pieceLines(piece);
   const into = new RecordBatchBuilder(lines.length);
   const left = reader.readAlone(lines, into);
@@ -255,7 +260,7 @@ interface TraceLines {
 }
 
 function traceLines(format: 'jsonl' | 'strace', arch: Arch): TraceLines {
-  if (format === 'jsonl') return { reader: new JsonLinesReader(), context: () => ({ format }), version: () => 0 };
+  if (format === 'jsonl') return { reader: new JsonLinesReader(arch), context: () => ({ format, arch: arch.name }), version: () => 0 };
   const reader = new StraceReader(arch);
   return { reader, context: () => ({ format, strace: reader.context() }), version: () => reader.personalityLines };
 }
@@ -390,7 +395,7 @@ export interface RecordStreamOptions {
   readonly format: RecordFormat | undefined;
   /** The byte order of binary records. */
   readonly byteOrder: ByteOrder;
-  /** The arch of strace logs' syscalls (but for processes that change personality). */
+  /** The arch of strace logs' syscalls (but for processes that change personality), and of JSON lines without an arch. */
   readonly arch: Arch;
   /** Where bad records are counted and passed over; without it, the first stops the stream. */
   readonly skipped?: SkippedRecords;

@@ -8,6 +8,8 @@
  * - `.insn code, jt, jf, k` writes any instruction field by field.
  *
  * Comments are `; to end of line` and `/* ... *\/`. Mnemonics are case-insensitive.
+ * Lines end with "\n" or "\r\n"; a lone "\r", U+2028 and U+2029 are whitespace
+ * (see text.ts).
  */
 import { ParseError } from '../errors.js';
 import type { Instruction } from '../instruction.js';
@@ -17,7 +19,7 @@ import { archByName, byteOrderOf, type Arch } from '../seccomp/arches.js';
 import { fieldOffset, halfOffset } from '../seccomp/data.js';
 import { errnoNumber } from '../seccomp/errno.js';
 import { constantValue, resolveArchDependent, syscallResolver, type ArchDependent } from './names.js';
-import { checkRange, errorAt, isNumberLiteral, numberValue } from './text.js';
+import { checkCommentLine, errorAt, excerpt, isNumberLiteral, literalInRange, quoted } from './text.js';
 
 /** Options of `assemble`. */
 export interface AssembleOptions {
@@ -55,9 +57,31 @@ const NEGATED: Readonly<Record<string, string>> = { jne: 'jeq', jneq: 'jeq', jlt
 const ALIASES: Readonly<Record<string, string>> = { ldi: 'ld', ldxi: 'ldx', jmp: 'ja' };
 const ACTION_CALL = /^([A-Z_]+)(?:\(\s*([^)]*?)\s*\))?$/;
 
-/** Replaces each block comment by spaces (newlines kept), so offsets stay true. */
-function blankBlockComments(text: string): string {
-  return text.replace(/\/\*[\s\S]*?\*\//g, (comment) => comment.replace(/[^\n]/g, ' '));
+/**
+ * Replaces each comment (`; to end of line`, `/* ... *\/`) by spaces, line
+ * breaks kept, so that offsets and positions stay true: whichever starts first
+ * wins, so a `;` inside a block comment or a `/*` after a `;` is no comment.
+ * Throws for an unterminated block comment, and as checkCommentLine does.
+ */
+function blankComments(text: string): string {
+  const start = /\/\*|;/g;
+  let out = '';
+  let from = 0;
+  for (let m = start.exec(text); m; m = start.exec(text)) {
+    let end: number;
+    if (m[0] === ';') {
+      end = text.indexOf('\n', m.index);
+      if (end === -1) end = text.length;
+      checkCommentLine(text, text.slice(m.index, end), m.index);
+    } else {
+      end = text.indexOf('*/', m.index + 2);
+      if (end === -1) throw errorAt(text, m.index, 'syntax', 'unterminated /* comment');
+      end += 2;
+    }
+    out += text.slice(from, m.index) + text.slice(m.index, end).replace(/[^\n]/g, ' ');
+    from = start.lastIndex = end;
+  }
+  return out + text.slice(from);
 }
 
 /** Splits `s` (starting at `offset`) at commas outside brackets and parentheses. */
@@ -91,12 +115,12 @@ class Assembler {
   }
 
   run(defaultArch: Arch): Instruction[] {
-    const text = blankBlockComments(this.text);
+    // Comments and line breaks other than "\n" become spaces of the same length: offsets stay true.
+    const text = blankComments(this.text).replace(/[\r\u2028\u2029]/g, ' ');
     let lineStart = 0;
-    for (const rawLine of text.split('\n')) {
-      const semicolon = rawLine.indexOf(';');
-      this.line(semicolon === -1 ? rawLine : rawLine.slice(0, semicolon), lineStart);
-      lineStart += rawLine.length + 1;
+    for (const line of text.split('\n')) {
+      this.line(line, lineStart);
+      lineStart += line.length + 1;
     }
     if (this.drafts.length === 0) throw new ParseError('empty-input', 'empty input: no instructions', 0, 0);
     const program = this.drafts.map((draft, pc) => this.link(draft, pc));
@@ -112,16 +136,16 @@ class Assembler {
       const nameAt = offset + prefix[0].indexOf(name);
       if (/^[0-9]/.test(name)) {
         if (Number(name) !== this.drafts.length) {
-          this.fail(nameAt, 'pc-mismatch', `line says pc ${name}, but this is instruction ${this.drafts.length}`);
+          this.fail(nameAt, 'pc-mismatch', `line says pc ${excerpt(name)}, but this is instruction ${this.drafts.length}`);
         }
       } else {
-        if (this.labels.has(name)) this.fail(nameAt, 'duplicate-label', `label "${name}" is defined twice`);
+        if (this.labels.has(name)) this.fail(nameAt, 'duplicate-label', `label ${quoted(name)} is defined twice`);
         this.labels.set(name, this.drafts.length);
       }
       rest = rest.slice(prefix[0].length);
       offset += prefix[0].length;
     }
-    const body = /^(\s*)(\S+)(.*)$/.exec(rest);
+    const body = /^(\s*)(\S+)([\s\S]*)$/.exec(rest);
     if (!body) return;
     const mnemonicAt = offset + body[1]!.length;
     const operands = splitOperands(body[3]!, mnemonicAt + body[2]!.length);
@@ -132,14 +156,14 @@ class Assembler {
     const pc = this.drafts.length;
     const draft: Draft = { code: 0, k: 0, jt: 0, jf: 0 };
     if (written === '.insn') return this.rawInstruction(draft, operands, at);
-    const negated = NEGATED[written];
-    const mnemonic = negated ?? ALIASES[written] ?? written;
+    const negated = Object.hasOwn(NEGATED, written) ? NEGATED[written] : undefined;
+    const mnemonic = negated ?? (Object.hasOwn(ALIASES, written) ? ALIASES[written]! : written);
     const [first, ...targets] = operands;
     const form = this.operandForm(mnemonic, first, at);
     const code = opcodeFor(mnemonic, form);
     if (code === undefined) {
-      if (!MNEMONICS.has(mnemonic)) this.fail(at, 'unknown-mnemonic', `unknown mnemonic "${written}"`);
-      this.fail(first?.offset ?? at, 'syntax', `"${written}" does not take ${describeForm(form)}`);
+      if (!MNEMONICS.has(mnemonic)) this.fail(at, 'unknown-mnemonic', `unknown mnemonic ${quoted(written)}`);
+      this.fail(first?.offset ?? at, 'syntax', `${quoted(written)} does not take ${describeForm(form)}`);
     }
     draft.code = code;
     if (form === 'target') {
@@ -149,7 +173,7 @@ class Assembler {
     }
     if (form === 'cond-imm' || form === 'cond-x') {
       if (targets.length < 1 || targets.length > 2) {
-        this.fail(at, 'syntax', `"${written}" takes a comparand and one or two jump targets`);
+        this.fail(at, 'syntax', `${quoted(written)} takes a comparand and one or two jump targets`);
       }
       const [t, f] = targets.map((operand) => this.target(operand));
       draft.whenTrue = negated ? f : t;
@@ -165,7 +189,7 @@ class Assembler {
 
   private expectCount(operands: Operand[], count: number, mnemonic: string, at: number): void {
     if (operands.length !== count) {
-      this.fail(operands[count]?.offset ?? at, 'syntax', `"${mnemonic}" takes ${count} operand${count === 1 ? '' : 's'}, found ${operands.length}`);
+      this.fail(operands[count]?.offset ?? at, 'syntax', `${quoted(mnemonic)} takes ${count} operand${count === 1 ? '' : 's'}, found ${operands.length}`);
     }
   }
 
@@ -174,7 +198,7 @@ class Assembler {
     const [code, jt, jf, k] = operands.map((operand, i) => {
       const [what, max] = ([['code', 0xffff], ['jt', 0xff], ['jf', 0xff], ['k', 0xffffffff]] as const)[i]!;
       if (!isNumberLiteral(operand.text)) this.fail(operand.offset, 'syntax', `.insn ${what} must be a number`);
-      return checkRange(numberValue(operand.text), max, what, this.text, operand.offset);
+      return literalInRange(operand.text, max, what, this.text, operand.offset);
     }) as [number, number, number, number];
     return { ...draft, code, jt, jf, k };
   }
@@ -195,7 +219,7 @@ class Assembler {
     if (/^\[\s*%?x\s*(\+|\])/i.test(t)) return 'ind';
     if (t.startsWith('[')) return 'abs';
     if (t.startsWith('#') || mnemonic === 'ret') return 'imm';
-    return this.fail(first.offset ?? at, 'syntax', `cannot read operand "${t}"`);
+    return this.fail(first.offset ?? at, 'syntax', `cannot read operand ${quoted(t)}`);
   }
 
   /** The k of an operand in `form`; `bareAction` lets `ret ALLOW` omit the '#'. */
@@ -203,7 +227,7 @@ class Assembler {
     const t = operand.text;
     const inner = (pattern: RegExp, what: string): Operand => {
       const m = pattern.exec(t);
-      if (!m) this.fail(operand.offset, 'syntax', `expected ${what}, found "${t}"`);
+      if (!m) this.fail(operand.offset, 'syntax', `expected ${what}, found ${quoted(t)}`);
       return { text: m[1]!.trim(), offset: operand.offset + t.indexOf(m[1]!) };
     };
     switch (form) {
@@ -211,14 +235,14 @@ class Assembler {
       case 'cond-imm':
         if (t.startsWith('#')) return this.constant({ text: t.slice(1).trim(), offset: operand.offset + 1 }, pc);
         if (bareAction) return this.constant(operand, pc);
-        return this.fail(operand.offset, 'syntax', `expected "#" and a constant, found "${t}"`);
+        return this.fail(operand.offset, 'syntax', `expected "#" and a constant, found ${quoted(t)}`);
       case 'mem':
         return this.number(inner(/^M\s*\[(.*)\]$/, 'M[k]'), 'scratch index');
       case 'msh':
         return this.number(inner(/^4\s*\*\s*\(\s*\[(.*)\]\s*&\s*0xf\s*\)$/i, '4*([k]&0xf)'), 'offset');
       case 'ind': {
         const m = /^\[\s*%?x\s*(?:\+\s*(.*?))?\s*\]$/i.exec(t);
-        if (!m) return this.fail(operand.offset, 'syntax', `expected [x + k], found "${t}"`);
+        if (!m) return this.fail(operand.offset, 'syntax', `expected [x + k], found ${quoted(t)}`);
         return m[1] === undefined ? 0 : this.number({ text: m[1], offset: operand.offset + t.indexOf(m[1]) }, 'offset');
       }
       case 'abs':
@@ -229,8 +253,8 @@ class Assembler {
   }
 
   private number(operand: Operand, what: string): number {
-    if (!isNumberLiteral(operand.text)) this.fail(operand.offset, 'syntax', `expected a number for the ${what}, found "${operand.text}"`);
-    return checkRange(numberValue(operand.text), 0xffffffff, what, this.text, operand.offset);
+    if (!isNumberLiteral(operand.text)) this.fail(operand.offset, 'syntax', `expected a number for the ${what}, found ${quoted(operand.text)}`);
+    return literalInRange(operand.text, 0xffffffff, what, this.text, operand.offset);
   }
 
   /** `[4]`, or seccomp sugar: `[nr]`, `[arch]`, `[args[1].lo]`, `[instruction_pointer.hi]`, `[ip.lo]`. */
@@ -238,7 +262,7 @@ class Assembler {
     const t = operand.text;
     if (isNumberLiteral(t)) return this.number(operand, 'offset');
     const m = /^(nr|arch|ip|instruction_pointer|args\s*\[\s*[0-5]\s*\])(?:\s*\.\s*(lo|hi))?$/.exec(t);
-    if (!m) return this.fail(operand.offset, 'unknown-name', `unknown seccomp_data field "${t}"`);
+    if (!m) return this.fail(operand.offset, 'unknown-name', `unknown seccomp_data field ${quoted(t)}`);
     const field = m[1] === 'ip' ? 'instruction_pointer' : m[1]!.replace(/\s+/g, '');
     const base = fieldOffset(field)!;
     const half = m[2] as 'lo' | 'hi' | undefined;
@@ -256,38 +280,42 @@ class Assembler {
     if (isNumberLiteral(t)) return this.number(operand, 'constant');
     const call = ACTION_CALL.exec(t);
     if (call && call[2] !== undefined) return this.actionWithData(call[1]!, call[2], operand);
-    if (!IDENT.test(t)) return this.fail(operand.offset, 'syntax', `cannot read constant "${t}"`);
+    if (!IDENT.test(t)) return this.fail(operand.offset, 'syntax', `cannot read constant ${quoted(t)}`);
     const fixed = constantValue(t);
     if (fixed !== undefined) return fixed;
     const syscall = t.replace(/^(__NR_|SYS_)/, '');
     this.pending.push({
       pc,
-      resolve: syscallResolver(syscall, (arch) => errorAt(this.text, operand.offset, 'unknown-name', `unknown name "${t}" (not a constant, nor a ${arch.name} syscall)`)),
+      resolve: syscallResolver(syscall, (arch) => errorAt(this.text, operand.offset, 'unknown-name', `unknown name ${quoted(t)} (not a constant, nor a ${arch.name} syscall)`)),
     });
     return 0;
   }
 
   /** `ERRNO(13)`, `ERRNO(EACCES)`, `TRAP(5)`: an action with its 16 bits of data. */
   private actionWithData(name: string, dataText: string, operand: Operand): number {
-    if (!Object.hasOwn(ACTIONS, name)) this.fail(operand.offset, 'unknown-name', `unknown action "${name}"`);
+    if (!Object.hasOwn(ACTIONS, name)) this.fail(operand.offset, 'unknown-name', `unknown action ${quoted(name)}`);
     const dataAt = operand.offset + operand.text.indexOf(dataText);
     const data = isNumberLiteral(dataText)
-      ? checkRange(numberValue(dataText), SECCOMP_RET_DATA, `${name} data`, this.text, dataAt)
-      : errnoNumber(dataText) ?? this.fail(dataAt, 'unknown-name', `unknown errno name "${dataText}"`);
+      ? literalInRange(dataText, SECCOMP_RET_DATA, `${name} data`, this.text, dataAt)
+      : errnoNumber(dataText) ?? this.fail(dataAt, 'unknown-name', `unknown errno name ${quoted(dataText)}`);
     return (ACTIONS[name as ActionName] | data) >>> 0;
   }
 
   private target(operand: Operand): Target {
     const t = operand.text;
-    if (/^[0-9]+$/.test(t)) return { pc: Number(t), offset: operand.offset };
-    if (!IDENT.test(t)) this.fail(operand.offset, 'syntax', `expected a label or a pc as jump target, found "${t}"`);
+    if (/^[0-9]+$/.test(t)) {
+      // Past 2^53 a pc would not even be exact; no program comes near (the kernel loads 4,096 instructions).
+      if (t.length > 15) this.fail(operand.offset, 'jump-too-far', `jump target pc ${quoted(t)} is past any program`);
+      return { pc: Number(t), offset: operand.offset };
+    }
+    if (!IDENT.test(t)) this.fail(operand.offset, 'syntax', `expected a label or a pc as jump target, found ${quoted(t)}`);
     return { label: t, offset: operand.offset };
   }
 
   private resolveTarget(target: Target): number {
     if ('pc' in target) return target.pc;
     const pc = this.labels.get(target.label);
-    if (pc === undefined) this.fail(target.offset, 'undefined-label', `label "${target.label}" is not defined`);
+    if (pc === undefined) this.fail(target.offset, 'undefined-label', `label ${quoted(target.label)} is not defined`);
     return pc;
   }
 
@@ -296,7 +324,7 @@ class Assembler {
     const offsetTo = (target: Target | undefined, max: number): number => {
       if (target === undefined) return 0;
       const to = this.resolveTarget(target);
-      const name = 'label' in target ? `"${target.label}" (pc ${to})` : `pc ${to}`;
+      const name = 'label' in target ? `${quoted(target.label)} (pc ${to})` : `pc ${to}`;
       if (to <= pc) this.fail(target.offset, 'backward-jump', `jump from pc ${pc} back to ${name}: cBPF jumps only forward`);
       if (to - pc - 1 > max) {
         this.fail(target.offset, 'jump-too-far', `jump from pc ${pc} to ${name} skips ${to - pc - 1} instructions; a conditional jump skips at most ${max}`);
@@ -313,7 +341,7 @@ class Assembler {
 /** True when `word` starts a bpf_asm instruction: a mnemonic, an alias, or `.insn`. */
 export function isAsmMnemonic(word: string): boolean {
   const w = word.toLowerCase();
-  return MNEMONICS.has(w) || w in NEGATED || w in ALIASES || w === '.insn';
+  return MNEMONICS.has(w) || Object.hasOwn(NEGATED, w) || Object.hasOwn(ALIASES, w) || w === '.insn';
 }
 
 function describeForm(form: OperandForm): string {

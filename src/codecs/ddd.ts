@@ -2,10 +2,11 @@
  * tcpdump's `-ddd` decimal form: a count line, then `code jt jf k` per line;
  * and the one-line comma form of bpf_asm and iptables' xt_bpf:
  * `N,code jt jf k,code jt jf k,...` (a trailing comma is allowed).
+ * Lines end with "\n" or "\r\n"; any other whitespace separates numbers.
  */
 import { ParseError } from '../errors.js';
 import { checkFields, type Instruction, type Program } from '../instruction.js';
-import { checkRange, errorAt } from './text.js';
+import { checkRange, errorAt, excerpt, quoted } from './text.js';
 
 interface Token {
   readonly text: string;
@@ -19,9 +20,13 @@ function words(piece: string, from: number): Token[] {
   return [...piece.matchAll(/\S+/g)].map((m) => ({ text: m[0], offset: from + m.index }));
 }
 
+/** A decimal field (leading zeros are decimal too, as tcpdump reads them) in 0..max, at most 32 bits. */
 function decimal(text: string, token: Token, what: string, max: number): number {
-  if (!/^[0-9]+$/.test(token.text)) throw errorAt(text, token.offset, 'syntax', `expected a decimal ${what}, found "${token.text}"`);
-  return checkRange(BigInt(token.text), max, what, text, token.offset);
+  if (!/^[0-9]+$/.test(token.text)) throw errorAt(text, token.offset, 'syntax', `expected a decimal ${what}, found ${quoted(token.text)}`);
+  const digits = token.text.replace(/^0+(?=.)/, '');
+  // Past 10 digits it is more than 32 bits: no BigInt made of a huge token.
+  if (digits.length > 10) throw errorAt(text, token.offset, 'out-of-range', `${what} ${excerpt(digits)} does not fit (0..${max})`);
+  return checkRange(BigInt(digits), max, what, text, token.offset);
 }
 
 function instruction(text: string, group: Token[], at: number): Instruction {

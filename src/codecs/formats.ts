@@ -11,6 +11,7 @@ import { assemble, isAsmMnemonic } from './asm.js';
 import { formatC, parseC } from './c.js';
 import { formatDdd, parseDdd } from './ddd.js';
 import { formatJson, parseJson } from './json.js';
+import { errorAt, quoted } from './text.js';
 import type { Format } from './format-names.js';
 import { decodeRaw, encodeRaw } from './raw.js';
 
@@ -19,6 +20,9 @@ export interface FormatOptions {
   /** Arch for syscall names where the program has not checked one. Default x86_64. */
   readonly arch?: Arch;
 }
+
+/** A label or pc and its colon (`name:`, `5:`) with the whitespace around them, where the last one ended. */
+const LINE_PREFIX = /\s*(?:[A-Za-z_]\w*|[0-9]+)\s*:\s*/y;
 
 /** Control bytes that never occur in the text formats, but in nearly every raw program (jt = jf = 0). */
 const BINARY_BYTE = (b: number): boolean => b < 0x09 || (b > 0x0d && b < 0x20) || b === 0x7f;
@@ -32,16 +36,25 @@ export function detectFormat(bytes: Uint8Array): Format {
   if (bytes.length === 0) throw new DecodeError('empty-input', 'empty input: no instructions');
   if (bytes.some(BINARY_BYTE)) return 'raw';
   const text = new TextDecoder().decode(bytes);
-  const meaningful = text.replace(/\/\*[\s\S]*?\*\//g, ' ').replace(/(;|\/\/)[^\n]*/g, ' ').trim();
+  // Comments out, whichever kind starts first; a line comment stops at any line break here, and the reader says more.
+  let unterminated = -1;
+  const meaningful = text.replace(/\/\*[\s\S]*?(?:\*\/|$)|(?:;|\/\/)[^\n\r\u2028\u2029]*/g, (comment, at: number) => {
+    if (comment.startsWith('/*') && (comment.length < 4 || !comment.endsWith('*/'))) unterminated = at;
+    return ' ';
+  }).trim();
+  if (meaningful === '' && unterminated !== -1) throw errorAt(text, unterminated, 'syntax', 'unterminated /* comment');
   if (meaningful === '') throw new ParseError('empty-input', 'empty input: no instructions', 0, 0);
   if (meaningful.startsWith('[')) return 'json';
   if (/BPF_STMT|BPF_JUMP|\{/.test(meaningful)) return 'c';
   if (/^[0-9][0-9,\s]*$/.test(meaningful)) return 'ddd';
-  const first = /^(?:(?:[A-Za-z_]\w*|[0-9]+)\s*:\s*)*(\S+)/.exec(meaningful)?.[1] ?? '';
-  if (isAsmMnemonic(first) || /^(?:[A-Za-z_]\w*|[0-9]+)\s*:$/.test(meaningful)) return 'asm';
+  // Labels and pcs (`name:`, `5:`) skipped one at a time: a regex repeating a group over millions of them overflows its stack.
+  let at = 0;
+  for (LINE_PREFIX.lastIndex = 0; LINE_PREFIX.test(meaningful); LINE_PREFIX.lastIndex = at) at = LINE_PREFIX.lastIndex;
+  const rest = meaningful.slice(at);
+  if ((at > 0 && rest.trim() === '') || isAsmMnemonic(/\S+/.exec(rest)?.[0] ?? '')) return 'asm';
   throw new ParseError(
     'unknown-format',
-    `not a known cBPF format (raw sock_filter bytes, C array, tcpdump -ddd, bpf_asm or JSON): starts with "${meaningful.slice(0, 20)}"`,
+    `not a known cBPF format (raw sock_filter bytes, C array, tcpdump -ddd, bpf_asm or JSON): starts with ${quoted(meaningful)}`,
     0,
     0,
   );

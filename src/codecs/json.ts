@@ -1,8 +1,11 @@
 /**
  * JSON: an array of `{"code", "jt", "jf", "k"}` objects, one per instruction.
+ * A syntax error is reported at its line and column (see json-syntax.ts).
  */
 import { ParseError } from '../errors.js';
 import { checkFields, type Instruction, type Program } from '../instruction.js';
+import { jsonSyntaxError } from './json-syntax.js';
+import { errorAt, quoted } from './text.js';
 
 const FIELDS = [['code', 0xffff], ['jt', 0xff], ['jf', 0xff], ['k', 0xffffffff]] as const;
 
@@ -11,8 +14,9 @@ export function parseJson(text: string): Instruction[] {
   let value: unknown;
   try {
     value = JSON.parse(text);
-  } catch (error) {
-    throw new ParseError('syntax', `not valid JSON: ${(error as Error).message}`, 0, 0);
+  } catch {
+    const error = jsonSyntaxError(text);
+    throw error ? errorAt(text, error.offset, 'syntax', `not valid JSON: ${error.reason}`) : new ParseError('syntax', 'not valid JSON', 0, 0);
   }
   if (!Array.isArray(value)) throw new ParseError('syntax', 'JSON input must be an array of instructions', 0, 0);
   if (value.length === 0) throw new ParseError('empty-input', 'empty input: no instructions', 0, 0);
@@ -22,7 +26,7 @@ export function parseJson(text: string): Instruction[] {
     }
     const record = item as Record<string, unknown>;
     const unknown = Object.keys(record).filter((key) => !FIELDS.some(([field]) => field === key));
-    if (unknown.length > 0) throw new ParseError('syntax', `instruction ${pc}: unknown field "${unknown[0]}"`, 0, 0);
+    if (unknown.length > 0) throw new ParseError('syntax', `instruction ${pc}: unknown field ${quoted(unknown[0]!)}`, 0, 0);
     const [code, jt, jf, k] = FIELDS.map(([field, max]) => {
       const v = record[field];
       if (v === undefined) throw new ParseError('syntax', `instruction ${pc}: missing "${field}"`, 0, 0);

@@ -1,10 +1,13 @@
 /**
  * `seccomp_data` records: the 64 bytes a filter reads, as objects, as binary
  * streams of 64-byte records, and as JSON lines
- * (`{"arch":"x86_64","nr":"openat","ip":"0x7f00","args":[3,"0x10",0,0,0,0]}`).
+ * (`{"arch":"x86_64","nr":"openat","ip":"0x7f00","args":[3,"0x10",0,0,0,0]}`),
+ * whose lines end with "\n" or "\r\n" (see codecs/text.ts).
  */
+import { jsonSyntaxError } from '../codecs/json-syntax.js';
+import { checkCommentLine, excerpt, positionOf, quoted } from '../codecs/text.js';
 import { DecodeError, InputError, ParseError } from '../errors.js';
-import { AUDIT_ARCH_LE, archByAuditArch, archByName, type ByteOrder } from './arches.js';
+import { AUDIT_ARCH_LE, archByAuditArch, archByName, type Arch, type ByteOrder } from './arches.js';
 import {
   SECCOMP_DATA_ARCH, SECCOMP_DATA_ARGS, SECCOMP_DATA_IP, SECCOMP_DATA_NR, SECCOMP_DATA_SIZE, checkRecordBytes, checkRecordIndex, checkSeccompData, littleEndian,
 } from './data.js';
@@ -217,10 +220,24 @@ export function packRecords(records: readonly SeccompData[]): RecordBatch {
 
 const U64_MAX = 0xffffffffffffffffn;
 const INTEGER_TEXT = /^-?(0x[0-9a-f]+|[0-9]+)$/i;
+/** Significant digits past which a decimal or 0x string is beyond every field's range: refused without a BigInt made of it. */
+const MAX_SIGNIFICANT_DIGITS = 40;
 /** A 0x string of at most 52 bits: Number() reads it exactly. */
 const SHORT_HEX_TEXT = /^0x[0-9a-f]{1,13}$/i;
 const TWO_TO_32 = 2 ** 32;
 const ARG_NAMES = ['args[0]', 'args[1]', 'args[2]', 'args[3]', 'args[4]', 'args[5]'];
+
+/**
+ * A JSON value as a message shows it: a number or a short excerpt of a
+ * string, else its type; never the whole value (a value nested 10,000 deep
+ * overflows JSON.stringify's stack, and a long one would fill the message).
+ */
+function describeValue(value: unknown): string {
+  if (typeof value === 'string') return quoted(value);
+  if (Array.isArray(value)) return 'an array';
+  if (value === null || typeof value !== 'object') return String(value);
+  return 'an object';
+}
 
 /** A JSON value that is a number up to 2^53 or a decimal/0x string, as an integer in [min, max]; `what` names it in errors. */
 function integer(value: unknown, what: string, min: bigint, max: bigint, line: number): bigint {
@@ -229,10 +246,14 @@ function integer(value: unknown, what: string, min: bigint, max: bigint, line: n
     if (Number.isSafeInteger(value)) n = BigInt(value);
   } else if (typeof value === 'string') {
     const text = value.trim();
-    if (INTEGER_TEXT.test(text)) n = text.startsWith('-') ? -BigInt(text.slice(1)) : BigInt(text);
+    if (INTEGER_TEXT.test(text)) {
+      const digits = text.replace(/^-?(0x)?0*/i, '');
+      if (digits.length > MAX_SIGNIFICANT_DIGITS) throw new ParseError('bad-record', `${what} ${excerpt(value)} does not fit (${min}..${max})`, line, 0);
+      n = text.startsWith('-') ? -BigInt(text.slice(1)) : BigInt(text);
+    }
   }
-  if (n === undefined) throw new ParseError('bad-record', `${what} must be an integer (a JSON number up to 2^53, or a decimal or 0x string), got ${JSON.stringify(value)}`, line, 0);
-  if (n < min || n > max) throw new ParseError('bad-record', `${what} ${value} does not fit (${min}..${max})`, line, 0);
+  if (n === undefined) throw new ParseError('bad-record', `${what} must be an integer (a JSON number up to 2^53, or a decimal or 0x string), got ${describeValue(value)}`, line, 0);
+  if (n < min || n > max) throw new ParseError('bad-record', `${what} ${excerpt(String(value))} does not fit (${min}..${max})`, line, 0);
   return n;
 }
 
@@ -264,38 +285,48 @@ function u64Halves(value: unknown, what: string, line: number, halves: Float64Ar
 /** The ip's and the arguments' halves of the JSON line being read (see u64Halves). */
 const jsonHalves = new Float64Array(14);
 
+/** The arch of a JSON line without one, unless the reader is told another (`cbpf eval --arch`). */
+const DEFAULT_ARCH = archByName('x86_64')!;
+
+/** The ParseError for JSON.parse's refusal of `text`, line `line` from column `column`: where the syntax breaks, and why. */
+function jsonError(text: string, line: number, column: number): ParseError {
+  const error = jsonSyntaxError(text);
+  if (!error) return new ParseError('bad-record', 'not valid JSON', line, column);
+  const at = positionOf(text, error.offset);
+  return new ParseError('bad-record', `not valid JSON: ${error.reason}`, line + at.line - 1, at.line === 1 ? column + at.column - 1 : at.column);
+}
+
 /**
  * Adds the record of one JSON line (SPEC section 8) to `into`: `arch` a cbpf
  * arch name or a number, `nr` a number or a syscall name of that arch, `ip`
- * and `args` u64 values; missing fields are 0. `line` is for error messages
+ * and `args` u64 values. A missing arch is `defaultArch` (the one `cbpf eval
+ * --arch` names, as for strace logs; x86_64 by default); other missing fields
+ * are 0. `line`, and the `column` where `text` starts, are for error messages
  * (ParseError, and nothing added). On the hot path of `cbpf eval` with JSON
  * lines: no work per record beyond what a field needs.
  */
-export function readRecordJson(text: string, line: number, into: RecordBatchBuilder): void {
+export function readRecordJson(text: string, line: number, into: RecordBatchBuilder, defaultArch: Arch = DEFAULT_ARCH, column = 1): void {
   let value: unknown;
   try {
     value = JSON.parse(text);
-  } catch (error) {
-    throw new ParseError('bad-record', `not valid JSON: ${(error as Error).message}`, line, 0);
+  } catch {
+    throw jsonError(text, line, column);
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new ParseError('bad-record', 'a record must be a JSON object', line, 0);
   const fields = value as Record<string, unknown>;
   for (const key in fields) {
-    if (key !== 'arch' && key !== 'nr' && key !== 'ip' && key !== 'args') throw new ParseError('bad-record', `unknown field "${key}" (expected arch, nr, ip, args)`, line, 0);
+    if (key !== 'arch' && key !== 'nr' && key !== 'ip' && key !== 'args') throw new ParseError('bad-record', `unknown field ${quoted(key)} (expected arch, nr, ip, args)`, line, 0);
   }
-  let arch = 0;
-  const named = typeof fields.arch === 'string' ? archByName(fields.arch) : undefined;
+  let arch: number;
+  const named = fields.arch === undefined ? defaultArch : typeof fields.arch === 'string' ? archByName(fields.arch) : undefined;
   if (named) arch = named.auditArch;
-  else if (fields.arch !== undefined) {
-    if (typeof fields.arch === 'string' && !/^(0x)?[0-9a-f]+$/i.test(fields.arch)) throw new ParseError('bad-record', `unknown arch "${fields.arch}"`, line, 0);
+  else {
+    if (typeof fields.arch === 'string' && !/^(0x)?[0-9a-f]+$/i.test(fields.arch)) throw new ParseError('bad-record', `unknown arch ${quoted(fields.arch)}`, line, 0);
     arch = integer32(fields.arch, 'arch', 0, 0xffffffff, line);
   }
   let nr = 0;
   if (typeof fields.nr === 'string' && /^[a-z_]\w*$/i.test(fields.nr)) {
-    const known = named ?? archByAuditArch(arch);
-    const number = known ? syscallNumber(known, fields.nr) : undefined;
-    if (number === undefined) throw new ParseError('bad-record', `unknown syscall "${fields.nr}" for arch ${known?.name ?? `0x${arch.toString(16)}`}`, line, 0);
-    nr = number;
+    nr = syscallByName(fields.nr, named ?? archByAuditArch(arch), arch, line);
   } else if (fields.nr !== undefined) {
     nr = integer32(fields.nr, 'nr', -0x80000000, 0xffffffff, line) | 0;
   }
@@ -310,10 +341,21 @@ export function readRecordJson(text: string, line: number, into: RecordBatchBuil
   for (let i = 0; i < given.length; i++) into.setHalves(SECCOMP_DATA_ARGS + 8 * i, halves[2 + 2 * i]!, halves[3 + 2 * i]!);
 }
 
-/** One JSON line's record (see readRecordJson). */
-export function parseRecordJson(text: string, line: number): SeccompData {
+/** The number of syscall `name` on `known`, the arch whose audit value is `arch` (undefined when cbpf knows none by it). */
+function syscallByName(name: string, known: Arch | undefined, arch: number, line: number): number {
+  const number = known ? syscallNumber(known, name) : undefined;
+  if (number !== undefined) return number;
+  const noTable = (archName: string): ParseError =>
+    new ParseError('bad-record', `syscall ${quoted(name)} is named for arch ${archName}, which cbpf has no syscall table for: give nr as a number`, line, 0);
+  if (!known) throw noTable(`0x${arch.toString(16)}`);
+  if (known.table === undefined) throw noTable(known.name);
+  throw new ParseError('bad-record', `unknown syscall ${quoted(name)} for arch ${known.name}`, line, 0);
+}
+
+/** One JSON line's record (see readRecordJson; a missing arch is `arch`, default x86_64). */
+export function parseRecordJson(text: string, line: number, arch: Arch = DEFAULT_ARCH): SeccompData {
   const into = new RecordBatchBuilder(1);
-  readRecordJson(text, line, into);
+  readRecordJson(text, line, into, arch);
   const batch = into.take();
   return decodeSeccompData(batch.bytes, recordByteOrder(batch, 0));
 }
@@ -346,13 +388,22 @@ export interface LineReader {
   endNext(into: RecordBatchBuilder): boolean;
 }
 
-/** JSON lines (see readRecordJson; blank lines and lines starting with # pass), each a record that stands alone. */
+/**
+ * JSON lines (see readRecordJson; blank lines and lines starting with # pass),
+ * each a record that stands alone; a record without an arch is of `arch`.
+ */
 export class JsonLinesReader implements LineReader {
   readonly notSyscalls = 0;
 
+  constructor(private readonly arch: Arch = DEFAULT_ARCH) {}
+
   line(text: string, number: number, into: RecordBatchBuilder): void {
     const trimmed = text.trim();
-    if (trimmed !== '' && !trimmed.startsWith('#')) readRecordJson(trimmed, number, into);
+    if (trimmed === '') return;
+    const column = text.charCodeAt(0) === trimmed.charCodeAt(0) ? 1 : text.length - text.trimStart().length + 1;
+    // A "\r" in a comment line would hide the records after it (a file whose lines end with "\r" alone).
+    if (trimmed.startsWith('#')) return checkJsonLineComment(trimmed, number, column);
+    readRecordJson(trimmed, number, into, this.arch, column);
   }
 
   /** Leaves the bad lines only. */
@@ -374,11 +425,21 @@ export class JsonLinesReader implements LineReader {
   }
 }
 
-/** Parses JSON lines (blank lines and lines starting with # are skipped). */
-export function parseRecordLines(text: string): SeccompData[] {
+/** checkCommentLine for a JSON line's comment, as a bad record of line `line` from `column`. */
+function checkJsonLineComment(comment: string, line: number, column: number): void {
+  try {
+    checkCommentLine(comment, comment, 0);
+  } catch (error) {
+    if (!(error instanceof ParseError)) throw error;
+    throw new ParseError('bad-record', error.detail, line, column + error.column - 1);
+  }
+}
+
+/** Parses JSON lines (blank lines and lines starting with # are skipped; a missing arch is `arch`, default x86_64). */
+export function parseRecordLines(text: string, arch: Arch = DEFAULT_ARCH): SeccompData[] {
   const lines = text.split('\n');
   const into = new RecordBatchBuilder(lines.length);
-  const reader = new JsonLinesReader();
+  const reader = new JsonLinesReader(arch);
   lines.forEach((line, i) => reader.line(line, i + 1, into));
   const batch = into.take();
   return Array.from({ length: batch.count }, (_, i) => decodeSeccompData(batch.bytes, recordByteOrder(batch, i), i * SECCOMP_DATA_SIZE));

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
+import { archByName } from '../../src/seccomp/arches.js';
 import {
   decodeSeccompData, encodeSeccompData, formatRecordJson, packRecords, parseRecordJson, parseRecordLines, readRecordStream, type SeccompData,
 } from '../../src/seccomp/records.js';
@@ -61,7 +62,20 @@ describe('seccomp_data records', () => {
       nr: 257, arch: 0xc000003e, instructionPointer: 0x7f00n, args: [3n, 16n, 0n, 0n, 0n, 0n],
     });
     expect(parseRecordJson('{"arch":"0x40000003","nr":"4294967295"}', 1)).toMatchObject({ arch: 0x40000003, nr: -1 });
-    expect(parseRecordJson('{}', 1)).toEqual({ nr: 0, arch: 0, instructionPointer: 0n, args: [0n, 0n, 0n, 0n, 0n, 0n] });
+    expect(parseRecordJson('{}', 1)).toEqual({ nr: 0, arch: 0xc000003e, instructionPointer: 0n, args: [0n, 0n, 0n, 0n, 0n, 0n] });
+  });
+
+  it.each([
+    { what: 'a name without an arch: the default arch\'s (x86_64)', line: '{"nr":"read"}', arch: undefined, record: { arch: 0xc000003e, nr: 0 } },
+    { what: 'a name without an arch: the arch given (cbpf eval --arch)', line: '{"nr":"read"}', arch: 'i386', record: { arch: 0x40000003, nr: 3 } },
+    { what: 'a number without an arch: the arch given', line: '{"nr":5}', arch: 's390x', record: { arch: 0x80000016, nr: 5 } },
+    { what: 'an x32 name without an arch: x86_64\'s audit value, the x32 bit in nr', line: '{"nr":"read"}', arch: 'x32', record: { arch: 0xc000003e, nr: 0x40000000 } },
+    { what: 'the record\'s own arch, whatever is given', line: '{"arch":"aarch64","nr":"read"}', arch: 'i386', record: { arch: 0xc00000b7, nr: 63 } },
+    { what: 'an arch of 0 written out', line: '{"arch":0,"nr":7}', arch: 'i386', record: { arch: 0, nr: 7 } },
+  ])('takes a record without an arch as one of the arch given: $what', ({ line, arch, record }) => {
+    const given = arch === undefined ? [] : [archByName(arch)!] as const;
+    expect(parseRecordJson(line, 1, ...given)).toMatchObject(record);
+    expect(parseRecordLines(line, ...given)).toEqual([parseRecordJson(line, 1, ...given)]);
   });
 
   it.each([
@@ -76,6 +90,22 @@ describe('seccomp_data records', () => {
   ])('rejects %j', (line, message) => {
     expect(() => parseRecordLines(`{"arch":"x86_64"}\n\n${line}`)).toThrow(expect.objectContaining({ code: 'bad-record', line: 3 }));
     expect(() => parseRecordLines(line)).toThrow(message);
+  });
+
+  it.each([
+    { what: 'a syntax error, at its column', line: '  {"arch":"x86_64","nr":1,}', column: 27, detail: 'not valid JSON: a property must follow ",", not "}"' },
+    { what: 'text after the record', line: '{"nr":1} {"nr":2}', column: 10, detail: 'not valid JSON: unexpected "{" after the JSON value' },
+    { what: 'a field nested 10,000 deep (JSON.stringify overflowed making the message)', line: `{"nr":${'['.repeat(10_000)}${']'.repeat(10_000)}}`, column: 0, detail: 'nr must be an integer (a JSON number up to 2^53, or a decimal or 0x string), got an array' },
+    { what: 'an argument that is an object', line: '{"args":[{"a":1}]}', column: 0, detail: 'args[0] must be an integer (a JSON number up to 2^53, or a decimal or 0x string), got an object' },
+    { what: 'a 10 MB string, quoted short', line: `{"ip":"${'x'.repeat(10_000_000)}"}`, column: 0, detail: `ip must be an integer (a JSON number up to 2^53, or a decimal or 0x string), got "${'x'.repeat(40)}…"` },
+    { what: 'a 10 MB number string, quoted short', line: `{"ip":"${'9'.repeat(10_000_000)}"}`, column: 0, detail: `ip ${'9'.repeat(40)}… does not fit (0..18446744073709551615)` },
+    { what: 'a long unknown field, quoted short', line: `{"${'k'.repeat(100)}":1}`, column: 0, detail: `unknown field "${'k'.repeat(40)}…" (expected arch, nr, ip, args)` },
+    { what: 'a line break in an unknown field, escaped', line: '{"a\\nb":1}', column: 0, detail: 'unknown field "a\\nb" (expected arch, nr, ip, args)' },
+    { what: 'a name for an arch cbpf does not know', line: '{"arch":"0x1234","nr":"read"}', column: 0, detail: 'syscall "read" is named for arch 0x1234, which cbpf has no syscall table for: give nr as a number' },
+    { what: 'a name for an arch without a table', line: '{"arch":"parisc","nr":"read"}', column: 0, detail: 'syscall "read" is named for arch parisc, which cbpf has no syscall table for: give nr as a number' },
+    { what: 'a comment line hiding a record behind a \\r', line: '  # c\r{"nr":1}', column: 6, detail: 'a carriage return (\\r) inside a comment would hide the text after it (lines end with \\n or \\r\\n)' },
+  ])('rejects $what with one line', ({ line, column, detail }) => {
+    expect(() => parseRecordLines(`{}\n${line}\n`)).toThrow(expect.objectContaining({ code: 'bad-record', line: 2, column, detail }));
   });
 
   it('reads binary streams of whole records only', () => {
