@@ -37,7 +37,7 @@ export const DECISION_FORMATS = ['hex', 'action', 'json'] as const;
 /** One of DECISION_FORMATS. */
 export type DecisionFormat = (typeof DECISION_FORMATS)[number];
 /** What `cbpf fuzz` can check. */
-export const FUZZ_TARGETS = ['jit', 'table', 'kernel', 'verifier', 'codec'] as const;
+export const FUZZ_TARGETS = ['jit', 'table', 'kernel', 'verifier', 'codec', 'inputs'] as const;
 /** One of FUZZ_TARGETS. */
 export type FuzzTargetName = (typeof FUZZ_TARGETS)[number];
 /** Record file formats: 64-byte binary records, JSON lines, or an strace log (`strace -f -e raw=all`). */
@@ -255,8 +255,8 @@ ${COMMON_HELP}`,
     files: 'many',
   },
   fuzz: {
-    summary: 'differential fuzzing: JIT and decision tables vs interpreter, both vs the kernel, codecs',
-    usage: 'cbpf fuzz [--seconds N | --runs N] [--seed S] [--target jit|table|kernel|verifier|codec|all] [--save DIR]',
+    summary: 'differential fuzzing: JIT and decision tables vs interpreter, both vs the kernel, codecs, bad input',
+    usage: `cbpf fuzz [--seconds N | --runs N] [--seed S] [--target ${FUZZ_TARGETS.join('|')}|all] [--save DIR]`,
     options: {
       seconds: { type: 'string' }, runs: { type: 'string' }, seed: { type: 'string' }, target: { type: 'string', default: 'all' },
       save: { type: 'string' }, help: { type: 'boolean', short: 'h' },
@@ -267,9 +267,11 @@ ${COMMON_HELP}`,
   --target T        ${FUZZ_TARGETS.join(', ')}, or all (default): jit compares the JIT with the
                     interpreter on stacks of up to 8 filters; table the decision tables (every
                     value they hold) with the interpreter; kernel the interpreter with the live
-                    kernel; verifier the verifier with the kernel; codec every format's round trip
+                    kernel; verifier the verifier with the kernel; codec every format's round trip;
+                    inputs runs every command on malformed filters and traces (exit 0, or 1 with
+                    one short line; never a stack trace, a hang or unbounded memory), on every core
   --save DIR        write a failure as a conformance case in DIR (test/fixtures/conformance
-                    picks up *.cases files)
+                    picks up *.cases files); for inputs, the failing case's files
   -h, --help        show this help`,
     files: 'none',
   },

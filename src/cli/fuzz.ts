@@ -1,36 +1,50 @@
-/** `cbpf fuzz`: the differential fuzzer, with progress, a summary, replay and --save. */
-import { mkdirSync, writeFileSync } from 'node:fs';
+/** `cbpf fuzz`: the differential fuzzer and the malformed-input fuzzer, with progress, a summary, replay and --save. */
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { FuzzBudget } from '../fuzz/differential.js';
 import { oracleUnavailableReason } from '../kernel/helper.js';
 import type { Command, FuzzTargetName } from './args.js';
+import type { InputFailure } from './fuzz-inputs.js';
 import { CommandFailure, type Io } from './io.js';
 
-export async function runFuzz(command: Extract<Command, { kind: 'fuzz' }>, io: Io): Promise<void> {
-  // The fuzzer needs the JIT, and so binaryen: load it only for this command.
-  const { codecTarget, engineTarget, failureAsCase, kernelTarget, runFuzz: run, verifierTarget } = await import('../fuzz/differential.js');
-  const { interpreterEngine, jitEngine, tableEngine } = await import('../fuzz/engines.js');
+type FuzzCommand = Extract<Command, { kind: 'fuzz' }>;
+
+export async function runFuzz(command: FuzzCommand, io: Io): Promise<void> {
   const unavailable = command.targets.some((t) => t === 'kernel' || t === 'verifier') ? oracleUnavailableReason() : undefined;
   const explicit = command.targets.length === 1;
   if (unavailable && explicit) throw new CommandFailure(unavailable);
-  const make: Record<FuzzTargetName, () => ReturnType<typeof codecTarget>> = {
+  const chosen = command.targets.filter((t) => !(unavailable && (t === 'kernel' || t === 'verifier')));
+  const seed = command.seed ?? Math.floor(Math.random() * 0x100000000);
+  const budget = 'runs' in command.budget ? `${command.budget.runs} iterations` : `${command.budget.seconds} s`;
+  io.stderr(`cbpf fuzz: seed ${seed}, targets ${chosen.join(', ')}, ${budget}\n`);
+  if (unavailable) io.stderr(`cbpf fuzz: skipping the kernel and verifier targets: ${unavailable}\n`);
+  // Targets share a time budget by their number; a run budget is each target's.
+  const share = (targets: number): FuzzBudget => ('runs' in command.budget ? command.budget : { seconds: (command.budget.seconds * targets) / chosen.length });
+  const differential = chosen.filter((t) => t !== 'inputs');
+  if (differential.length > 0) await runDifferential(command, io, differential, seed, share(differential.length));
+  if (chosen.includes('inputs')) await runInputs(command, io, seed, share(1));
+}
+
+/** The differential targets, taking turns in this thread. */
+async function runDifferential(command: FuzzCommand, io: Io, targets: readonly FuzzTargetName[], seed: number, budget: FuzzBudget): Promise<void> {
+  // The fuzzer needs the JIT, and so binaryen: load it only for this command.
+  const { codecTarget, engineTarget, failureAsCase, kernelTarget, runFuzz: run, verifierTarget } = await import('../fuzz/differential.js');
+  const { interpreterEngine, jitEngine, tableEngine } = await import('../fuzz/engines.js');
+  const make: Record<Exclude<FuzzTargetName, 'inputs'>, () => ReturnType<typeof codecTarget>> = {
     jit: () => engineTarget('jit', interpreterEngine, jitEngine, { maxStack: 8, records: 40, anyArch: true, shrinkBudget: 5000 }),
     table: () => engineTarget('table', interpreterEngine, tableEngine, { maxStack: 8, records: 40, anyArch: true, shrinkBudget: 5000 }),
     kernel: () => kernelTarget(),
     verifier: () => verifierTarget(),
     codec: () => codecTarget(),
   };
-  const chosen = command.targets.filter((t) => !(unavailable && (t === 'kernel' || t === 'verifier')));
-  const seed = command.seed ?? Math.floor(Math.random() * 0x100000000);
-  const budget = 'runs' in command.budget ? `${command.budget.runs} iterations` : `${command.budget.seconds} s`;
-  io.stderr(`cbpf fuzz: seed ${seed}, targets ${chosen.join(', ')}, ${budget}\n`);
-  if (unavailable) io.stderr(`cbpf fuzz: skipping the kernel and verifier targets: ${unavailable}\n`);
   const progress = io.stderrIsTTY
     ? (report: { stats: Record<string, { programs: number; records: number }> }, elapsed: number) => {
         const parts = Object.entries(report.stats).map(([name, s]) => `${name} ${Math.round(s.programs / elapsed)} prog/s ${Math.round(s.records / elapsed)} rec/s`);
         io.stderr(`\r${elapsed.toFixed(0)} s  ${parts.join(' | ')}  mismatches 0   `);
       }
     : undefined;
-  const report = run(chosen.map((t) => make[t]()), seed, command.budget, progress);
+  const report = run(targets.map((t) => make[t as Exclude<FuzzTargetName, 'inputs'>]()), seed, budget, progress);
   if (progress) io.stderr('\n');
   for (const [name, s] of Object.entries(report.stats)) {
     io.stdout(`${name.padEnd(9)} ${String(s.programs).padStart(9)} programs  ${String(s.records).padStart(10)} records  ${report.failure?.target === name ? 1 : 0} mismatches\n`);
@@ -48,4 +62,31 @@ export async function runFuzz(command: Extract<Command, { kind: 'fuzz' }>, io: I
     io.stdout(`saved: ${file}\n`);
   }
   throw new CommandFailure(`${failure.target}: ${failure.summary}`);
+}
+
+/** The malformed-input target, on a worker thread per core. */
+async function runInputs(command: FuzzCommand, io: Io, seed: number, budget: FuzzBudget): Promise<void> {
+  const { runInputFuzz } = await import('./fuzz-inputs.js');
+  const progress = io.stderrIsTTY ? (cases: number, elapsed: number) => io.stderr(`\r${elapsed.toFixed(0)} s  inputs ${cases} cases (${Math.round(cases / elapsed)}/s)  failures 0   `) : undefined;
+  const report = await runInputFuzz(seed, budget, availableParallelism(), progress);
+  if (progress) io.stderr('\n');
+  io.stdout(`${'inputs'.padEnd(9)} ${String(report.cases).padStart(9)} cases     ${String(report.rejected).padStart(10)} rejected  ${report.failure ? 1 : 0} failures\n`);
+  const failure = report.failure;
+  if (!failure) return;
+  io.stdout(`\nFAILURE in inputs (seed ${failure.seed}, case ${failure.index}): ${failure.problem}\n`);
+  if (failure.case) {
+    const folder = saveInputCase(failure, command.save);
+    io.stdout(`case: ${failure.case.description}\nrun: cd ${folder} && cbpf ${failure.case.argv.join(' ')}\n`);
+  }
+  io.stdout(`replay: cbpf fuzz --seed ${failure.seed} --target inputs --runs ${failure.index + 1}\n`);
+  throw new CommandFailure(`inputs: case ${failure.index}: ${failure.problem}`);
+}
+
+/** Writes a failing case's files to a folder of their own, in `save` or else a temporary one, so the real command can be run on them. */
+function saveInputCase(failure: InputFailure, save: string | undefined): string {
+  const name = `fuzz-inputs-${failure.seed}-${failure.index}`;
+  const folder = save === undefined ? mkdtempSync(join(tmpdir(), `${name}-`)) : join(save, name);
+  mkdirSync(folder, { recursive: true });
+  for (const [path, bytes] of Object.entries(failure.case!.files)) writeFileSync(join(folder, path), bytes);
+  return folder;
 }
