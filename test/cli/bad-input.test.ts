@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -97,6 +97,20 @@ describe('bad input: one line naming the problem, exit 1, nothing written', () =
     const run = await runCli([command, 'huge.bpf', ...(command === 'eval' ? ['--records', 'r'] : [])], { files: { 'huge.bpf': huge } });
     expect(run.stderr).toBe('cbpf: huge.bpf: larger than 16 MiB, which no filter needs (a filter is at most 65,535 instructions)\n');
     expect(run.code).toBe(1);
+  });
+
+  it('refuses a filter file over 2 GiB in one line (reading it whole threw ERR_FS_FILE_TOO_LARGE)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cbpf-huge-'));
+    const huge = join(dir, 'x.bpf');
+    writeFileSync(huge, '');
+    truncateSync(huge, 3 * 2 ** 30); // sparse: no disk is used
+    try {
+      const result = spawnSync('node', [join(packageRoot(), 'bin', 'cbpf.js'), 'disasm', huge], { encoding: 'utf8' });
+      expect(result.stderr).toBe(`cbpf: ${huge}: larger than 16 MiB, which no filter needs (a filter is at most 65,535 instructions)\n`);
+      expect(result.status).toBe(1);
+    } finally {
+      rmSync(dir, { recursive: true });
+    }
   });
 
   it('reads an endless filter source only up to the cap, in bounded memory', () => {
