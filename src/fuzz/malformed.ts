@@ -203,16 +203,7 @@ function filterCase(random: Random): InputCase {
   const text = TEXT_FORMATS.includes(format);
   const path = `filter.${format}`;
   const argv = filterCommand(random, path, format === 'raw-be' || chance(random, 0.3) ? format : undefined);
-  const description = `${program.length}-instruction program as ${format}`;
-  if (text && chance(random, 0.15)) return { description: `${description}, CRLF line endings`, argv, files: { [path]: crlf(clean) }, clean: { [path]: clean } };
-  let bytes = clean;
-  const changes: string[] = [];
-  for (let i = int(random, 1, 3); i > 0; i--) {
-    const mutated = mutate(random, bytes, text);
-    bytes = mutated.bytes;
-    changes.push(mutated.change);
-  }
-  return { description: `${description}, ${changes.join(', ')}`, argv, files: { [path]: bytes } };
+  return brokenCase(random, `${program.length}-instruction program as ${format}`, argv, { path, clean, text });
 }
 
 /** A trace case: records as binary, JSON lines or an strace log, perhaps broken, decided by TRACE_FILTER. */
@@ -234,11 +225,25 @@ function traceCase(random: Random): InputCase {
     ...(chance(random, 0.3) ? ['--skip-bad'] : []),
     ...pick(random, [[], ['--summary'], ['--format', 'json'], ['--format', 'action'], ['--out', 'out']]),
   ];
-  const files = { 'filter.bpf': TRACE_FILTER };
-  const description = `${records.length} records as ${format}`;
   const text = format === 'jsonl' || format === 'strace';
+  return brokenCase(random, `${records.length} records as ${format}`, argv, { path, clean, text }, { 'filter.bpf': TRACE_FILTER });
+}
+
+/**
+ * The case of `input` (beside the files `others`): now and then its CRLF
+ * form, which must read as the clean one, else the clean input broken by one
+ * to three changes.
+ */
+function brokenCase(
+  random: Random,
+  description: string,
+  argv: readonly string[],
+  input: { readonly path: string; readonly clean: Uint8Array; readonly text: boolean },
+  others: Readonly<Record<string, Uint8Array>> = {},
+): InputCase {
+  const { path, clean, text } = input;
   if (text && chance(random, 0.15)) {
-    return { description: `${description}, CRLF line endings`, argv, files: { ...files, [path]: crlf(clean) }, clean: { ...files, [path]: clean } };
+    return { description: `${description}, CRLF line endings`, argv, files: { ...others, [path]: crlf(clean) }, clean: { ...others, [path]: clean } };
   }
   let bytes = clean;
   const changes: string[] = [];
@@ -247,7 +252,7 @@ function traceCase(random: Random): InputCase {
     bytes = mutated.bytes;
     changes.push(mutated.change);
   }
-  return { description: `${description}, ${changes.join(', ')}`, argv, files: { ...files, [path]: bytes } };
+  return { description: `${description}, ${changes.join(', ')}`, argv, files: { ...others, [path]: bytes } };
 }
 
 /** Records as 64-byte big-endian seccomp_data, whatever their arch. */
