@@ -155,8 +155,18 @@ export const isStandardOutput = (path: string | undefined): path is undefined | 
 export function outputFailure(path: string | undefined, error: Error): Error {
   const code = (error as NodeJS.ErrnoException).code;
   if (code === 'EPIPE' || error instanceof CommandFailure) return error;
-  const reason = code !== undefined && code in REASONS ? REASONS[code]! : error.message.replace(/^[A-Z]+: /, '').replace(/, \w+(?: '.*')?$/, '');
-  return new CommandFailure(`${isStandardOutput(path) ? 'standard output' : path}: ${reason}`);
+  return new CommandFailure(`${isStandardOutput(path) ? 'standard output' : path}: ${systemReason(error as NodeJS.ErrnoException)}`);
+}
+
+/** An operating-system error in words, without Node's code prefix and syscall suffix (`ENOSPC: ..., write`). */
+function systemReason(error: NodeJS.ErrnoException): string {
+  const code = error.code;
+  return code !== undefined && code in REASONS ? REASONS[code]! : error.message.replace(/^[A-Z]+: /, '').replace(/, \w+(?: '.*')?$/, '');
+}
+
+/** An error from the operating system (it has an errno code such as ENOENT, and a syscall). */
+export function isSystemError(error: unknown): error is NodeJS.ErrnoException {
+  return error instanceof Error && typeof (error as NodeJS.ErrnoException).code === 'string' && typeof (error as NodeJS.ErrnoException).syscall === 'string';
 }
 
 /** A failure to report as one line and exit code 1; main() prints `cbpf: <message>`. */
@@ -172,8 +182,7 @@ export function describeInputError(path: string, error: unknown): CommandFailure
   const file = displayName(path);
   if (error instanceof ParseError && error.location) return new CommandFailure(`${file}:${error.location}: ${error.detail}`);
   if (error instanceof CbpfError) return new CommandFailure(`${file}: ${error.message}`);
-  const code = (error as NodeJS.ErrnoException).code;
-  if (code !== undefined && code in REASONS) return new CommandFailure(`${file}: ${REASONS[code]}`);
+  if (isSystemError(error)) return new CommandFailure(`${file}: ${systemReason(error)}`);
   throw error;
 }
 

@@ -20,7 +20,26 @@ import { recordBatches, type RecordStreamOptions } from './record-stream.js';
  */
 export const MAX_FILTER_BYTES = 16 << 20;
 
-/** Reads and decodes the program in `path`, turning any problem into a CommandFailure. */
+/**
+ * A program file that could not be loaded: the one line a command prints
+ * (`message`), what went wrong (`code`: the DecodeError or ParseError code,
+ * the system's such as ENOENT, or 'too-large') and the line without the file
+ * name (`detail`), for a command that reports it and goes on (`verify`).
+ */
+export class ProgramLoadFailure extends CommandFailure {
+  constructor(message: string, readonly code: string, readonly detail: string) {
+    super(message);
+  }
+}
+
+/** `error` met loading `path`, as describeInputError says it (which rethrows what it cannot describe). */
+function loadFailure(path: string, error: unknown): ProgramLoadFailure {
+  const message = describeInputError(path, error).message;
+  // The message is `file: detail`, or `file:line:col: detail` for a parse error.
+  return new ProgramLoadFailure(message, String((error as { code?: unknown }).code), message.slice(displayName(path).length).replace(/^: ?/, ''));
+}
+
+/** Reads and decodes the program in `path`, turning any problem into a CommandFailure (a ProgramLoadFailure). */
 export async function loadProgram(
   io: Io,
   path: string,
@@ -31,15 +50,16 @@ export async function loadProgram(
   try {
     bytes = await io.readFile(path, MAX_FILTER_BYTES);
   } catch (error) {
-    throw describeInputError(path, error);
+    throw loadFailure(path, error);
   }
   if (bytes.length > MAX_FILTER_BYTES) {
-    throw new CommandFailure(`${displayName(path)}: larger than ${MAX_FILTER_BYTES >> 20} MiB, which no filter needs (a filter is at most 65,535 instructions)`);
+    const detail = `larger than ${MAX_FILTER_BYTES >> 20} MiB, which no filter needs (a filter is at most 65,535 instructions)`;
+    throw new ProgramLoadFailure(`${displayName(path)}: ${detail}`, 'too-large', detail);
   }
   try {
     return readProgram(bytes, format, { arch });
   } catch (error) {
-    throw describeInputError(path, error);
+    throw loadFailure(path, error);
   }
 }
 

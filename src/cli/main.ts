@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { packageRoot } from '../package-root.js';
 import { ExitCode } from './exit-codes.js';
 import { mainHelp, parseCommandLine, UsageError, type Command } from './args.js';
-import { CommandFailure, processIo, type Io } from './io.js';
+import { CommandFailure, isSystemError, processIo, type Io } from './io.js';
 
 function version(): string {
   return (JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as { version: string }).version;
@@ -37,11 +37,6 @@ async function run(command: Command, io: Io): Promise<void> {
     case 'fuzz': return (await import('./fuzz.js')).runFuzz(command, io);
     case 'bench': return (await import('./bench.js')).runBench(command, io);
   }
-}
-
-/** An error from the operating system (it has an errno code such as EPIPE or ENOSPC, and a syscall). */
-function isSystemError(error: unknown): error is NodeJS.ErrnoException {
-  return error instanceof Error && typeof (error as NodeJS.ErrnoException).code === 'string' && typeof (error as NodeJS.ErrnoException).syscall === 'string';
 }
 
 /** Prints a usage error and where to find the help; the exit code for it. */

@@ -92,7 +92,7 @@ describe('bad input: one line naming the problem, exit 1, nothing written', () =
     expect((await runCli(['kernel-check', '--help'])).stdout).toContain('[--engine interp|jit|all]');
   });
 
-  it.each(['disasm', 'info', 'verify', 'eval'])('%s refuses a filter file larger than any filter, in one line', async (command) => {
+  it.each(['disasm', 'info', 'eval'])('%s refuses a filter file larger than any filter, in one line', async (command) => {
     const huge = new Uint8Array(MAX_FILTER_BYTES + 1);
     const run = await runCli([command, 'huge.bpf', ...(command === 'eval' ? ['--records', 'r'] : [])], { files: { 'huge.bpf': huge } });
     expect(run.stderr).toBe('cbpf: huge.bpf: larger than 16 MiB, which no filter needs (a filter is at most 65,535 instructions)\n');
