@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -9,14 +9,17 @@ import { generateRecords } from '../../src/fuzz/traces.js';
 import { verify } from '../../src/verifier.js';
 
 const saved = process.env.CBPF_CACHE_DIR;
+const folders: string[] = [];
 afterEach(() => {
   if (saved === undefined) delete process.env.CBPF_CACHE_DIR;
   else process.env.CBPF_CACHE_DIR = saved;
+  for (const folder of folders.splice(0)) rmSync(folder, { recursive: true, force: true });
 });
 
 describe('compileInWorker and cachedModules', () => {
   it('compiles in a worker and keeps the modules in the on-disk cache, from where they decide alike', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'cbpf-cache-'));
+    folders.push(dir);
     process.env.CBPF_CACHE_DIR = dir;
     const filter = verify([{ code: 0x20, jt: 0, jf: 0, k: 0 }, { code: 0x15, jt: 0, jf: 1, k: 2 }, { code: 0x06, jt: 0, jf: 0, k: 0x50001 }, { code: 0x16, jt: 0, jf: 0, k: 0 }]);
     expect(cachedModules([filter], ['le', 'be'])).toBeUndefined();
