@@ -167,8 +167,8 @@ class Assembler {
     }
     draft.code = code;
     if (form === 'target') {
+      this.expectCount(operands, 1, written, at); // first: a `ja` with no target has none
       draft.ja = this.target(first!);
-      this.expectCount(operands, 1, written, at);
       return draft;
     }
     if (form === 'cond-imm' || form === 'cond-x') {

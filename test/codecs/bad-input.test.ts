@@ -40,6 +40,8 @@ describe('bad program input gives one short line on stderr and exit 1', () => {
       error: 'cbpf: b.json:3:1: not valid JSON: a value must follow ",", not "]"',
     },
     { what: 'JSON cut short', argv: ['disasm', 'b.json'], file: '[{"code":6,"jt":0,', error: 'cbpf: b.json:1:19: not valid JSON: unexpected end of input' },
+    // Found by `cbpf fuzz --target inputs` (seed 161220968, case 59082): the assembler read the missing target and threw a TypeError.
+    { what: 'a ja with no target', argv: ['disasm', 'f.s'], file: 'ld [0]\nja ; unreachable\nret #0\n', error: 'cbpf: f.s:2:1: "ja" takes 1 operand, found 0' },
     {
       what: 'a C shift past 32 bits (it disassembled as ret #0)',
       argv: ['disasm', 'f.c'], file: 'BPF_STMT(BPF_RET|BPF_K, 1 << 40),',
