@@ -13,7 +13,8 @@
  */
 import { createHash } from 'node:crypto';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { packageRoot } from '../src/package-root.js';
 import type { VerifiedProgram } from '../src/verifier.js';
@@ -60,19 +61,40 @@ export function nativeUnavailableReason(kind: NativeKind): string | undefined {
   } catch {
     return 'no C compiler (gcc)';
   }
-  if (kind === 'libpcap' && !existsSync('/usr/include/pcap/bpf.h')) return 'libpcap-dev is not installed (run scripts/install-system-deps.sh)';
+  if (kind === 'libpcap' && !existsSync('/usr/include/pcap/bpf.h')) return 'libpcap-dev is not installed (no /usr/include/pcap/bpf.h)';
   return undefined;
 }
 
-/** Builds `kind` for `program` (cached in build/bench-native by source hash); throws with the compiler's message on failure. */
+let buildDir: string | undefined;
+
+/**
+ * Where competitors are built and kept: build/bench-native in cbpf's folder (a
+ * clone, or a package the user installed), else, where that folder is not the
+ * user's to write (a package installed by root), a private temporary folder
+ * removed at exit: a shared, predictable one could hold another user's binary.
+ */
+function nativeBuildDir(): string {
+  if (buildDir) return buildDir;
+  const own = join(packageRoot(), 'build', 'bench-native');
+  try {
+    mkdirSync(own, { recursive: true });
+    accessSync(own, constants.W_OK);
+    return (buildDir = own);
+  } catch {
+    const temporary = mkdtempSync(join(tmpdir(), 'cbpf-bench-native-'));
+    process.once('exit', () => rmSync(temporary, { recursive: true, force: true }));
+    return (buildDir = temporary);
+  }
+}
+
+/** Builds `kind` for `program` (cached in nativeBuildDir() by source hash); throws with the compiler's message on failure. */
 export function buildNative(kind: NativeKind, program: VerifiedProgram): NativeCompetitor {
   const reason = nativeUnavailableReason(kind);
   if (reason) throw new Error(`${kind}: ${reason}`);
-  const root = packageRoot();
-  const harness = join(root, 'bench', 'native', 'harness.c');
+  const harness = join(packageRoot(), 'bench', 'native', 'harness.c');
   const source = competitorSource(kind, program);
   const hash = createHash('sha256').update(source).update(readFileSync(harness)).digest('hex').slice(0, 16);
-  const dir = join(root, 'build', 'bench-native');
+  const dir = nativeBuildDir();
   const binary = join(dir, `competitor-${hash}`);
   if (!existsSync(binary)) {
     mkdirSync(dir, { recursive: true });

@@ -18,7 +18,7 @@ import { decodeRaw } from '../src/codecs/raw.js';
 import { generateRecords } from '../src/fuzz/traces.js';
 import { SECCOMP_DATA_NR, SECCOMP_DATA_SIZE } from '../src/seccomp/data.js';
 import { verify, type VerifiedProgram } from '../src/verifier.js';
-import { buildNative, nativeUnavailableReason, type NativeKind } from './native.js';
+import { buildNative, nativeUnavailableReason, type NativeCompetitor, type NativeKind } from './native.js';
 import { SAMPLE_FILTERS } from './samples.js';
 import { argumentHeavyFilter, largeFilter } from './synthetic.js';
 import { jsFunction } from './translate.js';
@@ -82,15 +82,20 @@ interface BenchFilter {
   readonly program: VerifiedProgram;
 }
 
+/** The filters a run measures, in order: the bundled samples, then two made here; each made only when measured. */
+const BENCH_FILTERS: ReadonlyArray<{ readonly name: string; make(): VerifiedProgram }> = [
+  ...SAMPLE_FILTERS.map((s) => ({ name: s.name, make: () => verify(decodeRaw(readFileSync(s.path))) })),
+  { name: 'argument-heavy', make: argumentHeavyFilter },
+  { name: 'large-4091', make: largeFilter },
+];
+
+/** The names `BenchOptions.filters` may hold. */
+export const BENCH_FILTER_NAMES: readonly string[] = BENCH_FILTERS.map((f) => f.name);
+
 function benchFilters(only: readonly string[]): BenchFilter[] {
-  const all: BenchFilter[] = [
-    ...SAMPLE_FILTERS.map((s) => ({ name: s.name, program: verify(decodeRaw(readFileSync(s.path))) })),
-    { name: 'argument-heavy', program: argumentHeavyFilter() },
-    { name: 'large-4091', program: largeFilter() },
-  ];
-  const unknown = only.filter((name) => !all.some((f) => f.name === name));
-  if (unknown.length > 0) throw new Error(`unknown benchmark filter ${unknown.join(', ')} (one of ${all.map((f) => f.name).join(', ')})`);
-  return only.length === 0 ? all : all.filter((f) => only.includes(f.name));
+  const unknown = only.filter((name) => !BENCH_FILTER_NAMES.includes(name));
+  if (unknown.length > 0) throw new Error(`unknown benchmark filter ${unknown.join(', ')} (one of ${BENCH_FILTER_NAMES.join(', ')})`);
+  return BENCH_FILTERS.filter((f) => only.length === 0 || only.includes(f.name)).map((f) => ({ name: f.name, program: f.make() }));
 }
 
 /** Realistic records with every `nr` set to the x86_64 number that takes the longest path through `program`. */
@@ -158,6 +163,21 @@ async function timeInProcess(tasks: Array<{ name: CompetitorName; records: numbe
   return results;
 }
 
+/**
+ * `kind` built for `program`, or why it cannot be: a competitor that does not
+ * build here (no gcc, no libpcap, a compiler without C headers) is shown as
+ * unavailable with the reason and never fails the run.
+ */
+function nativeCompetitor(kind: NativeKind, program: VerifiedProgram): { kind: NativeKind; competitor?: NativeCompetitor; unavailable?: string } {
+  const reason = nativeUnavailableReason(kind);
+  if (reason) return { kind, unavailable: reason };
+  try {
+    return { kind, competitor: buildNative(kind, program) };
+  } catch (error) {
+    return { kind, unavailable: (error as Error).message.replace(`${kind}: `, '').split('\n')[0]! };
+  }
+}
+
 /** Compile latency of one filter, then every mix through every competitor. */
 async function benchFilter({ name, program }: BenchFilter, settings: RunSettings): Promise<{ compile: CompileResult; workloads: WorkloadResult[] }> {
   const { count, rounds, slowCount, mixes, recordsPath, say } = settings;
@@ -173,10 +193,7 @@ async function benchFilter({ name, program }: BenchFilter, settings: RunSettings
   const compile = { filter: name, instructions: program.instructions.length, p50Ms: percentile(compileMs, 0.5), p90Ms: percentile(compileMs, 0.9) };
   const jit = compileFresh(program);
   const js = jsFunction(program);
-  const natives = (['gcc -O2', 'libpcap', 'memory bound'] as const).map((kind: NativeKind) => {
-    const reason = nativeUnavailableReason(kind);
-    return reason ? { kind, unavailable: reason } : { kind, competitor: buildNative(kind, program) };
-  });
+  const natives = (['gcc -O2', 'libpcap', 'memory bound'] as const).map((kind) => nativeCompetitor(kind, program));
   for (const mix of mixes) {
     const workload = `${name}/${mix}`;
     say(`${workload}: ${count} records`);

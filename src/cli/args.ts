@@ -4,6 +4,7 @@
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { FORMATS, isFormat, type Format } from '../codecs/format-names.js';
+import type { RecordMix } from '../fuzz/traces.js';
 import { ARCHES, archByName, type Arch, type ByteOrder } from '../seccomp/arches.js';
 
 /** A command line that cannot be run; main() prints it with exit code 2. */
@@ -44,6 +45,12 @@ export type FuzzTargetName = (typeof FUZZ_TARGETS)[number];
 export const RECORD_FORMATS = ['bin', 'jsonl', 'strace'] as const;
 /** One of RECORD_FORMATS. */
 export type RecordFormat = (typeof RECORD_FORMATS)[number];
+/** The mixes `cbpf records` generates (src/fuzz/traces.ts). */
+export const RECORD_MIXES = ['realistic', 'random'] as const satisfies readonly RecordMix[];
+/** The formats `cbpf records` writes: 64-byte binary records or JSON lines. */
+export const GENERATED_RECORD_FORMATS = ['bin', 'jsonl'] as const satisfies readonly RecordFormat[];
+/** One of GENERATED_RECORD_FORMATS. */
+export type GeneratedRecordFormat = (typeof GENERATED_RECORD_FORMATS)[number];
 
 /** A parsed command line. */
 export type Command =
@@ -78,6 +85,16 @@ export type Command =
       readonly updateBaseline: string | undefined;
       /** Only these benchmark filters; all when empty. */
       readonly filters: readonly string[];
+    }
+  | {
+      readonly kind: 'records';
+      /** How many records to generate. */
+      readonly count: number;
+      readonly mix: RecordMix;
+      /** The same count, mix and seed give the same records. */
+      readonly seed: number;
+      readonly format: GeneratedRecordFormat;
+      readonly output: string | undefined;
     }
   | {
       readonly kind: 'fuzz';
@@ -117,7 +134,7 @@ export type Command =
     } & ReadsPrograms);
 
 type Options = NonNullable<ParseArgsConfig['options']>;
-type CommandName = 'disasm' | 'asm' | 'convert' | 'info' | 'verify' | 'emu' | 'eval' | 'compile' | 'kernel-check' | 'fuzz' | 'bench';
+type CommandName = 'disasm' | 'asm' | 'convert' | 'info' | 'verify' | 'emu' | 'eval' | 'records' | 'compile' | 'kernel-check' | 'fuzz' | 'bench';
 
 const ARCH_NAMES = ARCHES.map((a) => a.name).join(', ');
 const COMMON: Options = {
@@ -228,6 +245,24 @@ ${COMMON_HELP}`,
 ${OUTPUT_HELP}
 ${COMMON_HELP}`,
     files: 'many',
+  },
+  records: {
+    summary: 'generate a sample trace of x86_64 syscalls, for eval and kernel-check',
+    usage: 'cbpf records --generate N [--mix realistic|random] [--seed S] [--format bin|jsonl] [-o OUT]',
+    options: {
+      ...OUTPUT, generate: { type: 'string' }, mix: { type: 'string', default: 'realistic' }, seed: { type: 'string', default: '1' },
+      format: { type: 'string', default: 'bin' }, help: { type: 'boolean', short: 'h' },
+    },
+    help: `  --generate N      write N x86_64 seccomp_data records (required)
+  --mix M           realistic (default): syscalls in the proportions of a busy network service,
+                    about 1% of them calls a container profile denies, with small arguments;
+                    random: any nr from 0 to 511, any arguments
+  --seed S          the seed (default 1): the same N, mix and seed give the same records
+  --format F        bin (default): 64-byte little-endian records; jsonl: one JSON object a line
+${OUTPUT_HELP}
+                    (binary records are never written to a terminal)
+  -h, --help        show this help`,
+    files: 'none',
   },
   compile: {
     summary: 'compile a stack of filters to a standalone WebAssembly module',
@@ -373,6 +408,18 @@ function benchCommand(values: Record<string, string | boolean | string[] | undef
   };
 }
 
+function recordsCommand(values: Record<string, string | boolean | undefined>): Command {
+  if (values.generate === undefined) throw new UsageError('records needs --generate N');
+  return {
+    kind: 'records',
+    count: Number(unsigned(values.generate as string, '--generate', 32)),
+    mix: oneOf(values.mix as string, RECORD_MIXES, '--mix')!,
+    seed: Number(unsigned(values.seed as string, '--seed', 32)),
+    format: oneOf(values.format as string, GENERATED_RECORD_FORMATS, '--format')!,
+    output: values.output as string | undefined,
+  };
+}
+
 function fuzzCommand(values: Record<string, string | boolean | undefined>): Command {
   if (values.seconds !== undefined && values.runs !== undefined) throw new UsageError('fuzz: give --seconds or --runs, not both');
   const budget = values.runs !== undefined
@@ -429,6 +476,7 @@ function parseCommand(name: CommandName, rest: readonly string[]): Command {
   const count = parsed.positionals.length;
   if (spec.files === 'none') {
     if (count > 0) throw new UsageError(`${name} takes no FILE, got ${count}`);
+    if (name === 'records') return recordsCommand(values);
     return name === 'bench' ? benchCommand(values) : fuzzCommand(values);
   }
   if (spec.files === 'many' ? count === 0 : count !== 1) {
@@ -472,6 +520,7 @@ function parseCommand(name: CommandName, rest: readonly string[]): Command {
         engines: engine === 'all' ? ENGINES : [engine],
       };
     }
+    case 'records':
     case 'fuzz':
     case 'bench':
       throw new Error(`unreachable: ${name} takes no FILE and returned above`);

@@ -1,6 +1,10 @@
-/** `cbpf bench`: the benchmark suite (bench/suite.ts), its report, and the regression gate (bench/gate.ts). */
+/**
+ * `cbpf bench`: the benchmark suite (bench/suite.ts), its report, and the
+ * regression gate (bench/gate.ts). The package ships the bench/ code this
+ * imports and the files it reads (the samples, the native harness).
+ */
 import { baselineOf, confirmedFailures, gateFailures, lowerBaseline, parseBaseline, type Baseline } from '../../bench/gate.js';
-import type { Command } from './args.js';
+import { UsageError, type Command } from './args.js';
 import { CommandFailure, describeInputError, writeResult, type Io } from './io.js';
 
 /**
@@ -18,7 +22,9 @@ export async function runBench(command: Extract<Command, { kind: 'bench' }>, io:
   if (command.gate !== undefined && !baseline) throw new CommandFailure(`${command.gate}: no such file`);
   const previous = command.updateBaseline === undefined ? undefined : await readBaseline(io, command.updateBaseline);
   // The suite needs the JIT, and so binaryen: load it only for this command (every other one starts faster).
-  const { formatReport, runBench: runSuite } = await import('../../bench/suite.js');
+  const { BENCH_FILTER_NAMES, formatReport, runBench: runSuite } = await import('../../bench/suite.js');
+  const unknown = command.filters.filter((name) => !BENCH_FILTER_NAMES.includes(name));
+  if (unknown.length > 0) throw new UsageError(`--filter: unknown filter ${unknown.join(', ')} (one of ${BENCH_FILTER_NAMES.join(', ')})`, 'bench');
   const measure = async (filters: readonly string[]) => {
     const report = await runSuite({ quick: command.quick, filters, progress: (line) => io.stderrIsTTY && io.stderr(`\r\x1b[K${line}`) });
     if (io.stderrIsTTY) io.stderr('\r\x1b[K');

@@ -32,6 +32,7 @@ async function run(command: Command, io: Io): Promise<void> {
       const workers = await (await import('./eval-pool.js')).startEvalWorkers(command, io); // they start while eval's code loads
       return (await import('./eval.js')).runEval(command, io, workers);
     }
+    case 'records': return (await import('./records.js')).runRecords(command, io);
     case 'compile': return (await import('./compile.js')).runCompile(command, io);
     case 'kernel-check': return (await import('./kernel-check.js')).runKernelCheck(command, io);
     case 'fuzz': return (await import('./fuzz.js')).runFuzz(command, io);

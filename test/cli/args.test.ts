@@ -20,10 +20,20 @@ describe('parseCommandLine', () => {
     expect(parseCommandLine(['info', 'f', '--json'])).toMatchObject({ kind: 'info', json: true });
   });
 
+  it.each([
+    ['defaults to realistic records from seed 1, binary, to standard output', ['records', '--generate', '1000'], { count: 1000, mix: 'realistic', seed: 1, format: 'bin', output: undefined }],
+    ['reads the mix, seed, format and output', ['records', '--generate', '0x10', '--mix', 'random', '--seed', '7', '--format', 'jsonl', '-o', 't.jsonl'], { count: 16, mix: 'random', seed: 7, format: 'jsonl', output: 't.jsonl' }],
+    ['takes - as standard output', ['records', '--generate', '0', '-o', '-'], { count: 0, output: '-' }],
+  ])('records: %s', (_, argv, expected) => {
+    expect(parseCommandLine(argv)).toMatchObject({ kind: 'records', ...expected });
+  });
+
   it('gives help and the version', () => {
     expect(parseCommandLine([])).toMatchObject({ kind: 'help' });
     expect(parseCommandLine(['--help'])).toMatchObject({ kind: 'help', text: expect.stringContaining('Commands:') });
     expect(parseCommandLine(['convert', '--help'])).toMatchObject({ kind: 'help', text: expect.stringContaining('--to FORMAT') });
+    expect(parseCommandLine(['--help'])).toMatchObject({ text: expect.stringMatching(/^ {2}records +generate a sample trace/m) });
+    expect(parseCommandLine(['records', '--help'])).toMatchObject({ kind: 'help', text: expect.stringContaining('--generate N') });
     expect(parseCommandLine(['--version'])).toEqual({ kind: 'version' });
   });
 
@@ -49,6 +59,15 @@ describe('parseCommandLine', () => {
     [['convert', 'f', '--to', 'elf'], /--to: unknown format "elf"/],
     [['disasm', 'f', '--input-format', 'pcap'], /--input-format: unknown format "pcap"/],
     [['disasm', 'f', '--arch', 'vax'], /--arch: unknown arch "vax"/],
+    [['records'], /^records needs --generate N$/],
+    [['records', '--generate', '-5'], /^records: --generate needs a value; to give one that starts with a dash, write --generate=VALUE$/],
+    [['records', '--generate=-5'], /--generate: "-5" is not a decimal or 0x number/],
+    [['records', '--generate', '1e6'], /--generate: "1e6" is not a decimal or 0x number/],
+    [['records', '--generate', '0x100000000'], /--generate: 0x100000000 does not fit in 32 bits/],
+    [['records', '--generate', '10', '--mix', 'worst'], /--mix: unknown value "worst" \(one of realistic, random\)/],
+    [['records', '--generate', '10', '--format', 'strace'], /--format: unknown value "strace" \(one of bin, jsonl\)/],
+    [['records', '--generate', '10', '--seed', 'abc'], /--seed: "abc" is not a decimal or 0x number/],
+    [['records', 'trace.bin'], /^records takes no FILE, got 1$/],
   ])('rejects %j', (argv, message) => {
     expect(() => parseCommandLine(argv)).toThrow(UsageError);
     expect(() => parseCommandLine(argv)).toThrow(message);
