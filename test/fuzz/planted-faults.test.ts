@@ -1,6 +1,8 @@
 /**
  * The fuzzer finds real bugs: each fault planted in a test-only copy of the
- * interpreter is found within 30 seconds and shrunk to a small program.
+ * interpreter is found within an iteration budget and shrunk to a small
+ * program. The budget counts iterations, not seconds, so a busy machine
+ * cannot fail the test (seed 1 finds each fault in under 1,000).
  */
 import { describe, expect, it } from 'vitest';
 import { interpreterEngine } from '../../src/fuzz/engines.js';
@@ -20,16 +22,16 @@ const FAULTS: ReadonlyArray<[Fault, number]> = [
   ['jt-255-off-by-one', 258],
 ];
 
+/** Iterations the fuzzer gets to find each fault. */
+const BUDGET = 20_000;
+
 describe('the fuzzer, against planted faults', () => {
-  it.each(FAULTS)('finds %s and shrinks it to at most %i instructions, within 30 s', (fault, most) => {
+  it.each(FAULTS)(`finds %s within ${BUDGET} iterations and shrinks it to at most %i instructions`, (fault, most) => {
     const target = engineTarget('planted', interpreterEngine, faultyEngine(fault), { maxStack: 8, records: 40, anyArch: true, shrinkBudget: 20_000 });
-    const started = performance.now();
-    const report = runFuzz([target], 1, { seconds: 30 });
-    const seconds = (performance.now() - started) / 1000;
+    const report = runFuzz([target], 1, { runs: BUDGET });
     expect(report.failure, `${fault} not found in ${report.iterations} iterations`).toBeDefined();
     const size = report.failure!.case!.filters.reduce((n, f) => n + f.length, 0);
-    console.info(`${fault}: found at iteration ${report.failure!.iteration} and shrunk from ${report.failure!.originalSize} to ${size} instructions in ${seconds.toFixed(1)} s\n${report.failure!.report}`);
+    console.info(`${fault}: found at iteration ${report.failure!.iteration} and shrunk from ${report.failure!.originalSize} to ${size} instructions\n${report.failure!.report}`);
     expect(size).toBeLessThanOrEqual(most);
-    expect(seconds).toBeLessThan(30 + 30); // the search budget, plus time to shrink
-  }, 120_000);
+  }, 300_000);
 });
