@@ -42,10 +42,9 @@ export interface OptimizeSettings {
 /**
  * The default: no Binaryen passes. With the decision tables and resume points,
  * -O2 decided no faster than -O0 on any workload of `cbpf bench --quick`, and
- * compiled 3 to 4 times slower (docker-tree: 42 against 11 ms p50). -O2 still
- * pays for records outside the tables, which run the whole filter: Binaryen
- * turns a long jeq chain into a br_table (docker-linear, nr 2000: 7.5 to 13
- * against 52 to 54 ns a record).
+ * compiled 3 to 4 times slower. -O2 still pays for records outside the tables,
+ * which run the whole filter: Binaryen turns a long jeq chain into a br_table
+ * (docs/benchmarks.md).
  */
 export const DEFAULT_OPTIMIZE: OptimizeSettings = { level: 0, shrink: 0 };
 

@@ -22,9 +22,9 @@ export const JUDGE_RATE_AFTER_SECONDS = 0.25;
  * (4,194,304 binary records), or of unknown length (standard input, a pipe),
  * so that they are up when the run starts. For less, they start only once the
  * run shows they pay (workersPay): one starting slows the main thread's first
- * 20 to 30 ms (V8 optimizes the main thread's code on the other core, which
+ * milliseconds (V8 optimizes the main thread's code on the other core, which
  * the worker's start-up takes), and with the JIT even a worker up from the
- * start first pays at about 4,194,304 records (0.13 to 0.16 s alone).
+ * start first pays at about 4,194,304 records.
  */
 export const EARLY_WORKERS_FROM_BYTES = 256 << 20;
 /**

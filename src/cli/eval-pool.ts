@@ -48,7 +48,7 @@ export class EvalPool {
 
   /**
    * Starts `count` worker threads, which load their code while this thread
-   * goes on (about 85 ms here); setUp() gives them the run. Until then they do
+   * goes on; setUp() gives them the run. Until then they do
    * not keep the process alive, so a run that fails before needs no stop().
    */
   constructor(count: number) {
@@ -162,7 +162,7 @@ export class EvalPool {
 
   /**
    * Stops every worker, those still starting too, without waiting for them to
-   * end (6 to 30 ms here): nothing is left for them to answer.
+   * end: nothing is left for them to answer.
    */
   stop(): void {
     for (const worker of this.workers) void worker.terminate();

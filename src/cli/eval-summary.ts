@@ -95,12 +95,10 @@ const byteSwap32 = (word: number): number => ((word & 0xff) << 24) | ((word & 0x
  * settled (ArchCounts.settled); returns the index of the first that is not.
  *
  * The hot path of a summary. Kept apart from Summary's other code, so that
- * V8 optimizes this loop alone, in 3 to 11 ms here: inlined with count() and
- * what it calls, the optimizing compile took 20 ms, twice (once to enter the
- * running loop), and each thread counted at 250 to 500 ns a record meanwhile.
- * The 1 GiB summary on one thread (medians) went from 0.459 to 0.385 s with
- * the loop apart, and from 0.403 to 0.289 s with words read instead of a
- * DataView's calls.
+ * V8 optimizes this loop alone and soon: inlined with count() and what it
+ * calls, its optimizing compile took several times longer, twice, while each
+ * thread counted slowly. It reads 32-bit words, not a DataView's calls; both
+ * choices are measured in docs/benchmarks.md.
  */
 function countSettled(words: Int32Array, swapped: boolean, values: Uint32Array, from: number, counts: ArchCounts): number {
   const { settled, firstCount } = counts;

@@ -53,12 +53,10 @@ interface Input {
  * The work in a range of a record file, when no text lines are wanted, at the
  * main thread's fastest rate so far: a worker thread is sent a message per 8
  * ms, and the main thread, which takes the workers' answers only between
- * pieces of work, sees them at least as often. A message per batch (0.5 ms
- * with the JIT) woke the main thread a thousand times a second on two cores
- * the workers already filled: the 1 GiB summary took 0.60 to 0.63 s on two
- * workers, against 0.47 to 0.53 s with ranges of 16 batches. With the
- * interpreter, a range of 16 batches took 0.45 s, and a worker that was up
- * waited that long for its first work.
+ * pieces of work, sees them at least as often. A message per batch woke the
+ * main thread far more often on two cores the workers already filled, and a
+ * fixed range of 16 batches made a worker wait long for its first work with
+ * the interpreter (docs/benchmarks.md).
  */
 const RANGE_SECONDS = 0.008;
 /** A range's records at most: 16 batches. With lines, a range is a batch, as their text can be 100 bytes a record. */
@@ -210,7 +208,7 @@ class Engines implements BatchEngine {
       this.jitted += batch.count;
       return this.jit.decide(batch);
     }
-    // The first batch is interpreted: building the tables (about 15 ms in a fresh process) costs more than a short trace.
+    // The first batch is interpreted: building the tables costs more than a short trace takes to interpret.
     if (this.engine === 'interp' || (!this.tier && this.interpreted === 0)) {
       this.interpreted += batch.count;
       return interpretBatch(this.filters, batch);

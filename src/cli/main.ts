@@ -15,9 +15,8 @@ function version(): string {
 }
 
 /**
- * Runs one command, loading only its own modules: Node loads an ES module in
- * about 2 ms here, and all the commands' modules together took 75 to 90 ms
- * before any command began.
+ * Runs one command, loading only its own modules: loading every command's
+ * modules before any began was a large share of a short command's time.
  */
 async function run(command: Command, io: Io): Promise<void> {
   switch (command.kind) {

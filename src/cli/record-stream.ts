@@ -116,12 +116,10 @@ export interface RecordPiece {
 
 /**
  * Records read from a range at a time: as many as the JIT decides where they
- * lie (256 KiB), which stay in the CPU's 1 MiB L2 cache from the read to the
- * decision and the counting. Reading whole batches at once (1 MiB) went to
- * memory and back, and two threads doing so shared its bandwidth. With
- * pieces of 1,024 records (a read call per 64 KiB), the 1 GiB summary took
- * 0.514 s (median of five) on one thread and 0.372 s on two, against 0.475 s
- * and 0.345 s with these.
+ * lie (256 KiB), which stay in the CPU's L2 cache from the read to the
+ * decision and the counting. Whole batches at once (1 MiB) went to memory and
+ * back, and smaller pieces cost more read calls; both were slower
+ * (docs/benchmarks.md).
  */
 const PIECE_RECORDS = RECORD_CAPACITY;
 
@@ -162,8 +160,8 @@ export class RecordRangeReader {
 
 /**
  * A piece of lines is cut at the first line break from this many bytes in:
- * about 10 ms of reading (3 µs a JSON line here), so that worker threads
- * share the reading.
+ * a few milliseconds of reading, small enough that worker threads share the
+ * reading, large enough that a message per piece costs nothing.
  */
 const LINE_PIECE_BYTES = 256 << 10;
 const LINE_BREAK = 0x0a;
