@@ -30,7 +30,7 @@ import type { WorkerEngine, WorkerResult, WorkerSetup } from './eval-worker.js';
 import { CommandFailure, describeInputError, type Io, type Writer } from './io.js';
 import { loadFilters } from './load.js';
 import { Progress } from './progress.js';
-import { BATCH_RECORDS, detectRecordFormat, RecordRangeReader, recordBatches, recordRanges, type LinePieceReader, type RecordSlots, type SkippedRecords, type StraceNotes } from './record-stream.js';
+import { BATCH_RECORDS, detectStreamFormat, RecordRangeReader, recordBatches, recordRanges, type LinePieceReader, type RecordSlots, type SkippedRecords, type StraceNotes } from './record-stream.js';
 
 type EvalCommand = Extract<Command, { kind: 'eval' }>;
 
@@ -71,12 +71,7 @@ const MAX_RANGE_RECORDS = 16 * BATCH_RECORDS;
 async function openInput(io: Io, command: EvalCommand, rangeRecords: () => number, skipped: SkippedRecords | undefined, straceNotes: StraceNotes, readLinesElsewhere: LinePieceReader): Promise<Input> {
   const size = await io.regularFileSize(command.records);
   let format = command.recordFormat;
-  if (size !== undefined && format === undefined) {
-    for await (const head of io.readStream(command.records)) {
-      format = detectRecordFormat(head);
-      break;
-    }
-  }
+  if (size !== undefined && format === undefined) format = await detectStreamFormat(io.readStream(command.records));
   if (size !== undefined && format === 'bin') {
     const fd = openSync(command.records, 'r');
     const reader = new RecordRangeReader(fd, command.recordByteOrder);

@@ -28,16 +28,59 @@ function countSkipped(skipped: SkippedRecords, where: string): void {
   skipped.first ??= where;
 }
 
+/** Bytes of a trace's start read at most to tell its format. */
+const HEAD_BYTES = 4096;
+const LINE_BREAK = 0x0a;
+
 /**
- * The format of a trace from its first bytes: binary records have control
- * bytes (the high bytes of small numbers), text never; strace output starts
- * with a syscall or one of strace's notes, JSON lines do not. Lines end with
- * "\n" or "\r\n" alike.
+ * Where the part of a trace that tells its format ends in `start`: at the
+ * first line break past the first 64 bytes (a binary record's worth: a real
+ * record has control bytes in them), else at HEAD_BYTES; undefined when
+ * `start` is too short to say (more must be read, unless it is all there is).
+ * A rule on bytes, so a file and a pipe of it, however they are cut into
+ * chunks, are told the same.
  */
-export function detectRecordFormat(head: Uint8Array): RecordFormat {
+function headEnd(start: Uint8Array): number | undefined {
+  const lineBreak = start.indexOf(LINE_BREAK, SECCOMP_DATA_SIZE);
+  if (lineBreak !== -1 && lineBreak < HEAD_BYTES) return lineBreak + 1;
+  return start.length >= HEAD_BYTES ? HEAD_BYTES : undefined;
+}
+
+/**
+ * The format of a trace from its start (at least what headEnd needs, or the
+ * whole trace): binary records have control bytes (the high bytes of small
+ * numbers), text never; strace output starts with a syscall or one of
+ * strace's notes, JSON lines do not. Lines end with "\n" or "\r\n" alike.
+ */
+export function detectRecordFormat(start: Uint8Array): RecordFormat {
+  const head = start.subarray(0, headEnd(start) ?? start.length);
   if (head.some((b) => b < 0x09 || (b > 0x0d && b < 0x20))) return 'bin';
   const firstLine = new TextDecoder().decode(head).split('\n').find((line) => line.trim() !== '') ?? '';
   return looksLikeStrace(firstLine) ? 'strace' : 'jsonl';
+}
+
+/**
+ * Reads `iterator` until its chunks hold the part of the trace that tells its
+ * format (headEnd), or end; returns those chunks, whole.
+ */
+async function readHead(iterator: AsyncIterator<Uint8Array>): Promise<Uint8Array[]> {
+  const head: Uint8Array[] = [];
+  for (;;) {
+    const next = await iterator.next();
+    if (next.done) return head;
+    head.push(next.value);
+    if (headEnd(Buffer.concat(head)) !== undefined) return head;
+  }
+}
+
+/** The format of the trace `chunks` start, reading only as much of them as it takes. */
+export async function detectStreamFormat(chunks: AsyncIterable<Uint8Array>): Promise<RecordFormat> {
+  const iterator = chunks[Symbol.asyncIterator]();
+  try {
+    return detectRecordFormat(Buffer.concat(await readHead(iterator)));
+  } finally {
+    await iterator.return?.();
+  }
 }
 
 async function* binaryBatches(chunks: AsyncIterable<Uint8Array>, byteOrder: ByteOrder, skipped: SkippedRecords | undefined): AsyncGenerator<RecordBatch> {
@@ -164,7 +207,6 @@ export class RecordRangeReader {
  * reading, large enough that a message per piece costs nothing.
  */
 const LINE_PIECE_BYTES = 256 << 10;
-const LINE_BREAK = 0x0a;
 
 /**
  * Text in pieces of whole lines (the last may lack its line break), however
@@ -405,9 +447,6 @@ export interface RecordStreamOptions {
   readonly pieceBytes?: number;
 }
 
-/** Bytes of a stream's start read at most to tell its format, when its first line is longer. */
-const HEAD_BYTES = 4096;
-
 /**
  * Batches of records from `chunks`: binary in `byteOrder`, JSON lines (each
  * record in its own arch's byte order), or an strace log. A bad record stops
@@ -417,15 +456,7 @@ const HEAD_BYTES = 4096;
 export async function* recordBatches(chunks: AsyncIterable<Uint8Array>, options: RecordStreamOptions): AsyncGenerator<RecordBatch> {
   const iterator = chunks[Symbol.asyncIterator]();
   try {
-    // The input's start, to its first line break (or HEAD_BYTES of it): enough to tell its format, however it is cut into chunks.
-    const head: Uint8Array[] = [];
-    let headBytes = 0;
-    while (options.format === undefined && headBytes < HEAD_BYTES && !head.some((chunk) => chunk.includes(LINE_BREAK))) {
-      const next = await iterator.next();
-      if (next.done) break;
-      head.push(next.value);
-      headBytes += next.value.length;
-    }
+    const head = options.format === undefined ? await readHead(iterator) : [];
     const rest = (async function* (): AsyncGenerator<Uint8Array> {
       yield* head;
       for (let next = await iterator.next(); !next.done; next = await iterator.next()) yield next.value;

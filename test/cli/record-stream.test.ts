@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { BATCH_RECORDS, readLinePiece, recordBatches, type LinePieceReader, type RecordStreamOptions, type SkippedRecords, type StraceNotes } from '../../src/cli/record-stream.js';
+import { BATCH_RECORDS, detectRecordFormat, detectStreamFormat, readLinePiece, recordBatches, type LinePieceReader, type RecordStreamOptions, type SkippedRecords, type StraceNotes } from '../../src/cli/record-stream.js';
 import { ParseError } from '../../src/errors.js';
 import { archByName } from '../../src/seccomp/arches.js';
 import { decodeSeccompData, RecordBatchBuilder, recordByteOrder, type RecordBatch, type SeccompData } from '../../src/seccomp/records.js';
@@ -232,5 +232,40 @@ describe('recordBatches on text', () => {
       [3, 4n],
     ]);
     expect(skipped).toEqual({ count: 1, first: 'line 2: unknown syscall "bogus" for arch x86_64' });
+  });
+});
+
+describe("a trace's format", () => {
+  /** `bytes` cut at `cuts`, as chunks of their own. */
+  async function* chunked(bytes: Uint8Array, cuts: readonly number[]): AsyncGenerator<Uint8Array> {
+    const bounds = [...new Set([0, ...cuts.map((c) => c % (bytes.length + 1)), bytes.length])].sort((a, b) => a - b);
+    for (let i = 0; i + 1 < bounds.length; i++) yield bytes.slice(bounds[i], bounds[i + 1]);
+  }
+  /** Starts that put a line break, a control byte or both near the rule's bounds (64 bytes, 4,096). */
+  const start = fc.array(
+    fc.oneof(fc.constantFrom('~', 'x', ' ', '{', '1', '\n', '\r', '\0', '\x01', '\xff'), fc.constantFrom('~'.repeat(60), '~'.repeat(4000), '123 read(0x1) = 0\n', '{"nr":0}\n')),
+    { maxLength: 40 },
+  ).map((parts) => Uint8Array.from(Buffer.from(parts.join(''), 'latin1')));
+
+  it('is told the same however the input is cut into chunks, as a file is (first chunk of 1 MiB) or a pipe', async () => {
+    await fc.assert(
+      fc.asyncProperty(start, fc.array(fc.nat(), { maxLength: 8 }), async (bytes, cuts) => {
+        expect(await detectStreamFormat(chunked(bytes, cuts))).toBe(detectRecordFormat(bytes));
+      }),
+    );
+  });
+
+  it.each([
+    // Found by `cbpf fuzz --target inputs` (seed 410387127, case 264000): a file was binary (control bytes in its first
+    // chunk of 1 MiB) where the same bytes streamed were JSON lines (no line break in the first 4,096 bytes, all "~").
+    { what: 'a long first line, control bytes after 4,096 bytes', text: `${'~'.repeat(10_000)}\0\x01\n`, format: 'jsonl' },
+    { what: 'control bytes in the first line', text: `${'~'.repeat(100)}\0\n`, format: 'bin' },
+    { what: 'a binary record whose first byte is a line break (nr 10)', text: '\n\0\0\0>\0\0\xc0'.padEnd(64, '\0'), format: 'bin' },
+    { what: 'short JSON lines', text: '{"nr":0}\n{"nr":1}\n{"nr":2}\n', format: 'jsonl' },
+    { what: 'an strace log after a blank line', text: '\n28936 read(0x3, 0x7ffd, 0x200) = 0x200\n', format: 'strace' },
+  ])('$what: $format', async ({ text, format }) => {
+    const bytes = Uint8Array.from(Buffer.from(text, 'latin1'));
+    expect(detectRecordFormat(bytes)).toBe(format);
+    expect(await detectStreamFormat(chunked(bytes, [1, 2, 3, 70, 4100]))).toBe(format);
   });
 });
