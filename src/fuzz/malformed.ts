@@ -14,7 +14,7 @@ import { writeProgram } from '../codecs/formats.js';
 import { encodeRaw } from '../codecs/raw.js';
 import type { Instruction } from '../instruction.js';
 import { ARCHES, archByName } from '../seccomp/arches.js';
-import { formatRecordJson, packRecords, type SeccompData } from '../seccomp/records.js';
+import { encodeSeccompData, formatRecordJson, packRecords, type SeccompData } from '../seccomp/records.js';
 import { syscallName } from '../seccomp/syscalls.js';
 import { iterationRandom } from './differential.js';
 import { generateProgram, mutateProgram } from './programs.js';
@@ -214,7 +214,7 @@ function traceCase(random: Random): InputCase {
   let clean: Uint8Array;
   if (format === 'jsonl') clean = encoder.encode(records.map((r) => `${formatRecordJson(r)}\n`).join(''));
   else if (format === 'strace') clean = encoder.encode(straceLog(random, records));
-  else clean = bigEndian ? packBigEndian(records) : packRecords(records).bytes;
+  else clean = bigEndian ? Buffer.concat(records.map((r) => encodeSeccompData(r, 'be'))) : packRecords(records).bytes;
   const path = `trace.${format}`;
   const argv = [
     'eval', 'filter.bpf', '--records', path,
@@ -253,19 +253,6 @@ function brokenCase(
     changes.push(mutated.change);
   }
   return { description: `${description}, ${changes.join(', ')}`, argv, files: { ...others, [path]: bytes } };
-}
-
-/** Records as 64-byte big-endian seccomp_data, whatever their arch. */
-function packBigEndian(records: readonly SeccompData[]): Uint8Array {
-  const bytes = new Uint8Array(records.length * 64);
-  const view = new DataView(bytes.buffer);
-  records.forEach((r, i) => {
-    view.setUint32(i * 64, r.nr >>> 0);
-    view.setUint32(i * 64 + 4, r.arch);
-    view.setBigUint64(i * 64 + 8, r.instructionPointer);
-    r.args.forEach((a, j) => view.setBigUint64(i * 64 + 16 + j * 8, a));
-  });
-  return bytes;
 }
 
 /** Case `i` of a run with `seed`: the same pair always gives the same case. */

@@ -8,9 +8,9 @@ import { StraceReader } from '../../src/seccomp/strace.js';
 
 const x86_64 = archByName('x86_64')!;
 
-/** `text` as chunks cut at `cuts` (byte offsets, any order), as a file or pipe would deliver it. */
-async function* chunksOf(text: string, cuts: readonly number[]): AsyncGenerator<Uint8Array> {
-  const bytes = new TextEncoder().encode(text);
+/** `text` (or bytes) as chunks cut at `cuts` (byte offsets, any order), as a file or pipe would deliver it. */
+async function* chunksOf(text: string | Uint8Array, cuts: readonly number[]): AsyncGenerator<Uint8Array> {
+  const bytes = typeof text === 'string' ? new TextEncoder().encode(text) : text;
   const bounds = [...new Set([0, ...cuts.map((c) => c % (bytes.length + 1)), bytes.length])].sort((a, b) => a - b);
   for (let i = 0; i + 1 < bounds.length; i++) yield bytes.subarray(bounds[i], bounds[i + 1]);
 }
@@ -236,11 +236,6 @@ describe('recordBatches on text', () => {
 });
 
 describe("a trace's format", () => {
-  /** `bytes` cut at `cuts`, as chunks of their own. */
-  async function* chunked(bytes: Uint8Array, cuts: readonly number[]): AsyncGenerator<Uint8Array> {
-    const bounds = [...new Set([0, ...cuts.map((c) => c % (bytes.length + 1)), bytes.length])].sort((a, b) => a - b);
-    for (let i = 0; i + 1 < bounds.length; i++) yield bytes.slice(bounds[i], bounds[i + 1]);
-  }
   /** Starts that put a line break, a control byte or both near the rule's bounds (64 bytes, 4,096). */
   const start = fc.array(
     fc.oneof(fc.constantFrom('~', 'x', ' ', '{', '1', '\n', '\r', '\0', '\x01', '\xff'), fc.constantFrom('~'.repeat(60), '~'.repeat(4000), '123 read(0x1) = 0\n', '{"nr":0}\n')),
@@ -250,7 +245,7 @@ describe("a trace's format", () => {
   it('is told the same however the input is cut into chunks, as a file is (first chunk of 1 MiB) or a pipe', async () => {
     await fc.assert(
       fc.asyncProperty(start, fc.array(fc.nat(), { maxLength: 8 }), async (bytes, cuts) => {
-        expect(await detectStreamFormat(chunked(bytes, cuts))).toBe(detectRecordFormat(bytes));
+        expect(await detectStreamFormat(chunksOf(bytes, cuts))).toBe(detectRecordFormat(bytes));
       }),
     );
   });
@@ -266,6 +261,6 @@ describe("a trace's format", () => {
   ])('$what: $format', async ({ text, format }) => {
     const bytes = Uint8Array.from(Buffer.from(text, 'latin1'));
     expect(detectRecordFormat(bytes)).toBe(format);
-    expect(await detectStreamFormat(chunked(bytes, [1, 2, 3, 70, 4100]))).toBe(format);
+    expect(await detectStreamFormat(chunksOf(bytes, [1, 2, 3, 70, 4100]))).toBe(format);
   });
 });
