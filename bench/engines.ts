@@ -49,10 +49,13 @@ for (const sample of SAMPLE_FILTERS) {
     const compiled = build();
     const out = compiled.decideBatch(records);
     for (let i = 0; i < count; i += 997) {
-      if (out[i] !== interpret(filter, records.subarray(i * 64, i * 64 + 64), 'le')) throw new Error(`${sample.name}: JIT and interpreter disagree on record ${i}`);
+      if (out[i] !== interpret(filter, records.subarray(i * 64, i * 64 + 64), 'le'))
+        throw new Error(`${sample.name}: JIT and interpreter disagree on record ${i}`);
     }
     const jitMs = time(() => compiled.decideBatch(records, out), 5);
     const rate = (ms: number) => (count / ms / 1000).toFixed(2).padStart(8);
-    console.log(`${sample.name.padEnd(17)} ${level}  ${compileMs.toFixed(1).padStart(10)}  ${rate(jitMs)}  ${rate(interpMs).padStart(10)}  ${(interpMs / jitMs).toFixed(1).padStart(5)}x`);
+    console.log(
+      `${sample.name.padEnd(17)} ${level}  ${compileMs.toFixed(1).padStart(10)}  ${rate(jitMs)}  ${rate(interpMs).padStart(10)}  ${(interpMs / jitMs).toFixed(1).padStart(5)}x`,
+    );
   }
 }

@@ -41,7 +41,8 @@ export function lowerBaseline(old: Baseline, next: Baseline): Baseline {
   const ratios: Baseline['ratios'] = structuredClone(old.ratios);
   for (const [workload, figures] of Object.entries(next.ratios)) {
     const kept = (ratios[workload] ??= {});
-    for (const [competitor, ratio] of Object.entries(figures) as Array<[CompetitorName, number]>) kept[competitor] = Math.min(kept[competitor] ?? Infinity, ratio);
+    for (const [competitor, ratio] of Object.entries(figures) as Array<[CompetitorName, number]>)
+      kept[competitor] = Math.min(kept[competitor] ?? Infinity, ratio);
   }
   return { tolerance: next.tolerance, ratios };
 }
@@ -73,7 +74,9 @@ export function gateFailures(report: BenchReport, baseline: Baseline): GateFailu
         const why = w.competitors.find((c) => c.name === competitor)?.unavailable ?? 'not measured';
         fail(`${name} could not be measured (${why}); the baseline has ${floor.toFixed(2)}x`);
       } else if (measured < floor * (1 - baseline.tolerance)) {
-        fail(`${name} is ${measured.toFixed(2)}x, below the baseline ${floor.toFixed(2)}x less ${Math.round(baseline.tolerance * 100)}% (${(floor * (1 - baseline.tolerance)).toFixed(2)}x)`);
+        fail(
+          `${name} is ${measured.toFixed(2)}x, below the baseline ${floor.toFixed(2)}x less ${Math.round(baseline.tolerance * 100)}% (${(floor * (1 - baseline.tolerance)).toFixed(2)}x)`,
+        );
       }
     }
   }

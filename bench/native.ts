@@ -100,7 +100,11 @@ export function buildNative(kind: NativeKind, program: VerifiedProgram): NativeC
     mkdirSync(dir, { recursive: true });
     const file = join(dir, `competitor-${hash}.c`);
     writeFileSync(file, source);
-    const result = spawnSync('gcc', ['-O2', '-w', `-DCOMPETITOR="${file}"`, '-o', `${binary}.${process.pid}.tmp`, harness, ...(kind === 'libpcap' ? ['-lpcap'] : [])], { encoding: 'utf8' });
+    const result = spawnSync(
+      'gcc',
+      ['-O2', '-w', `-DCOMPETITOR="${file}"`, '-o', `${binary}.${process.pid}.tmp`, harness, ...(kind === 'libpcap' ? ['-lpcap'] : [])],
+      { encoding: 'utf8' },
+    );
     if (result.status !== 0) throw new Error(`${kind}: gcc failed: ${result.stderr.trim()}`);
     renameSync(`${binary}.${process.pid}.tmp`, binary);
   }

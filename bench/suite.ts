@@ -143,13 +143,18 @@ function compileFresh(program: VerifiedProgram): CompiledFilter {
 function check(name: string, workload: string, decisions: ArrayLike<number>, expected: Uint32Array, count: number): void {
   for (let i = 0; i < count; i++) {
     if (decisions[i]! >>> 0 !== expected[i]) {
-      throw new Error(`${name} decided record ${i} of ${workload} as 0x${(decisions[i]! >>> 0).toString(16)}, the interpreter as 0x${expected[i]!.toString(16)}`);
+      throw new Error(
+        `${name} decided record ${i} of ${workload} as 0x${(decisions[i]! >>> 0).toString(16)}, the interpreter as 0x${expected[i]!.toString(16)}`,
+      );
     }
   }
 }
 
 /** Times in-process competitors with tinybench: `rounds` timed passes after one warm-up; ns per decision. */
-async function timeInProcess(tasks: Array<{ name: CompetitorName; records: number; run: () => void }>, rounds: number): Promise<Map<CompetitorName, CompetitorResult>> {
+async function timeInProcess(
+  tasks: Array<{ name: CompetitorName; records: number; run: () => void }>,
+  rounds: number,
+): Promise<Map<CompetitorName, CompetitorResult>> {
   const bench = new Bench({ iterations: rounds, time: 0, warmupIterations: 1, warmupTime: 0, retainSamples: true });
   for (const task of tasks) bench.add(task.name, task.run);
   await bench.run();
@@ -220,9 +225,21 @@ async function benchFilter({ name, program }: BenchFilter, settings: RunSettings
     check('jit decide', workload, out, expected, slow);
     const timed = await timeInProcess(
       [
-        { name: 'interpreter', records: slow, run: () => { for (let i = 0; i < slow; i++) out[i] = interpret(program, records.subarray(i * 64, i * 64 + 64), 'le'); } },
+        {
+          name: 'interpreter',
+          records: slow,
+          run: () => {
+            for (let i = 0; i < slow; i++) out[i] = interpret(program, records.subarray(i * 64, i * 64 + 64), 'le');
+          },
+        },
         { name: 'js codegen', records: count, run: runJs },
-        { name: 'jit decide', records: slow, run: () => { for (let i = 0; i < slow; i++) out[i] = jit.decide(records.subarray(i * 64, i * 64 + 64)); } },
+        {
+          name: 'jit decide',
+          records: slow,
+          run: () => {
+            for (let i = 0; i < slow; i++) out[i] = jit.decide(records.subarray(i * 64, i * 64 + 64));
+          },
+        },
         { name: 'jit batch', records: count, run: () => void jit.decideBatch(records, out) },
         { name: 'jit in place', records: count, run: () => void inPlace.decideBatch(slots, out) },
       ],
@@ -244,7 +261,15 @@ async function benchFilter({ name, program }: BenchFilter, settings: RunSettings
       const jitNs = timed.get(jit)!.nsPerDecision!;
       return Object.fromEntries(competitors.filter((c) => c.nsPerDecision !== undefined && c.name !== jit).map((c) => [c.name, c.nsPerDecision! / jitNs]));
     };
-    workloads.push({ filter: name, instructions: program.instructions.length, mix, records: count, competitors, ratios: ratiosOver('jit batch'), inPlaceRatios: ratiosOver('jit in place') });
+    workloads.push({
+      filter: name,
+      instructions: program.instructions.length,
+      mix,
+      records: count,
+      competitors,
+      ratios: ratiosOver('jit batch'),
+      inPlaceRatios: ratiosOver('jit in place'),
+    });
   }
   return { compile, workloads };
 }
@@ -301,7 +326,9 @@ export function formatReport(report: BenchReport): string {
   ];
   for (const w of report.workloads) {
     lines.push(`${w.filter} (${w.instructions} instructions), ${w.mix} mix`);
-    lines.push(`  ${'competitor'.padEnd(14)} ${'ns/decision'.padStart(11)}  ${'spread'.padStart(15)}  ${'M decisions/s'.padStart(13)}  jit batch is  in place is`);
+    lines.push(
+      `  ${'competitor'.padEnd(14)} ${'ns/decision'.padStart(11)}  ${'spread'.padStart(15)}  ${'M decisions/s'.padStart(13)}  jit batch is  in place is`,
+    );
     for (const c of w.competitors) {
       if (c.nsPerDecision === undefined) {
         lines.push(`  ${c.name.padEnd(14)} unavailable: ${c.unavailable}`);
@@ -309,11 +336,14 @@ export function formatReport(report: BenchReport): string {
       }
       const ratio = (r: number | undefined): string => (r === undefined ? '' : `${r.toFixed(2)}x`);
       const spread = `${c.spread![0].toFixed(1)}-${c.spread![1].toFixed(1)}`;
-      lines.push(`  ${c.name.padEnd(14)} ${c.nsPerDecision.toFixed(2).padStart(11)}  ${spread.padStart(15)}  ${(1000 / c.nsPerDecision).toFixed(1).padStart(13)}  ${ratio(w.ratios[c.name]).padStart(12)}  ${ratio(w.inPlaceRatios[c.name]).padStart(11)}`.trimEnd());
+      lines.push(
+        `  ${c.name.padEnd(14)} ${c.nsPerDecision.toFixed(2).padStart(11)}  ${spread.padStart(15)}  ${(1000 / c.nsPerDecision).toFixed(1).padStart(13)}  ${ratio(w.ratios[c.name]).padStart(12)}  ${ratio(w.inPlaceRatios[c.name]).padStart(11)}`.trimEnd(),
+      );
     }
     lines.push('');
   }
   lines.push(`compile latency (verify + compile + instantiate, warm: after ${COMPILE_WARM_UP_SECONDS} s of compiling the filter):`);
-  for (const c of report.compile) lines.push(`  ${c.filter.padEnd(16)} ${String(c.instructions).padStart(5)} instructions  p50 ${c.p50Ms.toFixed(1)} ms  p90 ${c.p90Ms.toFixed(1)} ms`);
+  for (const c of report.compile)
+    lines.push(`  ${c.filter.padEnd(16)} ${String(c.instructions).padStart(5)} instructions  p50 ${c.p50Ms.toFixed(1)} ms  p90 ${c.p90Ms.toFixed(1)} ms`);
   return `${lines.join('\n')}\n`;
 }

@@ -38,6 +38,7 @@ function statements(program: VerifiedProgram, d: Dialect): string[] {
     };
     const K = d.literal(k);
     const body = ((): string => {
+      // biome-ignore format: one line per opcode, read as a table
       switch (code) {
         case 0x20: return `a = ${d.load(k)};`;
         case 0x80: return 'a = 64;';

@@ -41,6 +41,7 @@ function execute(program: VerifiedProgram, data: DataView, le: boolean, observer
   for (;;) {
     const { code, jt, jf, k } = insns[pc]!; // pc < length: every jump lands inside, the last instruction returns (verify())
     let next = pc + 1;
+    // biome-ignore format: one line per opcode, read as a table
     switch (code) {
       case 0x20: // ld [k]: k is an aligned offset below 64 (verify())
         a = data.getUint32(k, le);
@@ -118,7 +119,8 @@ function checkResumePoint(program: VerifiedProgram, start: ResumePoint): void {
   if (!(Number.isInteger(pc) && pc >= 0 && pc < program.instructions.length)) {
     throw new InputError('resume-point', `resume pc ${pc} is outside the program (length ${program.instructions.length})`);
   }
-  if (!isU32(a) || !isU32(x) || m.length !== 16) throw new InputError('resume-point', `a resume point needs u32 A and X and 16 words of M, got A ${a}, X ${x}, ${m.length} words`);
+  if (!isU32(a) || !isU32(x) || m.length !== 16)
+    throw new InputError('resume-point', `a resume point needs u32 A and X and 16 words of M, got A ${a}, X ${x}, ${m.length} words`);
 }
 
 /**

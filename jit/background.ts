@@ -76,7 +76,11 @@ export function fingerprintFiles(root: string): string[] {
  */
 export function compilerFingerprint(root: string): string {
   const hash = createHash('sha256');
-  for (const file of fingerprintFiles(root)) hash.update(`${file}\0`).update(readFileSync(join(root, file))).update('\0');
+  for (const file of fingerprintFiles(root))
+    hash
+      .update(`${file}\0`)
+      .update(readFileSync(join(root, file)))
+      .update('\0');
   return hash.digest('hex');
 }
 
@@ -198,7 +202,10 @@ export function cachedModulePath(filters: readonly VerifiedProgram[], byteOrder:
 }
 
 /** The stack's modules for each byte order asked for, from the on-disk cache; undefined unless all are there. */
-export function cachedModules(filters: readonly VerifiedProgram[], byteOrders: readonly ByteOrder[]): Partial<Record<ByteOrder, WebAssembly.Module>> | undefined {
+export function cachedModules(
+  filters: readonly VerifiedProgram[],
+  byteOrders: readonly ByteOrder[],
+): Partial<Record<ByteOrder, WebAssembly.Module>> | undefined {
   const dir = cacheDir();
   if (dir === undefined) return undefined;
   const modules: Partial<Record<ByteOrder, WebAssembly.Module>> = {};

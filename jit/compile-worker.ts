@@ -20,4 +20,7 @@ const job = workerData as CompileJob;
 const filters = job.filters.map((f) => verify(f));
 const table = decisionTable(filters); // the same for every byte order
 const binaries = job.byteOrders.map((byteOrder) => [byteOrder, buildModule(filters, byteOrder, { table }).binary] as const);
-parentPort!.postMessage(Object.fromEntries(binaries), binaries.map(([, b]) => b.buffer as ArrayBuffer));
+parentPort!.postMessage(
+  Object.fromEntries(binaries),
+  binaries.map(([, b]) => b.buffer as ArrayBuffer),
+);

@@ -71,7 +71,8 @@ export class CompiledFilter {
    * 0..filterCount-1, `record-size` unless `record` is exactly 64 bytes.
    */
   decideFilter(index: number, record: Uint8Array): number {
-    if (!(Number.isInteger(index) && index >= 0 && index < this.filterCount)) throw new InputError('filter-index', `filter ${index} of a stack of ${this.filterCount}`);
+    if (!(Number.isInteger(index) && index >= 0 && index < this.filterCount))
+      throw new InputError('filter-index', `filter ${index} of a stack of ${this.filterCount}`);
     checkRecord(record);
     this.firstSlot().set(record);
     return this.exports[`filter_${index}`]!(0) >>> 0;
@@ -151,7 +152,8 @@ export class CompiledFilter {
    * @throws InputError `slot-count` unless `count` is an integer in 0..the slots' count.
    */
   decideSlots(count: number): Uint32Array {
-    if (!(Number.isInteger(count) && count >= 0 && count <= this.slots.count)) throw new InputError('slot-count', `${count} records, in slots for ${this.slots.count}`);
+    if (!(Number.isInteger(count) && count >= 0 && count <= this.slots.count))
+      throw new InputError('slot-count', `${count} records, in slots for ${this.slots.count}`);
     this.exports.decide_batch(this.slots.at, count, this.slots.outputAt);
     return new Uint32Array(this.exports.memory.buffer, this.slots.outputAt, count);
   }

@@ -121,6 +121,7 @@ class Lowering {
     const { a: A, x: X, m0: M0 } = this.frame;
     const a = () => this.get(A);
     const x = () => this.get(X);
+    // biome-ignore format: one line per opcode, read beside the interpreter
     switch (code) {
       case 0x20: return this.setA(this.makeLoad(k)); // ld [k]: k is an aligned offset below 64 (verify())
       case 0x80: return this.setA(this.k(SECCOMP_DATA_SIZE)); // ld #len
@@ -197,7 +198,8 @@ class Lowering {
     const stored = [...new Set(insns.filter((insn) => insn.code === 0x02 || insn.code === 0x03).map((insn) => insn.k))]; // st, stx M[k]
     const dispatch = entries.length > 0 ? [this.makeEntryDispatch(entries, stored)] : [];
     if (!this.frame.fresh) dispatch.push(m.local.set(this.frame.a, this.k(0)), m.local.set(this.frame.x, this.k(0))); // entry 0: the kernel's A = X = 0
-    const block = (name: string | undefined, children: binaryen.ExpressionRef[]) => (name === undefined ? m.block(null, children) : namedBlock(m, name, children));
+    const block = (name: string | undefined, children: binaryen.ExpressionRef[]) =>
+      name === undefined ? m.block(null, children) : namedBlock(m, name, children);
     let body = block(targets.length > 0 ? label(targets[0]!) : undefined, [...dispatch, ...code(first!.start, first!.end)]);
     rest.forEach((segment, i) => {
       const next = targets[i + 1];
@@ -215,6 +217,12 @@ class Lowering {
  * record's run passes with that state (src/decision-table.ts). In a
  * functionFrame, it is the body of a function `(ptr: i32, entry: i32) -> i32`.
  */
-export function lowerFilter(m: binaryen.Module, program: VerifiedProgram, byteOrder: ByteOrder, entries: readonly ResumePoint[] = [], frame: FilterFrame = functionFrame(m)): binaryen.ExpressionRef {
+export function lowerFilter(
+  m: binaryen.Module,
+  program: VerifiedProgram,
+  byteOrder: ByteOrder,
+  entries: readonly ResumePoint[] = [],
+  frame: FilterFrame = functionFrame(m),
+): binaryen.ExpressionRef {
   return new Lowering(m, byteOrder, frame).lowerProgram(program, entries);
 }

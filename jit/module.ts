@@ -98,7 +98,11 @@ function makeDecision(m: binaryen.Module, tables: Tables, locals: DecisionLocals
     ...(locals.skipTables === undefined ? [] : [m.br('run', get(locals.skipTables))]),
     ...(perArch.length === 0
       ? []
-      : [m.local.set(slot, makeRecordLoad(m, ptr, SECCOMP_DATA_NR, byteOrder)), m.local.set(value, makeRecordLoad(m, ptr, SECCOMP_DATA_ARCH, byteOrder)), ...perArch]),
+      : [
+          m.local.set(slot, makeRecordLoad(m, ptr, SECCOMP_DATA_NR, byteOrder)),
+          m.local.set(value, makeRecordLoad(m, ptr, SECCOMP_DATA_ARCH, byteOrder)),
+          ...perArch,
+        ]),
   ]);
   return m.block('decided', [lookup, runFilters()], i32);
 }
@@ -137,10 +141,7 @@ function makeRunFilters(m: binaryen.Module, count: number): binaryen.ExpressionR
   const body: binaryen.ExpressionRef[] = [m.local.set(RESULT, m.i32.const(ACTIONS.ALLOW))];
   for (let i = count - 1; i >= 0; i--) {
     const entry = makeEntry(m, ROW, i);
-    body.push(
-      m.local.set(VALUE, m.call(`run_${i}`, [get(PTR), entry], i32)),
-      m.if(m.i32.lt_s(rank(VALUE), rank(RESULT)), m.local.set(RESULT, get(VALUE))),
-    );
+    body.push(m.local.set(VALUE, m.call(`run_${i}`, [get(PTR), entry], i32)), m.if(m.i32.lt_s(rank(VALUE), rank(RESULT)), m.local.set(RESULT, get(VALUE))));
   }
   body.push(get(RESULT));
   return m.block(null, body, i32);
@@ -158,13 +159,16 @@ function makeBatchLoop(m: binaryen.Module, locals: BatchLocals, decision: binary
   const { ptr, count, out } = locals;
   return m.if(
     get(count),
-    m.loop('next', m.block(null, [
-      m.i32.store(0, 4, get(out), decision),
-      m.local.set(ptr, m.i32.add(get(ptr), m.i32.const(SECCOMP_DATA_SIZE))),
-      m.local.set(out, m.i32.add(get(out), m.i32.const(4))),
-      m.local.set(count, m.i32.sub(get(count), m.i32.const(1))),
-      m.br('next', get(count)),
-    ])),
+    m.loop(
+      'next',
+      m.block(null, [
+        m.i32.store(0, 4, get(out), decision),
+        m.local.set(ptr, m.i32.add(get(ptr), m.i32.const(SECCOMP_DATA_SIZE))),
+        m.local.set(out, m.i32.add(get(out), m.i32.const(4))),
+        m.local.set(count, m.i32.sub(get(count), m.i32.const(1))),
+        m.br('next', get(count)),
+      ]),
+    ),
   );
 }
 
@@ -179,7 +183,13 @@ function addStackFunctions(m: binaryen.Module, tables: Tables, filters: readonly
   const decide = { ptr: 0, slot: 1, value: 2, row: 3 };
   m.addFunction('decide', i32, i32, [i32, i32, i32], makeDecision(m, tables, decide, callRunFilters(decide)));
   const batch = { ptr: 0, count: 1, out: 2, slot: 3, value: 4, row: 5 };
-  m.addFunction('decide_batch', binaryen.createType([i32, i32, i32]), none, [i32, i32, i32], makeBatchLoop(m, batch, makeDecision(m, tables, batch, callRunFilters(batch))));
+  m.addFunction(
+    'decide_batch',
+    binaryen.createType([i32, i32, i32]),
+    none,
+    [i32, i32, i32],
+    makeBatchLoop(m, batch, makeDecision(m, tables, batch, callRunFilters(batch))),
+  );
 }
 
 /** run_batch's parameters (`skipTables` is `own`) and locals, then the filter's A, X and M[] from FILTER_STATE on. */
@@ -207,9 +217,20 @@ function addOneFilterFunctions(m: binaryen.Module, tables: Tables, filter: Verif
   const runFilter = () =>
     m.block(null, [m.local.set(RUN_BATCH.entry, makeEntry(m, RUN_BATCH.row, 0)), lowerFilter(m, filter, tables.byteOrder, tables.layout.entries[0], frame)]);
   const locals = [...Array<number>(FILTER_STATE - RUN_BATCH.slot).fill(i32), ...FILTER_LOCALS];
-  m.addFunction('run_batch', binaryen.createType([i32, i32, i32, i32]), none, locals, makeBatchLoop(m, RUN_BATCH, makeDecision(m, tables, RUN_BATCH, runFilter)));
+  m.addFunction(
+    'run_batch',
+    binaryen.createType([i32, i32, i32, i32]),
+    none,
+    locals,
+    makeBatchLoop(m, RUN_BATCH, makeDecision(m, tables, RUN_BATCH, runFilter)),
+  );
   m.addFunction('decide_batch', binaryen.createType([i32, i32, i32]), none, [], m.call('run_batch', [get(0), get(1), get(2), m.i32.const(0)], none));
-  const one = (ownValue: number) => m.block(null, [m.call('run_batch', [get(0), m.i32.const(1), m.i32.const(scratch), m.i32.const(ownValue)], none), m.i32.load(0, 4, m.i32.const(scratch))], i32);
+  const one = (ownValue: number) =>
+    m.block(
+      null,
+      [m.call('run_batch', [get(0), m.i32.const(1), m.i32.const(scratch), m.i32.const(ownValue)], none), m.i32.load(0, 4, m.i32.const(scratch))],
+      i32,
+    );
   m.addFunction('decide', i32, i32, [], one(0));
   m.addFunction('filter_0', i32, i32, [], one(1));
 }

@@ -82,5 +82,9 @@ if (process.argv.includes('--check')) {
   console.log('syscall tables are up to date');
 } else {
   writeFileSync(target, text);
-  console.log(`wrote ${target}: ${Object.entries(tables).map(([t, e]) => `${t} ${Object.keys(e).length}`).join(', ')}`);
+  console.log(
+    `wrote ${target}: ${Object.entries(tables)
+      .map(([t, e]) => `${t} ${Object.keys(e).length}`)
+      .join(', ')}`,
+  );
 }

@@ -25,8 +25,7 @@ const UNREACHABLE: PcContext = { reachable: false, a: 'other', arch: undefined }
 const LD_W_ABS = BPF_LD | BPF_W | BPF_ABS;
 const JEQ_K = BPF_JMP | BPF_JEQ | BPF_K;
 /** Instructions that leave A alone: LDX, stores, jumps and TAX (returns end the path anyway). */
-const keepsA = (code: number): boolean =>
-  [BPF_LDX, BPF_ST, BPF_STX, BPF_JMP].includes(bpfClass(code)) || code === (BPF_MISC | BPF_TAX);
+const keepsA = (code: number): boolean => [BPF_LDX, BPF_ST, BPF_STX, BPF_JMP].includes(bpfClass(code)) || code === (BPF_MISC | BPF_TAX);
 
 function join(a: PcContext, b: PcContext): PcContext {
   if (!a.reachable) return b;

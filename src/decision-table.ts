@@ -17,8 +17,35 @@
  */
 import { isConditionalJump, type Instruction } from './instruction.js';
 import {
-  BPF_ABS, BPF_ADD, BPF_ALU, BPF_AND, BPF_DIV, BPF_JA, BPF_JEQ, BPF_JGE, BPF_JGT, BPF_JMP, BPF_JSET, BPF_K, BPF_LD, BPF_LDX,
-  BPF_LEN, BPF_LSH, BPF_MEM, BPF_MISC, BPF_MUL, BPF_NEG, BPF_OR, BPF_RET, BPF_RSH, BPF_ST, BPF_STX, BPF_SUB, BPF_TAX, BPF_X, BPF_XOR,
+  BPF_ABS,
+  BPF_ADD,
+  BPF_ALU,
+  BPF_AND,
+  BPF_DIV,
+  BPF_JA,
+  BPF_JEQ,
+  BPF_JGE,
+  BPF_JGT,
+  BPF_JMP,
+  BPF_JSET,
+  BPF_K,
+  BPF_LD,
+  BPF_LDX,
+  BPF_LEN,
+  BPF_LSH,
+  BPF_MEM,
+  BPF_MISC,
+  BPF_MUL,
+  BPF_NEG,
+  BPF_OR,
+  BPF_RET,
+  BPF_RSH,
+  BPF_ST,
+  BPF_STX,
+  BPF_SUB,
+  BPF_TAX,
+  BPF_X,
+  BPF_XOR,
 } from './opcodes.js';
 import { resolveStack } from './seccomp/actions.js';
 import { ARCHES, archByAuditArch } from './seccomp/arches.js';
@@ -71,28 +98,44 @@ const UNKNOWN = -1;
 function aluValue(op: number, left: number, right: number): number {
   if (left === UNKNOWN || right === UNKNOWN) return UNKNOWN;
   switch (op) {
-    case BPF_ADD: return (left + right) >>> 0;
-    case BPF_SUB: return (left - right) >>> 0;
-    case BPF_MUL: return Math.imul(left, right) >>> 0;
-    case BPF_DIV: return Math.floor(left / right) >>> 0; // right != 0: DIV #0 fails verify(), DIV X = 0 is handled before
-    case BPF_OR: return (left | right) >>> 0;
-    case BPF_AND: return (left & right) >>> 0;
-    case BPF_LSH: return (left << (right & 31)) >>> 0;
-    case BPF_RSH: return left >>> (right & 31);
-    case BPF_NEG: return -left >>> 0;
-    case BPF_XOR: return (left ^ right) >>> 0;
-    default: throw new Error(`unreachable: ALU op 0x${op.toString(16)} passed verify()`);
+    case BPF_ADD:
+      return (left + right) >>> 0;
+    case BPF_SUB:
+      return (left - right) >>> 0;
+    case BPF_MUL:
+      return Math.imul(left, right) >>> 0;
+    case BPF_DIV:
+      return Math.floor(left / right) >>> 0; // right != 0: DIV #0 fails verify(), DIV X = 0 is handled before
+    case BPF_OR:
+      return (left | right) >>> 0;
+    case BPF_AND:
+      return (left & right) >>> 0;
+    case BPF_LSH:
+      return (left << (right & 31)) >>> 0;
+    case BPF_RSH:
+      return left >>> (right & 31);
+    case BPF_NEG:
+      return -left >>> 0;
+    case BPF_XOR:
+      return (left ^ right) >>> 0;
+    default:
+      throw new Error(`unreachable: ALU op 0x${op.toString(16)} passed verify()`);
   }
 }
 
 /** Whether a BPF_JMP condition holds (both operands known). */
 function jumpTaken(op: number, left: number, right: number): boolean {
   switch (op) {
-    case BPF_JEQ: return left === right;
-    case BPF_JGT: return left > right;
-    case BPF_JGE: return left >= right;
-    case BPF_JSET: return (left & right) !== 0;
-    default: throw new Error(`unreachable: jump op 0x${op.toString(16)} passed verify()`);
+    case BPF_JEQ:
+      return left === right;
+    case BPF_JGT:
+      return left > right;
+    case BPF_JGE:
+      return left >= right;
+    case BPF_JSET:
+      return (left & right) !== 0;
+    default:
+      throw new Error(`unreachable: jump op 0x${op.toString(16)} passed verify()`);
   }
 }
 
@@ -167,7 +210,8 @@ function abstractRun(insns: readonly Instruction[], nr: number, arch: number): {
         break;
       case BPF_JMP:
         if ((code & 0xf0) === BPF_JA) pc += k;
-        else if (a === UNKNOWN || operand === UNKNOWN) return end(NOT_CONSTANT); // the rest of the record decides
+        else if (a === UNKNOWN || operand === UNKNOWN)
+          return end(NOT_CONSTANT); // the rest of the record decides
         else pc += jumpTaken(code & 0xf0, a, operand) ? jt : jf;
         break;
       case BPF_RET:
@@ -221,7 +265,11 @@ export function decisionTable(filters: readonly VerifiedProgram[]): DecisionTabl
       const runs = filters.map((f) => abstractRun(f.instructions, first + i, auditArch));
       const constant = runs.every((run) => run.value !== NOT_CONSTANT);
       values[i] = constant ? resolveStack(runs.map((run) => run.value)) : NOT_CONSTANT;
-      if (values[i] === NOT_CONSTANT) resume.set(i, runs.map((run) => run.resume));
+      if (values[i] === NOT_CONSTANT)
+        resume.set(
+          i,
+          runs.map((run) => run.resume),
+        );
       useful ||= values[i] !== NOT_CONSTANT || runs.some((run) => run.resume.pc > 0);
     }
     if (useful) arches.push({ auditArch, firstNr: first, values, resume });

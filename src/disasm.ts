@@ -39,16 +39,10 @@ const NEGATIONS: Readonly<Record<string, string>> = { jeq: 'jne', jgt: 'jle', jg
  * destination. With `shortJumps`, a conditional jump that falls through on one
  * side names only the other (`jeq #k, L`, `jne #k, L`), as bpf_asm sources do.
  */
-export function formatInstruction(
-  insn: Instruction,
-  pc: number,
-  target: (pc: number) => string = String,
-  shortJumps = false,
-): string {
+export function formatInstruction(insn: Instruction, pc: number, target: (pc: number) => string = String, shortJumps = false): string {
   const spelling = spellingOf(insn.code);
-  const exact = spelling !== undefined
-    && (formUsesJumpOffsets(spelling.operand) || (insn.jt === 0 && insn.jf === 0))
-    && (formUsesK(spelling.operand) || insn.k === 0);
+  const exact =
+    spelling !== undefined && (formUsesJumpOffsets(spelling.operand) || (insn.jt === 0 && insn.jf === 0)) && (formUsesK(spelling.operand) || insn.k === 0);
   if (!exact) return `.insn 0x${insn.code.toString(16).padStart(2, '0')}, ${insn.jt}, ${insn.jf}, ${formatConstant(insn.k)}`;
   const { mnemonic, operand } = spelling;
   const k = formatConstant(insn.k);
@@ -60,18 +54,30 @@ export function formatInstruction(
     return `${mnemonic} ${comparand}, ${target(whenTrue)}, ${target(whenFalse)}`;
   };
   switch (operand) {
-    case 'none': return mnemonic;
-    case 'imm': return `${mnemonic} #${k}`;
-    case 'x': return `${mnemonic} x`;
-    case 'a': return `${mnemonic} a`;
-    case 'abs': return `${mnemonic} [${k}]`;
-    case 'ind': return `${mnemonic} [x + ${k}]`;
-    case 'mem': return `${mnemonic} M[${k}]`;
-    case 'len': return `${mnemonic} #len`;
-    case 'msh': return `${mnemonic} 4*([${k}]&0xf)`;
-    case 'target': return `${mnemonic} ${target(pc + 1 + insn.k)}`;
-    case 'cond-imm': return conditional(`#${k}`);
-    case 'cond-x': return conditional('x');
+    case 'none':
+      return mnemonic;
+    case 'imm':
+      return `${mnemonic} #${k}`;
+    case 'x':
+      return `${mnemonic} x`;
+    case 'a':
+      return `${mnemonic} a`;
+    case 'abs':
+      return `${mnemonic} [${k}]`;
+    case 'ind':
+      return `${mnemonic} [x + ${k}]`;
+    case 'mem':
+      return `${mnemonic} M[${k}]`;
+    case 'len':
+      return `${mnemonic} #len`;
+    case 'msh':
+      return `${mnemonic} 4*([${k}]&0xf)`;
+    case 'target':
+      return `${mnemonic} ${target(pc + 1 + insn.k)}`;
+    case 'cond-imm':
+      return conditional(`#${k}`);
+    case 'cond-x':
+      return conditional('x');
   }
 }
 

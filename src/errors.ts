@@ -15,7 +15,10 @@ export type DecodeErrorCode = 'empty-input' | 'raw-length' | 'record-length';
 /** A binary input could not be decoded. */
 export class DecodeError extends CbpfError {
   override readonly name = 'DecodeError';
-  constructor(readonly code: DecodeErrorCode, message: string) {
+  constructor(
+    readonly code: DecodeErrorCode,
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -61,7 +64,11 @@ export type EncodeErrorCode = 'out-of-range' | 'too-long';
 /** A program could not be encoded without losing information. */
 export class EncodeError extends CbpfError {
   override readonly name = 'EncodeError';
-  constructor(readonly code: EncodeErrorCode, message: string, readonly pc?: number) {
+  constructor(
+    readonly code: EncodeErrorCode,
+    message: string,
+    readonly pc?: number,
+  ) {
     super(message);
   }
 }
@@ -103,7 +110,10 @@ export type InputErrorCode =
  */
 export class InputError extends CbpfError {
   override readonly name = 'InputError';
-  constructor(readonly code: InputErrorCode, message: string) {
+  constructor(
+    readonly code: InputErrorCode,
+    message: string,
+  ) {
     super(message);
   }
 }

@@ -59,10 +59,13 @@ export function successors(insn: Instruction, pc: number): number[] {
 
 /** Field-by-field equality of two programs. */
 export function programsEqual(a: Program, b: Program): boolean {
-  return a.length === b.length && a.every((x, i) => {
-    const y = b[i]!;
-    return x.code === y.code && x.jt === y.jt && x.jf === y.jf && x.k === y.k;
-  });
+  return (
+    a.length === b.length &&
+    a.every((x, i) => {
+      const y = b[i]!;
+      return x.code === y.code && x.jt === y.jt && x.jf === y.jf && x.k === y.k;
+    })
+  );
 }
 
 const isUint = (v: number, max: number): boolean => Number.isInteger(v) && v >= 0 && v <= max;

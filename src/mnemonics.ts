@@ -37,9 +37,16 @@ const cond = (mnemonic: string, op: number): Spelling[] => [
 
 /** The classic opcodes, in the order of the kernel's table. */
 export const SPELLINGS: readonly Spelling[] = [
-  ...alu('add', 0x00), ...alu('sub', 0x10), ...alu('mul', 0x20), ...alu('div', 0x30),
-  ...alu('mod', 0x90), ...alu('and', 0x50), ...alu('or', 0x40), ...alu('xor', 0xa0),
-  ...alu('lsh', 0x60), ...alu('rsh', 0x70),
+  ...alu('add', 0x00),
+  ...alu('sub', 0x10),
+  ...alu('mul', 0x20),
+  ...alu('div', 0x30),
+  ...alu('mod', 0x90),
+  ...alu('and', 0x50),
+  ...alu('or', 0x40),
+  ...alu('xor', 0xa0),
+  ...alu('lsh', 0x60),
+  ...alu('rsh', 0x70),
   { code: 0x84, mnemonic: 'neg', operand: 'none' },
   { code: 0x20, mnemonic: 'ld', operand: 'abs' },
   { code: 0x28, mnemonic: 'ldh', operand: 'abs' },
@@ -61,7 +68,10 @@ export const SPELLINGS: readonly Spelling[] = [
   { code: 0x06, mnemonic: 'ret', operand: 'imm' },
   { code: 0x16, mnemonic: 'ret', operand: 'a' },
   { code: 0x05, mnemonic: 'ja', operand: 'target' },
-  ...cond('jeq', 0x10), ...cond('jgt', 0x20), ...cond('jge', 0x30), ...cond('jset', 0x40),
+  ...cond('jeq', 0x10),
+  ...cond('jgt', 0x20),
+  ...cond('jge', 0x30),
+  ...cond('jset', 0x40),
 ];
 
 const byCode = new Map(SPELLINGS.map((s) => [s.code, s]));
@@ -82,8 +92,7 @@ export const MNEMONICS: ReadonlySet<string> = new Set(SPELLINGS.map((s) => s.mne
 
 /** True when instructions written in `form` carry `k` in their text. */
 export function formUsesK(form: OperandForm): boolean {
-  return form === 'imm' || form === 'abs' || form === 'ind' || form === 'mem' || form === 'msh'
-    || form === 'target' || form === 'cond-imm';
+  return form === 'imm' || form === 'abs' || form === 'ind' || form === 'mem' || form === 'msh' || form === 'target' || form === 'cond-imm';
 }
 
 /** True when instructions written in `form` carry jt and jf in their text. */

@@ -11,9 +11,34 @@ import { CbpfError } from './errors.js';
 import type { Instruction, Program } from './instruction.js';
 import { formatInstruction } from './disasm.js';
 import {
-  BPF_A, BPF_ABS, BPF_ALU, BPF_B, BPF_DIV, BPF_H, BPF_JA, BPF_JEQ, BPF_JGE, BPF_JGT, BPF_JMP, BPF_K, BPF_LD,
-  BPF_LDX, BPF_LSH, BPF_MAXINSNS, BPF_MEM, BPF_MEMWORDS, BPF_MOD, BPF_RET, BPF_RSH, BPF_ST, BPF_STX, BPF_W, BPF_X,
-  bpfClass, bpfOp, bpfSrc,
+  BPF_A,
+  BPF_ABS,
+  BPF_ALU,
+  BPF_B,
+  BPF_DIV,
+  BPF_H,
+  BPF_JA,
+  BPF_JEQ,
+  BPF_JGE,
+  BPF_JGT,
+  BPF_JMP,
+  BPF_K,
+  BPF_LD,
+  BPF_LDX,
+  BPF_LSH,
+  BPF_MAXINSNS,
+  BPF_MEM,
+  BPF_MEMWORDS,
+  BPF_MOD,
+  BPF_RET,
+  BPF_RSH,
+  BPF_ST,
+  BPF_STX,
+  BPF_W,
+  BPF_X,
+  bpfClass,
+  bpfOp,
+  bpfSrc,
 } from './opcodes.js';
 import { spellingOf } from './mnemonics.js';
 import { SECCOMP_DATA_SIZE } from './seccomp/data.js';
@@ -79,9 +104,8 @@ const isClassicCode = (code: number): boolean => spellingOf(code) !== undefined;
 
 /** The 41 codes `seccomp_check_filter` allows. */
 const SECCOMP_CODES: ReadonlySet<number> = new Set([
-  0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x0c, 0x14, 0x15, 0x16, 0x1c, 0x1d, 0x20, 0x24, 0x25, 0x2c,
-  0x2d, 0x34, 0x35, 0x3c, 0x3d, 0x44, 0x45, 0x4c, 0x4d, 0x54, 0x5c, 0x60, 0x61, 0x64, 0x6c, 0x74, 0x7c, 0x80,
-  0x81, 0x84, 0x87, 0xa4, 0xac,
+  0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x0c, 0x14, 0x15, 0x16, 0x1c, 0x1d, 0x20, 0x24, 0x25, 0x2c, 0x2d, 0x34, 0x35, 0x3c, 0x3d, 0x44, 0x45, 0x4c,
+  0x4d, 0x54, 0x5c, 0x60, 0x61, 0x64, 0x6c, 0x74, 0x7c, 0x80, 0x81, 0x84, 0x87, 0xa4, 0xac,
 ]);
 
 /** `SKF_AD_OFF`: loads at or above it are ancillary (socket metadata), not data. */
@@ -222,9 +246,13 @@ export function verifyStack(filters: readonly VerifiedProgram[]): void {
   filters.forEach((filter, index) => {
     const total = ebpfLength(filter) + installed;
     if (total > MAX_INSNS_PER_PATH) {
-      fail('stack-too-long', undefined, `filter ${index + 1} of ${filters.length} brings the stack to ${total} eBPF instructions; the kernel allows ${MAX_INSNS_PER_PATH}`, 'ENOMEM');
+      fail(
+        'stack-too-long',
+        undefined,
+        `filter ${index + 1} of ${filters.length} brings the stack to ${total} eBPF instructions; the kernel allows ${MAX_INSNS_PER_PATH}`,
+        'ENOMEM',
+      );
     }
     installed += ebpfLength(filter) + 4;
   });
 }
-

@@ -81,25 +81,28 @@ describe('kernelCacheOutcome: the kernel emulation of a filter for one syscall',
   it('agrees with the decision tables and the interpreter wherever it reaches a return', () => {
     const random = seededRandom(20261123);
     let reached = 0;
-    fc.assert(fc.property(fc.constant(null), () => {
-      const program = generateProgram(random);
-      let verified;
-      try {
-        verified = verify(program);
-      } catch (error) {
-        if (error instanceof VerifyError) return;
-        throw error;
-      }
-      for (const record of biasedRecords(program, random, 20, true)) {
-        const outcome = kernelCacheOutcome(verified, record.arch, record.nr);
-        if (outcome.kind === 'gives-up') continue;
-        reached++;
-        const value = outcomeValue(outcome);
-        // The emulation knew every value on its way: the filter's value is that whatever the rest of the record holds.
-        expect(constantValue(verified, record.arch, record.nr)).toBe(value);
-        expect(interpret(verified, encodeSeccompData(record), byteOrderOfAuditArch(record.arch))).toBe(value);
-      }
-    }), { numRuns: 600 });
+    fc.assert(
+      fc.property(fc.constant(null), () => {
+        const program = generateProgram(random);
+        let verified;
+        try {
+          verified = verify(program);
+        } catch (error) {
+          if (error instanceof VerifyError) return;
+          throw error;
+        }
+        for (const record of biasedRecords(program, random, 20, true)) {
+          const outcome = kernelCacheOutcome(verified, record.arch, record.nr);
+          if (outcome.kind === 'gives-up') continue;
+          reached++;
+          const value = outcomeValue(outcome);
+          // The emulation knew every value on its way: the filter's value is that whatever the rest of the record holds.
+          expect(constantValue(verified, record.arch, record.nr)).toBe(value);
+          expect(interpret(verified, encodeSeccompData(record), byteOrderOfAuditArch(record.arch))).toBe(value);
+        }
+      }),
+      { numRuns: 600 },
+    );
     expect(reached).toBeGreaterThan(1000);
   });
 });

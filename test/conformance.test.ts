@@ -22,7 +22,8 @@ const BACKENDS: readonly Backend[] = [
   },
   {
     name: 'jit decide',
-    decide: (filters, batch) => Array.from({ length: batch.count }, (_, i) => compile(filters, { byteOrder: recordByteOrder(batch, i) }).decide(recordBytes(batch, i))),
+    decide: (filters, batch) =>
+      Array.from({ length: batch.count }, (_, i) => compile(filters, { byteOrder: recordByteOrder(batch, i) }).decide(recordBytes(batch, i))),
   },
   { name: 'jit decideBatch', decide: (filters, batch) => [...decideRecords(filters, batch)] },
 ];
@@ -45,9 +46,19 @@ describe('the conformance corpus', () => {
   it('exercises every verifier rule but permission (an option, tested in verifier.test.ts)', () => {
     const rules = new Set(corpus.flatMap((c) => (c.rejected ? [c.rejected.rule] : [])));
     expect([...rules].sort()).toEqual([
-      'branch-out-of-range', 'data-offset', 'division-by-zero', 'jump-out-of-range', 'length', 'no-final-return',
-      'not-allowed-in-seccomp', 'scratch-index', 'shift-too-far', 'stack-too-long', 'uninitialized-scratch',
-      'unknown-ancillary', 'unknown-opcode',
+      'branch-out-of-range',
+      'data-offset',
+      'division-by-zero',
+      'jump-out-of-range',
+      'length',
+      'no-final-return',
+      'not-allowed-in-seccomp',
+      'scratch-index',
+      'shift-too-far',
+      'stack-too-long',
+      'uninitialized-scratch',
+      'unknown-ancillary',
+      'unknown-opcode',
     ]);
   });
 });
@@ -62,7 +73,9 @@ describe.each(corpus.filter((c) => c.rejected))('verifier: $name ($where)', (c) 
     }
     expect(error).toBeInstanceOf(VerifyError);
     expect({ code: (error as VerifyError).code, pc: (error as VerifyError).pc, errno: (error as VerifyError).errno }).toEqual({
-      code: c.rejected!.rule, pc: c.rejected!.pc, errno: c.rejected!.errno,
+      code: c.rejected!.rule,
+      pc: c.rejected!.pc,
+      errno: c.rejected!.errno,
     });
   });
 });

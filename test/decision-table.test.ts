@@ -30,17 +30,23 @@ function forGeneratedStacks(
   check: (filters: VerifiedProgram[], t: DecisionTable, record: SeccompData, bytes: Uint8Array, byteOrder: ByteOrder) => void,
 ): void {
   const random = seededRandom(seed);
-  fc.assert(fc.property(fc.integer({ min: 1, max: 3 }), (depth) => {
-    const programs = Array.from({ length: depth }, () => generateProgram(random));
-    const filters = programs.map((p) => verify(p));
-    const t = decisionTable(filters);
-    for (const record of biasedRecords(programs.flat(), random, 40, true)) check(filters, t, record, encodeSeccompData(record), byteOrderOfAuditArch(record.arch));
-  }), { numRuns: 400 });
+  fc.assert(
+    fc.property(fc.integer({ min: 1, max: 3 }), (depth) => {
+      const programs = Array.from({ length: depth }, () => generateProgram(random));
+      const filters = programs.map((p) => verify(p));
+      const t = decisionTable(filters);
+      for (const record of biasedRecords(programs.flat(), random, 40, true))
+        check(filters, t, record, encodeSeccompData(record), byteOrderOfAuditArch(record.arch));
+    }),
+    { numRuns: 400 },
+  );
 }
 
 describe('decisionTable', () => {
   it('holds the value of every syscall whose verdict needs only arch and nr', () => {
-    const t = table('ld [4]\njeq #AUDIT_ARCH_X86_64, native, kill\nkill: ret KILL_PROCESS\nnative: ld [0]\njeq #0, allow, deny\nallow: ret ALLOW\ndeny: ret ERRNO(1)');
+    const t = table(
+      'ld [4]\njeq #AUDIT_ARCH_X86_64, native, kill\nkill: ret KILL_PROCESS\nnative: ld [0]\njeq #0, allow, deny\nallow: ret ALLOW\ndeny: ret ERRNO(1)',
+    );
     expect(t.arches.map((a) => a.auditArch)).toEqual([X86_64]);
     expect([lookupDecision(t, X86_64, 0), lookupDecision(t, X86_64, 1), lookupDecision(t, X86_64, 300)]).toEqual([ACTIONS.ALLOW, EPERM, EPERM]);
   });
@@ -66,13 +72,13 @@ describe('decisionTable', () => {
     expect(table('ld [16]\njeq #AUDIT_ARCH_X86_64, allow, kill\nallow: ret ALLOW\nkill: ret KILL_THREAD').arches).toEqual([]);
   });
 
-  it('covers numbers past the arch\'s syscall table that a filter compares with', () => {
+  it("covers numbers past the arch's syscall table that a filter compares with", () => {
     const values = decisionTable([largeFilter()]).arches[0]!.values; // syscalls 0 to 907 named
     expect(values.length).toBe(908);
     expect(values[906]).toBe(ACTIONS.ALLOW);
   });
 
-  it('stops at 1,024 numbers per arch (ARM\'s private calls start at 0xf0001)', () => {
+  it("stops at 1,024 numbers per arch (ARM's private calls start at 0xf0001)", () => {
     const arm = table('ld [4]\njeq #AUDIT_ARCH_ARM, allow, kill\nallow: ret ALLOW\nkill: ret KILL_THREAD').arches[0]!;
     expect(arm.firstNr + arm.values.length).toBeLessThanOrEqual(1024);
     expect(lookupDecision({ arches: [arm] }, 0x40000028, 0xf0005)).toBe(NOT_CONSTANT);
@@ -80,10 +86,12 @@ describe('decisionTable', () => {
 
   it('follows division by X: X = 0 returns 0, an unknown X decides nothing', () => {
     expect(lookupDecision(table('ld [4]\njeq #AUDIT_ARCH_X86_64, native, kill\nnative: ldx #0\ndiv x\nret ALLOW\nkill: ret KILL_THREAD'), X86_64, 1)).toBe(0);
-    expect(lookupDecision(table('ld [4]\njeq #AUDIT_ARCH_X86_64, native, kill\nnative: ld [16]\ntax\ndiv x\nret ALLOW\nkill: ret KILL_THREAD'), X86_64, 1)).toBe(NOT_CONSTANT);
+    expect(
+      lookupDecision(table('ld [4]\njeq #AUDIT_ARCH_X86_64, native, kill\nnative: ld [16]\ntax\ndiv x\nret ALLOW\nkill: ret KILL_THREAD'), X86_64, 1),
+    ).toBe(NOT_CONSTANT);
   });
 
-  it('resolves a stack with the kernel\'s precedence, and runs the filters where any one of them needs to', () => {
+  it("resolves a stack with the kernel's precedence, and runs the filters where any one of them needs to", () => {
     const allowFirst = 'ld [4]\njeq #AUDIT_ARCH_X86_64, native, deny\nnative: ld [0]\njeq #1, allow, deny\nallow: ret ALLOW\ndeny: ret ERRNO(1)';
     const denyWrites = 'ld [4]\njeq #AUDIT_ARCH_X86_64, native, allow\nnative: ld [0]\njeq #1, write, allow\nwrite: ld [16]\nret a\nallow: ret ALLOW';
     const t = table(allowFirst, denyWrites);

@@ -17,7 +17,12 @@ describe('interpretWithTrace', () => {
     const trace = interpretWithTrace(program, record(1), 'le');
     expect(trace).toEqual({
       value: 1,
-      steps: [{ pc: 0, a: 1, x: 0 }, { pc: 1, a: 1, x: 0 }, { pc: 2, a: 1, x: 1 }, { pc: 3, a: 1, x: 1 }],
+      steps: [
+        { pc: 0, a: 1, x: 0 },
+        { pc: 1, a: 1, x: 0 },
+        { pc: 2, a: 1, x: 1 },
+        { pc: 3, a: 1, x: 1 },
+      ],
       wordsRead: [0],
     });
     expect(interpretWithTrace(program, record(2, [0x1234n]), 'le')).toMatchObject({ value: 0x1234, wordsRead: [0, 16] });
@@ -29,10 +34,13 @@ describe('interpretWithTrace', () => {
   });
 
   it('returns what interpret returns, for any record', () => {
-    fc.assert(fc.property(fc.integer({ min: -(2 ** 31), max: 2 ** 31 - 1 }), fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }), (nr, arg) => {
-      const r = record(nr, [arg]);
-      expect(interpretWithTrace(program, r, 'le').value).toBe(interpret(program, r, 'le'));
-    }), { numRuns: 500 });
+    fc.assert(
+      fc.property(fc.integer({ min: -(2 ** 31), max: 2 ** 31 - 1 }), fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }), (nr, arg) => {
+        const r = record(nr, [arg]);
+        expect(interpretWithTrace(program, r, 'le').value).toBe(interpret(program, r, 'le'));
+      }),
+      { numRuns: 500 },
+    );
   });
 });
 

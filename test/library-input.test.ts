@@ -16,21 +16,31 @@ import { ACTIONS } from '../src/seccomp/actions.js';
 import type { ByteOrder } from '../src/seccomp/arches.js';
 import { halfOffset, SECCOMP_DATA_SIZE, wordName } from '../src/seccomp/data.js';
 import {
-  decodeSeccompData, encodeSeccompData, packRecords, readRecordStream, recordByteOrder, recordBytes, writeSeccompData, type RecordBatch, type SeccompData,
+  decodeSeccompData,
+  encodeSeccompData,
+  packRecords,
+  readRecordStream,
+  recordByteOrder,
+  recordBytes,
+  writeSeccompData,
+  type RecordBatch,
+  type SeccompData,
 } from '../src/seccomp/records.js';
 import { verify } from '../src/verifier.js';
 
 const X86_64 = 0xc000003e;
 const READ = 0;
 /** ALLOW for read (nr 0) on x86_64, KILL_PROCESS for anything else, a zeroed record included (arch 0). */
-const filter = verify(assemble(`
+const filter = verify(
+  assemble(`
   ld [arch]
   jeq #${X86_64}, 2, 5
   ld [nr]
   jeq #${READ}, 4, 5
   ret ALLOW
   ret KILL_PROCESS
-`));
+`),
+);
 const compiled = compile(filter);
 const readRecord = encodeSeccompData({ nr: READ, arch: X86_64, instructionPointer: 0n, args: [] });
 const start = { pc: 0, a: 0, x: 0, m: new Array<number>(16).fill(0) };
@@ -53,7 +63,11 @@ const bytesOf = (size: number): Uint8Array => {
 };
 
 /** A batch of `bytes` bytes (see bytesOf) that says it holds `count` records, with `orders` byte orders. */
-const batchOf = (bytes: number, count: number, orders = count): RecordBatch => ({ bytes: bytesOf(bytes), count, bigEndian: new Uint8Array(Math.max(0, orders)) });
+const batchOf = (bytes: number, count: number, orders = count): RecordBatch => ({
+  bytes: bytesOf(bytes),
+  count,
+  bigEndian: new Uint8Array(Math.max(0, orders)),
+});
 
 describe('InputError', () => {
   it('is a CbpfError exported from the public barrel', () => {
@@ -187,8 +201,16 @@ describe('other caller values', () => {
     { description: 'encodeSeccompData: an argument above u64', run: () => encodeSeccompData({ ...ok, args: [2n ** 64n] }), code: 'field-range' },
     { description: 'encodeSeccompData: an unknown byte order', run: () => encodeSeccompData(ok, 'LE' as ByteOrder), code: 'byte-order' },
     { description: 'packRecords: a field out of range', run: () => packRecords([ok, { ...ok, nr: 2 ** 40 }]), code: 'field-range' },
-    { description: 'writeSeccompData: no room for 64 bytes', run: () => writeSeccompData(new DataView(new ArrayBuffer(63)), 0, ok, 'le'), code: 'record-offset' },
-    { description: 'writeSeccompData: an offset past the end', run: () => writeSeccompData(new DataView(new ArrayBuffer(128)), 65, ok, 'le'), code: 'record-offset' },
+    {
+      description: 'writeSeccompData: no room for 64 bytes',
+      run: () => writeSeccompData(new DataView(new ArrayBuffer(63)), 0, ok, 'le'),
+      code: 'record-offset',
+    },
+    {
+      description: 'writeSeccompData: an offset past the end',
+      run: () => writeSeccompData(new DataView(new ArrayBuffer(128)), 65, ok, 'le'),
+      code: 'record-offset',
+    },
     // records within bytes and batches
     { description: 'decodeSeccompData: no record in an empty buffer', run: () => decodeSeccompData(new Uint8Array(0), 'le'), code: 'record-offset' },
     { description: 'decodeSeccompData: an offset inside a record', run: () => decodeSeccompData(bytesOf(128), 'le', 32), code: 'record-offset' },
@@ -205,7 +227,11 @@ describe('other caller values', () => {
     { description: 'readRecordStream: an unknown byte order', run: () => readRecordStream(bytesOf(64), 'x' as ByteOrder), code: 'byte-order' },
     { description: 'halfOffset: an unknown byte order', run: () => halfOffset(16, 'lo', 'x' as ByteOrder), code: 'byte-order' },
     { description: 'wordName: an unknown byte order', run: () => wordName(0, 'x' as ByteOrder), code: 'byte-order' },
-    { description: 'moduleDecider: records in a byte order with no module', run: () => moduleDecider({ le: compiled.module }, 1).decide({ ...batch, bigEndian: new Uint8Array([1, 1]) }), code: 'byte-order' },
+    {
+      description: 'moduleDecider: records in a byte order with no module',
+      run: () => moduleDecider({ le: compiled.module }, 1).decide({ ...batch, bigEndian: new Uint8Array([1, 1]) }),
+      code: 'byte-order',
+    },
     // stacks and filters
     { description: 'compile: an empty stack', run: () => compile([]), code: 'empty-stack' },
     { description: 'decideRecords: an empty stack', run: () => decideRecords([], batch), code: 'empty-stack' },
@@ -213,10 +239,22 @@ describe('other caller values', () => {
     { description: 'interpretBatch: an empty stack', run: () => interpretBatch([], batch), code: 'empty-stack' },
     { description: 'decideFilter: an index past the stack', run: () => compiled.decideFilter(1, readRecord), code: 'filter-index' },
     { description: 'decideFilter: a negative index', run: () => compiled.decideFilter(-1, readRecord), code: 'filter-index' },
-    { description: 'interpretFrom: a resume pc past the program', run: () => interpretFrom(filter, readRecord, 'le', { ...start, pc: 6 }), code: 'resume-point' },
-    { description: 'interpretFrom: a resume M of 15 words', run: () => interpretFrom(filter, readRecord, 'le', { ...start, m: start.m.slice(1) }), code: 'resume-point' },
+    {
+      description: 'interpretFrom: a resume pc past the program',
+      run: () => interpretFrom(filter, readRecord, 'le', { ...start, pc: 6 }),
+      code: 'resume-point',
+    },
+    {
+      description: 'interpretFrom: a resume M of 15 words',
+      run: () => interpretFrom(filter, readRecord, 'le', { ...start, m: start.m.slice(1) }),
+      code: 'resume-point',
+    },
     // record slots and outputs
-    { description: 'decideSlots: more records than the slots', run: () => (compiled.recordSlots(3), compiled.decideSlots(compiled.capacity + 1)), code: 'slot-count' },
+    {
+      description: 'decideSlots: more records than the slots',
+      run: () => (compiled.recordSlots(3), compiled.decideSlots(compiled.capacity + 1)),
+      code: 'slot-count',
+    },
     { description: 'decideSlots: a negative count', run: () => compiled.decideSlots(-1), code: 'slot-count' },
     { description: 'recordSlots: a fractional count', run: () => compiled.recordSlots(1.5), code: 'slot-count' },
     { description: 'decideInSlots: a count above the records given', run: () => compiled.decideInSlots(bytesOf(128), 3), code: 'batch-count' },

@@ -18,12 +18,16 @@ import { packageRoot } from '../src/package-root.js';
 import { oracleMissing } from './system-deps.js';
 
 /** npm's error codes for a registry it cannot reach (ENOTCACHED: --offline, and not in the cache). */
-const NETWORK_ERROR = /\b(ENOTCACHED|ENOTFOUND|EAI_AGAIN|ECONNREFUSED|ECONNRESET|ETIMEDOUT|ENETUNREACH|EHOSTUNREACH|ERR_SOCKET_TIMEOUT|UNABLE_TO_GET_ISSUER_CERT_LOCALLY|SELF_SIGNED_CERT_IN_CHAIN)\b/;
+const NETWORK_ERROR =
+  /\b(ENOTCACHED|ENOTFOUND|EAI_AGAIN|ECONNREFUSED|ECONNRESET|ETIMEDOUT|ENETUNREACH|EHOSTUNREACH|ERR_SOCKET_TIMEOUT|UNABLE_TO_GET_ISSUER_CERT_LOCALLY|SELF_SIGNED_CERT_IN_CHAIN)\b/;
 /** A line of a stack trace: never printed for anything a user can do. */
 const STACK_LINE = /^\s+at /m;
 
 /** Every command the installed cbpf has, from the top-level help. */
-const COMMAND_NAMES = /\nCommands:\n([\s\S]*?)\n\n/.exec(mainHelp())![1]!.split('\n').map((line) => line.trim().split(/\s+/)[0]!);
+const COMMAND_NAMES = /\nCommands:\n([\s\S]*?)\n\n/
+  .exec(mainHelp())![1]!
+  .split('\n')
+  .map((line) => line.trim().split(/\s+/)[0]!);
 
 /** The npm process environment, without what `npm test` sets for this package (the child npm works in another folder). */
 function npmEnv(): NodeJS.ProcessEnv {
@@ -44,10 +48,19 @@ type LockedPackage = { readonly dependencies?: Readonly<Record<string, string>>;
  */
 function installLockfile(root: string, tarball: string): object {
   const { packages: locked } = JSON.parse(readFileSync(join(root, 'package-lock.json'), 'utf8')) as { packages: Record<string, LockedPackage> };
-  const manifest = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string; license: string; bin: object; engines: object; dependencies: Record<string, string> };
+  const manifest = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
+    version: string;
+    license: string;
+    bin: object;
+    engines: object;
+    dependencies: Record<string, string>;
+  };
   const spec = `file:${tarball}`;
   const { version, license, bin, engines, dependencies } = manifest;
-  const packages: Record<string, LockedPackage> = { '': { dependencies: { cbpf: spec } }, 'node_modules/cbpf': { version, resolved: spec, license, bin, engines, dependencies } };
+  const packages: Record<string, LockedPackage> = {
+    '': { dependencies: { cbpf: spec } },
+    'node_modules/cbpf': { version, resolved: spec, license, bin, engines, dependencies },
+  };
   const add = (name: string): void => {
     const path = `node_modules/${name}`;
     if (packages[path]) return;
@@ -109,7 +122,8 @@ describe('the packed package, installed into an empty folder', () => {
   it('ships every module its code imports, and imports nothing but Node and its dependencies', (context) => {
     const installed = join(needsInstall(context), 'node_modules', 'cbpf');
     const { dependencies } = JSON.parse(readFileSync(join(installed, 'package.json'), 'utf8')) as { dependencies: Record<string, string> };
-    const files = (dir: string): string[] => readdirSync(dir).flatMap((name) => (statSync(join(dir, name)).isDirectory() ? files(join(dir, name)) : [join(dir, name)]));
+    const files = (dir: string): string[] =>
+      readdirSync(dir).flatMap((name) => (statSync(join(dir, name)).isDirectory() ? files(join(dir, name)) : [join(dir, name)]));
     const problems: string[] = [];
     for (const file of files(installed).filter((f) => f.endsWith('.js'))) {
       const source = readFileSync(file, 'utf8');
@@ -134,17 +148,19 @@ describe('the packed package, installed into an empty folder', () => {
   });
 
   // In order: eval reads the trace that records writes.
-  it.for([
-    { does: 'gives its version', args: ['--version'], stdout: /^cbpf \d+\.\d+\.\d+\n$/ },
-    { does: 'makes a sample trace', args: ['records', '--generate', '1000', '-o', 't.bin'], stdout: /^$/ },
-    { does: 'decides the trace', args: ['eval', sample('docker-linear'), '--records', 't.bin', '--summary'], stdout: /^records: 1000\n/ },
-    { does: 'compiles a filter', args: ['compile', sample('allowlist-small'), '-o', 'f.wasm'], stdout: /^$/ },
-    { does: 'disassembles a filter', args: ['disasm', sample('allowlist-small')], stdout: /ret #0x7fff0000/ },
-    { does: 'summarizes a filter', args: ['info', sample('multiarch'), '--json'], stdout: /"instructions":74/ },
-    { does: 'verifies a filter', args: ['verify', sample('docker-tree')], stdout: /: ok\n$/ },
-    { does: 'runs one syscall', args: ['emu', sample('allowlist-small'), '--nr', 'ptrace'], stdout: /action: KILL_PROCESS/ },
-    { does: 'fuzzes the codecs', args: ['fuzz', '--runs', '20', '--seed', '1', '--target', 'codec'], stdout: /0 mismatches/, stderr: /^cbpf fuzz: seed 1, / },
-  ].map((step) => ({ ...step, line: step.args.join(' ') })))('$does: cbpf $line', ({ args, stdout, stderr = /^$/ }, context) => {
+  it.for(
+    [
+      { does: 'gives its version', args: ['--version'], stdout: /^cbpf \d+\.\d+\.\d+\n$/ },
+      { does: 'makes a sample trace', args: ['records', '--generate', '1000', '-o', 't.bin'], stdout: /^$/ },
+      { does: 'decides the trace', args: ['eval', sample('docker-linear'), '--records', 't.bin', '--summary'], stdout: /^records: 1000\n/ },
+      { does: 'compiles a filter', args: ['compile', sample('allowlist-small'), '-o', 'f.wasm'], stdout: /^$/ },
+      { does: 'disassembles a filter', args: ['disasm', sample('allowlist-small')], stdout: /ret #0x7fff0000/ },
+      { does: 'summarizes a filter', args: ['info', sample('multiarch'), '--json'], stdout: /"instructions":74/ },
+      { does: 'verifies a filter', args: ['verify', sample('docker-tree')], stdout: /: ok\n$/ },
+      { does: 'runs one syscall', args: ['emu', sample('allowlist-small'), '--nr', 'ptrace'], stdout: /action: KILL_PROCESS/ },
+      { does: 'fuzzes the codecs', args: ['fuzz', '--runs', '20', '--seed', '1', '--target', 'codec'], stdout: /0 mismatches/, stderr: /^cbpf fuzz: seed 1, / },
+    ].map((step) => ({ ...step, line: step.args.join(' ') })),
+  )('$does: cbpf $line', ({ args, stdout, stderr = /^$/ }, context) => {
     const folder = needsInstall(context);
     const run = cbpf(args);
     expect(`${run.stdout}${run.stderr}`).not.toMatch(STACK_LINE);
@@ -155,11 +171,28 @@ describe('the packed package, installed into an empty folder', () => {
     if (args[0] === 'compile') expect(() => new WebAssembly.Module(readFileSync(join(folder, 'f.wasm')))).not.toThrow();
   });
 
-  it.for([
-    { does: 'a trace without a count', args: ['records', '-o', 'x.bin'], status: 2, stderr: /^cbpf: records needs --generate N\nTry 'cbpf records --help'.\n$/ },
-    { does: 'a trace into a missing folder', args: ['records', '--generate', '10', '-o', 'missing/x.bin'], status: 1, stderr: /^cbpf: missing\/x.bin: no such file\n$/ },
-    { does: 'a filter the bench does not have', args: ['bench', '--quick', '--filter', 'nope'], status: 2, stderr: /^cbpf: --filter: unknown filter nope \(one of allowlist-small, .*\)\nTry 'cbpf bench --help'.\n$/ },
-  ].map((step) => ({ ...step, line: step.args.join(' ') })))('refuses $does in one line: cbpf $line', ({ args, status, stderr }, context) => {
+  it.for(
+    [
+      {
+        does: 'a trace without a count',
+        args: ['records', '-o', 'x.bin'],
+        status: 2,
+        stderr: /^cbpf: records needs --generate N\nTry 'cbpf records --help'.\n$/,
+      },
+      {
+        does: 'a trace into a missing folder',
+        args: ['records', '--generate', '10', '-o', 'missing/x.bin'],
+        status: 1,
+        stderr: /^cbpf: missing\/x.bin: no such file\n$/,
+      },
+      {
+        does: 'a filter the bench does not have',
+        args: ['bench', '--quick', '--filter', 'nope'],
+        status: 2,
+        stderr: /^cbpf: --filter: unknown filter nope \(one of allowlist-small, .*\)\nTry 'cbpf bench --help'.\n$/,
+      },
+    ].map((step) => ({ ...step, line: step.args.join(' ') })),
+  )('refuses $does in one line: cbpf $line', ({ args, status, stderr }, context) => {
     needsInstall(context);
     const run = cbpf(args);
     expect({ status: run.status, stdout: run.stdout, stderr: run.stderr }).toEqual({ status, stdout: '', stderr: expect.stringMatching(stderr) });
@@ -169,12 +202,15 @@ describe('the packed package, installed into an empty folder', () => {
     needsInstall(context);
     const run = cbpf(['kernel-check', sample('allowlist-small'), '--count', '100', '--engine', 'interp']);
     expect(`${run.stdout}${run.stderr}`).not.toMatch(STACK_LINE);
-    if (oracleMissing === undefined) expect({ status: run.status, stdout: run.stdout }).toEqual({ status: 0, stdout: expect.stringContaining(' 0 mismatches') });
+    if (oracleMissing === undefined)
+      expect({ status: run.status, stdout: run.stdout }).toEqual({ status: 0, stdout: expect.stringContaining(' 0 mismatches') });
     else expect({ status: run.status, stderr: run.stderr }).toEqual({ status: 1, stderr: expect.stringMatching(/^cbpf: [^\n]+\n$/) });
   });
 
   const gccMissing = nativeUnavailableReason('gcc -O2');
-  it(`benchmarks one filter, building gcc -O2 from the shipped harness${gccMissing ? `, or saying why it cannot (${gccMissing})` : ''}`, { timeout: 150_000 }, (context) => {
+  it(`benchmarks one filter, building gcc -O2 from the shipped harness${gccMissing ? `, or saying why it cannot (${gccMissing})` : ''}`, {
+    timeout: 150_000,
+  }, (context) => {
     needsInstall(context);
     const run = cbpf(['bench', '--quick', '--filter', 'allowlist-small']);
     expect(`${run.stdout}${run.stderr}`).not.toMatch(STACK_LINE);

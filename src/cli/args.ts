@@ -12,7 +12,10 @@ export class UsageError extends Error {
   override readonly name = 'UsageError';
 
   /** `command`: the command whose options were wrong, when known (main() points to its help). */
-  constructor(message: string, readonly command?: string) {
+  constructor(
+    message: string,
+    readonly command?: string,
+  ) {
     super(message);
   }
 }
@@ -199,7 +202,12 @@ ${COMMON_HELP}`,
     summary: 'one decision through a stack of filters, optionally traced',
     usage: 'cbpf emu FILTER... --nr NAME|N [--arch A] [--args A0,A1,...] [--ip N] [--trace] [--json]',
     options: {
-      ...COMMON, nr: { type: 'string' }, args: { type: 'string' }, ip: { type: 'string' }, trace: { type: 'boolean' }, json: { type: 'boolean' },
+      ...COMMON,
+      nr: { type: 'string' },
+      args: { type: 'string' },
+      ip: { type: 'string' },
+      trace: { type: 'boolean' },
+      json: { type: 'boolean' },
     },
     help: `  --nr NAME|N       the syscall, by name for --arch or by number (required)
   --arch A          the record's arch, also used for names (default x86_64)
@@ -215,10 +223,18 @@ ${COMMON_HELP}`,
     summary: 'decide every record of a trace through a stack of filters',
     usage: 'cbpf eval FILTER... --records FILE|- [--format hex|action|json] [--summary] [-o OUT]',
     options: {
-      ...COMMON, ...OUTPUT, records: { type: 'string' }, 'records-format': { type: 'string' },
-      'records-byte-order': { type: 'string', default: 'le' }, format: { type: 'string', default: 'hex' },
-      summary: { type: 'boolean' }, engine: { type: 'string', default: 'auto' }, timing: { type: 'boolean' },
-      out: { type: 'string' }, 'skip-bad': { type: 'boolean' }, workers: { type: 'string' },
+      ...COMMON,
+      ...OUTPUT,
+      records: { type: 'string' },
+      'records-format': { type: 'string' },
+      'records-byte-order': { type: 'string', default: 'le' },
+      format: { type: 'string', default: 'hex' },
+      summary: { type: 'boolean' },
+      engine: { type: 'string', default: 'auto' },
+      timing: { type: 'boolean' },
+      out: { type: 'string' },
+      'skip-bad': { type: 'boolean' },
+      workers: { type: 'string' },
     },
     help: `  --records FILE|-          the trace: 64-byte seccomp_data records, JSON lines, or an strace
                             log recorded with strace -f -e raw=all -o FILE CMD (required;
@@ -250,8 +266,12 @@ ${COMMON_HELP}`,
     summary: 'generate a sample trace of x86_64 syscalls, for eval and kernel-check',
     usage: 'cbpf records --generate N [--mix realistic|random] [--seed S] [--format bin|jsonl] [-o OUT]',
     options: {
-      ...OUTPUT, generate: { type: 'string' }, mix: { type: 'string', default: 'realistic' }, seed: { type: 'string', default: '1' },
-      format: { type: 'string', default: 'bin' }, help: { type: 'boolean', short: 'h' },
+      ...OUTPUT,
+      generate: { type: 'string' },
+      mix: { type: 'string', default: 'realistic' },
+      seed: { type: 'string', default: '1' },
+      format: { type: 'string', default: 'bin' },
+      help: { type: 'boolean', short: 'h' },
     },
     help: `  --generate N      write N x86_64 seccomp_data records (required)
   --mix M           realistic (default): syscalls in the proportions of a busy network service,
@@ -278,7 +298,10 @@ ${COMMON_HELP}`,
     summary: 'compare the verifier and the engines with the live kernel (x86-64 Linux)',
     usage: `cbpf kernel-check FILTER... [--records FILE] [--count N] [--engine ${ENGINES.join('|')}|all]`,
     options: {
-      ...COMMON, records: { type: 'string' }, 'records-format': { type: 'string' }, count: { type: 'string', default: '100000' },
+      ...COMMON,
+      records: { type: 'string' },
+      'records-format': { type: 'string' },
+      count: { type: 'string', default: '100000' },
       engine: { type: 'string', default: 'all' },
     },
     help: `  --records FILE|-   x86_64 and i386 records to decide (64-byte little-endian, or JSON lines)
@@ -293,8 +316,12 @@ ${COMMON_HELP}`,
     summary: 'differential fuzzing: JIT and decision tables vs interpreter, both vs the kernel, codecs, bad input',
     usage: `cbpf fuzz [--seconds N | --runs N] [--seed S] [--target ${FUZZ_TARGETS.join('|')}|all] [--save DIR]`,
     options: {
-      seconds: { type: 'string' }, runs: { type: 'string' }, seed: { type: 'string' }, target: { type: 'string', default: 'all' },
-      save: { type: 'string' }, help: { type: 'boolean', short: 'h' },
+      seconds: { type: 'string' },
+      runs: { type: 'string' },
+      seed: { type: 'string' },
+      target: { type: 'string', default: 'all' },
+      save: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
     },
     help: `  --seconds N       run for N seconds (default 10)
   --runs N          run N iterations instead (targets take turns)
@@ -314,8 +341,12 @@ ${COMMON_HELP}`,
     summary: 'measure the engines against their competitors, and gate on regressions',
     usage: 'cbpf bench [--quick] [--json] [--gate FILE] [--update-baseline FILE] [--filter NAME]...',
     options: {
-      quick: { type: 'boolean' }, json: { type: 'boolean' }, gate: { type: 'string' }, 'update-baseline': { type: 'string' },
-      filter: { type: 'string', multiple: true }, help: { type: 'boolean', short: 'h' },
+      quick: { type: 'boolean' },
+      json: { type: 'boolean' },
+      gate: { type: 'string' },
+      'update-baseline': { type: 'string' },
+      filter: { type: 'string', multiple: true },
+      help: { type: 'boolean', short: 'h' },
     },
     help: `  --quick                  100,000 records, realistic and worst-case mixes, 3 rounds (CI)
   --json                   print the report as JSON
@@ -422,9 +453,10 @@ function recordsCommand(values: Record<string, string | boolean | undefined>): C
 
 function fuzzCommand(values: Record<string, string | boolean | undefined>): Command {
   if (values.seconds !== undefined && values.runs !== undefined) throw new UsageError('fuzz: give --seconds or --runs, not both');
-  const budget = values.runs !== undefined
-    ? { runs: Number(unsigned(values.runs as string, '--runs', 32)) }
-    : { seconds: values.seconds === undefined ? 10 : Number(unsigned(values.seconds as string, '--seconds', 32)) };
+  const budget =
+    values.runs !== undefined
+      ? { runs: Number(unsigned(values.runs as string, '--runs', 32)) }
+      : { seconds: values.seconds === undefined ? 10 : Number(unsigned(values.seconds as string, '--seconds', 32)) };
   const target = oneOf(values.target as string, [...FUZZ_TARGETS, 'all'] as const, '--target')!;
   return {
     kind: 'fuzz',
@@ -508,14 +540,20 @@ function parseCommand(name: CommandName, rest: readonly string[]): Command {
       return { kind: 'emu', ...common, ...emuRecord(values), trace: values.trace === true, json: values.json === true };
     case 'compile':
       return {
-        kind: 'compile', ...common, output, wat: values.wat === true,
+        kind: 'compile',
+        ...common,
+        output,
+        wat: values.wat === true,
         byteOrder: oneOf(values['byte-order'] as string, ['le', 'be'] as const, '--byte-order')!,
       };
     case 'kernel-check': {
       const count = Number(unsigned(values.count as string, '--count', 32));
       const engine = oneOf(values.engine as string, [...ENGINES, 'all'] as const, '--engine')!;
       return {
-        kind: 'kernel-check', ...common, records: values.records as string | undefined, count,
+        kind: 'kernel-check',
+        ...common,
+        records: values.records as string | undefined,
+        count,
         recordFormat: oneOf(values['records-format'] as string | undefined, RECORD_FORMATS, '--records-format'),
         engines: engine === 'all' ? ENGINES : [engine],
       };
@@ -528,7 +566,8 @@ function parseCommand(name: CommandName, rest: readonly string[]): Command {
       const records = values.records as string | undefined;
       if (records === undefined) throw new UsageError('eval needs --records FILE (or - for standard input)');
       if (records === '-' && common.inputs.includes('-')) throw new UsageError('eval: standard input cannot hold both a filter and the records');
-      if (output === '-' && values.out === '-') throw new UsageError('eval: standard output cannot take both the lines (-o -) and the binary decisions (--out -)');
+      if (output === '-' && values.out === '-')
+        throw new UsageError('eval: standard output cannot take both the lines (-o -) and the binary decisions (--out -)');
       return {
         kind: 'eval',
         ...common,

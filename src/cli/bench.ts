@@ -42,11 +42,14 @@ export async function runBench(command: Extract<Command, { kind: 'bench' }>, io:
   for (let measurement = 2; failures.length > 0 && measurement <= GATE_MEASUREMENTS; measurement++) {
     for (const failure of failures) io.stderr(`cbpf bench: below the baseline: ${failure.message}\n`);
     const filters = [...new Set(failures.map((f) => f.filter))];
-    io.stderr(`cbpf bench: measuring ${filters.join(', ')} again (measurement ${measurement} of ${GATE_MEASUREMENTS}): a figure fails the gate only if it stays below\n`);
+    io.stderr(
+      `cbpf bench: measuring ${filters.join(', ')} again (measurement ${measurement} of ${GATE_MEASUREMENTS}): a figure fails the gate only if it stays below\n`,
+    );
     failures = confirmedFailures(failures, gateFailures(await measure(filters), baseline));
   }
   for (const failure of failures) io.stderr(`cbpf bench: regression: ${failure.message} (below in ${GATE_MEASUREMENTS} measurements)\n`);
-  if (failures.length > 0) throw new CommandFailure(`bench gate failed: ${failures.length} figure${failures.length === 1 ? '' : 's'} regressed against ${command.gate}`);
+  if (failures.length > 0)
+    throw new CommandFailure(`bench gate failed: ${failures.length} figure${failures.length === 1 ? '' : 's'} regressed against ${command.gate}`);
   io.stderr(`cbpf bench: gate passed: every ratio within ${Math.round(baseline.tolerance * 100)}% of ${command.gate}\n`);
 }
 

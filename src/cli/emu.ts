@@ -11,7 +11,6 @@ import { UsageError, type Command } from './args.js';
 import { displayName, type Io } from './io.js';
 import { loadFilters } from './load.js';
 
-
 export async function runEmu(command: Extract<Command, { kind: 'emu' }>, io: Io): Promise<void> {
   const filters = await loadFilters(io, command.inputs, command.inputFormat, command.arch);
   const nr = typeof command.nr === 'number' ? command.nr : syscallNumber(command.arch, command.nr);
@@ -23,9 +22,13 @@ export async function runEmu(command: Extract<Command, { kind: 'emu' }>, io: Io)
   const effect = describeEffect(value, errnoName);
   if (command.json) {
     const filterResults = traces.map((t, i) => ({
-      file: displayName(command.inputs[i]!), value: hexValue(t.value), ...(command.trace ? { trace: t.steps.map((s) => ({ pc: s.pc, a: hexValue(s.a), x: hexValue(s.x) })) } : {}),
+      file: displayName(command.inputs[i]!),
+      value: hexValue(t.value),
+      ...(command.trace ? { trace: t.steps.map((s) => ({ pc: s.pc, a: hexValue(s.a), x: hexValue(s.x) })) } : {}),
     }));
-    io.stdout(`${JSON.stringify({ value: hexValue(value), action: describeReturnValue(value), effect: effect.description, runs: effect.runs, filters: filterResults })}\n`);
+    io.stdout(
+      `${JSON.stringify({ value: hexValue(value), action: describeReturnValue(value), effect: effect.description, runs: effect.runs, filters: filterResults })}\n`,
+    );
     return;
   }
   const lines: string[] = [];
@@ -42,7 +45,10 @@ export async function runEmu(command: Extract<Command, { kind: 'emu' }>, io: Io)
         lines.push(`  ${String(step.pc).padStart(width)}: ${text} A=${hexValue(step.a)} X=${hexValue(step.x)}${comment ? `  ; ${comment}` : ''}`);
       }
     }
-    if (filters.length > 1 || command.trace) lines.push(`  => ${hexValue(trace.value)} ${describeReturnValue(trace.value)}${filters.length > 1 ? ` (filter ${i + 1}, ${displayName(command.inputs[i]!)})` : ''}`);
+    if (filters.length > 1 || command.trace)
+      lines.push(
+        `  => ${hexValue(trace.value)} ${describeReturnValue(trace.value)}${filters.length > 1 ? ` (filter ${i + 1}, ${displayName(command.inputs[i]!)})` : ''}`,
+      );
   });
   lines.push(`value:  ${hexValue(value)}`, `action: ${describeReturnValue(value)}`, `effect: ${effect.description}`);
   io.stdout(`${lines.join('\n')}\n`);

@@ -48,7 +48,13 @@ export interface BatchEngine {
  * cache-sized piece at a time (into the engine's record slots, if it has
  * them), each piece decided before the next is read.
  */
-export function decideWork(work: Work, reader: RecordRangeReader | undefined, engine: BatchEngine, wanted: WantedOutput, summary: Summary | undefined): DecidedWork {
+export function decideWork(
+  work: Work,
+  reader: RecordRangeReader | undefined,
+  engine: BatchEngine,
+  wanted: WantedOutput,
+  summary: Summary | undefined,
+): DecidedWork {
   if (!('batch' in work) && !reader) throw new Error('a range of the record file, with no reader for it');
   const pieces: Iterable<RecordPiece> = 'batch' in work ? [{ batch: work.batch, first: work.first }] : reader!.pieces(work.range, engine.recordSlots);
   const lines = wanted.format ? new DecisionLines(wanted.format, work.count) : undefined;

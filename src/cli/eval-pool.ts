@@ -64,7 +64,8 @@ export class EvalPool {
         this.waiting.delete(result.id);
         if (waiting?.piece) this.pending.set(worker, this.pending.get(worker)! - 1);
         // A worker that decided other than it was sent would shift every decision after it: fail the run instead.
-        if (waiting?.records !== undefined && result.count !== waiting.records) waiting.reject(new Error(`a worker thread decided ${result.count} records of a piece of ${waiting.records}`));
+        if (waiting?.records !== undefined && result.count !== waiting.records)
+          waiting.reject(new Error(`a worker thread decided ${result.count} records of a piece of ${waiting.records}`));
         else waiting?.resolve(result);
       });
       worker.on('error', (error) => {
@@ -170,7 +171,8 @@ export class EvalPool {
 
   private idlestUp(): Worker | undefined {
     let idlest: Worker | undefined;
-    for (const worker of this.upWorkers) if (this.pending.get(worker)! < PIECES_PER_WORKER && (!idlest || this.pending.get(worker)! < this.pending.get(idlest)!)) idlest = worker;
+    for (const worker of this.upWorkers)
+      if (this.pending.get(worker)! < PIECES_PER_WORKER && (!idlest || this.pending.get(worker)! < this.pending.get(idlest)!)) idlest = worker;
     return idlest;
   }
 

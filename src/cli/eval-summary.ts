@@ -176,7 +176,8 @@ export class Summary {
     const nr = view.getInt32(at + SECCOMP_DATA_NR, le);
     const counts = this.archCounts(view.getUint32(at + SECCOMP_DATA_ARCH, le));
     counts.add(nr, value, 1);
-    if (!isAllow(value) && this.wantsExample(value)) this.addExamples(value, [{ record: first + i, data: decodeSeccompData(batch.bytes, le ? 'le' : 'be', at) }]);
+    if (!isAllow(value) && this.wantsExample(value))
+      this.addExamples(value, [{ record: first + i, data: decodeSeccompData(batch.bytes, le ? 'le' : 'be', at) }]);
     if (isAllow(value) || !this.wantsExample(value)) counts.settle(nr, value);
     return counts;
   }

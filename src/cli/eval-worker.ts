@@ -62,7 +62,9 @@ let run: Run | undefined;
 
 /** Sends the main thread a task's result (lines, decisions and records move, not copied). */
 function answer(result: WorkerResult): void {
-  const moved = [result.lines, result.binary, result.read?.batch.bytes, result.read?.batch.bigEndian].flatMap((bytes) => (bytes ? [bytes.buffer as ArrayBuffer] : []));
+  const moved = [result.lines, result.binary, result.read?.batch.bytes, result.read?.batch.bigEndian].flatMap((bytes) =>
+    bytes ? [bytes.buffer as ArrayBuffer] : [],
+  );
   parentPort!.postMessage(result, moved);
 }
 

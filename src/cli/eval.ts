@@ -30,7 +30,17 @@ import type { WorkerEngine, WorkerResult, WorkerSetup } from './eval-worker.js';
 import { CommandFailure, describeInputError, type Io, type Writer } from './io.js';
 import { loadFilters } from './load.js';
 import { Progress } from './progress.js';
-import { BATCH_RECORDS, detectStreamFormat, RecordRangeReader, recordBatches, recordRanges, type LinePieceReader, type RecordSlots, type SkippedRecords, type StraceNotes } from './record-stream.js';
+import {
+  BATCH_RECORDS,
+  detectStreamFormat,
+  RecordRangeReader,
+  recordBatches,
+  recordRanges,
+  type LinePieceReader,
+  type RecordSlots,
+  type SkippedRecords,
+  type StraceNotes,
+} from './record-stream.js';
 
 type EvalCommand = Extract<Command, { kind: 'eval' }>;
 
@@ -68,7 +78,14 @@ const MAX_RANGE_RECORDS = 16 * BATCH_RECORDS;
  * streamed here, lines of text read into records by `readLinesElsewhere` when
  * it can.
  */
-async function openInput(io: Io, command: EvalCommand, rangeRecords: () => number, skipped: SkippedRecords | undefined, straceNotes: StraceNotes, readLinesElsewhere: LinePieceReader): Promise<Input> {
+async function openInput(
+  io: Io,
+  command: EvalCommand,
+  rangeRecords: () => number,
+  skipped: SkippedRecords | undefined,
+  straceNotes: StraceNotes,
+  readLinesElsewhere: LinePieceReader,
+): Promise<Input> {
   const size = await io.regularFileSize(command.records);
   let format = command.recordFormat;
   if (size !== undefined && format === undefined) format = await detectStreamFormat(io.readStream(command.records));
@@ -138,7 +155,10 @@ class Engines implements BatchEngine {
   private compiling: Promise<void> | undefined;
   private readonly cancel = new AbortController();
 
-  constructor(private readonly filters: readonly VerifiedProgram[], readonly engine: EvalEngine) {
+  constructor(
+    private readonly filters: readonly VerifiedProgram[],
+    readonly engine: EvalEngine,
+  ) {
     if (engine === 'interp') return;
     const cached = cachedModules(filters, BYTE_ORDERS);
     if (cached) this.useModules(cached);
@@ -292,7 +312,12 @@ async function evaluate(command: EvalCommand, io: Io, pool: EvalPool | undefined
   let piecesHere = 0;
   /** Whether default worker threads should start now, during the run (eval-policy.ts); `--workers N` started them with the process. */
   const startWorkers = (): boolean => command.workers === undefined && cores > 1 && workersPay(piecesHere, remaining(), fastestPiece);
-  const workerSetup: WorkerSetup = { filters: filters.map((f) => [...f.instructions]), ...(input.recordFile ? { recordFile: input.recordFile } : {}), ...wanted, summary: command.summary };
+  const workerSetup: WorkerSetup = {
+    filters: filters.map((f) => [...f.instructions]),
+    ...(input.recordFile ? { recordFile: input.recordFile } : {}),
+    ...wanted,
+    summary: command.summary,
+  };
   /** What the workers decide with now. */
   let poolEngine: WorkerEngine | undefined;
   /** Gives `pool`'s workers this run, and the engine of the moment. */
@@ -361,7 +386,8 @@ async function evaluate(command: EvalCommand, io: Io, pool: EvalPool | undefined
   }
   if (failure !== undefined) throw describeInputError(command.records, failure);
   if (summary) io.stdout(command.format === 'json' ? `${JSON.stringify(summary.result())}\n` : summary.format());
-  if (straceNotes.notSyscalls > 0) io.stderr(`cbpf: ${straceNotes.notSyscalls} line${straceNotes.notSyscalls === 1 ? ' was' : 's were'} not syscalls (signals, exits, strace's notes)\n`);
+  if (straceNotes.notSyscalls > 0)
+    io.stderr(`cbpf: ${straceNotes.notSyscalls} line${straceNotes.notSyscalls === 1 ? ' was' : 's were'} not syscalls (signals, exits, strace's notes)\n`);
   if (skipped && skipped.count > 0) io.stderr(`cbpf: skipped ${skipped.count} bad record${skipped.count === 1 ? '' : 's'} (the first: ${skipped.first})\n`);
   if (command.timing) io.stderr(`${timingLine(engines, pool, total, started)}\n`);
 }
@@ -375,10 +401,16 @@ function timingLine(engines: Engines, workers: EvalPool | undefined, total: numb
   else if (engines.fromCache) parts.push('JIT loaded from the on-disk cache');
   else if (engines.compileStartedAt === undefined) parts.push('JIT not compiled (the trace was too short for it to pay)');
   else if (engines.compiledAt === undefined) parts.push('JIT compile stopped (the trace ended first)');
-  else parts.push(`JIT compiled in the background in ${((engines.compiledAt - engines.compileStartedAt) / 1000).toFixed(3)} s, ${((engines.compileStartedAt - engines.startedAt) / 1000).toFixed(3)} s in`);
+  else
+    parts.push(
+      `JIT compiled in the background in ${((engines.compiledAt - engines.compileStartedAt) / 1000).toFixed(3)} s, ${((engines.compileStartedAt - engines.startedAt) / 1000).toFixed(3)} s in`,
+    );
   if (workers) {
     const pooled = total - engines.interpreted - engines.tabled - engines.jitted;
-    const up = workers.upAt === undefined || pooled === 0 ? '' : ` (${(pooled / ((now - workers.upAt) / 1000) / 1e6).toFixed(2)} M records/s from when the first was up, ${((workers.upAt - started) / 1000).toFixed(3)} s in)`;
+    const up =
+      workers.upAt === undefined || pooled === 0
+        ? ''
+        : ` (${(pooled / ((now - workers.upAt) / 1000) / 1e6).toFixed(2)} M records/s from when the first was up, ${((workers.upAt - started) / 1000).toFixed(3)} s in)`;
     parts.push(`${pooled} records on ${workers.size} worker thread${workers.size === 1 ? '' : 's'}${up}`);
     if (workers.recordsReadFromLines > 0) parts.push(`${workers.recordsReadFromLines} records read from lines of text there`);
   }

@@ -59,12 +59,15 @@ export function judgeRun(run: CaseRun, same?: CaseRun, sameName = 'the clean inp
   if (run.code !== 0 && run.code !== 1) return `exit ${run.code}, where a bad input exits 1`;
   const lines = run.stderr.split('\n').slice(0, -1);
   if (run.stderr !== '' && !run.stderr.endsWith('\n')) return 'standard error does not end its line';
-  if (lines.some((line) => !line.startsWith('cbpf: '))) return `a line on standard error is not cbpf's: ${JSON.stringify(lines.find((l) => !l.startsWith('cbpf: '))!.slice(0, 80))}`;
+  if (lines.some((line) => !line.startsWith('cbpf: ')))
+    return `a line on standard error is not cbpf's: ${JSON.stringify(lines.find((l) => !l.startsWith('cbpf: '))!.slice(0, 80))}`;
   if (lines.some((line) => /[\0-\x1f\x7f\u2028\u2029]/.test(line))) return 'an error line holds a control character or line separator';
-  if (lines.some((line) => line.length > MAX_ERROR_LINE)) return `an error line is ${Math.max(...lines.map((l) => l.length))} characters long (at most ${MAX_ERROR_LINE})`;
+  if (lines.some((line) => line.length > MAX_ERROR_LINE))
+    return `an error line is ${Math.max(...lines.map((l) => l.length))} characters long (at most ${MAX_ERROR_LINE})`;
   if (run.code === 1 && lines.length !== 1) return `exit 1 with ${lines.length} lines on standard error, where bad input is one`;
   if (same) {
-    if (run.code !== same.code) return `exit ${run.code}, where ${sameName} exits ${same.code}${same.code === 1 ? ` (${same.stderr.trim()})` : ''}${run.code === 1 ? ` (${run.stderr.trim()})` : ''}`;
+    if (run.code !== same.code)
+      return `exit ${run.code}, where ${sameName} exits ${same.code}${same.code === 1 ? ` (${same.stderr.trim()})` : ''}${run.code === 1 ? ` (${run.stderr.trim()})` : ''}`;
     if (!sameBytes(run.stdout, same.stdout)) return `standard output differs from ${sameName}'s`;
     if (!sameBytes(run.out, same.out)) return `the file written differs from ${sameName}'s`;
   }
@@ -80,10 +83,21 @@ export function runProcess(argv: readonly string[], files: Readonly<Record<strin
   const folder = mkdtempSync(join(tmpdir(), 'cbpf-inputs-'));
   try {
     for (const [path, bytes] of Object.entries(files)) writeFileSync(join(folder, path), bytes);
-    const child = spawnSync(process.execPath, [join(packageRoot(), 'bin', 'cbpf.js'), ...argv], { cwd: folder, timeout: HANG_SECONDS * 1000, maxBuffer: 256 << 20, env: { ...process.env, CBPF_CACHE_DIR: 'off' } });
+    const child = spawnSync(process.execPath, [join(packageRoot(), 'bin', 'cbpf.js'), ...argv], {
+      cwd: folder,
+      timeout: HANG_SECONDS * 1000,
+      maxBuffer: 256 << 20,
+      env: { ...process.env, CBPF_CACHE_DIR: 'off' },
+    });
     const thrown = child.error ? `${child.error.message}` : child.signal ? `killed by ${child.signal}` : undefined;
     const out = existsSync(join(folder, 'out')) ? new Uint8Array(readFileSync(join(folder, 'out'))) : undefined;
-    return { code: child.status ?? undefined, stdout: new Uint8Array(child.stdout), stderr: child.stderr.toString(), out, ...(thrown === undefined ? {} : { thrown }) };
+    return {
+      code: child.status ?? undefined,
+      stdout: new Uint8Array(child.stdout),
+      stderr: child.stderr.toString(),
+      out,
+      ...(thrown === undefined ? {} : { thrown }),
+    };
   } finally {
     rmSync(folder, { recursive: true, force: true });
   }
@@ -161,7 +175,11 @@ export function runInputFuzz(
   };
   const runWorker = (): Promise<void> =>
     new Promise((resolve) => {
-      const worker = new Worker(script, { workerData: { seed }, resourceLimits: { maxOldGenerationSizeMb: WORKER_HEAP_MB }, env: { ...process.env, CBPF_CACHE_DIR: 'off' } });
+      const worker = new Worker(script, {
+        workerData: { seed },
+        resourceLimits: { maxOldGenerationSizeMb: WORKER_HEAP_MB },
+        env: { ...process.env, CBPF_CACHE_DIR: 'off' },
+      });
       let current: { index: number; since: number } | undefined;
       const give = () => {
         if (failure || next >= limit || performance.now() > deadline) return void worker.terminate();
@@ -187,7 +205,8 @@ export function runInputFuzz(
         }
       });
       worker.on('error', (error: Error & { code?: string }) => {
-        const what = error.code === 'ERR_WORKER_OUT_OF_MEMORY' ? `more than ${WORKER_HEAP_MB} MiB of heap (unbounded memory)` : `the worker crashed: ${error.message}`;
+        const what =
+          error.code === 'ERR_WORKER_OUT_OF_MEMORY' ? `more than ${WORKER_HEAP_MB} MiB of heap (unbounded memory)` : `the worker crashed: ${error.message}`;
         fail(current?.index ?? next, what);
       });
       worker.on('exit', () => {

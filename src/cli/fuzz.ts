@@ -40,14 +40,23 @@ async function runDifferential(command: FuzzCommand, io: Io, targets: readonly F
   };
   const progress = io.stderrIsTTY
     ? (report: { stats: Record<string, { programs: number; records: number }> }, elapsed: number) => {
-        const parts = Object.entries(report.stats).map(([name, s]) => `${name} ${Math.round(s.programs / elapsed)} prog/s ${Math.round(s.records / elapsed)} rec/s`);
+        const parts = Object.entries(report.stats).map(
+          ([name, s]) => `${name} ${Math.round(s.programs / elapsed)} prog/s ${Math.round(s.records / elapsed)} rec/s`,
+        );
         io.stderr(`\r${elapsed.toFixed(0)} s  ${parts.join(' | ')}  mismatches 0   `);
       }
     : undefined;
-  const report = run(targets.map((t) => make[t as Exclude<FuzzTargetName, 'inputs'>]()), seed, budget, progress);
+  const report = run(
+    targets.map((t) => make[t as Exclude<FuzzTargetName, 'inputs'>]()),
+    seed,
+    budget,
+    progress,
+  );
   if (progress) io.stderr('\n');
   for (const [name, s] of Object.entries(report.stats)) {
-    io.stdout(`${name.padEnd(9)} ${String(s.programs).padStart(9)} programs  ${String(s.records).padStart(10)} records  ${report.failure?.target === name ? 1 : 0} mismatches\n`);
+    io.stdout(
+      `${name.padEnd(9)} ${String(s.programs).padStart(9)} programs  ${String(s.records).padStart(10)} records  ${report.failure?.target === name ? 1 : 0} mismatches\n`,
+    );
   }
   const failure = report.failure;
   if (!failure) return;
@@ -67,10 +76,14 @@ async function runDifferential(command: FuzzCommand, io: Io, targets: readonly F
 /** The malformed-input target, on a worker thread per core. */
 async function runInputs(command: FuzzCommand, io: Io, seed: number, budget: FuzzBudget): Promise<void> {
   const { runInputFuzz } = await import('./fuzz-inputs.js');
-  const progress = io.stderrIsTTY ? (cases: number, elapsed: number) => io.stderr(`\r${elapsed.toFixed(0)} s  inputs ${cases} cases (${Math.round(cases / elapsed)}/s)  failures 0   `) : undefined;
+  const progress = io.stderrIsTTY
+    ? (cases: number, elapsed: number) => io.stderr(`\r${elapsed.toFixed(0)} s  inputs ${cases} cases (${Math.round(cases / elapsed)}/s)  failures 0   `)
+    : undefined;
   const report = await runInputFuzz(seed, budget, availableParallelism(), progress);
   if (progress) io.stderr('\n');
-  io.stdout(`${'inputs'.padEnd(9)} ${String(report.cases).padStart(9)} cases     ${String(report.rejected).padStart(10)} rejected  ${report.failure ? 1 : 0} failures\n`);
+  io.stdout(
+    `${'inputs'.padEnd(9)} ${String(report.cases).padStart(9)} cases     ${String(report.rejected).padStart(10)} rejected  ${report.failure ? 1 : 0} failures\n`,
+  );
   const failure = report.failure;
   if (!failure) return;
   io.stdout(`\nFAILURE in inputs (seed ${failure.seed}, case ${failure.index}): ${failure.problem}\n`);

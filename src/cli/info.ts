@@ -56,7 +56,9 @@ export async function runInfo(command: Extract<Command, { kind: 'info' }>, io: I
     `${file}: ${format}, ${count(summary.instructions, 'instruction')} (${summary.reachable} reachable)`,
     `arches checked: ${summary.arches.join(', ') || 'none'}`,
     ...Object.entries(summary.syscalls).map(([arch, names]) => `${arch}: ${count(names.length, 'syscall')} compared:\n${wrap(names)}`),
-    `returns: ${Object.entries(summary.returns).map(([value, n]) => `${value} x${n}`).join(', ')}${summary.returnsA ? `, ret a x${summary.returnsA}` : ''}`,
+    `returns: ${Object.entries(summary.returns)
+      .map(([value, n]) => `${value} x${n}`)
+      .join(', ')}${summary.returnsA ? `, ret a x${summary.returnsA}` : ''}`,
     ...cacheLines(summary.kernelCache, program),
   ];
   io.stdout(`${lines.join('\n')}\n`);

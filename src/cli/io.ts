@@ -71,9 +71,7 @@ export const processIo: Io = {
     return info.isFile() ? info.size : undefined;
   },
   openWriter: (path) =>
-    isStandardOutput(path)
-      ? streamWriter(process.stdout, undefined)
-      : streamWriter(createWriteStream(path, { highWaterMark: FILE_WRITE_BUFFER }), path),
+    isStandardOutput(path) ? streamWriter(process.stdout, undefined) : streamWriter(createWriteStream(path, { highWaterMark: FILE_WRITE_BUFFER }), path),
   writeFile: (path, data) => writeFile(path, data),
   stdout: (data) => void (stdoutFailure === undefined && process.stdout.write(data)),
   flush: async () => {

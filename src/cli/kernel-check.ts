@@ -41,13 +41,16 @@ function tracesFor(program: Instruction[], given: RecordBatch | undefined, count
 
 function describeMismatches(engine: Engine, mismatches: DecisionMismatch[]): string[] {
   return [
-    ...mismatches.slice(0, SHOWN_MISMATCHES).map((m) => `  record ${m.record}: ${Buffer.from(m.issued).toString('hex')}\n    kernel ${hexValue(m.kernel)}, ${engine} ${hexValue(m.engine)}`),
+    ...mismatches
+      .slice(0, SHOWN_MISMATCHES)
+      .map((m) => `  record ${m.record}: ${Buffer.from(m.issued).toString('hex')}\n    kernel ${hexValue(m.kernel)}, ${engine} ${hexValue(m.engine)}`),
     ...(mismatches.length > SHOWN_MISMATCHES ? [`  ... and ${mismatches.length - SHOWN_MISMATCHES} more`] : []),
   ];
 }
 
 export async function runKernelCheck(command: Extract<Command, { kind: 'kernel-check' }>, io: Io): Promise<void> {
-  const given = command.records === undefined ? undefined : await loadRecords(io, command.records, { format: command.recordFormat, byteOrder: 'le', arch: command.arch });
+  const given =
+    command.records === undefined ? undefined : await loadRecords(io, command.records, { format: command.recordFormat, byteOrder: 'le', arch: command.arch });
   let failures = 0;
   for (const path of command.inputs) {
     const { program } = await loadProgram(io, path, command.inputFormat, command.arch);
@@ -80,7 +83,9 @@ export async function runKernelCheck(command: Extract<Command, { kind: 'kernel-c
         if (mismatches.length > 0) io.stdout(`${formatAsm(program).replace(/^/gm, '    ')}${describeMismatches(engine, mismatches).join('\n')}\n`);
       }
       if (bypassed.length > 0) {
-        io.stdout(`  ${bypassed.length} records left out: this host's kernel answers syscall ${nrs.slice(0, 8).join(', ')}${nrs.length > 8 ? ', ...' : ''} before seccomp runs\n`);
+        io.stdout(
+          `  ${bypassed.length} records left out: this host's kernel answers syscall ${nrs.slice(0, 8).join(', ')}${nrs.length > 8 ? ', ...' : ''} before seccomp runs\n`,
+        );
       }
       io.stdout(`  ${((performance.now() - started) / 1000).toFixed(1)} s\n`);
     } catch (error) {

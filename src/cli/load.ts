@@ -27,7 +27,11 @@ export const MAX_FILTER_BYTES = 16 << 20;
  * name (`detail`), for a command that reports it and goes on (`verify`).
  */
 export class ProgramLoadFailure extends CommandFailure {
-  constructor(message: string, readonly code: string, readonly detail: string) {
+  constructor(
+    message: string,
+    readonly code: string,
+    readonly detail: string,
+  ) {
     super(message);
   }
 }
@@ -40,12 +44,7 @@ function loadFailure(path: string, error: unknown): ProgramLoadFailure {
 }
 
 /** Reads and decodes the program in `path`, turning any problem into a CommandFailure (a ProgramLoadFailure). */
-export async function loadProgram(
-  io: Io,
-  path: string,
-  format: Format | undefined,
-  arch: Arch,
-): Promise<{ program: Instruction[]; format: Format }> {
+export async function loadProgram(io: Io, path: string, format: Format | undefined, arch: Arch): Promise<{ program: Instruction[]; format: Format }> {
   let bytes: Uint8Array;
   try {
     bytes = await io.readFile(path, MAX_FILTER_BYTES);

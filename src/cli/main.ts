@@ -20,22 +20,34 @@ function version(): string {
  */
 async function run(command: Command, io: Io): Promise<void> {
   switch (command.kind) {
-    case 'help': return io.stdout(command.text);
-    case 'version': return io.stdout(`cbpf ${version()}\n`);
-    case 'disasm': return (await import('./disasm.js')).runDisasm(command, io);
-    case 'convert': return (await import('./convert.js')).runConvert(command, io);
-    case 'info': return (await import('./info.js')).runInfo(command, io);
-    case 'verify': return (await import('./verify.js')).runVerify(command, io);
-    case 'emu': return (await import('./emu.js')).runEmu(command, io);
+    case 'help':
+      return io.stdout(command.text);
+    case 'version':
+      return io.stdout(`cbpf ${version()}\n`);
+    case 'disasm':
+      return (await import('./disasm.js')).runDisasm(command, io);
+    case 'convert':
+      return (await import('./convert.js')).runConvert(command, io);
+    case 'info':
+      return (await import('./info.js')).runInfo(command, io);
+    case 'verify':
+      return (await import('./verify.js')).runVerify(command, io);
+    case 'emu':
+      return (await import('./emu.js')).runEmu(command, io);
     case 'eval': {
       const workers = await (await import('./eval-pool.js')).startEvalWorkers(command, io); // they start while eval's code loads
       return (await import('./eval.js')).runEval(command, io, workers);
     }
-    case 'records': return (await import('./records.js')).runRecords(command, io);
-    case 'compile': return (await import('./compile.js')).runCompile(command, io);
-    case 'kernel-check': return (await import('./kernel-check.js')).runKernelCheck(command, io);
-    case 'fuzz': return (await import('./fuzz.js')).runFuzz(command, io);
-    case 'bench': return (await import('./bench.js')).runBench(command, io);
+    case 'records':
+      return (await import('./records.js')).runRecords(command, io);
+    case 'compile':
+      return (await import('./compile.js')).runCompile(command, io);
+    case 'kernel-check':
+      return (await import('./kernel-check.js')).runKernelCheck(command, io);
+    case 'fuzz':
+      return (await import('./fuzz.js')).runFuzz(command, io);
+    case 'bench':
+      return (await import('./bench.js')).runBench(command, io);
   }
 }
 

@@ -55,7 +55,11 @@ function headEnd(start: Uint8Array): number | undefined {
 export function detectRecordFormat(start: Uint8Array): RecordFormat {
   const head = start.subarray(0, headEnd(start) ?? start.length);
   if (head.some((b) => b < 0x09 || (b > 0x0d && b < 0x20))) return 'bin';
-  const firstLine = new TextDecoder().decode(head).split('\n').find((line) => line.trim() !== '') ?? '';
+  const firstLine =
+    new TextDecoder()
+      .decode(head)
+      .split('\n')
+      .find((line) => line.trim() !== '') ?? '';
   return looksLikeStrace(firstLine) ? 'strace' : 'jsonl';
 }
 
@@ -97,7 +101,13 @@ async function* binaryBatches(chunks: AsyncIterable<Uint8Array>, byteOrder: Byte
   };
   for await (const chunk of chunks) {
     // A chunk of whole records in a buffer of its own becomes a batch as it is, without a copy.
-    if (filled === 0 && chunk.length % SECCOMP_DATA_SIZE === 0 && chunk.length <= batchBytes && chunk.byteOffset === 0 && chunk.buffer.byteLength === chunk.length) {
+    if (
+      filled === 0 &&
+      chunk.length % SECCOMP_DATA_SIZE === 0 &&
+      chunk.length <= batchBytes &&
+      chunk.byteOffset === 0 &&
+      chunk.buffer.byteLength === chunk.length
+    ) {
       const count = chunk.length / SECCOMP_DATA_SIZE;
       seen += count;
       yield { bytes: chunk, count, bigEndian: new Uint8Array(count).fill(byteOrder === 'be' ? 1 : 0) };
@@ -174,7 +184,10 @@ export class RecordRangeReader {
   private readonly bytes = new Uint8Array(PIECE_RECORDS * SECCOMP_DATA_SIZE);
   private readonly bigEndian: Uint8Array;
 
-  constructor(private readonly fd: number, private readonly byteOrder: ByteOrder) {
+  constructor(
+    private readonly fd: number,
+    private readonly byteOrder: ByteOrder,
+  ) {
     this.bigEndian = new Uint8Array(PIECE_RECORDS).fill(byteOrder === 'be' ? 1 : 0);
   }
 
@@ -194,7 +207,11 @@ export class RecordRangeReader {
   private read(bytes: Uint8Array, offset: number, count: number, first: number): RecordBatch {
     for (let done = 0; done < bytes.length; ) {
       const n = readSync(this.fd, bytes, done, bytes.length - done, offset + done);
-      if (n === 0) throw new DecodeError('record-length', `record ${first + Math.floor(done / SECCOMP_DATA_SIZE)}: the file ended early (did it shrink while being read?)`);
+      if (n === 0)
+        throw new DecodeError(
+          'record-length',
+          `record ${first + Math.floor(done / SECCOMP_DATA_SIZE)}: the file ended early (did it shrink while being read?)`,
+        );
       done += n;
     }
     return { bytes, count, bigEndian: this.bigEndian.subarray(0, count) };
@@ -232,7 +249,11 @@ async function* linePieces(chunks: AsyncIterable<Uint8Array>, pieceBytes: number
   };
   for await (const chunk of chunks) {
     let start = 0;
-    for (let end = chunk.indexOf(LINE_BREAK, Math.max(start, start + pieceBytes - heldBytes - 1)); end !== -1; end = chunk.indexOf(LINE_BREAK, start + pieceBytes - 1)) {
+    for (
+      let end = chunk.indexOf(LINE_BREAK, Math.max(start, start + pieceBytes - heldBytes - 1));
+      end !== -1;
+      end = chunk.indexOf(LINE_BREAK, start + pieceBytes - 1)
+    ) {
       yield cut(chunk.subarray(start, end + 1));
       start = end + 1;
     }

@@ -196,7 +196,14 @@ class Assembler {
   private rawInstruction(draft: Draft, operands: Operand[], at: number): Draft {
     this.expectCount(operands, 4, '.insn', at);
     const [code, jt, jf, k] = operands.map((operand, i) => {
-      const [what, max] = ([['code', 0xffff], ['jt', 0xff], ['jf', 0xff], ['k', 0xffffffff]] as const)[i]!;
+      const [what, max] = (
+        [
+          ['code', 0xffff],
+          ['jt', 0xff],
+          ['jf', 0xff],
+          ['k', 0xffffffff],
+        ] as const
+      )[i]!;
       if (!isNumberLiteral(operand.text)) this.fail(operand.offset, 'syntax', `.insn ${what} must be a number`);
       return literalInRange(operand.text, max, what, this.text, operand.offset);
     }) as [number, number, number, number];
@@ -286,7 +293,9 @@ class Assembler {
     const syscall = t.replace(/^(__NR_|SYS_)/, '');
     this.pending.push({
       pc,
-      resolve: syscallResolver(syscall, (arch) => errorAt(this.text, operand.offset, 'unknown-name', `unknown name ${quoted(t)} (not a constant, nor a ${arch.name} syscall)`)),
+      resolve: syscallResolver(syscall, (arch) =>
+        errorAt(this.text, operand.offset, 'unknown-name', `unknown name ${quoted(t)} (not a constant, nor a ${arch.name} syscall)`),
+      ),
     });
     return 0;
   }
@@ -297,7 +306,7 @@ class Assembler {
     const dataAt = operand.offset + operand.text.indexOf(dataText);
     const data = isNumberLiteral(dataText)
       ? literalInRange(dataText, SECCOMP_RET_DATA, `${name} data`, this.text, dataAt)
-      : errnoNumber(dataText) ?? this.fail(dataAt, 'unknown-name', `unknown errno name ${quoted(dataText)}`);
+      : (errnoNumber(dataText) ?? this.fail(dataAt, 'unknown-name', `unknown errno name ${quoted(dataText)}`));
     return (ACTIONS[name as ActionName] | data) >>> 0;
   }
 
@@ -346,8 +355,17 @@ export function isAsmMnemonic(word: string): boolean {
 
 function describeForm(form: OperandForm): string {
   const forms: Record<OperandForm, string> = {
-    none: 'no operand', imm: 'a "#" constant', x: 'x', a: 'a', abs: 'a [k] load', ind: 'an [x + k] load',
-    mem: 'M[k]', len: '#len', msh: '4*([k]&0xf)', target: 'a jump target', 'cond-imm': 'a "#" comparand',
+    none: 'no operand',
+    imm: 'a "#" constant',
+    x: 'x',
+    a: 'a',
+    abs: 'a [k] load',
+    ind: 'an [x + k] load',
+    mem: 'M[k]',
+    len: '#len',
+    msh: '4*([k]&0xf)',
+    target: 'a jump target',
+    'cond-imm': 'a "#" comparand',
     'cond-x': 'x as comparand',
   };
   return forms[form];
@@ -360,4 +378,3 @@ function describeForm(form: OperandForm): string {
 export function assemble(text: string, options: AssembleOptions = {}): Instruction[] {
   return new Assembler(text).run(options.arch ?? archByName('x86_64')!);
 }
-

@@ -73,20 +73,26 @@ const shown = (v: bigint): string => (v < 0x10000n ? String(v) : `0x${v.toString
 function apply(op: string, l: bigint, r: bigint): bigint | string {
   let value: bigint;
   switch (op) {
-    case '|': return l | r;
-    case '^': return l ^ r;
-    case '&': return l & r;
+    case '|':
+      return l | r;
+    case '^':
+      return l ^ r;
+    case '&':
+      return l & r;
     case '<<':
     case '>>':
       if (r > 31n) return `${shown(l)} ${op} ${shown(r)}: a 32-bit value shifts by 0..31`;
       if (op === '>>') return l >> r;
       value = l << r;
       break;
-    case '+': value = l + r; break;
+    case '+':
+      value = l + r;
+      break;
     case '-':
       if (r > l) return `${shown(l)} - ${shown(r)} is negative: values are unsigned 32-bit and never wrap`;
       return l - r;
-    default: value = l * r;
+    default:
+      value = l * r;
   }
   return value > U32 ? `${shown(l)} ${op} ${shown(r)} = ${shown(value)} does not fit in 32 bits` : value;
 }
@@ -107,7 +113,10 @@ class CParser {
   /** Parentheses open around the token at hand. */
   private depth = 0;
 
-  constructor(private readonly text: string, private readonly tokens: Token[]) {}
+  constructor(
+    private readonly text: string,
+    private readonly tokens: Token[],
+  ) {}
 
   private peek(ahead = 0): string | undefined {
     return this.tokens[this.pos + ahead]?.text;
@@ -257,7 +266,9 @@ class CParser {
     if (fixed !== undefined) return constant(BigInt(fixed));
     const syscall = /^(?:__NR_|SYS_)(\w+)$/.exec(token.text);
     if (!syscall) this.fail(token, 'unknown-name', `unknown name ${quoted(token.text)}`);
-    const resolve = syscallResolver(syscall[1]!, (arch) => errorAt(this.text, token.offset, 'unknown-name', `${excerpt(token.text)}: no such ${arch.name} syscall`));
+    const resolve = syscallResolver(syscall[1]!, (arch) =>
+      errorAt(this.text, token.offset, 'unknown-name', `${excerpt(token.text)}: no such ${arch.name} syscall`),
+    );
     this.steps.push({ kind: 'syscall', resolve, offset: token.offset });
     this.usesArch = true;
   }

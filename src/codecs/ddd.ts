@@ -13,7 +13,12 @@ interface Token {
   readonly offset: number;
 }
 
-const LIMITS: ReadonlyArray<[string, number]> = [['code', 0xffff], ['jt', 0xff], ['jf', 0xff], ['k', 0xffffffff]];
+const LIMITS: ReadonlyArray<[string, number]> = [
+  ['code', 0xffff],
+  ['jt', 0xff],
+  ['jf', 0xff],
+  ['k', 0xffffffff],
+];
 
 /** The whitespace-separated words of `piece`, which starts at `from` in the whole text. */
 function words(piece: string, from: number): Token[] {
@@ -33,9 +38,7 @@ function instruction(text: string, group: Token[], at: number): Instruction {
   if (group.length !== 4) {
     throw errorAt(text, group[0]?.offset ?? at, 'syntax', `expected 4 numbers "code jt jf k", found ${group.length}`);
   }
-  const [code, jt, jf, k] = group.map((token, i) => decimal(text, token, LIMITS[i]![0], LIMITS[i]![1])) as [
-    number, number, number, number,
-  ];
+  const [code, jt, jf, k] = group.map((token, i) => decimal(text, token, LIMITS[i]![0], LIMITS[i]![1])) as [number, number, number, number];
   return { code, jt, jf, k };
 }
 

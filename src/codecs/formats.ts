@@ -38,10 +38,12 @@ export function detectFormat(bytes: Uint8Array): Format {
   const text = new TextDecoder().decode(bytes);
   // Comments out, whichever kind starts first; a line comment stops at any line break here, and the reader says more.
   let unterminated = -1;
-  const meaningful = text.replace(/\/\*[\s\S]*?(?:\*\/|$)|(?:;|\/\/)[^\n\r\u2028\u2029]*/g, (comment, at: number) => {
-    if (comment.startsWith('/*') && (comment.length < 4 || !comment.endsWith('*/'))) unterminated = at;
-    return ' ';
-  }).trim();
+  const meaningful = text
+    .replace(/\/\*[\s\S]*?(?:\*\/|$)|(?:;|\/\/)[^\n\r\u2028\u2029]*/g, (comment, at: number) => {
+      if (comment.startsWith('/*') && (comment.length < 4 || !comment.endsWith('*/'))) unterminated = at;
+      return ' ';
+    })
+    .trim();
   if (meaningful === '' && unterminated !== -1) throw errorAt(text, unterminated, 'syntax', 'unterminated /* comment');
   if (meaningful === '') throw new ParseError('empty-input', 'empty input: no instructions', 0, 0);
   if (meaningful.startsWith('[')) return 'json';
@@ -85,11 +87,17 @@ export function writeProgram(program: Program, format: Format, options: FormatOp
     throw new EncodeError('too-long', `program has ${program.length} instructions; the kernel loads at most ${BPF_MAXINSNS} (BPF_MAXINSNS)`);
   }
   switch (format) {
-    case 'raw': return encodeRaw(program, 'le');
-    case 'raw-be': return encodeRaw(program, 'be');
-    case 'c': return formatC(program);
-    case 'ddd': return formatDdd(program);
-    case 'asm': return formatAsm(program, { style: 'labels', ...options });
-    case 'json': return formatJson(program);
+    case 'raw':
+      return encodeRaw(program, 'le');
+    case 'raw-be':
+      return encodeRaw(program, 'be');
+    case 'c':
+      return formatC(program);
+    case 'ddd':
+      return formatDdd(program);
+    case 'asm':
+      return formatAsm(program, { style: 'labels', ...options });
+    case 'json':
+      return formatJson(program);
   }
 }

@@ -7,7 +7,12 @@ import { checkFields, type Instruction, type Program } from '../instruction.js';
 import { jsonSyntaxError } from './json-syntax.js';
 import { errorAt, quoted } from './text.js';
 
-const FIELDS = [['code', 0xffff], ['jt', 0xff], ['jf', 0xff], ['k', 0xffffffff]] as const;
+const FIELDS = [
+  ['code', 0xffff],
+  ['jt', 0xff],
+  ['jf', 0xff],
+  ['k', 0xffffffff],
+] as const;
 
 /** Parses the JSON form; throws ParseError naming the instruction index of a bad element. */
 export function parseJson(text: string): Instruction[] {

@@ -14,9 +14,7 @@ import { syscallNumber } from '../seccomp/syscalls.js';
 import type { ParseError } from '../errors.js';
 
 const FIXED = new Map<string, number>([
-  ...Object.entries(opcodes as Record<string, unknown>).filter(
-    (e): e is [string, number] => e[0].startsWith('BPF_') && typeof e[1] === 'number',
-  ),
+  ...Object.entries(opcodes as Record<string, unknown>).filter((e): e is [string, number] => e[0].startsWith('BPF_') && typeof e[1] === 'number'),
   ...Object.entries(SECCOMP_RET_CONSTANTS),
   ...Object.entries(ACTIONS),
   ...ARCHES.map((arch) => [arch.constant, arch.auditArch] as [string, number]),

@@ -42,7 +42,8 @@ export function excerpt(text: string, max = EXCERPT_LENGTH): string {
   let end = Math.min(text.length, max);
   // Never half a surrogate pair.
   if (end < text.length && end > 0 && text.charCodeAt(end - 1) >= 0xd800 && text.charCodeAt(end - 1) <= 0xdbff) end--;
-  const escaped = JSON.stringify(text.slice(0, end)).slice(1, -1)
+  const escaped = JSON.stringify(text.slice(0, end))
+    .slice(1, -1)
     .replace(/[\u007f-\u009f\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
   return end < text.length ? `${escaped}…` : escaped;
 }

@@ -85,7 +85,10 @@ export function engineTarget(
 ): FuzzTarget {
   const answer = (engine: Engine, c: FuzzCase): number | string | undefined => {
     try {
-      return engine.decide(c.filters.map((f) => verify(f)), [c.record])[0];
+      return engine.decide(
+        c.filters.map((f) => verify(f)),
+        [c.record],
+      )[0];
     } catch (error) {
       return `threw ${(error as Error).message}`;
     }
@@ -175,12 +178,17 @@ export function kernelTarget(records = 40, shrinkBudget = 300): FuzzTarget {
       const original: FuzzCase = { filters: [program], record: decodeSeccompData(found[0]!.issued, 'le') };
       const shrunk = shrinkCase(original, (c) => mismatches(c).length > 0, shrinkBudget);
       const [last] = mismatches(shrunk);
-      const summary = last ? `the kernel says ${hexValue(last.kernel)}, the interpreter says ${hexValue(last.engine)}` : 'the kernel and the interpreter disagree';
+      const summary = last
+        ? `the kernel says ${hexValue(last.kernel)}, the interpreter says ${hexValue(last.engine)}`
+        : 'the kernel and the interpreter disagree';
       return {
         programs: 1,
         records: found[0]!.record + 1,
         failure: {
-          summary, case: shrunk, originalSize: program.length, ...(last ? { expected: last.kernel } : {}),
+          summary,
+          case: shrunk,
+          originalSize: program.length,
+          ...(last ? { expected: last.kernel } : {}),
           report: describeCase(shrunk, summary),
         },
       };
@@ -236,7 +244,12 @@ export interface FuzzReport {
  * budget is spent or a target fails. The schedule depends only on the targets,
  * so the same seed replays the same run. `onProgress` is called now and then.
  */
-export function runFuzz(targets: readonly FuzzTarget[], seed: number, budget: FuzzBudget, onProgress?: (report: FuzzReport, elapsed: number) => void): FuzzReport {
+export function runFuzz(
+  targets: readonly FuzzTarget[],
+  seed: number,
+  budget: FuzzBudget,
+  onProgress?: (report: FuzzReport, elapsed: number) => void,
+): FuzzReport {
   const stats: Record<string, TargetStats> = Object.fromEntries(targets.map((t) => [t.name, { programs: 0, records: 0 }]));
   const schedule = targets.flatMap((t) => Array<FuzzTarget>(t.weight ?? 1).fill(t));
   const started = performance.now();
@@ -263,4 +276,3 @@ export function failureAsCase(failure: FuzzFailure): string | undefined {
   const programs = c.filters.map((f) => `--- program\n${formatAsm(f, { comments: false })}`).join('');
   return `=== fuzz ${failure.target} seed ${failure.seed} iteration ${failure.iteration}: ${failure.summary}\n${programs}--- records\n${formatRecordJson(c.record)}\n--- expect\n${hexValue(failure.expected)}\n`;
 }
-

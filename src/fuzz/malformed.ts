@@ -39,21 +39,56 @@ const encoder = new TextEncoder();
 const TEXT_FORMATS: readonly Format[] = FORMATS.filter((f) => f !== 'raw' && f !== 'raw-be');
 
 /** The filter every trace case is decided by: ALLOW for x86_64's read, else ERRNO(1). */
-const TRACE_FILTER = encodeRaw([
-  { code: 0x20, jt: 0, jf: 0, k: 4 }, // A = arch
-  { code: 0x15, jt: 0, jf: 3, k: x86_64.auditArch }, // if (A != x86_64) goto errno
-  { code: 0x20, jt: 0, jf: 0, k: 0 }, // A = nr
-  { code: 0x15, jt: 0, jf: 1, k: 0 }, // if (A != read) goto errno
-  { code: 0x06, jt: 0, jf: 0, k: 0x7fff0000 }, // ALLOW
-  { code: 0x06, jt: 0, jf: 0, k: 0x00050001 }, // ERRNO(1)
-], 'le');
+const TRACE_FILTER = encodeRaw(
+  [
+    { code: 0x20, jt: 0, jf: 0, k: 4 }, // A = arch
+    { code: 0x15, jt: 0, jf: 3, k: x86_64.auditArch }, // if (A != x86_64) goto errno
+    { code: 0x20, jt: 0, jf: 0, k: 0 }, // A = nr
+    { code: 0x15, jt: 0, jf: 1, k: 0 }, // if (A != read) goto errno
+    { code: 0x06, jt: 0, jf: 0, k: 0x7fff0000 }, // ALLOW
+    { code: 0x06, jt: 0, jf: 0, k: 0x00050001 }, // ERRNO(1)
+  ],
+  'le',
+);
 
 /** Numbers that sit at or past a boundary some parser checks. */
 const ODD_NUMBERS = [
-  '0', '-0', '-1', '255', '256', '65535', '65536', '4294967295', '4294967296', '0xffffffff', '0x100000000',
-  '18446744073709551615', '18446744073709551616', '0xffffffffffffffff', '0x1ffffffffffffffffff', '-9223372036854775809',
-  '99999999999999999999999999999999', '1e309', '1e3', '0.5', 'NaN', 'Infinity', '0x', '0b', '0b102', '08', '0o7', '1_000',
-  `1${'0'.repeat(400)}`, '1 << 40', '1 << 31', '1 << 32', '(1 << 33) >> 2', '-2147483649', '~0', '- - 1',
+  '0',
+  '-0',
+  '-1',
+  '255',
+  '256',
+  '65535',
+  '65536',
+  '4294967295',
+  '4294967296',
+  '0xffffffff',
+  '0x100000000',
+  '18446744073709551615',
+  '18446744073709551616',
+  '0xffffffffffffffff',
+  '0x1ffffffffffffffffff',
+  '-9223372036854775809',
+  '99999999999999999999999999999999',
+  '1e309',
+  '1e3',
+  '0.5',
+  'NaN',
+  'Infinity',
+  '0x',
+  '0b',
+  '0b102',
+  '08',
+  '0o7',
+  '1_000',
+  `1${'0'.repeat(400)}`,
+  '1 << 40',
+  '1 << 31',
+  '1 << 32',
+  '(1 << 33) >> 2',
+  '-2147483649',
+  '~0',
+  '- - 1',
 ];
 
 /** Bytes and characters that change how text is split or read. */
@@ -152,7 +187,10 @@ function mutate(random: Random, bytes: Uint8Array, text: boolean): { bytes: Uint
       const token = pick(random, ['x', '9', '0x1', 'a,', ' ', '"', '\\u0041']);
       const length = pick(random, [100_000, 1 << 20, 4 << 20]);
       const where = at();
-      return { bytes: splice(where, where, token.repeat(Math.ceil(length / token.length))), change: `a ${length}-byte run of ${JSON.stringify(token)} at ${where}` };
+      return {
+        bytes: splice(where, where, token.repeat(Math.ceil(length / token.length))),
+        change: `a ${length}-byte run of ${JSON.stringify(token)} at ${where}`,
+      };
     }
     case 7: {
       const length = int(random, 0, 300);
@@ -187,10 +225,14 @@ function filterCommand(random: Random, path: string, format: Format | undefined)
   const input = format === undefined ? [] : ['--input-format', format];
   const command = pick(random, ['disasm', 'disasm', 'verify', 'info', 'convert', 'emu']);
   switch (command) {
-    case 'convert': return ['convert', path, ...input, '--to', pick(random, FORMATS), '-o', 'out'];
-    case 'emu': return ['emu', path, ...input, '--nr', String(int(random, 0, 450)), '--args', `${u32(random)},0x${u32(random).toString(16)}`];
-    case 'disasm': return ['disasm', path, ...input, ...(chance(random, 0.3) ? ['--labels'] : [])];
-    default: return [command, path, ...input];
+    case 'convert':
+      return ['convert', path, ...input, '--to', pick(random, FORMATS), '-o', 'out'];
+    case 'emu':
+      return ['emu', path, ...input, '--nr', String(int(random, 0, 450)), '--args', `${u32(random)},0x${u32(random).toString(16)}`];
+    case 'disasm':
+      return ['disasm', path, ...input, ...(chance(random, 0.3) ? ['--labels'] : [])];
+    default:
+      return [command, path, ...input];
   }
 }
 
@@ -217,11 +259,16 @@ function traceCase(random: Random): InputCase {
   else clean = bigEndian ? Buffer.concat(records.map((r) => encodeSeccompData(r, 'be'))) : packRecords(records).bytes;
   const path = `trace.${format}`;
   const argv = [
-    'eval', 'filter.bpf', '--records', path,
+    'eval',
+    'filter.bpf',
+    '--records',
+    path,
     ...(chance(random, 0.3) ? ['--records-format', format === 'bin-be' ? 'bin' : format] : []),
     ...(bigEndian ? ['--records-byte-order', 'be'] : []),
-    '--engine', chance(random, 0.5) ? 'interp' : 'auto',
-    '--workers', '1',
+    '--engine',
+    chance(random, 0.5) ? 'interp' : 'auto',
+    '--workers',
+    '1',
     ...(chance(random, 0.3) ? ['--skip-bad'] : []),
     ...pick(random, [[], ['--summary'], ['--format', 'json'], ['--format', 'action'], ['--out', 'out']]),
   ];

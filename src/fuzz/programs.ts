@@ -21,12 +21,18 @@ const REFUSED_CODES = [0x28, 0x30, 0x40, 0x48, 0x50, 0x94, 0x9c, 0xb1, 0x0e, 0x6
 /** Constants where comparisons and arithmetic turn: boundaries, arches, syscall-sized numbers. */
 function constant(random: Random): number {
   switch (int(random, 0, 5)) {
-    case 0: return pick(random, [0, 1, 2, 31, 32, 33, 0x7fffffff, 0x80000000, 0xfffffffe, 0xffffffff]);
-    case 1: return pick(random, ARCHES).auditArch;
-    case 2: return int(random, 0, 450);
-    case 3: return 0x40000000 + int(random, 0, 600);
-    case 4: return int(random, 0, 0xffff);
-    default: return u32(random);
+    case 0:
+      return pick(random, [0, 1, 2, 31, 32, 33, 0x7fffffff, 0x80000000, 0xfffffffe, 0xffffffff]);
+    case 1:
+      return pick(random, ARCHES).auditArch;
+    case 2:
+      return int(random, 0, 450);
+    case 3:
+      return 0x40000000 + int(random, 0, 600);
+    case 4:
+      return int(random, 0, 0xffff);
+    default:
+      return u32(random);
   }
 }
 
@@ -86,7 +92,11 @@ export function generateProgram(random: Random, maxLength = 48): Instruction[] {
   const length = chance(random, 0.01) ? int(random, 256, 4000) : int(random, 1, maxLength);
   const body: Instruction[] = [];
   if (seccompShaped && length > 4) {
-    body.push({ code: 0x20, jt: 0, jf: 0, k: 4 }, { code: 0x15, jt: 0, jf: Math.min(255, length - 3), k: pick(random, ARCHES).auditArch }, { code: 0x20, jt: 0, jf: 0, k: 0 });
+    body.push(
+      { code: 0x20, jt: 0, jf: 0, k: 4 },
+      { code: 0x15, jt: 0, jf: Math.min(255, length - 3), k: pick(random, ARCHES).auditArch },
+      { code: 0x20, jt: 0, jf: 0, k: 0 },
+    );
   }
   for (let pc = body.length; pc < length - 1; pc++) body.push(instruction(random, pc, length, seccompShaped));
   body.push(chance(random, 0.8) ? { code: 0x06, jt: 0, jf: 0, k: returnValue(random) } : { code: 0x16, jt: 0, jf: 0, k: 0 });
@@ -94,7 +104,10 @@ export function generateProgram(random: Random, maxLength = 48): Instruction[] {
   // Too long for the prefix: read constants instead (ld M[k] -> ld #k, ldx M[k] -> ldx #k).
   if (body.length + 2 * read.length > 4096) return body.map((i) => (i.code === 0x60 || i.code === 0x61 ? { ...i, code: i.code - 0x60 } : i));
   // Jumps are relative, so a prefix leaves every target in place.
-  const prefix = read.flatMap((k) => [{ code: 0x00, jt: 0, jf: 0, k: constant(random) }, { code: 0x02, jt: 0, jf: 0, k }]);
+  const prefix = read.flatMap((k) => [
+    { code: 0x00, jt: 0, jf: 0, k: constant(random) },
+    { code: 0x02, jt: 0, jf: 0, k },
+  ]);
   return [...prefix, ...body];
 }
 
@@ -104,18 +117,41 @@ export function mutateProgram(program: readonly Instruction[], random: Random): 
   const at = int(random, 0, out.length - 1);
   const target = out[at]!;
   switch (int(random, 0, 8)) {
-    case 0: target.code = pick(random, REFUSED_CODES); break;
-    case 1: target.code = int(random, 0, 0xffff); break;
-    case 2: Object.assign(target, { code: pick(random, JUMP_K), jt: int(random, 0, 255), jf: int(random, 0, 255) }); break;
-    case 3: Object.assign(target, { code: 0x05, k: chance(random, 0.5) ? u32(random) : out.length - at - 1 }); break;
-    case 4: Object.assign(target, pick(random, [
-      { code: 0x34, k: 0 }, { code: 0x64, k: int(random, 32, 40) }, { code: 0x74, k: 0xffffffff },
-      { code: 0x02, k: int(random, 16, 20) }, { code: 0x20, k: pick(random, [2, 64, 65, 0xfffff000, 0xfffff040]) },
-    ])); break;
-    case 5: out.pop(); break;
-    case 6: out.push({ code: 0x00, jt: 0, jf: 0, k: 0 }); break;
-    case 7: out.unshift({ code: pick(random, [0x60, 0x61]), jt: 0, jf: 0, k: int(random, 0, 15) }); break;
-    default: Object.assign(target, { code: 0x60, k: int(random, 0, 15) });
+    case 0:
+      target.code = pick(random, REFUSED_CODES);
+      break;
+    case 1:
+      target.code = int(random, 0, 0xffff);
+      break;
+    case 2:
+      Object.assign(target, { code: pick(random, JUMP_K), jt: int(random, 0, 255), jf: int(random, 0, 255) });
+      break;
+    case 3:
+      Object.assign(target, { code: 0x05, k: chance(random, 0.5) ? u32(random) : out.length - at - 1 });
+      break;
+    case 4:
+      Object.assign(
+        target,
+        pick(random, [
+          { code: 0x34, k: 0 },
+          { code: 0x64, k: int(random, 32, 40) },
+          { code: 0x74, k: 0xffffffff },
+          { code: 0x02, k: int(random, 16, 20) },
+          { code: 0x20, k: pick(random, [2, 64, 65, 0xfffff000, 0xfffff040]) },
+        ]),
+      );
+      break;
+    case 5:
+      out.pop();
+      break;
+    case 6:
+      out.push({ code: 0x00, jt: 0, jf: 0, k: 0 });
+      break;
+    case 7:
+      out.unshift({ code: pick(random, [0x60, 0x61]), jt: 0, jf: 0, k: int(random, 0, 15) });
+      break;
+    default:
+      Object.assign(target, { code: 0x60, k: int(random, 0, 15) });
   }
   return out;
 }

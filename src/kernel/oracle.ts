@@ -114,7 +114,8 @@ export function kernelDecide(program: Program, batch: RecordBatch): KernelDecisi
     if (signal === SIGSYS) continue; // only DIV by X = 0 gets past every rewritten RET: the filter returned 0
     if (signal !== 0) throw new OracleError(`record ${i}: the child died by signal ${signal}`);
     const errnos = results.map((r) => Number(-r.ret));
-    if (errnos.some((e) => e < 1 || e > 2048)) throw new OracleError(`record ${i}: the syscall returned ${results.map((r) => r.ret).join(', ')}, not the errnos of the rewritten filter`);
+    if (errnos.some((e) => e < 1 || e > 2048))
+      throw new OracleError(`record ${i}: the syscall returned ${results.map((r) => r.ret).join(', ')}, not the errnos of the rewritten filter`);
     values[i] = valueFromErrnos(errnos);
   }
   return { values, ips, bypassed };

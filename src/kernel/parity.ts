@@ -32,7 +32,7 @@ export function verifierVerdict(program: Program): Verdict {
 /** The kernel's verdict from kernelAccepts: 'accepted', the errno's name, or undefined when it could not be asked. */
 export function kernelVerdict(errno: number): Verdict | undefined {
   if (errno === -1) return undefined;
-  return errno === 0 ? 'accepted' : errnoName(errno) ?? `errno ${errno}`;
+  return errno === 0 ? 'accepted' : (errnoName(errno) ?? `errno ${errno}`);
 }
 
 /** Every program where the verifier's verdict differs from the kernel's (`kernel` from kernelAccepts). */

@@ -103,19 +103,30 @@ export interface Effect {
 export function describeEffect(value: number, errnoName: (n: number) => string | undefined = () => undefined): Effect {
   const data = value & SECCOMP_RET_DATA;
   switch (actionName(value)) {
-    case 'ALLOW': return { runs: true, description: 'the syscall runs' };
-    case 'LOG': return { runs: true, description: 'the syscall runs and is logged' };
+    case 'ALLOW':
+      return { runs: true, description: 'the syscall runs' };
+    case 'LOG':
+      return { runs: true, description: 'the syscall runs and is logged' };
     case 'ERRNO': {
       if (data === 0) return { runs: false, description: 'the syscall does not run and returns 0' };
       const errno = Math.min(data, MAX_ERRNO);
       const name = errnoName(errno);
-      return { runs: false, description: `the syscall does not run and returns -${errno}${name ? ` (${name})` : ''}${data > MAX_ERRNO ? `, clamped from ${data}` : ''}` };
+      return {
+        runs: false,
+        description: `the syscall does not run and returns -${errno}${name ? ` (${name})` : ''}${data > MAX_ERRNO ? `, clamped from ${data}` : ''}`,
+      };
     }
-    case 'TRAP': return { runs: false, description: `the syscall does not run; the thread gets SIGSYS with si_errno = ${data}` };
-    case 'TRACE': return { runs: false, description: 'with no tracer attached, the syscall does not run and returns -38 (ENOSYS)' };
-    case 'USER_NOTIF': return { runs: false, description: 'with no listener, the syscall does not run and returns -38 (ENOSYS)' };
-    case 'KILL_THREAD': return { runs: false, description: 'the thread is killed by SIGSYS (the whole process, if it is the last thread)' };
-    case 'KILL_PROCESS': return { runs: false, description: 'the process is killed by SIGSYS' };
-    default: return { runs: false, description: 'not an action: the process is killed by SIGSYS, as for KILL_PROCESS' };
+    case 'TRAP':
+      return { runs: false, description: `the syscall does not run; the thread gets SIGSYS with si_errno = ${data}` };
+    case 'TRACE':
+      return { runs: false, description: 'with no tracer attached, the syscall does not run and returns -38 (ENOSYS)' };
+    case 'USER_NOTIF':
+      return { runs: false, description: 'with no listener, the syscall does not run and returns -38 (ENOSYS)' };
+    case 'KILL_THREAD':
+      return { runs: false, description: 'the thread is killed by SIGSYS (the whole process, if it is the last thread)' };
+    case 'KILL_PROCESS':
+      return { runs: false, description: 'the process is killed by SIGSYS' };
+    default:
+      return { runs: false, description: 'not an action: the process is killed by SIGSYS, as for KILL_PROCESS' };
   }
 }

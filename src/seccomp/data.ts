@@ -84,7 +84,10 @@ export function checkRecord(record: Uint8Array): void {
  */
 export function checkRecordBytes(bytes: Uint8Array): void {
   if (bytes.length % SECCOMP_DATA_SIZE !== 0) {
-    throw new InputError('batch-size', `${bytes.length} bytes are not whole ${SECCOMP_DATA_SIZE}-byte records: ${Math.floor(bytes.length / SECCOMP_DATA_SIZE)} and ${bytes.length % SECCOMP_DATA_SIZE} bytes over`);
+    throw new InputError(
+      'batch-size',
+      `${bytes.length} bytes are not whole ${SECCOMP_DATA_SIZE}-byte records: ${Math.floor(bytes.length / SECCOMP_DATA_SIZE)} and ${bytes.length % SECCOMP_DATA_SIZE} bytes over`,
+    );
   }
 }
 
@@ -100,7 +103,8 @@ export function checkRecordBatch(batch: RecordBatch): void {
   const { bytes, count, bigEndian } = batch;
   checkRecordBytes(bytes);
   if (!Number.isInteger(count) || count < 0) throw new InputError('batch-count', `a batch's count must be a non-negative integer, got ${count}`);
-  if (bytes.length !== count * SECCOMP_DATA_SIZE) throw new InputError('batch-count', `a batch of ${count} records has ${bytes.length / SECCOMP_DATA_SIZE} records' bytes`);
+  if (bytes.length !== count * SECCOMP_DATA_SIZE)
+    throw new InputError('batch-count', `a batch of ${count} records has ${bytes.length / SECCOMP_DATA_SIZE} records' bytes`);
   if (bigEndian.length !== count) throw new InputError('batch-count', `a batch of ${count} records has ${bigEndian.length} byte orders`);
 }
 
@@ -116,7 +120,8 @@ const U32_MAX = 0xffffffff;
 const U64_MAX = 0xffffffffffffffffn;
 
 function checkU64(value: unknown, what: string): void {
-  if (typeof value !== 'bigint' || value < 0n || value > U64_MAX) throw new InputError('field-range', `${what} must be a bigint in 0..2^64-1, got ${String(value)}`);
+  if (typeof value !== 'bigint' || value < 0n || value > U64_MAX)
+    throw new InputError('field-range', `${what} must be a bigint in 0..2^64-1, got ${String(value)}`);
 }
 
 /**
@@ -129,9 +134,12 @@ function checkU64(value: unknown, what: string): void {
  * type, `arg-count` for more than six arguments.
  */
 export function checkSeccompData(data: SeccompData): void {
-  if (!Number.isInteger(data.nr) || data.nr < -0x80000000 || data.nr > U32_MAX) throw new InputError('field-range', `nr must be an integer in -2^31..2^32-1, got ${data.nr}`);
-  if (!Number.isInteger(data.arch) || data.arch < 0 || data.arch > U32_MAX) throw new InputError('field-range', `arch must be an integer in 0..2^32-1, got ${data.arch}`);
+  if (!Number.isInteger(data.nr) || data.nr < -0x80000000 || data.nr > U32_MAX)
+    throw new InputError('field-range', `nr must be an integer in -2^31..2^32-1, got ${data.nr}`);
+  if (!Number.isInteger(data.arch) || data.arch < 0 || data.arch > U32_MAX)
+    throw new InputError('field-range', `arch must be an integer in 0..2^32-1, got ${data.arch}`);
   checkU64(data.instructionPointer, 'instructionPointer');
-  if (!Array.isArray(data.args) || data.args.length > 6) throw new InputError('arg-count', `a syscall has at most 6 arguments, got ${Array.isArray(data.args) ? data.args.length : String(data.args)}`);
+  if (!Array.isArray(data.args) || data.args.length > 6)
+    throw new InputError('arg-count', `a syscall has at most 6 arguments, got ${Array.isArray(data.args) ? data.args.length : String(data.args)}`);
   for (let i = 0; i < data.args.length; i++) checkU64(data.args[i], `args[${i}]`);
 }

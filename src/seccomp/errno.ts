@@ -3,6 +3,7 @@
  * powerpc and loongarch; alpha, mips, parisc and sparc differ from EDEADLK on),
  * so that `ERRNO(EACCES)` and C sources that say `EPERM` can be read.
  */
+// biome-ignore format: a table of names, ten to a line
 const NAMES = [
   '', 'EPERM', 'ENOENT', 'ESRCH', 'EINTR', 'EIO', 'ENXIO', 'E2BIG', 'ENOEXEC', 'EBADF', 'ECHILD',
   'EAGAIN', 'ENOMEM', 'EACCES', 'EFAULT', 'ENOTBLK', 'EBUSY', 'EEXIST', 'EXDEV', 'ENODEV', 'ENOTDIR',

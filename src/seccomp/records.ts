@@ -9,7 +9,15 @@ import { checkCommentLine, excerpt, positionOf, quoted } from '../codecs/text.js
 import { DecodeError, InputError, ParseError } from '../errors.js';
 import { AUDIT_ARCH_LE, archByAuditArch, archByName, type Arch, type ByteOrder } from './arches.js';
 import {
-  SECCOMP_DATA_ARCH, SECCOMP_DATA_ARGS, SECCOMP_DATA_IP, SECCOMP_DATA_NR, SECCOMP_DATA_SIZE, checkRecordBytes, checkRecordIndex, checkSeccompData, littleEndian,
+  SECCOMP_DATA_ARCH,
+  SECCOMP_DATA_ARGS,
+  SECCOMP_DATA_IP,
+  SECCOMP_DATA_NR,
+  SECCOMP_DATA_SIZE,
+  checkRecordBytes,
+  checkRecordIndex,
+  checkSeccompData,
+  littleEndian,
 } from './data.js';
 import { syscallName, syscallNumber } from './syscalls.js';
 
@@ -126,7 +134,10 @@ export function readRecordStream(bytes: Uint8Array, byteOrder: ByteOrder): Recor
   littleEndian(byteOrder);
   if (bytes.length % SECCOMP_DATA_SIZE !== 0) {
     const whole = Math.floor(bytes.length / SECCOMP_DATA_SIZE);
-    throw new DecodeError('record-length', `record stream is ${bytes.length} bytes: ${whole} whole records and a truncated last one of ${bytes.length % SECCOMP_DATA_SIZE} bytes`);
+    throw new DecodeError(
+      'record-length',
+      `record stream is ${bytes.length} bytes: ${whole} whole records and a truncated last one of ${bytes.length % SECCOMP_DATA_SIZE} bytes`,
+    );
   }
   const count = bytes.length / SECCOMP_DATA_SIZE;
   return { bytes, count, bigEndian: new Uint8Array(count).fill(byteOrder === 'be' ? 1 : 0) };
@@ -252,7 +263,13 @@ function integer(value: unknown, what: string, min: bigint, max: bigint, line: n
       n = text.startsWith('-') ? -BigInt(text.slice(1)) : BigInt(text);
     }
   }
-  if (n === undefined) throw new ParseError('bad-record', `${what} must be an integer (a JSON number up to 2^53, or a decimal or 0x string), got ${describeValue(value)}`, line, 0);
+  if (n === undefined)
+    throw new ParseError(
+      'bad-record',
+      `${what} must be an integer (a JSON number up to 2^53, or a decimal or 0x string), got ${describeValue(value)}`,
+      line,
+      0,
+    );
   if (n < min || n > max) throw new ParseError('bad-record', `${what} ${excerpt(String(value))} does not fit (${min}..${max})`, line, 0);
   return n;
 }
@@ -315,13 +332,15 @@ export function readRecordJson(text: string, line: number, into: RecordBatchBuil
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new ParseError('bad-record', 'a record must be a JSON object', line, 0);
   const fields = value as Record<string, unknown>;
   for (const key in fields) {
-    if (key !== 'arch' && key !== 'nr' && key !== 'ip' && key !== 'args') throw new ParseError('bad-record', `unknown field ${quoted(key)} (expected arch, nr, ip, args)`, line, 0);
+    if (key !== 'arch' && key !== 'nr' && key !== 'ip' && key !== 'args')
+      throw new ParseError('bad-record', `unknown field ${quoted(key)} (expected arch, nr, ip, args)`, line, 0);
   }
   let arch: number;
   const named = fields.arch === undefined ? defaultArch : typeof fields.arch === 'string' ? archByName(fields.arch) : undefined;
   if (named) arch = named.auditArch;
   else {
-    if (typeof fields.arch === 'string' && !/^(0x)?[0-9a-f]+$/i.test(fields.arch)) throw new ParseError('bad-record', `unknown arch ${quoted(fields.arch)}`, line, 0);
+    if (typeof fields.arch === 'string' && !/^(0x)?[0-9a-f]+$/i.test(fields.arch))
+      throw new ParseError('bad-record', `unknown arch ${quoted(fields.arch)}`, line, 0);
     arch = integer32(fields.arch, 'arch', 0, 0xffffffff, line);
   }
   let nr = 0;

@@ -111,13 +111,19 @@ export class StraceReader implements LineReader {
   /** The arguments of the call being read, as 32-bit halves: low, high, low, high, ... */
   private readonly halves = new Float64Array(12);
 
-  constructor(private readonly arch: Arch, personalities: Iterable<readonly [string, Arch]> = []) {
+  constructor(
+    private readonly arch: Arch,
+    personalities: Iterable<readonly [string, Arch]> = [],
+  ) {
     this.arches = new Map(personalities);
   }
 
   /** A reader of the lines after those `context` was taken from (see context()). */
   static after(context: StraceContext): StraceReader {
-    return new StraceReader(archByName(context.arch)!, context.personalities.map(([pid, name]) => [pid, archByName(name)!] as const));
+    return new StraceReader(
+      archByName(context.arch)!,
+      context.personalities.map(([pid, name]) => [pid, archByName(name)!] as const),
+    );
   }
 
   /** What the lines read so far tell a reader of the lines after them. */
@@ -146,7 +152,12 @@ export class StraceReader implements LineReader {
       const [whole, name, tail] = resumed as unknown as [string, string, string];
       const begun = this.unfinished.get(pid);
       if (!begun || begun.name !== name) {
-        throw new ParseError('bad-record', `${quoted(`${name} resumed`)} with no unfinished ${excerpt(name)} call of process ${excerpt(pid) || '(no pid)'} before it`, number, restAt + 1);
+        throw new ParseError(
+          'bad-record',
+          `${quoted(`${name} resumed`)} with no unfinished ${excerpt(name)} call of process ${excerpt(pid) || '(no pid)'} before it`,
+          number,
+          restAt + 1,
+        );
       }
       this.unfinished.delete(pid);
       const from = begun.args.length;
@@ -262,7 +273,8 @@ export class StraceReader implements LineReader {
     const arch = this.arches.get(pid) ?? this.arch;
     const unknown = name.startsWith('syscall_') ? UNKNOWN_SYSCALL.exec(name) : null;
     let nr = unknown ? Number(unknown[1]) : syscallNumber(arch, name);
-    if (nr === undefined) throw new ParseError('bad-record', `unknown syscall ${quoted(name)} for arch ${arch.name}`, at.line, Math.max(at.column - 1 - name.length, 0));
+    if (nr === undefined)
+      throw new ParseError('bad-record', `unknown syscall ${quoted(name)} for arch ${arch.name}`, at.line, Math.max(at.column - 1 - name.length, 0));
     if (unknown && arch.name === 'x32') nr |= X32_SYSCALL_BIT;
     const count = this.readArgs(args, at, (arch.auditArch & AUDIT_ARCH_64BIT) !== 0);
     into.start(arch.auditArch, nr | 0);

@@ -47,4 +47,3 @@ export function syscallName(arch: Arch, nr: number): string | undefined {
 export function syscallNumber(arch: Arch, name: string): number | undefined {
   return arch.table === undefined ? undefined : numbers(arch.table).get(name);
 }
-

@@ -13,7 +13,14 @@ const workload = (ratios: WorkloadResult['ratios'], unavailable?: string): Workl
   ratios,
   inPlaceRatios: {},
 });
-const report = (w: WorkloadResult): BenchReport => ({ machine: { cpu: 'x', cores: 2, node: 'v20' }, records: 100, slowRecords: 100, rounds: 3, workloads: [w], compile: [] });
+const report = (w: WorkloadResult): BenchReport => ({
+  machine: { cpu: 'x', cores: 2, node: 'v20' },
+  records: 100,
+  slowRecords: 100,
+  rounds: 3,
+  workloads: [w],
+  compile: [],
+});
 
 describe('the bench gate', () => {
   const baseline = baselineOf(report(workload({ interpreter: 50, 'js codegen': 10, 'gcc -O2': 0.6, libpcap: 9 })), 0.3);
@@ -42,7 +49,12 @@ describe('the bench gate', () => {
     // Measured again: the interpreter figure holds, the JS one stays below, gcc's (fine the first time) falls.
     const again = gateFailures(report(workload({ interpreter: 50, 'js codegen': 6, 'gcc -O2': 0.1 })), baseline);
     expect(confirmedFailures(first, again)).toEqual([
-      { workload: 'docker-linear/realistic', filter: 'docker-linear', competitor: 'js codegen', message: 'docker-linear/realistic: jit batch over js codegen is 6.00x, below the baseline 10.00x less 30% (7.00x)' },
+      {
+        workload: 'docker-linear/realistic',
+        filter: 'docker-linear',
+        competitor: 'js codegen',
+        message: 'docker-linear/realistic: jit batch over js codegen is 6.00x, below the baseline 10.00x less 30% (7.00x)',
+      },
     ]);
   });
 
@@ -61,12 +73,19 @@ describe('the bench gate', () => {
     const failed = await runCli(args, { files: { 'baseline.json': JSON.stringify(doctored) } });
     expect(failed.code).toBe(1);
     const less = `less ${Math.round(committed.tolerance * 100)}%`;
-    expect(failed.stderr).toMatch(new RegExp(`^cbpf bench: regression: allowlist-small/realistic: jit batch over interpreter is [\\d.]+x, below the baseline 1000000\\.00x ${less}.*\\(below in 3 measurements\\)$`, 'm'));
+    expect(failed.stderr).toMatch(
+      new RegExp(
+        `^cbpf bench: regression: allowlist-small/realistic: jit batch over interpreter is [\\d.]+x, below the baseline 1000000\\.00x ${less}.*\\(below in 3 measurements\\)$`,
+        'm',
+      ),
+    );
     expect(failed.stderr).toMatch(/^cbpf bench: measuring allowlist-small again \(measurement 2 of 3\)/m);
     expect(failed.stderr).toMatch(/^cbpf bench: measuring allowlist-small again \(measurement 3 of 3\)/m);
     expect(failed.stderr).toMatch(/cbpf: bench gate failed: 3 figures regressed against baseline.json\n$/);
     expect(failed.stdout).toMatch(/^allowlist-small \(\d+ instructions\), worst mix$/m);
-    const passed = await runCli(args, { files: { 'baseline.json': JSON.stringify({ ...committed, ratios: { 'allowlist-small/realistic': { interpreter: 1e-6 } } }) } });
+    const passed = await runCli(args, {
+      files: { 'baseline.json': JSON.stringify({ ...committed, ratios: { 'allowlist-small/realistic': { interpreter: 1e-6 } } }) },
+    });
     expect(passed).toMatchObject({ code: 0 });
     expect(passed.stderr).toMatch(/gate passed/);
   }, 120_000);

@@ -31,11 +31,10 @@ function generatedPrograms(count: number): Array<{ program: VerifiedProgram; rec
   return out;
 }
 
-const samples = [
-  ...SAMPLE_FILTERS.map((s) => verify(decodeRaw(readFileSync(s.path)))),
-  argumentHeavyFilter(),
-  largeFilter(),
-].map((program) => ({ program, records: generateRecords(2000, 'realistic', 5) }));
+const samples = [...SAMPLE_FILTERS.map((s) => verify(decodeRaw(readFileSync(s.path)))), argumentHeavyFilter(), largeFilter()].map((program) => ({
+  program,
+  records: generateRecords(2000, 'realistic', 5),
+}));
 
 const expectedOf = (program: VerifiedProgram, records: Uint8Array): number[] =>
   Array.from({ length: records.length / 64 }, (_, i) => interpret(program, records.subarray(i * 64, i * 64 + 64), 'le'));
@@ -50,14 +49,19 @@ describe('the benchmark competitors decide as the interpreter does', () => {
   });
 
   for (const kind of ['gcc -O2', 'libpcap'] as const) {
-    itWhenAvailable(nativeUnavailableReason(kind), `${kind}, on the samples and 20 generated programs`, () => {
-      const file = join(mkdtempSync(join(tmpdir(), 'cbpf-native-')), 'records.bin');
-      for (const { program, records } of [...samples, ...generatedPrograms(20)]) {
-        writeFileSync(file, records);
-        const { decisions, roundsNs } = buildNative(kind, program).run(file, 1);
-        expect(roundsNs).toHaveLength(1);
-        expect(Array.from(decisions)).toEqual(expectedOf(program, records));
-      }
-    }, 120_000);
+    itWhenAvailable(
+      nativeUnavailableReason(kind),
+      `${kind}, on the samples and 20 generated programs`,
+      () => {
+        const file = join(mkdtempSync(join(tmpdir(), 'cbpf-native-')), 'records.bin');
+        for (const { program, records } of [...samples, ...generatedPrograms(20)]) {
+          writeFileSync(file, records);
+          const { decisions, roundsNs } = buildNative(kind, program).run(file, 1);
+          expect(roundsNs).toHaveLength(1);
+          expect(Array.from(decisions)).toEqual(expectedOf(program, records));
+        }
+      },
+      120_000,
+    );
   }
 });

@@ -4,7 +4,12 @@ import { parseCommandLine, UsageError } from '../../src/cli/args.js';
 describe('parseCommandLine', () => {
   it('reads disasm with defaults', () => {
     expect(parseCommandLine(['disasm', 'f.bpf'])).toMatchObject({
-      kind: 'disasm', inputs: ['f.bpf'], inputFormat: undefined, labels: false, output: undefined, arch: { name: 'x86_64' },
+      kind: 'disasm',
+      inputs: ['f.bpf'],
+      inputFormat: undefined,
+      labels: false,
+      output: undefined,
+      arch: { name: 'x86_64' },
     });
   });
 
@@ -15,14 +20,25 @@ describe('parseCommandLine', () => {
 
   it('reads convert, info and their options', () => {
     expect(parseCommandLine(['convert', 'f', '--to', 'raw-be', '--input-format', 'ddd', '--arch', 'aarch64'])).toMatchObject({
-      kind: 'convert', to: 'raw-be', inputFormat: 'ddd', arch: { name: 'aarch64' },
+      kind: 'convert',
+      to: 'raw-be',
+      inputFormat: 'ddd',
+      arch: { name: 'aarch64' },
     });
     expect(parseCommandLine(['info', 'f', '--json'])).toMatchObject({ kind: 'info', json: true });
   });
 
   it.each([
-    ['defaults to realistic records from seed 1, binary, to standard output', ['records', '--generate', '1000'], { count: 1000, mix: 'realistic', seed: 1, format: 'bin', output: undefined }],
-    ['reads the mix, seed, format and output', ['records', '--generate', '0x10', '--mix', 'random', '--seed', '7', '--format', 'jsonl', '-o', 't.jsonl'], { count: 16, mix: 'random', seed: 7, format: 'jsonl', output: 't.jsonl' }],
+    [
+      'defaults to realistic records from seed 1, binary, to standard output',
+      ['records', '--generate', '1000'],
+      { count: 1000, mix: 'realistic', seed: 1, format: 'bin', output: undefined },
+    ],
+    [
+      'reads the mix, seed, format and output',
+      ['records', '--generate', '0x10', '--mix', 'random', '--seed', '7', '--format', 'jsonl', '-o', 't.jsonl'],
+      { count: 16, mix: 'random', seed: 7, format: 'jsonl', output: 't.jsonl' },
+    ],
     ['takes - as standard output', ['records', '--generate', '0', '-o', '-'], { count: 0, output: '-' }],
   ])('records: %s', (_, argv, expected) => {
     expect(parseCommandLine(argv)).toMatchObject({ kind: 'records', ...expected });

@@ -41,7 +41,20 @@ describe('cbpf info', () => {
     expect(info).toMatchObject({ file: small, format: 'raw', instructions: 20, arches: ['AUDIT_ARCH_X86_64'], returns: { ALLOW: 1, KILL_PROCESS: 1 } });
     expect(info.syscalls.x86_64).toContain('openat');
     expect(info.kernelCache).toMatchObject([{ arch: 'x86_64', missed: [] }]);
-    expect(info.kernelCache[0].cached).toEqual(['read', 'write', 'close', 'fstat', 'mmap', 'munmap', 'brk', 'rt_sigreturn', 'exit', 'futex', 'exit_group', 'openat']);
+    expect(info.kernelCache[0].cached).toEqual([
+      'read',
+      'write',
+      'close',
+      'fstat',
+      'mmap',
+      'munmap',
+      'brk',
+      'rt_sigreturn',
+      'exit',
+      'futex',
+      'exit_group',
+      'openat',
+    ]);
   });
 
   it("says which syscalls the kernel's cache lets skip the filter, and why others it always allows miss it", async () => {
@@ -82,7 +95,14 @@ describe('the cbpf executable', () => {
   });
 
   it('stops quietly with exit 0 when its reader goes away (| head)', () => {
-    const run = spawnSync('bash', ['-c', `node bin/cbpf.js eval ${small} --records - --format action < <(yes '{"arch":"x86_64","nr":"read"}' | head -200000) | head -1; echo "status \${PIPESTATUS[0]}"`], { encoding: 'utf8' });
+    const run = spawnSync(
+      'bash',
+      [
+        '-c',
+        `node bin/cbpf.js eval ${small} --records - --format action < <(yes '{"arch":"x86_64","nr":"read"}' | head -200000) | head -1; echo "status \${PIPESTATUS[0]}"`,
+      ],
+      { encoding: 'utf8' },
+    );
     expect(run.stdout).toBe('ALLOW\nstatus 0\n');
     expect(run.stderr).toBe('');
   });

@@ -12,7 +12,12 @@ import { generateRecords } from '../../src/fuzz/traces.js';
 import { packRecords } from '../../src/seccomp/records.js';
 
 /** `ld [nr]; ret a`: each record is decided its syscall number, so results out of order show. */
-const retNr = [[{ code: 0x20, jt: 0, jf: 0, k: 0 }, { code: 0x16, jt: 0, jf: 0, k: 0 }]];
+const retNr = [
+  [
+    { code: 0x20, jt: 0, jf: 0, k: 0 },
+    { code: 0x16, jt: 0, jf: 0, k: 0 },
+  ],
+];
 
 /** What each test opened: its pool is stopped and its record file closed after it. */
 const opened: { pool: EvalPool; fd: number }[] = [];
@@ -43,28 +48,39 @@ async function untilRoom(pool: EvalPool): Promise<WorkerResult[]> {
 }
 
 const decisions = (result: WorkerResult): number[] => [...new Uint32Array(result.binary!.slice().buffer)];
-const nrs = (records: Uint8Array, first: number, count: number): number[] => Array.from({ length: count }, (_, i) => new DataView(records.buffer, records.byteOffset).getUint32((first + i) * 64, true));
+const nrs = (records: Uint8Array, first: number, count: number): number[] =>
+  Array.from({ length: count }, (_, i) => new DataView(records.buffer, records.byteOffset).getUint32((first + i) * 64, true));
 
 describe('EvalPool', () => {
-  it.each(['interp', 'table'] as const)('gives work only to a worker that is up, and results in input order, the main thread’s among them (%s)', async (engine) => {
-    const { pool, records } = poolOverFile(300, { engine });
-    expect(pool.hasRoom()).toBe(false); // still starting
-    const results = await untilRoom(pool);
-    pool.send({ first: 0, count: 100, range: { first: 0, offset: 0, count: 100 } });
-    const here = Uint32Array.from(nrs(records, 100, 50));
-    pool.decidedHere({ count: 50, binary: new Uint8Array(here.buffer) });
-    pool.send({ first: 150, count: 150, range: { first: 150, offset: 150 * 64, count: 150 } });
-    expect(pool.hasRoom()).toBe(false); // two pieces out
-    results.push(...(await pool.ready()), ...(await pool.drain()));
-    expect(results.map((r) => r.count)).toEqual([100, 50, 150]);
-    expect(results.flatMap(decisions)).toEqual(nrs(records, 0, 300));
-  });
+  it.each(['interp', 'table'] as const)(
+    'gives work only to a worker that is up, and results in input order, the main thread’s among them (%s)',
+    async (engine) => {
+      const { pool, records } = poolOverFile(300, { engine });
+      expect(pool.hasRoom()).toBe(false); // still starting
+      const results = await untilRoom(pool);
+      pool.send({ first: 0, count: 100, range: { first: 0, offset: 0, count: 100 } });
+      const here = Uint32Array.from(nrs(records, 100, 50));
+      pool.decidedHere({ count: 50, binary: new Uint8Array(here.buffer) });
+      pool.send({ first: 150, count: 150, range: { first: 150, offset: 150 * 64, count: 150 } });
+      expect(pool.hasRoom()).toBe(false); // two pieces out
+      results.push(...(await pool.ready()), ...(await pool.drain()));
+      expect(results.map((r) => r.count)).toEqual([100, 50, 150]);
+      expect(results.flatMap(decisions)).toEqual(nrs(records, 0, 300));
+    },
+  );
 
   it('decides a batch sent to it, in either byte order', async () => {
     const { pool } = poolOverFile(0);
     await untilRoom(pool);
     const [x86_64, s390x] = [0xc000003e, 0x80000016]; // little-endian, big-endian
-    pool.send({ first: 0, count: 2, batch: packRecords([{ arch: x86_64, nr: 5, args: [], instructionPointer: 0n }, { arch: s390x, nr: 6, args: [], instructionPointer: 0n }]) });
+    pool.send({
+      first: 0,
+      count: 2,
+      batch: packRecords([
+        { arch: x86_64, nr: 5, args: [], instructionPointer: 0n },
+        { arch: s390x, nr: 6, args: [], instructionPointer: 0n },
+      ]),
+    });
     const results = [...(await pool.ready()), ...(await pool.drain())];
     expect(results.flatMap(decisions)).toEqual([5, 6]);
   });
@@ -81,7 +97,10 @@ describe('EvalPool', () => {
     const pool = pathToFileURL(join(packageRoot(), 'dist', 'src', 'cli', 'eval-pool.js')).href;
     // A script file, not -e: a worker thread inherits node's flags, and --input-type stops it.
     const script = join(mkdtempSync(join(tmpdir(), 'cbpf-pool-')), 'start.mjs');
-    writeFileSync(script, `import { EvalPool } from '${pool}';\nconst pool = new EvalPool(2);\nawait new Promise((later) => setTimeout(later, 1000));\nawait pool.ready(); // throws if a worker failed to start\n`);
+    writeFileSync(
+      script,
+      `import { EvalPool } from '${pool}';\nconst pool = new EvalPool(2);\nawait new Promise((later) => setTimeout(later, 1000));\nawait pool.ready(); // throws if a worker failed to start\n`,
+    );
     const run = spawnSync(process.execPath, [script], { timeout: 20_000 });
     expect(run.signal).toBeNull(); // not killed by the timeout
     expect(run.status).toBe(0);
@@ -97,9 +116,18 @@ describe('EvalPool', () => {
     const { pool } = poolOverFile(0);
     await untilRoom(pool);
     const json = ['{"arch":"x86_64","nr":"read","args":[1]}', '', '{"arch":"s390x","nr":3}', '{"nr":"bogus"}', '{"arch":"i386","ip":"0x10"}', ''].join('\n');
-    const strace = ['7 read(0x3, 0x1) = 0x1', '[ Process PID=7 runs in 32 bit mode. ]', '7 close(0x3) = 0', '8 futex(0x1 <unfinished ...>', '7 +++ exited with 0 +++'].join('\n');
+    const strace = [
+      '7 read(0x3, 0x1) = 0x1',
+      '[ Process PID=7 runs in 32 bit mode. ]',
+      '7 close(0x3) = 0',
+      '8 futex(0x1 <unfinished ...>',
+      '7 +++ exited with 0 +++',
+    ].join('\n');
     const jsonTask = (): LineTask => ({ piece: new TextEncoder().encode(json), context: { format: 'jsonl' } });
-    const straceTask = (): LineTask => ({ piece: new TextEncoder().encode(strace), context: { format: 'strace', strace: { arch: 'x86_64', personalities: [['8', 'i386']] } } });
+    const straceTask = (): LineTask => ({
+      piece: new TextEncoder().encode(strace),
+      context: { format: 'strace', strace: { arch: 'x86_64', personalities: [['8', 'i386']] } },
+    });
     const jsonRead = pool.readLines(jsonTask())!;
     const straceRead = pool.readLines(straceTask())!;
     expect(pool.readLines(jsonTask())).toBeUndefined(); // two pieces out: no room

@@ -44,7 +44,12 @@ describe('Summary', () => {
       { arch: 'i386', count: 1, actions: { KILL_PROCESS: 1 } },
     ]);
     expect(result.syscalls.map((s) => `${s.arch} ${s.nr} ${s.count}`)).toEqual(['x86_64 read 5', 'x86_64 ptrace 4', 'i386 read 1']);
-    expect(result.examples.map((e) => `${e.action} ${e.record} ${e.nr} ${e.args[0]}`)).toEqual(['ERRNO(1) 5 ptrace 0x0', 'ERRNO(1) 6 ptrace 0x1', 'ERRNO(1) 7 ptrace 0x2', 'KILL_PROCESS 9 read 0x0']);
+    expect(result.examples.map((e) => `${e.action} ${e.record} ${e.nr} ${e.args[0]}`)).toEqual([
+      'ERRNO(1) 5 ptrace 0x0',
+      'ERRNO(1) 6 ptrace 0x1',
+      'ERRNO(1) 7 ptrace 0x2',
+      'KILL_PROCESS 9 read 0x0',
+    ]);
   });
 
   it('merges partial summaries, in any order, into the summary of the whole', () => {
@@ -58,7 +63,12 @@ describe('Summary', () => {
     const summary = new Summary();
     const odd = [record(X86_64, 0x40000001), record(X86_64, -1), record(X86_64, 5000)];
     summary.add(new Uint32Array(3).fill(ACTIONS.ALLOW), packRecords(odd), 0);
-    expect(summary.result().syscalls.map((s) => s.nr).sort()).toEqual(['-1', '5000', 'write'].sort());
+    expect(
+      summary
+        .result()
+        .syscalls.map((s) => s.nr)
+        .sort(),
+    ).toEqual(['-1', '5000', 'write'].sort());
   });
 
   it('counts records not in the host byte order under their own syscall numbers', () => {
@@ -72,7 +82,14 @@ describe('Summary', () => {
   });
 
   it('counts a syscall decided several ways (by its arguments) under each decision, and merges them', () => {
-    const calls = [record(X86_64, 41, 1n), record(X86_64, 41, 2n), record(X86_64, 41, 1n), record(X86_64, 41, 3n), record(X86_64, 5000, 1n), record(X86_64, 5000, 2n)];
+    const calls = [
+      record(X86_64, 41, 1n),
+      record(X86_64, 41, 2n),
+      record(X86_64, 41, 1n),
+      record(X86_64, 41, 3n),
+      record(X86_64, 5000, 1n),
+      record(X86_64, 5000, 2n),
+    ];
     const values = Uint32Array.from(calls, (r) => (r.args[0] === 1n ? ACTIONS.ALLOW : r.args[0] === 2n ? ACTIONS.ERRNO | 97 : ACTIONS.KILL_PROCESS));
     const expected = [
       { arch: 'x86_64', nr: 'socket', count: 4, actions: { ALLOW: 2, 'ERRNO(97)': 1, KILL_PROCESS: 1 } },
@@ -92,34 +109,40 @@ describe('Summary', () => {
     });
     fc.assert(
       // `oneArch`: every record of that arch, so that whole batches are in one byte order, either.
-      fc.property(fc.array(call, { maxLength: 60 }), fc.array(fc.nat(60), { maxLength: 3 }), fc.nat(3), fc.option(fc.constantFrom(X86_64, S390X)), (generated, cuts, misalign, oneArch) => {
-        const calls = oneArch === null ? generated : generated.map((c) => ({ ...c, arch: oneArch }));
-        const records = calls.map(({ arch, nr }, i) => record(arch, nr, BigInt(i)));
-        const values = Uint32Array.from(calls, (c) => c.value);
-        // The reference: counts per arch, syscall and value, and the first records of each value other than ALLOW.
-        const counts = new Map<string, number>();
-        const examples = new Map<number, number[]>();
-        calls.forEach(({ arch, nr, value }, i) => {
-          const key = `${arch} ${nr} ${value}`;
-          counts.set(key, (counts.get(key) ?? 0) + 1);
-          const kept = examples.get(value) ?? [];
-          if (value !== ACTIONS.ALLOW && kept.length < EXAMPLES_PER_DECISION) examples.set(value, [...kept, i]);
-        });
-        // The summary, fed in batches cut at `cuts`, their bytes `misalign` bytes into a buffer.
-        const summary = new Summary();
-        const bounds = [0, ...cuts.filter((c) => c < calls.length).sort((a, b) => a - b), calls.length];
-        for (let b = 0; b + 1 < bounds.length; b++) {
-          const [from, to] = [bounds[b]!, bounds[b + 1]!];
-          const batch = packRecords(records.slice(from, to));
-          const bytes = new Uint8Array(misalign + batch.bytes.length).subarray(misalign);
-          bytes.set(batch.bytes);
-          summary.add(values.subarray(from, to), { ...batch, bytes }, from);
-        }
-        const seen = new Map<string, number>();
-        for (const [arch, nr, , byValue] of summary.partial().syscalls) for (const [value, n] of byValue) seen.set(`${arch} ${nr} ${value}`, n);
-        expect(seen).toEqual(counts);
-        expect(new Map(summary.partial().examples.map(([value, list]) => [value, list.map((e) => e.record)]))).toEqual(examples);
-      }),
+      fc.property(
+        fc.array(call, { maxLength: 60 }),
+        fc.array(fc.nat(60), { maxLength: 3 }),
+        fc.nat(3),
+        fc.option(fc.constantFrom(X86_64, S390X)),
+        (generated, cuts, misalign, oneArch) => {
+          const calls = oneArch === null ? generated : generated.map((c) => ({ ...c, arch: oneArch }));
+          const records = calls.map(({ arch, nr }, i) => record(arch, nr, BigInt(i)));
+          const values = Uint32Array.from(calls, (c) => c.value);
+          // The reference: counts per arch, syscall and value, and the first records of each value other than ALLOW.
+          const counts = new Map<string, number>();
+          const examples = new Map<number, number[]>();
+          calls.forEach(({ arch, nr, value }, i) => {
+            const key = `${arch} ${nr} ${value}`;
+            counts.set(key, (counts.get(key) ?? 0) + 1);
+            const kept = examples.get(value) ?? [];
+            if (value !== ACTIONS.ALLOW && kept.length < EXAMPLES_PER_DECISION) examples.set(value, [...kept, i]);
+          });
+          // The summary, fed in batches cut at `cuts`, their bytes `misalign` bytes into a buffer.
+          const summary = new Summary();
+          const bounds = [0, ...cuts.filter((c) => c < calls.length).sort((a, b) => a - b), calls.length];
+          for (let b = 0; b + 1 < bounds.length; b++) {
+            const [from, to] = [bounds[b]!, bounds[b + 1]!];
+            const batch = packRecords(records.slice(from, to));
+            const bytes = new Uint8Array(misalign + batch.bytes.length).subarray(misalign);
+            bytes.set(batch.bytes);
+            summary.add(values.subarray(from, to), { ...batch, bytes }, from);
+          }
+          const seen = new Map<string, number>();
+          for (const [arch, nr, , byValue] of summary.partial().syscalls) for (const [value, n] of byValue) seen.set(`${arch} ${nr} ${value}`, n);
+          expect(seen).toEqual(counts);
+          expect(new Map(summary.partial().examples.map(([value, list]) => [value, list.map((e) => e.record)]))).toEqual(examples);
+        },
+      ),
       { numRuns: 300 },
     );
   });

@@ -4,7 +4,13 @@ import { malformedInput } from '../../src/fuzz/malformed.js';
 import { runCli } from '../helpers.js';
 
 const bytes = (text: string) => new TextEncoder().encode(text);
-const run = (over: Partial<CaseRun>): CaseRun => ({ code: 1, stdout: new Uint8Array(), stderr: 'cbpf: f.s:1:1: unknown mnemonic "x"\n', out: undefined, ...over });
+const run = (over: Partial<CaseRun>): CaseRun => ({
+  code: 1,
+  stdout: new Uint8Array(),
+  stderr: 'cbpf: f.s:1:1: unknown mnemonic "x"\n',
+  out: undefined,
+  ...over,
+});
 
 describe("the malformed-input fuzzer's judgement", () => {
   it.each([
@@ -23,7 +29,12 @@ describe("the malformed-input fuzzer's judgement", () => {
       problem: /standard output differs/,
     },
     { what: 'CRLF refused where LF is not', run: run({}), clean: run({ code: 0, stderr: '' }), problem: /exit 1, where the clean input exits 0/ },
-    { what: 'a different file written', run: run({ code: 0, stderr: '', out: bytes('a') }), clean: run({ code: 0, stderr: '', out: bytes('b') }), problem: /file written differs/ },
+    {
+      what: 'a different file written',
+      run: run({ code: 0, stderr: '', out: bytes('a') }),
+      clean: run({ code: 0, stderr: '', out: bytes('b') }),
+      problem: /file written differs/,
+    },
   ])('finds $what', ({ run, clean, problem }) => {
     expect(judgeRun(run, clean)).toMatch(problem);
   });

@@ -21,11 +21,25 @@ describe.skipIf(!existsSync('/dev/full'))('a write that fails (a full disk, /dev
   it.each([
     { what: 'eval -o FILE', args: ['eval', filter, '--records', trace, '-o', '/dev/full'], error: 'cbpf: /dev/full: no space left on device' },
     { what: 'eval --out FILE', args: ['eval', filter, '--records', trace, '--out', '/dev/full'], error: 'cbpf: /dev/full: no space left on device' },
-    { what: 'eval --out FILE with --summary', args: ['eval', filter, '--records', trace, '--summary', '--out', '/dev/full'], error: 'cbpf: /dev/full: no space left on device' },
+    {
+      what: 'eval --out FILE with --summary',
+      args: ['eval', filter, '--records', trace, '--summary', '--out', '/dev/full'],
+      error: 'cbpf: /dev/full: no space left on device',
+    },
     { what: 'disasm -o FILE', args: ['disasm', filter, '-o', '/dev/full'], error: 'cbpf: /dev/full: no space left on device' },
     { what: 'convert -o FILE', args: ['convert', filter, '--to', 'c', '-o', '/dev/full'], error: 'cbpf: /dev/full: no space left on device' },
-    { what: "eval's lines on standard output", args: ['eval', filter, '--records', trace], stdout: '/dev/full', error: 'cbpf: standard output: no space left on device' },
-    { what: "eval's lines on -o -", args: ['eval', filter, '--records', trace, '-o', '-'], stdout: '/dev/full', error: 'cbpf: standard output: no space left on device' },
+    {
+      what: "eval's lines on standard output",
+      args: ['eval', filter, '--records', trace],
+      stdout: '/dev/full',
+      error: 'cbpf: standard output: no space left on device',
+    },
+    {
+      what: "eval's lines on -o -",
+      args: ['eval', filter, '--records', trace, '-o', '-'],
+      stdout: '/dev/full',
+      error: 'cbpf: standard output: no space left on device',
+    },
     { what: "disasm's text on standard output", args: ['disasm', filter], stdout: '/dev/full', error: 'cbpf: standard output: no space left on device' },
   ])('$what', ({ args, stdout, error }) => {
     const result = run(args, stdout);

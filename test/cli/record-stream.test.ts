@@ -1,6 +1,16 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { BATCH_RECORDS, detectRecordFormat, detectStreamFormat, readLinePiece, recordBatches, type LinePieceReader, type RecordStreamOptions, type SkippedRecords, type StraceNotes } from '../../src/cli/record-stream.js';
+import {
+  BATCH_RECORDS,
+  detectRecordFormat,
+  detectStreamFormat,
+  readLinePiece,
+  recordBatches,
+  type LinePieceReader,
+  type RecordStreamOptions,
+  type SkippedRecords,
+  type StraceNotes,
+} from '../../src/cli/record-stream.js';
 import { ParseError } from '../../src/errors.js';
 import { archByName } from '../../src/seccomp/arches.js';
 import { decodeSeccompData, RecordBatchBuilder, recordByteOrder, type RecordBatch, type SeccompData } from '../../src/seccomp/records.js';
@@ -18,7 +28,8 @@ async function* chunksOf(text: string | Uint8Array, cuts: readonly number[]): As
 /** The records of every batch, decoded, and the error that ended the stream, if any. */
 async function readAll(text: string, cuts: readonly number[], given: Partial<RecordStreamOptions> = {}): Promise<{ records: SeccompData[]; error?: unknown }> {
   const records: SeccompData[] = [];
-  const decode = (batch: RecordBatch): SeccompData[] => Array.from({ length: batch.count }, (_, i) => decodeSeccompData(batch.bytes, recordByteOrder(batch, i), i * 64));
+  const decode = (batch: RecordBatch): SeccompData[] =>
+    Array.from({ length: batch.count }, (_, i) => decodeSeccompData(batch.bytes, recordByteOrder(batch, i), i * 64));
   const options: RecordStreamOptions = { format: undefined, byteOrder: 'le', arch: x86_64, ...given };
   try {
     for await (const batch of recordBatches(chunksOf(text, cuts), options)) records.push(...decode(batch));
@@ -60,8 +71,23 @@ const pieceBytes = fc.integer({ min: 1, max: 400 });
 const straceLog = fc
   .array(
     fc.oneof(
-      { weight: 8, arbitrary: fc.record({ pid: fc.constantFrom('100', '101', '102'), name: fc.constantFrom('read', 'write', 'close', 'getpid'), arg: fc.nat(0xffff), resumedAfter: fc.option(fc.nat(4), { freq: 3 }) }) },
-      { weight: 1, arbitrary: fc.constantFrom('[ Process PID=101 runs in 32 bit mode. ]', '[ Process PID=101 runs in 64 bit mode. ]', '[ Process PID=102 runs in 32 bit mode. ]') },
+      {
+        weight: 8,
+        arbitrary: fc.record({
+          pid: fc.constantFrom('100', '101', '102'),
+          name: fc.constantFrom('read', 'write', 'close', 'getpid'),
+          arg: fc.nat(0xffff),
+          resumedAfter: fc.option(fc.nat(4), { freq: 3 }),
+        }),
+      },
+      {
+        weight: 1,
+        arbitrary: fc.constantFrom(
+          '[ Process PID=101 runs in 32 bit mode. ]',
+          '[ Process PID=101 runs in 64 bit mode. ]',
+          '[ Process PID=102 runs in 32 bit mode. ]',
+        ),
+      },
       { weight: 1, arbitrary: fc.constantFrom('100 +++ exited with 0 +++', '101 --- SIGCHLD {si_signo=SIGCHLD} ---', '') },
       { weight: 1, arbitrary: fc.constantFrom('100 bogus(0x1) = 0', '101 read(AT_FDCWD) = 0', '102 <... close resumed>, 0x2) = 0') },
     ),
@@ -118,22 +144,28 @@ function straceInOneGo(lines: readonly string[], skipping: boolean): { records: 
 describe('recordBatches on text', () => {
   it('reads JSON lines cut into chunks anywhere, pieces read here or elsewhere, as it reads them whole, and names the line of the first bad one', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.array(jsonLine, { minLength: 1, maxLength: 30 }), fc.array(fc.nat(), { maxLength: 6 }), places, pieceBytes, async (lines, cuts, where, perPiece) => {
-        // A comment first, so that the format is JSON lines whatever follows.
-        const text = ['# trace', ...lines.map((l) => l.text)].join('\n');
-        const firstBad = lines.findIndex((l) => l.bad);
-        const wanted = (firstBad === -1 ? lines : lines.slice(0, firstBad)).filter((l) => l.nr >= 0).map((l) => l.nr);
-        const { records, error } = await readAll(text, cuts, { readLinesElsewhere: readingElsewhere(where), pieceBytes: perPiece });
-        expect(records.map((r) => r.nr)).toEqual(wanted);
-        if (firstBad === -1) expect(error).toBeUndefined();
-        else expect(error instanceof ParseError && error.line).toBe(firstBad + 2);
-        // With --skip-bad: every good line, and the bad ones counted, the first named by its line.
-        const skipped: SkippedRecords = { count: 0 };
-        const all = await readAll(text, cuts, { skipped, readLinesElsewhere: readingElsewhere(where), pieceBytes: perPiece });
-        expect(all.records.map((r) => r.nr)).toEqual(lines.filter((l) => l.nr >= 0).map((l) => l.nr));
-        expect(skipped.count).toBe(lines.filter((l) => l.bad).length);
-        if (firstBad !== -1) expect(skipped.first).toMatch(new RegExp(`^line ${firstBad + 2}: `));
-      }),
+      fc.asyncProperty(
+        fc.array(jsonLine, { minLength: 1, maxLength: 30 }),
+        fc.array(fc.nat(), { maxLength: 6 }),
+        places,
+        pieceBytes,
+        async (lines, cuts, where, perPiece) => {
+          // A comment first, so that the format is JSON lines whatever follows.
+          const text = ['# trace', ...lines.map((l) => l.text)].join('\n');
+          const firstBad = lines.findIndex((l) => l.bad);
+          const wanted = (firstBad === -1 ? lines : lines.slice(0, firstBad)).filter((l) => l.nr >= 0).map((l) => l.nr);
+          const { records, error } = await readAll(text, cuts, { readLinesElsewhere: readingElsewhere(where), pieceBytes: perPiece });
+          expect(records.map((r) => r.nr)).toEqual(wanted);
+          if (firstBad === -1) expect(error).toBeUndefined();
+          else expect(error instanceof ParseError && error.line).toBe(firstBad + 2);
+          // With --skip-bad: every good line, and the bad ones counted, the first named by its line.
+          const skipped: SkippedRecords = { count: 0 };
+          const all = await readAll(text, cuts, { skipped, readLinesElsewhere: readingElsewhere(where), pieceBytes: perPiece });
+          expect(all.records.map((r) => r.nr)).toEqual(lines.filter((l) => l.nr >= 0).map((l) => l.nr));
+          expect(skipped.count).toBe(lines.filter((l) => l.bad).length);
+          if (firstBad !== -1) expect(skipped.first).toMatch(new RegExp(`^line ${firstBad + 2}: `));
+        },
+      ),
       { numRuns: 200 },
     );
   });
@@ -146,7 +178,12 @@ describe('recordBatches on text', () => {
         const wanted = straceInOneGo(lines, skipping);
         const skipped: SkippedRecords = { count: 0 };
         const straceNotes: StraceNotes = { notSyscalls: 0 };
-        const { records, error } = await readAll(lines.join('\n'), cuts, { ...(skipping ? { skipped } : {}), straceNotes, readLinesElsewhere: readingElsewhere(where), pieceBytes: perPiece });
+        const { records, error } = await readAll(lines.join('\n'), cuts, {
+          ...(skipping ? { skipped } : {}),
+          straceNotes,
+          readLinesElsewhere: readingElsewhere(where),
+          pieceBytes: perPiece,
+        });
         expect(records).toEqual(wanted.records);
         expect(error instanceof ParseError ? `line ${error.line}: ${error.detail}` : error).toBe(wanted.error);
         expect(skipped).toEqual(wanted.skipped);
@@ -159,17 +196,35 @@ describe('recordBatches on text', () => {
   it.each([
     {
       what: 'a call left unfinished in the piece before',
-      lines: ['101 getpid(0x1, 0x2, 0x3, 0x4, 0x5, 0x6) = 0x65', '100 read(0x1 <unfinished ...>', '100 write(0x2 <unfinished ...>', '100 <... write resumed>, 0x2) = 0'],
+      lines: [
+        '101 getpid(0x1, 0x2, 0x3, 0x4, 0x5, 0x6) = 0x65',
+        '100 read(0x1 <unfinished ...>',
+        '100 write(0x2 <unfinished ...>',
+        '100 <... write resumed>, 0x2) = 0',
+      ],
       firstPiece: 2,
     },
     {
       what: 'a call replaced before it was resumed',
-      lines: ['100 read(0x1 <unfinished ...>', '100 <... read resumed>, 0x2) = 0', '100 write(0x2 <unfinished ...>', '100 close(0x3 <unfinished ...>', '100 <... close resumed>, 0x2) = 0'],
+      lines: [
+        '100 read(0x1 <unfinished ...>',
+        '100 <... read resumed>, 0x2) = 0',
+        '100 write(0x2 <unfinished ...>',
+        '100 close(0x3 <unfinished ...>',
+        '100 <... close resumed>, 0x2) = 0',
+      ],
       firstPiece: 5,
     },
     {
       what: 'a call resumed by another name',
-      lines: ['100 read(0x1 <unfinished ...>', '100 <... read resumed>, 0x2) = 0', '100 write(0x2 <unfinished ...>', '100 <... close resumed>, 0x2) = 0', '100 close(0x3 <unfinished ...>', '100 <... close resumed>, 0x2) = 0'],
+      lines: [
+        '100 read(0x1 <unfinished ...>',
+        '100 <... read resumed>, 0x2) = 0',
+        '100 write(0x2 <unfinished ...>',
+        '100 <... close resumed>, 0x2) = 0',
+        '100 close(0x3 <unfinished ...>',
+        '100 <... close resumed>, 0x2) = 0',
+      ],
       firstPiece: 6,
     },
   ])('joins the calls of a piece read alone only where the whole log holds no unfinished call of that process: $what', async ({ lines, firstPiece }) => {
@@ -177,10 +232,14 @@ describe('recordBatches on text', () => {
     const pieceBytes = lines.slice(0, firstPiece).join('\n').length; // the first piece ends at the line break after these lines; the rest is shorter
     let pieces = 0;
     const elsewhere = readingElsewhere([0]);
-    const { records } = await readAll(lines.join('\n'), [], { skipped, readLinesElsewhere: (task) => {
+    const { records } = await readAll(lines.join('\n'), [], {
+      skipped,
+      readLinesElsewhere: (task) => {
         pieces++;
         return elsewhere(task);
-      }, pieceBytes });
+      },
+      pieceBytes,
+    });
     expect(pieces).toBe(firstPiece < lines.length ? 2 : 1);
     const wanted = straceInOneGo(lines, true);
     expect(records).toEqual(wanted.records);
@@ -191,8 +250,14 @@ describe('recordBatches on text', () => {
     // More lines than a piece holds, in one chunk; a blank line every seventh, and one bad line near the end.
     const count = 2 * BATCH_RECORDS + 500;
     const bad = 2 * BATCH_RECORDS + 100; // its number, from 1
-    const lines = Array.from({ length: count }, (_, i) => (i + 1 === bad ? '{"nr":"bogus","arch":"x86_64"}' : i % 7 === 3 ? '' : JSON.stringify({ arch: 'x86_64', nr: i % 400 })));
-    const good = (upTo: number) => lines.slice(0, upTo).filter((l) => l !== '' && !l.includes('bogus')).map((l) => JSON.parse(l).nr);
+    const lines = Array.from({ length: count }, (_, i) =>
+      i + 1 === bad ? '{"nr":"bogus","arch":"x86_64"}' : i % 7 === 3 ? '' : JSON.stringify({ arch: 'x86_64', nr: i % 400 }),
+    );
+    const good = (upTo: number) =>
+      lines
+        .slice(0, upTo)
+        .filter((l) => l !== '' && !l.includes('bogus'))
+        .map((l) => JSON.parse(l).nr);
     const { records, error } = await readAll(lines.join('\n'), []);
     expect(error instanceof ParseError && [error.line, error.detail]).toEqual([bad, 'unknown syscall "bogus" for arch x86_64']);
     expect(records.map((r) => r.nr)).toEqual(good(bad - 1));
@@ -202,7 +267,13 @@ describe('recordBatches on text', () => {
   });
 
   it('joins strace calls whose unfinished and resumed lines come in different chunks', async () => {
-    const log = ['100 read(0x3, 0x7ffc, 0x340 <unfinished ...>', '101 getpid() = 0x65', '100 <... read resumed>) = 0x340', '100 close(0x3) = 0', '100 +++ exited with 0 +++'].join('\n');
+    const log = [
+      '100 read(0x3, 0x7ffc, 0x340 <unfinished ...>',
+      '101 getpid() = 0x65',
+      '100 <... read resumed>) = 0x340',
+      '100 close(0x3) = 0',
+      '100 +++ exited with 0 +++',
+    ].join('\n');
     await fc.assert(
       fc.asyncProperty(fc.array(fc.nat(), { maxLength: 6 }), async (cuts) => {
         const { records, error } = await readAll(log, cuts);
@@ -217,7 +288,12 @@ describe('recordBatches on text', () => {
     );
   });
   it('treats an unfinished strace call it cannot read at the end of the log as any bad line', async () => {
-    const log = ['100 read(0x3, 0x7ffc, 0x340 <unfinished ...>', '101 bogus(0x1 <unfinished ...>', '102 close(0x4 <unfinished ...>', '103 getpid() = 0x67'].join('\n');
+    const log = [
+      '100 read(0x3, 0x7ffc, 0x340 <unfinished ...>',
+      '101 bogus(0x1 <unfinished ...>',
+      '102 close(0x4 <unfinished ...>',
+      '103 getpid() = 0x67',
+    ].join('\n');
     // Without --skip-bad: the records before the bad call, then its error, naming the line it started on.
     const stopped = await readAll(log, []);
     expect(stopped.records.map((r) => r.nr)).toEqual([39, 0]);
@@ -237,10 +313,15 @@ describe('recordBatches on text', () => {
 
 describe("a trace's format", () => {
   /** Starts that put a line break, a control byte or both near the rule's bounds (64 bytes, 4,096). */
-  const start = fc.array(
-    fc.oneof(fc.constantFrom('~', 'x', ' ', '{', '1', '\n', '\r', '\0', '\x01', '\xff'), fc.constantFrom('~'.repeat(60), '~'.repeat(4000), '123 read(0x1) = 0\n', '{"nr":0}\n')),
-    { maxLength: 40 },
-  ).map((parts) => Uint8Array.from(Buffer.from(parts.join(''), 'latin1')));
+  const start = fc
+    .array(
+      fc.oneof(
+        fc.constantFrom('~', 'x', ' ', '{', '1', '\n', '\r', '\0', '\x01', '\xff'),
+        fc.constantFrom('~'.repeat(60), '~'.repeat(4000), '123 read(0x1) = 0\n', '{"nr":0}\n'),
+      ),
+      { maxLength: 40 },
+    )
+    .map((parts) => Uint8Array.from(Buffer.from(parts.join(''), 'latin1')));
 
   it('is told the same however the input is cut into chunks, as a file is (first chunk of 1 MiB) or a pipe', async () => {
     await fc.assert(

@@ -43,7 +43,12 @@ describe('cbpf verify', () => {
 
   it('--json prints one object per file, with the file as given', async () => {
     const run = await runCli(['verify', small, 'bad.s', '--json'], { files: { 'bad.s': 'ld M[2]\nret a' } });
-    expect(run.stdout.trim().split('\n').map((l) => JSON.parse(l))).toEqual([
+    expect(
+      run.stdout
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l)),
+    ).toEqual([
       { file: small, valid: true, errno: null, code: null, pc: null, message: 'ok' },
       { file: 'bad.s', valid: false, errno: 'EINVAL', code: 'uninitialized-scratch', pc: 0, message: 'pc 0: M[2] may be read before it is written [EINVAL]' },
     ]);
@@ -90,12 +95,20 @@ describe('cbpf emu', () => {
 
   it('resolves a stack and shows each filter', async () => {
     const run = await runCli(['emu', 'a', 'b', '--nr', 'read'], { files: { a: 'ret ERRNO(1)', b: 'ret TRAP(2)' } });
-    expect(run.stdout).toBe('  => 0x00050001 ERRNO(1) (filter 1, a)\n  => 0x00030002 TRAP(2) (filter 2, b)\nvalue:  0x00030002\naction: TRAP(2)\neffect: the syscall does not run; the thread gets SIGSYS with si_errno = 2\n');
+    expect(run.stdout).toBe(
+      '  => 0x00050001 ERRNO(1) (filter 1, a)\n  => 0x00030002 TRAP(2) (filter 2, b)\nvalue:  0x00030002\naction: TRAP(2)\neffect: the syscall does not run; the thread gets SIGSYS with si_errno = 2\n',
+    );
   });
 
   it('--json prints one object', async () => {
     const run = await runCli(['emu', small, '--nr', 'read', '--json']);
-    expect(JSON.parse(run.stdout)).toEqual({ value: '0x7fff0000', action: 'ALLOW', effect: 'the syscall runs', runs: true, filters: [{ file: small, value: '0x7fff0000' }] });
+    expect(JSON.parse(run.stdout)).toEqual({
+      value: '0x7fff0000',
+      action: 'ALLOW',
+      effect: 'the syscall runs',
+      runs: true,
+      filters: [{ file: small, value: '0x7fff0000' }],
+    });
   });
 
   it('fails with one line on a filter the kernel refuses', async () => {
@@ -110,7 +123,10 @@ describe('cbpf eval', () => {
   it.each([
     ['hex', '0x7fff0000\n0x80000000\n0x00000000\n'],
     ['action', 'ALLOW\nKILL_PROCESS\nKILL_THREAD\n'],
-    ['json', '{"record":0,"value":"0x7fff0000","action":"ALLOW","arch":"x86_64","nr":"read"}\n{"record":1,"value":"0x80000000","action":"KILL_PROCESS","arch":"x86_64","nr":"ptrace"}\n{"record":2,"value":"0x00000000","action":"KILL_THREAD","arch":"i386","nr":"read"}\n'],
+    [
+      'json',
+      '{"record":0,"value":"0x7fff0000","action":"ALLOW","arch":"x86_64","nr":"read"}\n{"record":1,"value":"0x80000000","action":"KILL_PROCESS","arch":"x86_64","nr":"ptrace"}\n{"record":2,"value":"0x00000000","action":"KILL_THREAD","arch":"i386","nr":"read"}\n',
+    ],
   ])('prints one line per record as %s', async (format, out) => {
     const run = await runCli(['eval', small, '--records', '-', '--format', format], { stdin: jsonl });
     expect(run).toMatchObject({ code: 0, stdout: out });
@@ -174,7 +190,16 @@ examples (the first 3 records of each decision other than ALLOW):
     const expected = Array.from({ length: 40_000 }, (_, i) => interpret(filter, records.subarray(i * 64, i * 64 + 64), 'le'));
     const binary = run.files.get('d.bin')!;
     expect(firstDifference(new Uint32Array(binary.slice().buffer), expected)).toBe('');
-    expect(firstDifference(new TextDecoder().decode(run.files.get('d.txt')).trim().split('\n').map((l) => parseInt(l, 16)), expected)).toBe('');
+    expect(
+      firstDifference(
+        new TextDecoder()
+          .decode(run.files.get('d.txt'))
+          .trim()
+          .split('\n')
+          .map((l) => parseInt(l, 16)),
+        expected,
+      ),
+    ).toBe('');
   });
 
   it.each([2, 3])('gives the same lines, binary decisions and summary with %i threads deciding as the main thread alone', async (threads) => {
@@ -182,7 +207,8 @@ examples (the first 3 records of each decision other than ALLOW):
     const file = join(mkdtempSync(join(tmpdir(), 'cbpf-eval-')), 'r.bin');
     writeFileSync(file, generateRecords(500_000, 'realistic', 4));
     const docker = path('docker-tree');
-    const run = (workers: number) => runCli(['eval', docker, '--records', file, '--out', 'd.bin', '-o', 'd.txt', '--summary', '--engine', 'interp', '--timing', '--workers', String(workers)]);
+    const run = (workers: number) =>
+      runCli(['eval', docker, '--records', file, '--out', 'd.bin', '-o', 'd.txt', '--summary', '--engine', 'interp', '--timing', '--workers', String(workers)]);
     const [main, pooled] = [await run(1), await run(threads)];
     expect(pooled.code).toBe(0);
     expect(pooled.stderr).toMatch(new RegExp(`; [1-9][0-9]* records on ${threads - 1} worker threads? \\(`));
@@ -252,7 +278,10 @@ examples (the first 3 records of each decision other than ALLOW):
     const jsonl = '{"arch":"x86_64","nr":"read"}\n{"arch":"s390x","nr":3}\n{"arch":"i386","nr":3}\n';
     const main = await runCli(['eval', 'f.s', '--records', '-'], { stdin: jsonl, files: { 'f.s': 'ld [arch]\nret a' } });
     const pooled = await runCli(['eval', 'f.s', '--records', '-', '--workers', '2', '--engine', 'jit'], { stdin: jsonl, files: { 'f.s': 'ld [arch]\nret a' } });
-    const interp = await runCli(['eval', 'f.s', '--records', '-', '--workers', '2', '--engine', 'interp'], { stdin: jsonl, files: { 'f.s': 'ld [arch]\nret a' } });
+    const interp = await runCli(['eval', 'f.s', '--records', '-', '--workers', '2', '--engine', 'interp'], {
+      stdin: jsonl,
+      files: { 'f.s': 'ld [arch]\nret a' },
+    });
     expect(pooled.stdout).toBe('0xc000003e\n0x80000016\n0x40000003\n');
     expect(pooled.stdout).toBe(main.stdout);
     expect(interp.stdout).toBe(main.stdout);
@@ -296,7 +325,8 @@ examples (the first 3 records of each decision other than ALLOW):
     writeFileSync(file, makeLines(200_000).join('\n'));
     const docker = path('docker-tree');
     for (const skipBad of [['--skip-bad'], []]) {
-      const run = (workers: string) => runCli(['eval', docker, '--records', file, '--format', 'json', '-o', 'd.txt', '--summary', '--timing', '--workers', workers, ...skipBad]);
+      const run = (workers: string) =>
+        runCli(['eval', docker, '--records', file, '--format', 'json', '-o', 'd.txt', '--summary', '--timing', '--workers', workers, ...skipBad]);
       const [main, pooled] = [await run('1'), await run('2')];
       expect(pooled.code, skipBad.join(' ')).toBe(main.code);
       if (skipBad.length > 0) expect(pooled.stderr).toMatch(/; [1-9][0-9]* records read from lines of text there;/); // a run that stops has no timing

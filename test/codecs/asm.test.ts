@@ -2,8 +2,35 @@ import { describe, expect, it } from 'vitest';
 import { assemble } from '../../src/codecs/asm.js';
 import { jump, stmt } from '../../src/instruction.js';
 import {
-  BPF_A, BPF_ABS, BPF_ALU, BPF_AND, BPF_B, BPF_H, BPF_IMM, BPF_IND, BPF_JA, BPF_JEQ, BPF_JGE, BPF_JGT, BPF_JMP, BPF_JSET, BPF_K,
-  BPF_LD, BPF_LDX, BPF_LEN, BPF_MEM, BPF_MISC, BPF_MSH, BPF_NEG, BPF_RET, BPF_ST, BPF_STX, BPF_TAX, BPF_TXA, BPF_W, BPF_X,
+  BPF_A,
+  BPF_ABS,
+  BPF_ALU,
+  BPF_AND,
+  BPF_B,
+  BPF_H,
+  BPF_IMM,
+  BPF_IND,
+  BPF_JA,
+  BPF_JEQ,
+  BPF_JGE,
+  BPF_JGT,
+  BPF_JMP,
+  BPF_JSET,
+  BPF_K,
+  BPF_LD,
+  BPF_LDX,
+  BPF_LEN,
+  BPF_MEM,
+  BPF_MISC,
+  BPF_MSH,
+  BPF_NEG,
+  BPF_RET,
+  BPF_ST,
+  BPF_STX,
+  BPF_TAX,
+  BPF_TXA,
+  BPF_W,
+  BPF_X,
 } from '../../src/opcodes.js';
 import { archByName } from '../../src/seccomp/arches.js';
 

@@ -26,17 +26,20 @@ describe('bad program input gives one short line on stderr and exit 1', () => {
   it.each([
     {
       what: 'a file whose text starts with no format (raw line breaks were quoted)',
-      argv: ['disasm', 'n.ddd'], file: '-1\n6 0 0 0\n',
+      argv: ['disasm', 'n.ddd'],
+      file: '-1\n6 0 0 0\n',
       error: 'cbpf: n.ddd: not a known cBPF format (raw sock_filter bytes, C array, tcpdump -ddd, bpf_asm or JSON): starts with "-1\\n6 0 0 0"',
     },
     {
       what: 'a JSON array with a trailing comma (V8 quoted the input across lines, with no position)',
-      argv: ['disasm', 'b.json'], file: '[{"code":6,"jt":0,"jf":0,"k":1},]',
+      argv: ['disasm', 'b.json'],
+      file: '[{"code":6,"jt":0,"jf":0,"k":1},]',
       error: 'cbpf: b.json:1:33: not valid JSON: a value must follow ",", not "]"',
     },
     {
       what: 'the same in CRLF lines',
-      argv: ['disasm', 'b.json'], file: '[\r\n{"code":6,"jt":0,"jf":0,"k":1},\r\n]\r\n',
+      argv: ['disasm', 'b.json'],
+      file: '[\r\n{"code":6,"jt":0,"jf":0,"k":1},\r\n]\r\n',
       error: 'cbpf: b.json:3:1: not valid JSON: a value must follow ",", not "]"',
     },
     { what: 'JSON cut short', argv: ['disasm', 'b.json'], file: '[{"code":6,"jt":0,', error: 'cbpf: b.json:1:19: not valid JSON: unexpected end of input' },
@@ -44,67 +47,80 @@ describe('bad program input gives one short line on stderr and exit 1', () => {
     { what: 'a ja with no target', argv: ['disasm', 'f.s'], file: 'ld [0]\nja ; unreachable\nret #0\n', error: 'cbpf: f.s:2:1: "ja" takes 1 operand, found 0' },
     {
       what: 'a C shift past 32 bits (it disassembled as ret #0)',
-      argv: ['disasm', 'f.c'], file: 'BPF_STMT(BPF_RET|BPF_K, 1 << 40),',
+      argv: ['disasm', 'f.c'],
+      file: 'BPF_STMT(BPF_RET|BPF_K, 1 << 40),',
       error: 'cbpf: f.c:1:27: 1 << 40: a 32-bit value shifts by 0..31',
     },
     {
       what: 'C parentheses 900 deep (the call stack overflowed)',
-      argv: ['disasm', 'f.c'], file: `BPF_STMT(BPF_RET|BPF_K, ${'('.repeat(900)}1${')'.repeat(900)}),`,
+      argv: ['disasm', 'f.c'],
+      file: `BPF_STMT(BPF_RET|BPF_K, ${'('.repeat(900)}1${')'.repeat(900)}),`,
       error: 'cbpf: f.c:1:281: parentheses nested more than 256 deep',
     },
     {
       what: 'a 10 MB number in asm, quoted short',
-      argv: ['disasm', 'f.s'], file: `ret #${'9'.repeat(TEN_MB)}`,
+      argv: ['disasm', 'f.s'],
+      file: `ret #${'9'.repeat(TEN_MB)}`,
       error: `cbpf: f.s:1:6: constant ${'9'.repeat(40)}… does not fit (0..4294967295)`,
     },
     {
       what: 'a 10 MB name in asm, quoted short',
-      argv: ['disasm', 'f.s'], file: `ret ${'x'.repeat(TEN_MB)}`,
+      argv: ['disasm', 'f.s'],
+      file: `ret ${'x'.repeat(TEN_MB)}`,
       error: `cbpf: f.s:1:5: unknown name "${'x'.repeat(40)}…" (not a constant, nor a x86_64 syscall)`,
     },
     {
       what: 'a 10 MB word that is no format, quoted short',
-      argv: ['disasm', 'f.s'], file: 'y'.repeat(TEN_MB),
+      argv: ['disasm', 'f.s'],
+      file: 'y'.repeat(TEN_MB),
       error: `cbpf: f.s: not a known cBPF format (raw sock_filter bytes, C array, tcpdump -ddd, bpf_asm or JSON): starts with "${'y'.repeat(40)}…"`,
     },
     {
       what: 'a 10 MB number in C, quoted short',
-      argv: ['disasm', 'f.c'], file: `BPF_STMT(BPF_RET|BPF_K, ${'9'.repeat(TEN_MB)}),`,
+      argv: ['disasm', 'f.c'],
+      file: `BPF_STMT(BPF_RET|BPF_K, ${'9'.repeat(TEN_MB)}),`,
       error: `cbpf: f.c:1:25: number ${'9'.repeat(40)}… does not fit in 32 bits`,
     },
     {
       what: 'a 10 MB number in -ddd, quoted short',
-      argv: ['disasm', 'f.ddd'], file: `1\n6 0 0 ${'9'.repeat(TEN_MB)}\n`,
+      argv: ['disasm', 'f.ddd'],
+      file: `1\n6 0 0 ${'9'.repeat(TEN_MB)}\n`,
       error: `cbpf: f.ddd:2:7: k ${'9'.repeat(40)}… does not fit (0..4294967295)`,
     },
     {
       what: 'a 10 MB JSON key, quoted short',
-      argv: ['disasm', 'f.json'], file: `[{"code":6,"jt":0,"jf":0,"k":1,"${'y'.repeat(TEN_MB)}":1}]`,
+      argv: ['disasm', 'f.json'],
+      file: `[{"code":6,"jt":0,"jf":0,"k":1,"${'y'.repeat(TEN_MB)}":1}]`,
       error: `cbpf: f.json: instruction 0: unknown field "${'y'.repeat(40)}…"`,
     },
     {
       what: 'a 10 MB bad JSON token, quoted short',
-      argv: ['disasm', 'f.json'], file: `[${'z'.repeat(TEN_MB)}]`,
+      argv: ['disasm', 'f.json'],
+      file: `[${'z'.repeat(TEN_MB)}]`,
       error: `cbpf: f.json:1:2: not valid JSON: expected a value, found "${'z'.repeat(40)}…"`,
     },
     {
       what: 'JSON nested 100,000 deep',
-      argv: ['disasm', 'f.json'], file: `[${'['.repeat(100_000)}${']'.repeat(100_000)}]`,
+      argv: ['disasm', 'f.json'],
+      file: `[${'['.repeat(100_000)}${']'.repeat(100_000)}]`,
       error: 'cbpf: f.json: instruction 0: expected an object {"code","jt","jf","k"}',
     },
     {
       what: 'JSON nested 100,000 deep and cut short',
-      argv: ['disasm', 'f.json'], file: '['.repeat(100_000),
+      argv: ['disasm', 'f.json'],
+      file: '['.repeat(100_000),
       error: 'cbpf: f.json:1:100001: not valid JSON: unexpected end of input',
     },
     {
       what: 'a word that is an Object property, not a mnemonic',
-      argv: ['disasm', 'f.s'], file: 'constructor #1\n',
+      argv: ['disasm', 'f.s'],
+      file: 'constructor #1\n',
       error: 'cbpf: f.s: not a known cBPF format (raw sock_filter bytes, C array, tcpdump -ddd, bpf_asm or JSON): starts with "constructor #1"',
     },
     {
       what: 'a comment in asm that a lone \\r would have ended',
-      argv: ['disasm', 'f.s'], file: 'ld [nr] ; A = nr\rret #1\r',
+      argv: ['disasm', 'f.s'],
+      file: 'ld [nr] ; A = nr\rret #1\r',
       error: 'cbpf: f.s:1:17: a carriage return (\\r) inside a comment would hide the text after it (lines end with \\n or \\r\\n)',
     },
   ])('$what', async ({ argv, file, error }) => {
@@ -148,7 +164,11 @@ describe('the C reader: unsigned 32-bit arithmetic that never wraps', () => {
     { what: 'minus zero', expression: '-0', value: 0 },
     { what: 'a unary plus', expression: '+7', value: 7 },
     { what: 'suffixes', expression: '0x10UL + 1u', value: 17 },
-    { what: 'precedence: * before +, + before <<, << before &, & before ^, ^ before |', expression: '1 | 2 ^ 3 & 1 << 1 + 2 * 1', value: 1 | (2 ^ (3 & (1 << (1 + 2 * 1)))) },
+    {
+      what: 'precedence: * before +, + before <<, << before &, & before ^, ^ before |',
+      expression: '1 | 2 ^ 3 & 1 << 1 + 2 * 1',
+      value: 1 | (2 ^ (3 & (1 << (1 + 2 * 1)))),
+    },
     { what: 'an action with errno data', expression: 'SECCOMP_RET_ERRNO | (EPERM & SECCOMP_RET_DATA)', value: 0x50001 },
     { what: 'a syscall number, plus one', expression: '__NR_write + 1', value: 2 },
     { what: '10,000 unary minus signs on zero (they overflowed the stack)', expression: `${'-'.repeat(10_000)}0`, value: 0 },
@@ -167,12 +187,22 @@ describe('the C reader: unsigned 32-bit arithmetic that never wraps', () => {
     { what: 'a carry out of +', expression: '0xffffffff + 1', column: AT + 11, detail: '0xffffffff + 1 = 0x100000000 does not fit in 32 bits' },
     { what: 'a carry out of *', expression: '65536 * 65536', column: AT + 6, detail: '0x10000 * 0x10000 = 0x100000000 does not fit in 32 bits' },
     { what: 'a negative difference', expression: '1 - 2', column: AT + 2, detail: '1 - 2 is negative: values are unsigned 32-bit and never wrap' },
-    { what: 'a negative difference made good later', expression: '0 - 1 + 1', column: AT + 2, detail: '0 - 1 is negative: values are unsigned 32-bit and never wrap' },
+    {
+      what: 'a negative difference made good later',
+      expression: '0 - 1 + 1',
+      column: AT + 2,
+      detail: '0 - 1 is negative: values are unsigned 32-bit and never wrap',
+    },
     { what: 'a unary minus', expression: '-1', column: AT, detail: '-1 is negative: values are unsigned 32-bit and never wrap' },
     { what: 'a double minus (the inner one first)', expression: '- -1', column: AT + 2, detail: '-1 is negative: values are unsigned 32-bit and never wrap' },
     { what: 'a complement plus one', expression: '~0 + 1', column: AT + 3, detail: '0xffffffff + 1 = 0x100000000 does not fit in 32 bits' },
     { what: 'a literal past 32 bits', expression: '0x100000000', column: AT, detail: 'number 0x100000000 does not fit in 32 bits' },
-    { what: 'a syscall number made negative', expression: '__NR_read - 1', column: AT + 10, detail: '0 - 1 is negative: values are unsigned 32-bit and never wrap' },
+    {
+      what: 'a syscall number made negative',
+      expression: '__NR_read - 1',
+      column: AT + 10,
+      detail: '0 - 1 is negative: values are unsigned 32-bit and never wrap',
+    },
     { what: 'parentheses 257 deep', expression: `${'('.repeat(257)}3${')'.repeat(257)}`, column: AT + 256, detail: 'parentheses nested more than 256 deep' },
     { what: 'parentheses 900 deep', expression: `${'('.repeat(900)}3${')'.repeat(900)}`, column: AT + 256, detail: 'parentheses nested more than 256 deep' },
   ])('refuses $what at its operator', ({ expression, column, detail }) => {
@@ -180,7 +210,9 @@ describe('the C reader: unsigned 32-bit arithmetic that never wraps', () => {
   });
 
   it('checks the fields of each form: a jt that is a u32 but not a u8', () => {
-    expect(() => parseC('BPF_JUMP(BPF_JMP|BPF_JEQ|BPF_K, 0, 1 << 8, 0)')).toThrow(expect.objectContaining({ code: 'out-of-range', column: 36, detail: 'jt 256 does not fit (0..255)' }));
+    expect(() => parseC('BPF_JUMP(BPF_JMP|BPF_JEQ|BPF_K, 0, 1 << 8, 0)')).toThrow(
+      expect.objectContaining({ code: 'out-of-range', column: 36, detail: 'jt 256 does not fit (0..255)' }),
+    );
   });
 });
 

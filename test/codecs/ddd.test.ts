@@ -13,9 +13,8 @@ describe('parseDdd', () => {
     expect(parseDdd('4\n40 0 0 12\n21 0 1 2048\n6 0 0 65535\n6 0 0 0\n')).toEqual(PROGRAM);
   });
 
-  it.each(['4,40 0 0 12,21 0 1 2048,6 0 0 65535,6 0 0 0', '4,40 0 0 12,21 0 1 2048,6 0 0 65535,6 0 0 0,\n'])(
-    'reads the one-line comma form %j',
-    (text) => expect(parseDdd(text)).toEqual(PROGRAM),
+  it.each(['4,40 0 0 12,21 0 1 2048,6 0 0 65535,6 0 0 0', '4,40 0 0 12,21 0 1 2048,6 0 0 65535,6 0 0 0,\n'])('reads the one-line comma form %j', (text) =>
+    expect(parseDdd(text)).toEqual(PROGRAM),
   );
 
   it.each([

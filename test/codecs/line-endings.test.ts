@@ -50,7 +50,11 @@ describe('CRLF ends a line exactly as LF does, in every text format', () => {
 
   const ASM_EXPECTED = assemble('ld [nr]\njeq #openat, deny\nret ALLOW\ndeny: ret ERRNO(EACCES)');
   it.each([
-    { what: 'asm with ; comments (the reported file)', format: 'asm', text: 'ld [nr]            ; A = nr\njeq #openat, deny\nret ALLOW          ; the rest\ndeny: ret ERRNO(EACCES)\n' },
+    {
+      what: 'asm with ; comments (the reported file)',
+      format: 'asm',
+      text: 'ld [nr]            ; A = nr\njeq #openat, deny\nret ALLOW          ; the rest\ndeny: ret ERRNO(EACCES)\n',
+    },
     { what: 'asm without comments', format: 'asm', text: 'ld [nr]\njeq #openat, deny\nret ALLOW\ndeny: ret ERRNO(EACCES)\n' },
     {
       what: 'asm with block comments across lines, a label alone and a ; in a block comment',
@@ -76,12 +80,27 @@ describe('CRLF ends a line exactly as LF does, in every text format', () => {
 
   it.each([
     { what: 'asm: an unknown mnemonic', format: 'asm', text: 'ld [nr]\n\n  bogus #1\nret #0\n', error: { code: 'unknown-mnemonic', line: 3, column: 3 } },
-    { what: 'asm: an undefined label after a comment', format: 'asm', text: 'ld [nr] ; x\njeq #1, nowhere ; y\nret #0\n', error: { code: 'undefined-label', line: 2, column: 9 } },
-    { what: 'C: a field that does not fit', format: 'c', text: '// c\n{ 0x06, 0, 0, 0 },\n{ 0x06, 0, 256, 0 },\n', error: { code: 'out-of-range', line: 3, column: 12 } },
+    {
+      what: 'asm: an undefined label after a comment',
+      format: 'asm',
+      text: 'ld [nr] ; x\njeq #1, nowhere ; y\nret #0\n',
+      error: { code: 'undefined-label', line: 2, column: 9 },
+    },
+    {
+      what: 'C: a field that does not fit',
+      format: 'c',
+      text: '// c\n{ 0x06, 0, 0, 0 },\n{ 0x06, 0, 256, 0 },\n',
+      error: { code: 'out-of-range', line: 3, column: 12 },
+    },
     { what: 'C: the end of the text', format: 'c', text: 'BPF_STMT(BPF_RET | BPF_K,\n0\n', error: { code: 'syntax', line: 3, column: 1 } },
     { what: 'ddd: a short line', format: 'ddd', text: '2\n6 0 0 0\n6 0 0\n', error: { code: 'syntax', line: 3, column: 1 } },
     { what: 'JSON: a trailing comma', format: 'json', text: '[\n{"code":6,"jt":0,"jf":0,"k":0},\n]\n', error: { code: 'syntax', line: 3, column: 1 } },
-    { what: 'JSON: a bad token at the end of a line', format: 'json', text: '[\n{"code":6,"jt":0,"jf":0,"k":0} x\n]', error: { code: 'syntax', line: 2, column: 32 } },
+    {
+      what: 'JSON: a bad token at the end of a line',
+      format: 'json',
+      text: '[\n{"code":6,"jt":0,"jf":0,"k":0} x\n]',
+      error: { code: 'syntax', line: 2, column: 32 },
+    },
   ] as const)('puts an error at the same line and column with CRLF: $what', ({ format, text, error }) => {
     expect(outcome(() => read(text, format))).toEqual(error);
     expect(outcome(() => read(crlf(text), format))).toEqual(error);
@@ -103,10 +122,25 @@ describe('a lone \\r, U+2028 or U+2029 is whitespace, or refused where it would 
   });
 
   it.each([
-    { what: 'asm: a comment that would swallow the next line (\\r line ends)', format: 'asm', text: 'ld [nr] ; A = nr\rret #1\r', error: { code: 'line-ending', line: 1, column: 17 } },
+    {
+      what: 'asm: a comment that would swallow the next line (\\r line ends)',
+      format: 'asm',
+      text: 'ld [nr] ; A = nr\rret #1\r',
+      error: { code: 'line-ending', line: 1, column: 17 },
+    },
     { what: 'asm: U+2028 inside a comment', format: 'asm', text: 'ld [nr]\nret #1 ; one\u2028ret #2\n', error: { code: 'line-ending', line: 2, column: 13 } },
-    { what: 'C: a // comment that would swallow an item', format: 'c', text: 'BPF_STMT(BPF_LD|BPF_W|BPF_ABS, 0), // nr\rBPF_STMT(BPF_RET|BPF_K, 1)', error: { code: 'line-ending', line: 1, column: 41 } },
-    { what: 'C: a # line that would swallow an item', format: 'c', text: '#include <x.h>\u2029BPF_STMT(BPF_RET|BPF_K, 1)', error: { code: 'line-ending', line: 1, column: 15 } },
+    {
+      what: 'C: a // comment that would swallow an item',
+      format: 'c',
+      text: 'BPF_STMT(BPF_LD|BPF_W|BPF_ABS, 0), // nr\rBPF_STMT(BPF_RET|BPF_K, 1)',
+      error: { code: 'line-ending', line: 1, column: 41 },
+    },
+    {
+      what: 'C: a # line that would swallow an item',
+      format: 'c',
+      text: '#include <x.h>\u2029BPF_STMT(BPF_RET|BPF_K, 1)',
+      error: { code: 'line-ending', line: 1, column: 15 },
+    },
     { what: 'asm: an unterminated block comment', format: 'asm', text: 'ld [nr]\n/* the rest\nret #1\n', error: { code: 'syntax', line: 2, column: 1 } },
     { what: 'C: an unterminated block comment', format: 'c', text: 'BPF_STMT(BPF_RET|BPF_K, 1) /*/', error: { code: 'syntax', line: 1, column: 28 } },
   ] as const)('refuses $what at its position', ({ format, text, error }) => {
@@ -114,7 +148,9 @@ describe('a lone \\r, U+2028 or U+2029 is whitespace, or refused where it would 
   });
 
   it('says why in one line', () => {
-    expect(() => assemble('ret #1 ; c\rret #2')).toThrow('1:11: a carriage return (\\r) inside a comment would hide the text after it (lines end with \\n or \\r\\n)');
+    expect(() => assemble('ret #1 ; c\rret #2')).toThrow(
+      '1:11: a carriage return (\\r) inside a comment would hide the text after it (lines end with \\n or \\r\\n)',
+    );
     expect(() => assemble('ret #1 ; c\u2028ret #2')).toThrow('1:11: U+2028 inside a comment would hide the text after it (lines end with \\n or \\r\\n)');
   });
 });

@@ -11,9 +11,12 @@ const RUNS = 10_000;
 
 describe('every format round-trips random programs exactly', () => {
   it.each(['le', 'be'] as const)('raw %s: decode(encode(p)) == p', (order) => {
-    fc.assert(fc.property(arbitraryProgram, (p) => {
-      expect(decodeRaw(encodeRaw(p, order), order)).toEqual(p);
-    }), { numRuns: RUNS });
+    fc.assert(
+      fc.property(arbitraryProgram, (p) => {
+        expect(decodeRaw(encodeRaw(p, order), order)).toEqual(p);
+      }),
+      { numRuns: RUNS },
+    );
   });
 
   it.each(FORMATS)('%s: read(write(p)) == p, with the format given', (format) => {
@@ -41,8 +44,11 @@ describe('every format round-trips random programs exactly', () => {
   });
 
   it('the disassembler (absolute pcs) assembles back to the same program', () => {
-    fc.assert(fc.property(arbitraryProgram, (p) => {
-      expect(assemble(formatAsm(p, { style: 'pcs' }))).toEqual(p);
-    }), { numRuns: RUNS });
+    fc.assert(
+      fc.property(arbitraryProgram, (p) => {
+        expect(assemble(formatAsm(p, { style: 'pcs' }))).toEqual(p);
+      }),
+      { numRuns: RUNS },
+    );
   });
 });

@@ -47,7 +47,13 @@ function parseFile(file: string, text: string): ConformanceCase[] {
       continue;
     }
     const start = i++;
-    const c = { name: header[1]!.trim(), where: `${file}:${start + 1}`, programs: [] as Instruction[][], records: [] as SeccompData[], expected: [] as number[] } as {
+    const c = {
+      name: header[1]!.trim(),
+      where: `${file}:${start + 1}`,
+      programs: [] as Instruction[][],
+      records: [] as SeccompData[],
+      expected: [] as number[],
+    } as {
       -readonly [K in keyof ConformanceCase]: ConformanceCase[K];
     };
     while (i < lines.length && !lines[i]!.startsWith('=== ')) {

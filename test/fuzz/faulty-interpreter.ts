@@ -23,6 +23,7 @@ function run(program: VerifiedProgram, record: Uint8Array, le: boolean, fault: F
     const jump = (taken: boolean) => pc + 1 + (taken ? (fault === 'jt-255-off-by-one' && jt === 255 ? 256 : jt) : jf);
     const shift = (left: boolean) => (fault === 'shift-by-x-over-31-gives-0' && x >= 32 ? 0 : left ? (a << (x & 31)) >>> 0 : a >>> (x & 31));
     let next = pc + 1;
+    // biome-ignore format: one line per opcode, read as a table
     switch (code) {
       case 0x20: a = data.getUint32(k, le); break;
       case 0x80: a = 64; break;
@@ -85,9 +86,10 @@ function resolveKeepingOldest(values: number[]): number {
 export function faultyEngine(fault: Fault): Engine {
   return {
     name: `interp with ${fault}`,
-    decide: (filters, records) => records.map((r) => {
-      const values = filters.map((f) => run(f, encodeSeccompData(r), byteOrderOfAuditArch(r.arch) === 'le', fault));
-      return fault === 'errno-ties-keep-oldest' ? resolveKeepingOldest(values) : resolveStack(values);
-    }),
+    decide: (filters, records) =>
+      records.map((r) => {
+        const values = filters.map((f) => run(f, encodeSeccompData(r), byteOrderOfAuditArch(r.arch) === 'le', fault));
+        return fault === 'errno-ties-keep-oldest' ? resolveKeepingOldest(values) : resolveStack(values);
+      }),
   };
 }

@@ -20,12 +20,16 @@ describe('a fixed-seed fuzz run, as npm test runs it', () => {
     expect(report.stats.codec!.programs).toBe(240);
   }, 120_000);
 
-  kernelIt('finds no disagreement between the interpreter, the verifier and the kernel', () => {
-    const report = runFuzz([kernelTarget(), verifierTarget()], 2026, { runs: 40 });
-    expect(report.failure?.report).toBeUndefined();
-    expect(report.stats.kernel!.records).toBeGreaterThan(500);
-    expect(report.stats.verifier!.programs).toBe(1000);
-  }, 120_000);
+  kernelIt(
+    'finds no disagreement between the interpreter, the verifier and the kernel',
+    () => {
+      const report = runFuzz([kernelTarget(), verifierTarget()], 2026, { runs: 40 });
+      expect(report.failure?.report).toBeUndefined();
+      expect(report.stats.kernel!.records).toBeGreaterThan(500);
+      expect(report.stats.verifier!.programs).toBe(1000);
+    },
+    120_000,
+  );
 
   it('replays exactly from its seed', () => {
     const a = runFuzz([jit(), codecTarget()], 77, { runs: 42 });
@@ -36,7 +40,11 @@ describe('a fixed-seed fuzz run, as npm test runs it', () => {
 
 describe('a failure', () => {
   it('is written as a conformance case that the corpus loader reads, expecting the reference value', () => {
-    const report = runFuzz([engineTarget('planted', interpreterEngine, faultyEngine('tax-txa-swapped'), { maxStack: 1, records: 40, anyArch: true, shrinkBudget: 5000 })], 1, { runs: 500 });
+    const report = runFuzz(
+      [engineTarget('planted', interpreterEngine, faultyEngine('tax-txa-swapped'), { maxStack: 1, records: 40, anyArch: true, shrinkBudget: 5000 })],
+      1,
+      { runs: 500 },
+    );
     const text = failureAsCase(report.failure!)!;
     const dir = mkdtempSync(join(tmpdir(), 'cbpf-fuzz-case-'));
     writeFileSync(join(dir, 'found.cases'), text);

@@ -26,12 +26,18 @@ const FAULTS: ReadonlyArray<[Fault, number]> = [
 const BUDGET = 20_000;
 
 describe('the fuzzer, against planted faults', () => {
-  it.each(FAULTS)(`finds %s within ${BUDGET} iterations and shrinks it to at most %i instructions`, (fault, most) => {
-    const target = engineTarget('planted', interpreterEngine, faultyEngine(fault), { maxStack: 8, records: 40, anyArch: true, shrinkBudget: 20_000 });
-    const report = runFuzz([target], 1, { runs: BUDGET });
-    expect(report.failure, `${fault} not found in ${report.iterations} iterations`).toBeDefined();
-    const size = report.failure!.case!.filters.reduce((n, f) => n + f.length, 0);
-    console.info(`${fault}: found at iteration ${report.failure!.iteration} and shrunk from ${report.failure!.originalSize} to ${size} instructions\n${report.failure!.report}`);
-    expect(size).toBeLessThanOrEqual(most);
-  }, 300_000);
+  it.each(FAULTS)(
+    `finds %s within ${BUDGET} iterations and shrinks it to at most %i instructions`,
+    (fault, most) => {
+      const target = engineTarget('planted', interpreterEngine, faultyEngine(fault), { maxStack: 8, records: 40, anyArch: true, shrinkBudget: 20_000 });
+      const report = runFuzz([target], 1, { runs: BUDGET });
+      expect(report.failure, `${fault} not found in ${report.iterations} iterations`).toBeDefined();
+      const size = report.failure!.case!.filters.reduce((n, f) => n + f.length, 0);
+      console.info(
+        `${fault}: found at iteration ${report.failure!.iteration} and shrunk from ${report.failure!.originalSize} to ${size} instructions\n${report.failure!.report}`,
+      );
+      expect(size).toBeLessThanOrEqual(most);
+    },
+    300_000,
+  );
 });

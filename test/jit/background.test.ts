@@ -21,7 +21,12 @@ describe('compileInWorker and cachedModules', () => {
     const dir = mkdtempSync(join(tmpdir(), 'cbpf-cache-'));
     folders.push(dir);
     process.env.CBPF_CACHE_DIR = dir;
-    const filter = verify([{ code: 0x20, jt: 0, jf: 0, k: 0 }, { code: 0x15, jt: 0, jf: 1, k: 2 }, { code: 0x06, jt: 0, jf: 0, k: 0x50001 }, { code: 0x16, jt: 0, jf: 0, k: 0 }]);
+    const filter = verify([
+      { code: 0x20, jt: 0, jf: 0, k: 0 },
+      { code: 0x15, jt: 0, jf: 1, k: 2 },
+      { code: 0x06, jt: 0, jf: 0, k: 0x50001 },
+      { code: 0x16, jt: 0, jf: 0, k: 0 },
+    ]);
     expect(cachedModules([filter], ['le', 'be'])).toBeUndefined();
     const compiled = await compileInWorker([filter], ['le', 'be']);
     expect(readdirSync(dir)).toHaveLength(2);
@@ -36,7 +41,12 @@ describe('compileInWorker and cachedModules', () => {
 
   it('decides a batch in its record slots where it lies, and any other batch into an array of its own', async () => {
     process.env.CBPF_CACHE_DIR = 'off';
-    const filter = verify([{ code: 0x20, jt: 0, jf: 0, k: 0 }, { code: 0x15, jt: 0, jf: 1, k: 2 }, { code: 0x06, jt: 0, jf: 0, k: 0x50001 }, { code: 0x16, jt: 0, jf: 0, k: 0 }]);
+    const filter = verify([
+      { code: 0x20, jt: 0, jf: 0, k: 0 },
+      { code: 0x15, jt: 0, jf: 1, k: 2 },
+      { code: 0x06, jt: 0, jf: 0, k: 0x50001 },
+      { code: 0x16, jt: 0, jf: 0, k: 0 },
+    ]);
     const decider = moduleDecider(await compileInWorker([filter], ['le', 'be']), 1);
     const records = generateRecords(500, 'realistic', 3);
     const expected = Array.from({ length: 500 }, (_, i) => interpret(filter, records.subarray(i * 64, i * 64 + 64), 'le'));

@@ -55,7 +55,10 @@ beforeEach(() => {
   process.env.CBPF_CACHE_DIR = cache;
 });
 afterEach(() => {
-  for (const [name, value] of [['CBPF_CACHE_DIR', saved.dir], ['CBPF_CACHE_MAX_MIB', saved.cap]] as const) {
+  for (const [name, value] of [
+    ['CBPF_CACHE_DIR', saved.dir],
+    ['CBPF_CACHE_MAX_MIB', saved.cap],
+  ] as const) {
     if (value === undefined) delete process.env[name];
     else process.env[name] = value;
   }
@@ -102,14 +105,17 @@ describe('the on-disk module cache', () => {
     folders.push(build);
     // Run from a file in the copy, so that it imports the copy's modules.
     const script = join(build, 'run.mjs');
-    writeFileSync(script, `
+    writeFileSync(
+      script,
+      `
       import { cachedModules, compileInWorker } from './dist/jit/background.js';
       import { verify } from './dist/src/verifier.js';
       const filters = [verify(JSON.parse(process.argv[2]))];
       const cached = cachedModules(filters, ['le']) !== undefined;
       if (!cached) await compileInWorker(filters, ['le']);
       process.stdout.write(cached ? 'cached' : 'compiled');
-    `);
+    `,
+    );
     const run = () => {
       const child = spawnSync(process.execPath, [script, JSON.stringify(branching)], { env: { ...process.env, CBPF_CACHE_DIR: cache }, encoding: 'utf8' });
       expect(child.stderr).toBe('');

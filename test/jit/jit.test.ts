@@ -17,14 +17,18 @@ import { verify } from '../../src/verifier.js';
 const sample = (name: string) => verify(decodeRaw(readFileSync(SAMPLE_FILTERS.find((s) => s.name === name)!.path)));
 
 describe('the JIT', () => {
-  it.each(SAMPLE_FILTERS.map((s) => s.name))('decides 1,000,000 realistic records of %s exactly as the interpreter', (name) => {
-    const filter = sample(name);
-    const records = generateRecords(1_000_000, 'realistic', 5);
-    const jit = compile(filter).decideBatch(records);
-    let mismatches = 0;
-    for (let i = 0; i < jit.length; i++) if (jit[i] !== interpret(filter, records.subarray(i * 64, i * 64 + 64), 'le')) mismatches++;
-    expect(mismatches).toBe(0);
-  }, 60_000);
+  it.each(SAMPLE_FILTERS.map((s) => s.name))(
+    'decides 1,000,000 realistic records of %s exactly as the interpreter',
+    (name) => {
+      const filter = sample(name);
+      const records = generateRecords(1_000_000, 'realistic', 5);
+      const jit = compile(filter).decideBatch(records);
+      let mismatches = 0;
+      for (let i = 0; i < jit.length; i++) if (jit[i] !== interpret(filter, records.subarray(i * 64, i * 64 + 64), 'le')) mismatches++;
+      expect(mismatches).toBe(0);
+    },
+    60_000,
+  );
 
   it('gives the same values through decide, decideBatch and the zero-copy slots', () => {
     const compiled = compile(sample('docker-tree'));
@@ -81,11 +85,21 @@ describe('the JIT', () => {
 
   it('matches the interpreter on generated programs, stacks of them, and records aimed at their constants', () => {
     const random = seededRandom(17);
-    fc.assert(fc.property(fc.integer({ min: 1, max: 4 }), (depth) => {
-      const filters = Array.from({ length: depth }, () => verify(generateProgram(random)));
-      const batch = packRecords(biasedRecords(filters.flatMap((f) => [...f.instructions]), random, 30, true));
-      expect([...decideRecords(filters, batch)]).toEqual([...interpretBatch(filters, batch)]);
-    }), { numRuns: 300 });
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 4 }), (depth) => {
+        const filters = Array.from({ length: depth }, () => verify(generateProgram(random)));
+        const batch = packRecords(
+          biasedRecords(
+            filters.flatMap((f) => [...f.instructions]),
+            random,
+            30,
+            true,
+          ),
+        );
+        expect([...decideRecords(filters, batch)]).toEqual([...interpretBatch(filters, batch)]);
+      }),
+      { numRuns: 300 },
+    );
   }, 120_000);
 
   it('runs each record of a batch from its own state, whatever the record before it left in a one-filter stack inline', () => {
@@ -93,16 +107,51 @@ describe('the JIT', () => {
     const call = (arch: number, nr: number, arg0: bigint) => ({ arch, nr, instructionPointer: 0n, args: [arg0, 0n, 0n, 0n, 0n, 0n] });
     const cases = [
       // Entry 0 (an arch the table does not hold; little-endian, so the batch is one pass) must start with X = 0, after a run that set X.
-      ['ld [4]', 'jeq #0xc000003e, x86, other', 'x86: ld [0]', 'jeq #1, args, allow', 'args: ld [16]', 'tax', 'jeq #0, allow, deny', 'allow: ret ALLOW', 'deny: ret ERRNO(1)', 'other: txa', 'ret a'],
+      [
+        'ld [4]',
+        'jeq #0xc000003e, x86, other',
+        'x86: ld [0]',
+        'jeq #1, args, allow',
+        'args: ld [16]',
+        'tax',
+        'jeq #0, allow, deny',
+        'allow: ret ALLOW',
+        'deny: ret ERRNO(1)',
+        'other: txa',
+        'ret a',
+      ],
       // With no arch checked there is no table: every record runs from pc 0, which reads A before writing it.
       ['jeq #0, start, stale', 'start: ld [0]', 'ret a', 'stale: ret #77'],
       // A resume point (nr 1: its argument decides) where M[0] was stored 0 must not see the M[0] a run stored after it.
-      ['ld [4]', 'jeq #0xc000003e, ok, kill', 'ok: ld #0', 'st M[0]', 'ld [0]', 'jeq #1, args, allow', 'args: ld [16]', 'jeq #0, zero, other',
-        'other: ld [16]', 'st M[0]', 'ret ALLOW(1)', 'zero: ld M[0]', 'ret a', 'allow: ret ALLOW', 'kill: ret KILL_PROCESS'],
+      [
+        'ld [4]',
+        'jeq #0xc000003e, ok, kill',
+        'ok: ld #0',
+        'st M[0]',
+        'ld [0]',
+        'jeq #1, args, allow',
+        'args: ld [16]',
+        'jeq #0, zero, other',
+        'other: ld [16]',
+        'st M[0]',
+        'ret ALLOW(1)',
+        'zero: ld M[0]',
+        'ret a',
+        'allow: ret ALLOW',
+        'kill: ret KILL_PROCESS',
+      ],
       // A stack of one filter that returns ALLOW with data bits (A = 0x7fff0001) decides plain ALLOW.
       ['ld [16]', 'ret a'],
     ];
-    const calls = [call(x86_64, 1, 7n), call(0x4000abcd, 1, 0n), call(x86_64, 1, 5n), call(x86_64, 1, 0n), call(x86_64, 2, 0n), call(0x4000abcd, 0, 9n), call(x86_64, 3, 0x7fff0001n)];
+    const calls = [
+      call(x86_64, 1, 7n),
+      call(0x4000abcd, 1, 0n),
+      call(x86_64, 1, 5n),
+      call(x86_64, 1, 0n),
+      call(x86_64, 2, 0n),
+      call(0x4000abcd, 0, 9n),
+      call(x86_64, 3, 0x7fff0001n),
+    ];
     for (const lines of cases) {
       const filter = verify(assemble(lines.join('\n')));
       const batch = packRecords(calls);

@@ -14,6 +14,10 @@ describe('the JIT layout', () => {
 
   it('cuts the program into straight-line segments between targets', () => {
     const program = assemble('jeq #1, 2, 3\nret #1\nret #2\nret #3');
-    expect(segments(program, jumpTargets(program))).toEqual([{ start: 0, end: 2 }, { start: 2, end: 3 }, { start: 3, end: 4 }]);
+    expect(segments(program, jumpTargets(program))).toEqual([
+      { start: 0, end: 2 },
+      { start: 2, end: 3 },
+      { start: 3, end: 4 },
+    ]);
   });
 });

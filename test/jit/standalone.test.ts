@@ -39,7 +39,9 @@ describe('a standalone .wasm from cbpf compile', () => {
     writeFileSync(join(dir, 'filter.wasm'), run.files.get('filter.wasm')!);
     const records = generateRecords(10_000, 'realistic', 9);
     writeFileSync(join(dir, 'records.bin'), records);
-    const result = JSON.parse(execFileSync('node', ['-e', STANDALONE, join(dir, 'filter.wasm'), join(dir, 'records.bin')], { cwd: dir, maxBuffer: 1 << 26 }).toString()) as { batch: number[]; single: number[] };
+    const result = JSON.parse(
+      execFileSync('node', ['-e', STANDALONE, join(dir, 'filter.wasm'), join(dir, 'records.bin')], { cwd: dir, maxBuffer: 1 << 26 }).toString(),
+    ) as { batch: number[]; single: number[] };
     const filters = paths.map((p) => verify(decodeRaw(readFileSync(p))));
     const expected = Array.from({ length: 10_000 }, (_, i) => interpretStack(filters, records.subarray(i * 64, i * 64 + 64), 'le').value);
     expect(result.batch).toEqual(expected);

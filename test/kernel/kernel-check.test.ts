@@ -12,7 +12,10 @@ const small = SAMPLE_FILTERS.find((s) => s.name === 'allowlist-small')!.path;
 describe('the comparisons catch a wrong answer', () => {
   kernelIt('compareDecisions reports an engine that answers wrongly', () => {
     const program = assemble('ld [nr]\nret a');
-    const batch = packRecords([{ nr: 1, arch: 0xc000003e, instructionPointer: 0n, args: [] }, { nr: 2, arch: 0xc000003e, instructionPointer: 0n, args: [] }]);
+    const batch = packRecords([
+      { nr: 1, arch: 0xc000003e, instructionPointer: 0n, args: [] },
+      { nr: 2, arch: 0xc000003e, instructionPointer: 0n, args: [] },
+    ]);
     const mismatches = compareDecisions(kernelDecide(program, batch), batch, () => 1);
     expect(mismatches.map((m) => ({ record: m.record, kernel: m.kernel, engine: m.engine }))).toEqual([{ record: 1, kernel: 2, engine: 1 }]);
   });

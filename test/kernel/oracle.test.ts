@@ -21,7 +21,6 @@ import { ebpfLength, verify, type VerifiedProgram } from '../../src/verifier.js'
 import { loadCorpus } from '../conformance/corpus.js';
 import { kernelIt } from '../system-deps.js';
 
-
 const hex = (v: number) => `0x${(v >>> 0).toString(16).padStart(8, '0')}`;
 
 /**
@@ -64,7 +63,11 @@ describe('verifier parity with the kernel', () => {
   kernelIt('agrees on every code 0x0000..0xffff in "code k; ret #0", for k = 0, 4, 32, 64, 0xfffff000', () => {
     const programs: Instruction[][] = [];
     for (let code = 0; code <= 0xffff; code++) {
-      for (const k of [0, 4, 32, 64, 0xfffff000]) programs.push([{ code, jt: 0, jf: 0, k }, { code: 0x06, jt: 0, jf: 0, k: 0 }]);
+      for (const k of [0, 4, 32, 64, 0xfffff000])
+        programs.push([
+          { code, jt: 0, jf: 0, k },
+          { code: 0x06, jt: 0, jf: 0, k: 0 },
+        ]);
     }
     const mismatches = compareAcceptance(programs, kernelAccepts(programs));
     expect(mismatches.slice(0, 10).map((m) => ({ ...m, program: programs[m.index]![0] }))).toEqual([]);
@@ -101,8 +104,14 @@ describe('verifier parity with the kernel', () => {
     const allow = (n: number) => Array.from({ length: n }, () => ({ code: 0x06, jt: 0, jf: 0, k: 0x7fff0000 }));
     const ldImm = { code: 0, jt: 0, jf: 0, k: 0 };
     const shapes: Record<string, string> = {
-      'jeq, jf = 0': 'jeq #1, 1, 1', 'jeq, jt = 0': 'jeq #1, 1, 2', 'jset, jt = 0': 'jset #1, 1, 2',
-      'jgt, both': 'jgt #1, 2, 3', 'negative k': 'jeq #0x80000000, 2, 3', 'jge x': 'jge x, 2, 3', 'div x': 'div x', 'alu': 'add #1',
+      'jeq, jf = 0': 'jeq #1, 1, 1',
+      'jeq, jt = 0': 'jeq #1, 1, 2',
+      'jset, jt = 0': 'jset #1, 1, 2',
+      'jgt, both': 'jgt #1, 2, 3',
+      'negative k': 'jeq #0x80000000, 2, 3',
+      'jge x': 'jge x, 2, 3',
+      'div x': 'div x',
+      alu: 'add #1',
     };
     for (const [name, line] of Object.entries(shapes)) {
       // Repeat the shape, each copy jumping at most 2 ahead, then returns to land on.
@@ -155,4 +164,3 @@ describe('decision parity with the kernel', () => {
     }
   });
 });
-

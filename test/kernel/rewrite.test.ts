@@ -8,11 +8,14 @@ import { verify } from '../../src/verifier.js';
 
 describe('the RET rewrite of SPEC section 9', () => {
   it('recovers every 32-bit value from the three passes', () => {
-    fc.assert(fc.property(fc.integer({ min: 0, max: 0xffffffff }), (value) => {
-      const errnos = PASS_SHIFTS.map((shift) => passErrno(value, shift));
-      expect(errnos.every((e) => e >= 1 && e <= 2048)).toBe(true);
-      expect(valueFromErrnos(errnos)).toBe(value);
-    }), { numRuns: 10_000 });
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 0xffffffff }), (value) => {
+        const errnos = PASS_SHIFTS.map((shift) => passErrno(value, shift));
+        expect(errnos.every((e) => e >= 1 && e <= 2048)).toBe(true);
+        expect(valueFromErrnos(errnos)).toBe(value);
+      }),
+      { numRuns: 10_000 },
+    );
   });
 
   it('keeps every instruction in place and adds the RET A tail only when needed', () => {

@@ -28,13 +28,16 @@ describe('resolveStack', () => {
 
   it('picks the value with the lowest signed action, the newest among equals', () => {
     const value = fc.integer({ min: 0, max: 0xffffffff });
-    fc.assert(fc.property(fc.array(value, { minLength: 1, maxLength: 8 }), (values) => {
-      const rank = (v: number) => (v & 0xffff0000) | 0;
-      const best = Math.min(...values.map(rank));
-      const result = resolveStack(values);
-      if (best >= rank(ACTIONS.ALLOW)) expect(result).toBe(ACTIONS.ALLOW);
-      else expect(result).toBe(values[values.map(rank).lastIndexOf(best)]);
-    }), { numRuns: 5000 });
+    fc.assert(
+      fc.property(fc.array(value, { minLength: 1, maxLength: 8 }), (values) => {
+        const rank = (v: number) => (v & 0xffff0000) | 0;
+        const best = Math.min(...values.map(rank));
+        const result = resolveStack(values);
+        if (best >= rank(ACTIONS.ALLOW)) expect(result).toBe(ACTIONS.ALLOW);
+        else expect(result).toBe(values[values.map(rank).lastIndexOf(best)]);
+      }),
+      { numRuns: 5000 },
+    );
   });
 });
 

@@ -2,7 +2,14 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { archByName } from '../../src/seccomp/arches.js';
 import {
-  decodeSeccompData, encodeSeccompData, formatRecordJson, packRecords, parseRecordJson, parseRecordLines, readRecordStream, type SeccompData,
+  decodeSeccompData,
+  encodeSeccompData,
+  formatRecordJson,
+  packRecords,
+  parseRecordJson,
+  parseRecordLines,
+  readRecordStream,
+  type SeccompData,
 } from '../../src/seccomp/records.js';
 
 const u64 = fc.bigInt({ min: 0n, max: 2n ** 64n - 1n });
@@ -15,9 +22,12 @@ const arbitraryRecord: fc.Arbitrary<SeccompData> = fc.record({
 
 describe('seccomp_data records', () => {
   it.each(['le', 'be'] as const)('decode(encode(r)) == r in %s', (order) => {
-    fc.assert(fc.property(arbitraryRecord, (r) => {
-      expect(decodeSeccompData(encodeSeccompData(r, order), order)).toEqual(r);
-    }), { numRuns: 2000 });
+    fc.assert(
+      fc.property(arbitraryRecord, (r) => {
+        expect(decodeSeccompData(encodeSeccompData(r, order), order)).toEqual(r);
+      }),
+      { numRuns: 2000 },
+    );
   });
 
   it('puts the high half of a u64 first on big-endian arches', () => {
@@ -27,9 +37,12 @@ describe('seccomp_data records', () => {
   });
 
   it('JSON lines round-trip through formatRecordJson', () => {
-    fc.assert(fc.property(arbitraryRecord, (r) => {
-      expect(parseRecordJson(formatRecordJson(r), 1)).toEqual(r);
-    }), { numRuns: 2000 });
+    fc.assert(
+      fc.property(arbitraryRecord, (r) => {
+        expect(parseRecordJson(formatRecordJson(r), 1)).toEqual(r);
+      }),
+      { numRuns: 2000 },
+    );
   });
 
   it('reads a value the same in every way JSON lines may write it', () => {
@@ -44,10 +57,13 @@ describe('seccomp_data records', () => {
       (v) => `${v}`,
     ];
     const written = fc.tuple(value, fc.nat(ways.length - 1)).map(([v, way]) => ({ v, text: ways[way]!(v) }));
-    fc.assert(fc.property(fc.array(written, { minLength: 7, maxLength: 7 }), fc.constantFrom('x86_64', 's390x', 'i386'), ([ip, ...args], arch) => {
-      const record = parseRecordJson(JSON.stringify({ arch, nr: 3, ip: ip!.text, args: args.map((a) => a.text) }), 1);
-      expect([record.instructionPointer, ...record.args]).toEqual([ip!.v, ...args.map((a) => a.v)]);
-    }), { numRuns: 2000 });
+    fc.assert(
+      fc.property(fc.array(written, { minLength: 7, maxLength: 7 }), fc.constantFrom('x86_64', 's390x', 'i386'), ([ip, ...args], arch) => {
+        const record = parseRecordJson(JSON.stringify({ arch, nr: 3, ip: ip!.text, args: args.map((a) => a.text) }), 1);
+        expect([record.instructionPointer, ...record.args]).toEqual([ip!.v, ...args.map((a) => a.v)]);
+      }),
+      { numRuns: 2000 },
+    );
     // Out of range, however written: the same message.
     for (const ip of ['18446744073709551616', '0x10000000000000000', '-1', '-0x1']) {
       expect(() => parseRecordJson(`{"ip":${JSON.stringify(ip)}}`, 1)).toThrow(`ip ${ip} does not fit (0..18446744073709551615)`);
@@ -59,21 +75,29 @@ describe('seccomp_data records', () => {
 
   it('reads names, strings, numbers and defaults', () => {
     expect(parseRecordJson('{"arch":"x86_64","nr":"openat","ip":"0x7f00","args":[3,"0x10"]}', 1)).toEqual({
-      nr: 257, arch: 0xc000003e, instructionPointer: 0x7f00n, args: [3n, 16n, 0n, 0n, 0n, 0n],
+      nr: 257,
+      arch: 0xc000003e,
+      instructionPointer: 0x7f00n,
+      args: [3n, 16n, 0n, 0n, 0n, 0n],
     });
     expect(parseRecordJson('{"arch":"0x40000003","nr":"4294967295"}', 1)).toMatchObject({ arch: 0x40000003, nr: -1 });
     expect(parseRecordJson('{}', 1)).toEqual({ nr: 0, arch: 0xc000003e, instructionPointer: 0n, args: [0n, 0n, 0n, 0n, 0n, 0n] });
   });
 
   it.each([
-    { what: 'a name without an arch: the default arch\'s (x86_64)', line: '{"nr":"read"}', arch: undefined, record: { arch: 0xc000003e, nr: 0 } },
+    { what: "a name without an arch: the default arch's (x86_64)", line: '{"nr":"read"}', arch: undefined, record: { arch: 0xc000003e, nr: 0 } },
     { what: 'a name without an arch: the arch given (cbpf eval --arch)', line: '{"nr":"read"}', arch: 'i386', record: { arch: 0x40000003, nr: 3 } },
     { what: 'a number without an arch: the arch given', line: '{"nr":5}', arch: 's390x', record: { arch: 0x80000016, nr: 5 } },
-    { what: 'an x32 name without an arch: x86_64\'s audit value, the x32 bit in nr', line: '{"nr":"read"}', arch: 'x32', record: { arch: 0xc000003e, nr: 0x40000000 } },
-    { what: 'the record\'s own arch, whatever is given', line: '{"arch":"aarch64","nr":"read"}', arch: 'i386', record: { arch: 0xc00000b7, nr: 63 } },
+    {
+      what: "an x32 name without an arch: x86_64's audit value, the x32 bit in nr",
+      line: '{"nr":"read"}',
+      arch: 'x32',
+      record: { arch: 0xc000003e, nr: 0x40000000 },
+    },
+    { what: "the record's own arch, whatever is given", line: '{"arch":"aarch64","nr":"read"}', arch: 'i386', record: { arch: 0xc00000b7, nr: 63 } },
     { what: 'an arch of 0 written out', line: '{"arch":0,"nr":7}', arch: 'i386', record: { arch: 0, nr: 7 } },
   ])('takes a record without an arch as one of the arch given: $what', ({ line, arch, record }) => {
-    const given = arch === undefined ? [] : [archByName(arch)!] as const;
+    const given = arch === undefined ? [] : ([archByName(arch)!] as const);
     expect(parseRecordJson(line, 1, ...given)).toMatchObject(record);
     expect(parseRecordLines(line, ...given)).toEqual([parseRecordJson(line, 1, ...given)]);
   });
@@ -95,15 +119,55 @@ describe('seccomp_data records', () => {
   it.each([
     { what: 'a syntax error, at its column', line: '  {"arch":"x86_64","nr":1,}', column: 27, detail: 'not valid JSON: a property must follow ",", not "}"' },
     { what: 'text after the record', line: '{"nr":1} {"nr":2}', column: 10, detail: 'not valid JSON: unexpected "{" after the JSON value' },
-    { what: 'a field nested 10,000 deep (JSON.stringify overflowed making the message)', line: `{"nr":${'['.repeat(10_000)}${']'.repeat(10_000)}}`, column: 0, detail: 'nr must be an integer (a JSON number up to 2^53, or a decimal or 0x string), got an array' },
-    { what: 'an argument that is an object', line: '{"args":[{"a":1}]}', column: 0, detail: 'args[0] must be an integer (a JSON number up to 2^53, or a decimal or 0x string), got an object' },
-    { what: 'a 10 MB string, quoted short', line: `{"ip":"${'x'.repeat(10_000_000)}"}`, column: 0, detail: `ip must be an integer (a JSON number up to 2^53, or a decimal or 0x string), got "${'x'.repeat(40)}…"` },
-    { what: 'a 10 MB number string, quoted short', line: `{"ip":"${'9'.repeat(10_000_000)}"}`, column: 0, detail: `ip ${'9'.repeat(40)}… does not fit (0..18446744073709551615)` },
-    { what: 'a long unknown field, quoted short', line: `{"${'k'.repeat(100)}":1}`, column: 0, detail: `unknown field "${'k'.repeat(40)}…" (expected arch, nr, ip, args)` },
+    {
+      what: 'a field nested 10,000 deep (JSON.stringify overflowed making the message)',
+      line: `{"nr":${'['.repeat(10_000)}${']'.repeat(10_000)}}`,
+      column: 0,
+      detail: 'nr must be an integer (a JSON number up to 2^53, or a decimal or 0x string), got an array',
+    },
+    {
+      what: 'an argument that is an object',
+      line: '{"args":[{"a":1}]}',
+      column: 0,
+      detail: 'args[0] must be an integer (a JSON number up to 2^53, or a decimal or 0x string), got an object',
+    },
+    {
+      what: 'a 10 MB string, quoted short',
+      line: `{"ip":"${'x'.repeat(10_000_000)}"}`,
+      column: 0,
+      detail: `ip must be an integer (a JSON number up to 2^53, or a decimal or 0x string), got "${'x'.repeat(40)}…"`,
+    },
+    {
+      what: 'a 10 MB number string, quoted short',
+      line: `{"ip":"${'9'.repeat(10_000_000)}"}`,
+      column: 0,
+      detail: `ip ${'9'.repeat(40)}… does not fit (0..18446744073709551615)`,
+    },
+    {
+      what: 'a long unknown field, quoted short',
+      line: `{"${'k'.repeat(100)}":1}`,
+      column: 0,
+      detail: `unknown field "${'k'.repeat(40)}…" (expected arch, nr, ip, args)`,
+    },
     { what: 'a line break in an unknown field, escaped', line: '{"a\\nb":1}', column: 0, detail: 'unknown field "a\\nb" (expected arch, nr, ip, args)' },
-    { what: 'a name for an arch cbpf does not know', line: '{"arch":"0x1234","nr":"read"}', column: 0, detail: 'syscall "read" is named for arch 0x1234, which cbpf has no syscall table for: give nr as a number' },
-    { what: 'a name for an arch without a table', line: '{"arch":"parisc","nr":"read"}', column: 0, detail: 'syscall "read" is named for arch parisc, which cbpf has no syscall table for: give nr as a number' },
-    { what: 'a comment line hiding a record behind a \\r', line: '  # c\r{"nr":1}', column: 6, detail: 'a carriage return (\\r) inside a comment would hide the text after it (lines end with \\n or \\r\\n)' },
+    {
+      what: 'a name for an arch cbpf does not know',
+      line: '{"arch":"0x1234","nr":"read"}',
+      column: 0,
+      detail: 'syscall "read" is named for arch 0x1234, which cbpf has no syscall table for: give nr as a number',
+    },
+    {
+      what: 'a name for an arch without a table',
+      line: '{"arch":"parisc","nr":"read"}',
+      column: 0,
+      detail: 'syscall "read" is named for arch parisc, which cbpf has no syscall table for: give nr as a number',
+    },
+    {
+      what: 'a comment line hiding a record behind a \\r',
+      line: '  # c\r{"nr":1}',
+      column: 6,
+      detail: 'a carriage return (\\r) inside a comment would hide the text after it (lines end with \\n or \\r\\n)',
+    },
   ])('rejects $what with one line', ({ line, column, detail }) => {
     expect(() => parseRecordLines(`{}\n${line}\n`)).toThrow(expect.objectContaining({ code: 'bad-record', line: 2, column, detail }));
   });
@@ -114,7 +178,10 @@ describe('seccomp_data records', () => {
   });
 
   it('packs each record in its own arch byte order', () => {
-    const batch = packRecords([{ nr: 1, arch: 0xc000003e, instructionPointer: 0n, args: [] }, { nr: 1, arch: 0x80000016, instructionPointer: 0n, args: [] }]);
+    const batch = packRecords([
+      { nr: 1, arch: 0xc000003e, instructionPointer: 0n, args: [] },
+      { nr: 1, arch: 0x80000016, instructionPointer: 0n, args: [] },
+    ]);
     expect([...batch.bigEndian]).toEqual([0, 1]);
     expect(batch.bytes[0]).toBe(1);
     expect(batch.bytes[64 + 3]).toBe(1);
