@@ -40,7 +40,8 @@ export function baselineOf(report: BenchReport, tolerance = DEFAULT_TOLERANCE): 
 export function lowerBaseline(old: Baseline, next: Baseline): Baseline {
   const ratios: Baseline['ratios'] = structuredClone(old.ratios);
   for (const [workload, figures] of Object.entries(next.ratios)) {
-    const kept = (ratios[workload] ??= {});
+    ratios[workload] ??= {};
+    const kept = ratios[workload];
     for (const [competitor, ratio] of Object.entries(figures) as Array<[CompetitorName, number]>)
       kept[competitor] = Math.min(kept[competitor] ?? Infinity, ratio);
   }

@@ -11,8 +11,9 @@
  * Where one cannot be built (no gcc, no libpcap-dev), it is unavailable with
  * the reason, never silently left out.
  */
-import { createHash } from 'node:crypto';
+
 import { execFileSync, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { accessSync, constants, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -79,11 +80,13 @@ function nativeBuildDir(): string {
   try {
     mkdirSync(own, { recursive: true });
     accessSync(own, constants.W_OK);
-    return (buildDir = own);
+    buildDir = own;
+    return buildDir;
   } catch {
     const temporary = mkdtempSync(join(tmpdir(), 'cbpf-bench-native-'));
     process.once('exit', () => rmSync(temporary, { recursive: true, force: true }));
-    return (buildDir = temporary);
+    buildDir = temporary;
+    return buildDir;
   }
 }
 

@@ -6,7 +6,7 @@
  */
 import type { Instruction } from '../src/instruction.js';
 import { ACTIONS } from '../src/seccomp/actions.js';
-import { verify, type VerifiedProgram } from '../src/verifier.js';
+import { type VerifiedProgram, verify } from '../src/verifier.js';
 
 const LD_ABS = 0x20;
 const JEQ = 0x15;

@@ -7,10 +7,10 @@
  * same path, never a second copy of the switch.
  */
 import type { ResumePoint } from '../src/decision-table.js';
-import type { VerifiedProgram } from '../src/verifier.js';
-import type { ByteOrder } from '../src/seccomp/arches.js';
 import { InputError } from '../src/errors.js';
+import type { ByteOrder } from '../src/seccomp/arches.js';
 import { checkRecord, littleEndian, SECCOMP_DATA_SIZE } from '../src/seccomp/data.js';
+import type { VerifiedProgram } from '../src/verifier.js';
 
 /** One executed instruction: its pc, and A and X after it ran. */
 export interface TraceStep {

@@ -2,11 +2,12 @@
  * A stack of filters on the interpreter: every filter runs on the record and
  * the kernel's precedence picks the result (see resolveStack).
  */
+
+import { InputError } from '../src/errors.js';
 import { resolveStack } from '../src/seccomp/actions.js';
 import type { ByteOrder } from '../src/seccomp/arches.js';
-import { InputError } from '../src/errors.js';
 import { checkRecordBatch } from '../src/seccomp/data.js';
-import { recordByteOrder, recordBytes, type RecordBatch } from '../src/seccomp/records.js';
+import { type RecordBatch, recordByteOrder, recordBytes } from '../src/seccomp/records.js';
 import type { VerifiedProgram } from '../src/verifier.js';
 import { interpret } from './interpret.js';
 
@@ -17,7 +18,7 @@ export interface StackDecision {
 }
 
 /** Throws unless `filters` holds a filter: a stack of none is no input to an engine (compile refuses it too). */
-function checkStack(filters: readonly VerifiedProgram[]): void {
+export function checkStack(filters: readonly VerifiedProgram[]): void {
   if (filters.length === 0) throw new InputError('empty-stack', 'a stack needs at least one filter');
 }
 

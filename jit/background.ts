@@ -88,7 +88,8 @@ let compilerHash: string | undefined;
 
 /** This process's compiler fingerprint, worked out once. */
 function currentFingerprint(): string {
-  return (compilerHash ??= compilerFingerprint(packageRoot()));
+  compilerHash ??= compilerFingerprint(packageRoot());
+  return compilerHash;
 }
 
 /** The cache file name of the stack's module for `byteOrder` (hex), made by this build. */

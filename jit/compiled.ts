@@ -8,8 +8,8 @@ import type { ByteOrder } from '../src/seccomp/arches.js';
 import { littleEndian } from '../src/seccomp/data.js';
 import type { RecordBatch } from '../src/seccomp/records.js';
 import type { VerifiedProgram } from '../src/verifier.js';
-import { buildModule, DEFAULT_OPTIMIZE, type OptimizeSettings } from './module.js';
 import { CompiledFilter, decideBatchWith } from './instance.js';
+import { buildModule, DEFAULT_OPTIMIZE, type OptimizeSettings } from './module.js';
 
 export { CompiledFilter };
 

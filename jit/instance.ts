@@ -6,7 +6,7 @@
 import { InputError } from '../src/errors.js';
 import type { ByteOrder } from '../src/seccomp/arches.js';
 import { checkRecord, checkRecordBatch, checkRecordBytes, littleEndian, SECCOMP_DATA_SIZE } from '../src/seccomp/data.js';
-import { batchByteOrder, recordBytes, type RecordBatch } from '../src/seccomp/records.js';
+import { batchByteOrder, type RecordBatch, recordBytes } from '../src/seccomp/records.js';
 import { OUTPUT_OFFSET, RECORD_CAPACITY, WASM_PAGE_SIZE } from './layout-abi.js';
 
 interface Exports {
@@ -208,7 +208,8 @@ export function moduleDecider(modules: Partial<Record<ByteOrder, WebAssembly.Mod
     if (!instance) {
       const module = modules[byteOrder];
       if (!module) throw new InputError('byte-order', `no module for ${JSON.stringify(byteOrder)} records`);
-      instances.set(byteOrder, (instance = new CompiledFilter(new Uint8Array(), module, byteOrder, filterCount)));
+      instance = new CompiledFilter(new Uint8Array(), module, byteOrder, filterCount);
+      instances.set(byteOrder, instance);
     }
     return instance;
   };

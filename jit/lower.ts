@@ -7,10 +7,10 @@
  * in 4..19; or inline in another function, in locals of that one's.
  */
 import binaryen from 'binaryen';
+import type { ResumePoint } from '../src/decision-table.js';
 import type { Instruction } from '../src/instruction.js';
 import type { ByteOrder } from '../src/seccomp/arches.js';
 import { SECCOMP_DATA_SIZE } from '../src/seccomp/data.js';
-import type { ResumePoint } from '../src/decision-table.js';
 import type { VerifiedProgram } from '../src/verifier.js';
 import { jumpTargets, segments } from './layout.js';
 

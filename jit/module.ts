@@ -22,13 +22,13 @@
  * syscall-number dispatch, at the checks of that syscall's arguments.
  */
 import binaryen from 'binaryen';
-import type { ByteOrder } from '../src/seccomp/arches.js';
+import { type DecisionTable, decisionTable, NOT_CONSTANT } from '../src/decision-table.js';
 import { ACTIONS, resolveStack, SECCOMP_RET_ACTION_FULL } from '../src/seccomp/actions.js';
-import { decisionTable, NOT_CONSTANT, type DecisionTable } from '../src/decision-table.js';
+import type { ByteOrder } from '../src/seccomp/arches.js';
 import { SECCOMP_DATA_ARCH, SECCOMP_DATA_NR, SECCOMP_DATA_SIZE } from '../src/seccomp/data.js';
 import type { VerifiedProgram } from '../src/verifier.js';
-import { FILTER_LOCALS, lowerFilter, makeRecordLoad, type FilterFrame } from './lower.js';
 import { OUTPUT_OFFSET, RECORD_CAPACITY, TABLE_OFFSET, WASM_PAGE_SIZE } from './layout-abi.js';
+import { FILTER_LOCALS, type FilterFrame, lowerFilter, makeRecordLoad } from './lower.js';
 import { layoutTables, type TableLayout } from './table-layout.js';
 
 export { OUTPUT_OFFSET, RECORD_CAPACITY };
@@ -264,7 +264,7 @@ export function buildModule(
     const tables: Tables = { table, layout, byteOrder };
     if (filters.length === 1) addOneFilterFunctions(m, tables, filters[0]!, scratch);
     else addStackFunctions(m, tables, filters);
-    filters.forEach((_, i) => m.addFunctionExport(`filter_${i}`, `filter_${i}`));
+    for (let i = 0; i < filters.length; i++) m.addFunctionExport(`filter_${i}`, `filter_${i}`);
     m.addFunctionExport('decide', 'decide');
     m.addFunctionExport('decide_batch', 'decide_batch');
     if (!m.validate()) throw new Error('internal error: the JIT built an invalid wasm module');

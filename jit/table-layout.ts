@@ -5,7 +5,7 @@
  * called with when the filters must run (0: from pc 0; n: its resume point
  * n - 1, see src/decision-table.ts).
  */
-import { NOT_CONSTANT, type DecisionTable, type ResumePoint } from '../src/decision-table.js';
+import { type DecisionTable, NOT_CONSTANT, type ResumePoint } from '../src/decision-table.js';
 import { BPF_K, BPF_RET } from '../src/opcodes.js';
 import type { VerifiedProgram } from '../src/verifier.js';
 import { TABLE_OFFSET } from './layout-abi.js';
@@ -40,7 +40,10 @@ export function layoutTables(table: DecisionTable, filters: readonly VerifiedPro
     if (point.pc === 0) return 0;
     const key = entryKey(filters[i]!, point);
     let n = numbers[i]!.get(key);
-    if (n === undefined) numbers[i]!.set(key, (n = entries[i]!.push(point)));
+    if (n === undefined) {
+      n = entries[i]!.push(point);
+      numbers[i]!.set(key, n);
+    }
     return n;
   };
   const offsets: number[] = [];
@@ -51,7 +54,9 @@ export function layoutTables(table: DecisionTable, filters: readonly VerifiedPro
       const at = (row + index) * stride;
       view.setUint32(at, value, true);
       if (value !== NOT_CONSTANT) return;
-      arch.resume.get(index)!.forEach((point, i) => view.setUint32(at + 4 * (1 + i), entryNumber(i, point), true));
+      arch.resume.get(index)!.forEach((point, i) => {
+        view.setUint32(at + 4 * (1 + i), entryNumber(i, point), true);
+      });
     });
     row += arch.values.length;
   }

@@ -4,9 +4,10 @@
  * whether A holds `nr` or `arch`, and which arch the path to it has checked.
  * The disassembler uses it to name syscalls and the assembler to resolve them.
  */
+
+import { isConditionalJump, isReturn, type Program, successors } from './instruction.js';
 import { BPF_ABS, BPF_JEQ, BPF_JMP, BPF_K, BPF_LD, BPF_LDX, BPF_MISC, BPF_ST, BPF_STX, BPF_TAX, BPF_W, bpfClass } from './opcodes.js';
-import { isConditionalJump, isReturn, successors, type Program } from './instruction.js';
-import { archByAuditArch, type Arch } from './seccomp/arches.js';
+import { type Arch, archByAuditArch } from './seccomp/arches.js';
 import { SECCOMP_DATA_ARCH, SECCOMP_DATA_NR } from './seccomp/data.js';
 
 /** What A is known to hold. */

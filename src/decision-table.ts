@@ -15,7 +15,7 @@
  * No binaryen, no interpreter: the fuzzer checks every table value and every
  * resume point (through the JIT) against the interpreter.
  */
-import { isConditionalJump, type Instruction } from './instruction.js';
+import { type Instruction, isConditionalJump } from './instruction.js';
 import {
   BPF_ABS,
   BPF_ADD,

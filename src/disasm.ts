@@ -4,11 +4,11 @@
  * (`ld [0]  ; A = nr`, `jeq #257, 5, 6  ; openat`, `ret #0x50001  ; ERRNO(1) EPERM`).
  */
 import { analyzeContext, type PcContext } from './context.js';
-import { isReturn, type Instruction, type Program } from './instruction.js';
+import { type Instruction, isReturn, type Program } from './instruction.js';
 import { formUsesJumpOffsets, formUsesK, spellingOf } from './mnemonics.js';
 import { BPF_A, BPF_ABS, BPF_JEQ, BPF_JGE, BPF_JGT, BPF_JMP, BPF_K, BPF_LD, BPF_LDX, BPF_LEN, BPF_RET, BPF_W } from './opcodes.js';
 import { actionName, describeReturnValue, SECCOMP_RET_DATA } from './seccomp/actions.js';
-import { archByAuditArch, archByName, byteOrderOf, X32_SYSCALL_BIT, type Arch } from './seccomp/arches.js';
+import { type Arch, archByAuditArch, archByName, byteOrderOf, X32_SYSCALL_BIT } from './seccomp/arches.js';
 import { SECCOMP_DATA_SIZE, wordName } from './seccomp/data.js';
 import { errnoName } from './seccomp/errno.js';
 import { abiOf, syscallName } from './seccomp/syscalls.js';

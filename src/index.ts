@@ -9,117 +9,119 @@
  *
  * Every export below is deliberate: add to this list, never `export *`.
  */
-export * as opcodes from './opcodes.js';
-export { BPF_MAXINSNS, BPF_MEMWORDS } from './opcodes.js';
+
+export { type ArchCache, type CacheOutcome, kernelActionCache, kernelCacheOutcome, type MissedSyscall } from './action-cache.js';
+export { type AssembleOptions, assemble } from './codecs/asm.js';
+export { formatC, parseC } from './codecs/c.js';
+export { formatDdd, parseDdd } from './codecs/ddd.js';
+export { FORMATS, type Format, isFormat } from './codecs/format-names.js';
+export { detectFormat, type FormatOptions, readProgram, writeProgram } from './codecs/formats.js';
+export { formatJson, parseJson } from './codecs/json.js';
+export { decodeRaw, encodeRaw, SOCK_FILTER_SIZE } from './codecs/raw.js';
+export { type Accumulator, analyzeContext, type PcContext } from './context.js';
 export {
-  stmt,
-  jump,
-  isJump,
-  isConditionalJump,
-  isReturn,
-  successors,
-  programsEqual,
-  checkFields,
-  type Instruction,
-  type Program,
-} from './instruction.js';
+  type ArchDecisions,
+  archDecisions,
+  constantValue,
+  type DecisionTable,
+  decisionTable,
+  lookupDecision,
+  NOT_CONSTANT,
+  type ResumePoint,
+  resumePoints,
+} from './decision-table.js';
+export { explain, type FormatAsmOptions, formatAsm, formatConstant, formatInstruction } from './disasm.js';
 export {
   CbpfError,
   DecodeError,
-  ParseError,
-  EncodeError,
-  InputError,
   type DecodeErrorCode,
-  type ParseErrorCode,
+  EncodeError,
   type EncodeErrorCode,
+  InputError,
   type InputErrorCode,
+  ParseError,
+  type ParseErrorCode,
 } from './errors.js';
-export { SPELLINGS, spellingOf, opcodeFor, type Spelling, type OperandForm } from './mnemonics.js';
-export { analyzeContext, type PcContext, type Accumulator } from './context.js';
-export { formatAsm, formatInstruction, formatConstant, explain, type FormatAsmOptions } from './disasm.js';
-export { summarizeProgram, type ProgramSummary } from './summary.js';
 export {
-  decisionTable,
-  lookupDecision,
-  archDecisions,
-  resumePoints,
-  constantValue,
-  NOT_CONSTANT,
-  type DecisionTable,
-  type ArchDecisions,
-  type ResumePoint,
-} from './decision-table.js';
-export { kernelActionCache, kernelCacheOutcome, type ArchCache, type CacheOutcome, type MissedSyscall } from './action-cache.js';
-export {
-  verify,
-  verifyStack,
-  ebpfLength,
-  VerifyError,
-  MAX_INSNS_PER_PATH,
-  type VerifiedProgram,
-  type VerifyOptions,
-  type VerifyRule,
-  type VerifyErrno,
-} from './verifier.js';
-
-export { decodeRaw, encodeRaw, SOCK_FILTER_SIZE } from './codecs/raw.js';
-export { parseJson, formatJson } from './codecs/json.js';
-export { parseDdd, formatDdd } from './codecs/ddd.js';
-export { parseC, formatC } from './codecs/c.js';
-export { assemble, type AssembleOptions } from './codecs/asm.js';
-export { FORMATS, isFormat, type Format } from './codecs/format-names.js';
-export { detectFormat, readProgram, writeProgram, type FormatOptions } from './codecs/formats.js';
-
-export {
-  ARCHES,
-  archByName,
-  archByAuditArch,
-  archByConstant,
-  byteOrderOf,
-  AUDIT_ARCH_LE,
-  X32_SYSCALL_BIT,
-  type Arch,
-  type ByteOrder,
-} from './seccomp/arches.js';
-export { abiOf, syscallName, syscallNumber } from './seccomp/syscalls.js';
+  checkFields,
+  type Instruction,
+  isConditionalJump,
+  isJump,
+  isReturn,
+  jump,
+  type Program,
+  programsEqual,
+  stmt,
+  successors,
+} from './instruction.js';
+export { OracleError, OracleUnavailable, oracleUnavailableReason } from './kernel/helper.js';
+export { type KernelDecisions, kernelAccepts, kernelDecide, kernelInstallStack, recordAsIssued } from './kernel/oracle.js';
+export { type AcceptanceMismatch, compareAcceptance, compareDecisions, type DecisionMismatch, kernelVerdict, verifierVerdict } from './kernel/parity.js';
+export { MAX_REWRITABLE_LENGTH, PASS_SHIFTS, rewriteForPass } from './kernel/rewrite.js';
+export { type OperandForm, opcodeFor, SPELLINGS, type Spelling, spellingOf } from './mnemonics.js';
+export * as opcodes from './opcodes.js';
+export { BPF_MAXINSNS, BPF_MEMWORDS } from './opcodes.js';
 export {
   ACTIONS,
+  type ActionName,
+  actionName,
+  describeEffect,
+  describeReturnValue,
+  type Effect,
+  formatAction,
+  hexValue,
+  MAX_ERRNO,
+  resolveStack,
   SECCOMP_RET_ACTION_FULL,
   SECCOMP_RET_DATA,
-  actionName,
-  formatAction,
-  describeReturnValue,
-  hexValue,
-  type ActionName,
 } from './seccomp/actions.js';
 export {
-  SECCOMP_DATA_SIZE,
-  SECCOMP_DATA_NR,
-  SECCOMP_DATA_ARCH,
-  SECCOMP_DATA_IP,
-  SECCOMP_DATA_ARGS,
+  ARCHES,
+  type Arch,
+  AUDIT_ARCH_LE,
+  archByAuditArch,
+  archByConstant,
+  archByName,
+  type ByteOrder,
+  byteOrderOf,
+  X32_SYSCALL_BIT,
+} from './seccomp/arches.js';
+export {
   fieldOffset,
   halfOffset,
+  SECCOMP_DATA_ARCH,
+  SECCOMP_DATA_ARGS,
+  SECCOMP_DATA_IP,
+  SECCOMP_DATA_NR,
+  SECCOMP_DATA_SIZE,
   wordName,
 } from './seccomp/data.js';
 export { errnoName, errnoNumber } from './seccomp/errno.js';
-export { OracleUnavailable, OracleError, oracleUnavailableReason } from './kernel/helper.js';
-export { kernelAccepts, kernelDecide, kernelInstallStack, recordAsIssued, type KernelDecisions } from './kernel/oracle.js';
-export { compareAcceptance, compareDecisions, verifierVerdict, kernelVerdict, type AcceptanceMismatch, type DecisionMismatch } from './kernel/parity.js';
-export { rewriteForPass, PASS_SHIFTS, MAX_REWRITABLE_LENGTH } from './kernel/rewrite.js';
-export { resolveStack, describeEffect, MAX_ERRNO, type Effect } from './seccomp/actions.js';
 export {
-  encodeSeccompData,
-  decodeSeccompData,
-  writeSeccompData,
   byteOrderOfAuditArch,
-  readRecordStream,
+  decodeSeccompData,
+  encodeSeccompData,
+  formatRecordJson,
   packRecords,
   parseRecordJson,
   parseRecordLines,
-  formatRecordJson,
-  recordBytes,
-  recordByteOrder,
-  type SeccompData,
   type RecordBatch,
+  readRecordStream,
+  recordByteOrder,
+  recordBytes,
+  type SeccompData,
+  writeSeccompData,
 } from './seccomp/records.js';
+export { abiOf, syscallName, syscallNumber } from './seccomp/syscalls.js';
+export { type ProgramSummary, summarizeProgram } from './summary.js';
+export {
+  ebpfLength,
+  MAX_INSNS_PER_PATH,
+  type VerifiedProgram,
+  type VerifyErrno,
+  VerifyError,
+  type VerifyOptions,
+  type VerifyRule,
+  verify,
+  verifyStack,
+} from './verifier.js';

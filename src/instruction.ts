@@ -2,8 +2,9 @@
  * The program model: one record per `struct sock_filter`, exactly as the kernel
  * sees it, plus the assembler-shaped constructors used by code and tests.
  */
-import { BPF_JA, BPF_JMP, BPF_RET, bpfClass, bpfOp } from './opcodes.js';
+
 import { EncodeError } from './errors.js';
+import { BPF_JA, BPF_JMP, BPF_RET, bpfClass, bpfOp } from './opcodes.js';
 
 /**
  * One classic BPF instruction, mirroring `struct sock_filter`:

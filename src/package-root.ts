@@ -10,7 +10,10 @@ export function packageRoot(): string {
   if (root) return root;
   for (let dir = dirname(fileURLToPath(import.meta.url)); dir !== dirname(dir); dir = dirname(dir)) {
     const pkg = join(dir, 'package.json');
-    if (existsSync(pkg) && (JSON.parse(readFileSync(pkg, 'utf8')) as { name?: string }).name === 'cbpf') return (root = dir);
+    if (existsSync(pkg) && (JSON.parse(readFileSync(pkg, 'utf8')) as { name?: string }).name === 'cbpf') {
+      root = dir;
+      return root;
+    }
   }
   throw new Error('cannot find the cbpf package folder');
 }

@@ -3,14 +3,14 @@
  * and which syscalls the kernel lets skip it, read off the program without
  * running it.
  */
-import { kernelActionCache, type ArchCache } from './action-cache.js';
+import { type ArchCache, kernelActionCache } from './action-cache.js';
 import { analyzeContext } from './context.js';
 import type { Program } from './instruction.js';
 import { BPF_A, BPF_JEQ, BPF_JMP, BPF_K, BPF_RET } from './opcodes.js';
 import { describeReturnValue } from './seccomp/actions.js';
-import { archByAuditArch, type Arch } from './seccomp/arches.js';
+import { type Arch, archByAuditArch } from './seccomp/arches.js';
 import { abiOf, syscallName } from './seccomp/syscalls.js';
-import { verify, VerifyError } from './verifier.js';
+import { VerifyError, verify } from './verifier.js';
 
 /** What `summarizeProgram` finds. */
 export interface ProgramSummary {
@@ -55,7 +55,9 @@ export function summarizeProgram(program: Program, defaultArch: Arch): ProgramSu
       if (arch) checkedArches.add(arch);
     } else if (insn.code === (BPF_JMP | BPF_JEQ | BPF_K) && context.a === 'nr') {
       const arch = context.arch ?? defaultArch;
-      (syscalls[abiOf(arch, insn.k).name] ??= new Set()).add(syscallName(arch, insn.k) ?? `#${insn.k | 0}`);
+      const abi = abiOf(arch, insn.k).name;
+      syscalls[abi] ??= new Set();
+      syscalls[abi].add(syscallName(arch, insn.k) ?? `#${insn.k | 0}`);
     }
   });
   return {

@@ -7,9 +7,11 @@
  * `check_load_and_stores`), then `seccomp_check_filter` (the allowlist).
  * Stacking (`verifyStack`) is `seccomp_attach_filter`'s length budget.
  */
+
+import { formatInstruction } from './disasm.js';
 import { CbpfError } from './errors.js';
 import type { Instruction, Program } from './instruction.js';
-import { formatInstruction } from './disasm.js';
+import { spellingOf } from './mnemonics.js';
 import {
   BPF_A,
   BPF_ABS,
@@ -40,7 +42,6 @@ import {
   bpfOp,
   bpfSrc,
 } from './opcodes.js';
-import { spellingOf } from './mnemonics.js';
 import { SECCOMP_DATA_SIZE } from './seccomp/data.js';
 
 /** Which kernel check rejected a program. */
@@ -203,11 +204,15 @@ export function verify(program: Program, options: VerifyOptions = {}): VerifiedP
   const length = program.length;
   if (length === 0 || length > BPF_MAXINSNS) fail('length', undefined, `program has ${length} instructions; the kernel accepts 1 to ${BPF_MAXINSNS}`);
   if (options.mayInstall === false) fail('permission', undefined, 'installing a filter needs no_new_privs or CAP_SYS_ADMIN', 'EACCES');
-  program.forEach((insn, pc) => checkClassic(insn, pc, length));
+  program.forEach((insn, pc) => {
+    checkClassic(insn, pc, length);
+  });
   const last = program[length - 1]!.code;
   if (last !== (BPF_RET | BPF_K) && last !== (BPF_RET | BPF_A)) fail('no-final-return', length - 1, 'the last instruction is not ret #k or ret a');
   checkScratch(program);
-  program.forEach((insn, pc) => checkSeccomp(insn, pc));
+  program.forEach((insn, pc) => {
+    checkSeccomp(insn, pc);
+  });
   return { instructions: program } as VerifiedProgram;
 }
 

@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { SAMPLE_FILTERS } from '../bench/samples.js';
 import { interpret } from '../interp/interpret.js';
-import { kernelActionCache, kernelCacheOutcome, type CacheOutcome } from '../src/action-cache.js';
+import { type CacheOutcome, kernelActionCache, kernelCacheOutcome } from '../src/action-cache.js';
 import { assemble } from '../src/codecs/asm.js';
 import { decodeRaw } from '../src/codecs/raw.js';
 import { constantValue } from '../src/decision-table.js';
@@ -12,7 +12,7 @@ import { seededRandom } from '../src/fuzz/random.js';
 import { ACTIONS } from '../src/seccomp/actions.js';
 import { archByName } from '../src/seccomp/arches.js';
 import { byteOrderOfAuditArch, encodeSeccompData } from '../src/seccomp/records.js';
-import { verify, VerifyError } from '../src/verifier.js';
+import { type VerifiedProgram, VerifyError, verify } from '../src/verifier.js';
 
 const X86_64 = 0xc000003e;
 const I386 = 0x40000003;
@@ -84,7 +84,7 @@ describe('kernelCacheOutcome: the kernel emulation of a filter for one syscall',
     fc.assert(
       fc.property(fc.constant(null), () => {
         const program = generateProgram(random);
-        let verified;
+        let verified: VerifiedProgram;
         try {
           verified = verify(program);
         } catch (error) {

@@ -6,8 +6,8 @@ import { describe, expect, it } from 'vitest';
 import { interpretBatch } from '../interp/stack.js';
 import { compile, decideRecords } from '../jit/compiled.js';
 import { formatAsm } from '../src/disasm.js';
-import { packRecords, recordByteOrder, recordBytes, type RecordBatch } from '../src/seccomp/records.js';
-import { verify, verifyStack, VerifyError, type VerifiedProgram } from '../src/verifier.js';
+import { packRecords, type RecordBatch, recordByteOrder, recordBytes } from '../src/seccomp/records.js';
+import { type VerifiedProgram, VerifyError, verify, verifyStack } from '../src/verifier.js';
 import { loadCorpus } from './conformance/corpus.js';
 
 interface Backend {

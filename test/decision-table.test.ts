@@ -7,13 +7,13 @@ import { interpret, interpretFrom } from '../interp/interpret.js';
 import { interpretStack } from '../interp/stack.js';
 import { assemble } from '../src/codecs/asm.js';
 import { decodeRaw } from '../src/codecs/raw.js';
-import { archDecisions, decisionTable, lookupDecision, NOT_CONSTANT, resumePoints, type DecisionTable } from '../src/decision-table.js';
+import { archDecisions, type DecisionTable, decisionTable, lookupDecision, NOT_CONSTANT, resumePoints } from '../src/decision-table.js';
 import { biasedRecords, generateProgram } from '../src/fuzz/programs.js';
 import { seededRandom } from '../src/fuzz/random.js';
 import { ACTIONS } from '../src/seccomp/actions.js';
 import type { ByteOrder } from '../src/seccomp/arches.js';
 import { byteOrderOfAuditArch, encodeSeccompData, type SeccompData } from '../src/seccomp/records.js';
-import { verify, type VerifiedProgram } from '../src/verifier.js';
+import { type VerifiedProgram, verify } from '../src/verifier.js';
 
 const X86_64 = 0xc000003e;
 const I386 = 0x40000003;

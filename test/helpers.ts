@@ -1,9 +1,9 @@
 /** Shared test helpers: random programs and an in-process CLI runner. */
 import fc from 'fast-check';
-import type { Instruction } from '../src/instruction.js';
-import { SPELLINGS } from '../src/mnemonics.js';
 import { main } from '../src/cli/main.js';
 import { memoryIo } from '../src/cli/memory-io.js';
+import type { Instruction } from '../src/instruction.js';
+import { SPELLINGS } from '../src/mnemonics.js';
 
 /**
  * Any instruction: half of the time a classic opcode with fitting fields, the

@@ -1,5 +1,5 @@
-import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
 import { interpret, interpretWithTrace } from '../interp/interpret.js';
 import { interpretStack } from '../interp/stack.js';
 import { assemble } from '../src/codecs/asm.js';

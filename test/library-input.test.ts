@@ -19,12 +19,12 @@ import {
   decodeSeccompData,
   encodeSeccompData,
   packRecords,
+  type RecordBatch,
   readRecordStream,
   recordByteOrder,
   recordBytes,
-  writeSeccompData,
-  type RecordBatch,
   type SeccompData,
+  writeSeccompData,
 } from '../src/seccomp/records.js';
 import { verify } from '../src/verifier.js';
 
@@ -252,7 +252,10 @@ describe('other caller values', () => {
     // record slots and outputs
     {
       description: 'decideSlots: more records than the slots',
-      run: () => (compiled.recordSlots(3), compiled.decideSlots(compiled.capacity + 1)),
+      run: () => {
+        compiled.recordSlots(3);
+        return compiled.decideSlots(compiled.capacity + 1);
+      },
       code: 'slot-count',
     },
     { description: 'decideSlots: a negative count', run: () => compiled.decideSlots(-1), code: 'slot-count' },

@@ -6,9 +6,9 @@
  * from npm's cache or the registry; with neither, the tests are skipped with
  * the reason printed.
  */
-import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
-import { builtinModules } from 'node:module';
+import { type SpawnSyncReturns, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { builtinModules } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, type TestContext } from 'vitest';

@@ -7,9 +7,9 @@ import { SAMPLE_FILTERS } from '../bench/samples.js';
 import { assemble } from '../src/codecs/asm.js';
 import { decodeRaw, encodeRaw } from '../src/codecs/raw.js';
 import { formatAsm } from '../src/disasm.js';
-import { summarizeProgram } from '../src/summary.js';
 import { archByName } from '../src/seccomp/arches.js';
 import { syscallName } from '../src/seccomp/syscalls.js';
+import { summarizeProgram } from '../src/summary.js';
 import { itWhenAvailable, libseccompMissing } from './system-deps.js';
 
 const x86_64 = archByName('x86_64')!;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { assemble } from '../src/codecs/asm.js';
-import { ebpfLength, MAX_INSNS_PER_PATH, verify, verifyStack, VerifyError } from '../src/verifier.js';
+import { ebpfLength, MAX_INSNS_PER_PATH, VerifyError, verify, verifyStack } from '../src/verifier.js';
 
 const prog = (text: string) => assemble(text);
 

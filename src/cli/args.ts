@@ -2,10 +2,10 @@
  * The command line, parsed by a pure function: argv in, a Command out (or a
  * UsageError). Each command's help text lives next to its options.
  */
-import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { FORMATS, isFormat, type Format } from '../codecs/format-names.js';
+import { type ParseArgsConfig, parseArgs } from 'node:util';
+import { FORMATS, type Format, isFormat } from '../codecs/format-names.js';
 import type { RecordMix } from '../fuzz/traces.js';
-import { ARCHES, archByName, type Arch, type ByteOrder } from '../seccomp/arches.js';
+import { ARCHES, type Arch, archByName, type ByteOrder } from '../seccomp/arches.js';
 
 /** A command line that cannot be run; main() prints it with exit code 2. */
 export class UsageError extends Error {
@@ -497,7 +497,7 @@ function optionError(error: Error & { code?: string }): string {
 /** The Command of `name`'s options and FILEs. */
 function parseCommand(name: CommandName, rest: readonly string[]): Command {
   const spec = COMMANDS[name];
-  let parsed;
+  let parsed: ReturnType<typeof parseArgs>;
   try {
     parsed = parseArgs({ args: [...rest], options: spec.options, allowPositionals: true, strict: true });
   } catch (error) {

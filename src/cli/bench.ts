@@ -3,9 +3,9 @@
  * regression gate (bench/gate.ts). The package ships the bench/ code this
  * imports and the files it reads (the samples, the native harness).
  */
-import { baselineOf, confirmedFailures, gateFailures, lowerBaseline, parseBaseline, type Baseline } from '../../bench/gate.js';
-import { UsageError, type Command } from './args.js';
-import { CommandFailure, describeInputError, writeResult, type Io } from './io.js';
+import { type Baseline, baselineOf, confirmedFailures, gateFailures, lowerBaseline, parseBaseline } from '../../bench/gate.js';
+import { type Command, UsageError } from './args.js';
+import { CommandFailure, describeInputError, type Io, writeResult } from './io.js';
 
 /**
  * How many times a figure is measured before it fails the gate. A JIT batch

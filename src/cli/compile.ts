@@ -1,6 +1,6 @@
 /** `cbpf compile`: a stack of filters as a standalone WebAssembly module (ABI in the README). */
 import type { Command } from './args.js';
-import { writeResult, type Io } from './io.js';
+import { type Io, writeResult } from './io.js';
 import { loadFilters } from './load.js';
 
 export async function runCompile(command: Extract<Command, { kind: 'compile' }>, io: Io): Promise<void> {

@@ -1,7 +1,7 @@
 /** `cbpf convert` and `cbpf asm` (which is convert from bpf_asm text). */
 import { writeProgram } from '../codecs/formats.js';
 import type { Command } from './args.js';
-import { describeInputError, writeResult, type Io } from './io.js';
+import { describeInputError, type Io, writeResult } from './io.js';
 import { loadProgram } from './load.js';
 
 export async function runConvert(command: Extract<Command, { kind: 'convert' }>, io: Io): Promise<void> {

@@ -1,7 +1,7 @@
 /** `cbpf disasm`: a filter as commented bpf_asm that assembles back to the same bytes. */
 import { formatAsm } from '../disasm.js';
 import type { Command } from './args.js';
-import { writeResult, type Io } from './io.js';
+import { type Io, writeResult } from './io.js';
 import { loadProgram } from './load.js';
 
 export async function runDisasm(command: Extract<Command, { kind: 'disasm' }>, io: Io): Promise<void> {

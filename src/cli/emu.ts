@@ -7,7 +7,7 @@ import { byteOrderOf } from '../seccomp/arches.js';
 import { errnoName } from '../seccomp/errno.js';
 import { encodeSeccompData } from '../seccomp/records.js';
 import { syscallNumber } from '../seccomp/syscalls.js';
-import { UsageError, type Command } from './args.js';
+import { type Command, UsageError } from './args.js';
 import { displayName, type Io } from './io.js';
 import { loadFilters } from './load.js';
 

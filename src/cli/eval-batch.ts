@@ -15,7 +15,9 @@ function binaryDecisions(values: Uint32Array): Uint8Array {
   if (HOST_BYTE_ORDER === 'le') return new Uint8Array(values.buffer, values.byteOffset, values.byteLength);
   const bytes = new Uint8Array(values.length * 4);
   const view = new DataView(bytes.buffer);
-  values.forEach((v, i) => view.setUint32(i * 4, v, true));
+  values.forEach((v, i) => {
+    view.setUint32(i * 4, v, true);
+  });
   return bytes;
 }
 

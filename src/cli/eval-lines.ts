@@ -20,7 +20,10 @@ function memoized<K, V>(make: (key: K) => V): (key: K) => V {
   const made = new Map<K, V>();
   return (key) => {
     let value = made.get(key);
-    if (value === undefined) made.set(key, (value = make(key)));
+    if (value === undefined) {
+      value = make(key);
+      made.set(key, value);
+    }
     return value;
   };
 }
@@ -122,7 +125,10 @@ export class DecisionLines {
     let decision: Uint8Array = EMPTY;
     if (this.format !== 'json') {
       for (let i = 0; i < values.length; i++) {
-        if (values[i] !== lastValue) decision = this.decision((lastValue = values[i]!));
+        if (values[i] !== lastValue) {
+          lastValue = values[i]!;
+          decision = this.decision(lastValue);
+        }
         out.reserve(decision.length);
         out.put(decision);
       }
@@ -135,9 +141,15 @@ export class DecisionLines {
     for (let i = 0; i < values.length; i++) {
       const at = i * SECCOMP_DATA_SIZE;
       const le = !batch.bigEndian[i];
-      if (values[i] !== lastValue) decision = this.decision((lastValue = values[i]!));
+      if (values[i] !== lastValue) {
+        lastValue = values[i]!;
+        decision = this.decision(lastValue);
+      }
       const arch = view.getUint32(at + SECCOMP_DATA_ARCH, le);
-      if (arch !== lastArch) syscallOfArch = this.syscallsOfArch((lastArch = arch));
+      if (arch !== lastArch) {
+        lastArch = arch;
+        syscallOfArch = this.syscallsOfArch(lastArch);
+      }
       const syscall = syscallOfArch(view.getInt32(at + SECCOMP_DATA_NR, le));
       out.reserve(JSON_START.length + MAX_DIGITS + decision.length + syscall.length);
       out.put(JSON_START);

@@ -12,8 +12,8 @@ import type { Command } from './args.js';
 import type { DecidedWork, Work } from './eval-batch.js';
 import { earlyWorkers } from './eval-policy.js';
 import type { WorkerEngine, WorkerMessage, WorkerResult, WorkerSetup, WorkerTask } from './eval-worker.js';
-import type { LineTask, PieceRecords } from './record-stream.js';
 import type { Io } from './io.js';
+import type { LineTask, PieceRecords } from './record-stream.js';
 
 /** Pieces of work out per worker at most: the one it decides and the next, so that it never waits for the main thread. */
 const PIECES_PER_WORKER = 2;

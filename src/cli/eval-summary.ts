@@ -8,7 +8,7 @@
 import { ACTIONS, formatAction, hexValue } from '../seccomp/actions.js';
 import { archByAuditArch } from '../seccomp/arches.js';
 import { SECCOMP_DATA_ARCH, SECCOMP_DATA_NR, SECCOMP_DATA_SIZE } from '../seccomp/data.js';
-import { batchByteOrder, decodeSeccompData, HOST_BYTE_ORDER, recordByteOrder, type RecordBatch, type SeccompData } from '../seccomp/records.js';
+import { batchByteOrder, decodeSeccompData, HOST_BYTE_ORDER, type RecordBatch, recordByteOrder, type SeccompData } from '../seccomp/records.js';
 import { syscallName } from '../seccomp/syscalls.js';
 
 /** How many example records the summary keeps for each decision other than ALLOW. */
@@ -62,7 +62,10 @@ class ArchCounts {
       }
     }
     let values = this.rest.get(nr);
-    if (!values) this.rest.set(nr, (values = new Map()));
+    if (!values) {
+      values = new Map();
+      this.rest.set(nr, values);
+    }
     values.set(value, (values.get(value) ?? 0) + records);
   }
 
@@ -207,7 +210,10 @@ export class Summary {
       const names = syscallNames(archValue, nr);
       addByAction(actions, values);
       let arch = byArch.get(names.arch);
-      if (!arch) byArch.set(names.arch, (arch = { arch: names.arch, count: 0, actions: {} }));
+      if (!arch) {
+        arch = { arch: names.arch, count: 0, actions: {} };
+        byArch.set(names.arch, arch);
+      }
       arch.count += records;
       addByAction(arch.actions, values);
       const own: Record<string, number> = {};
@@ -257,7 +263,10 @@ export class Summary {
 
   private archCounts(arch: number): ArchCounts {
     let counts = this.arches.get(arch);
-    if (!counts) this.arches.set(arch, (counts = new ArchCounts(arch)));
+    if (!counts) {
+      counts = new ArchCounts(arch);
+      this.arches.set(arch, counts);
+    }
     return counts;
   }
 

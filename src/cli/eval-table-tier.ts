@@ -10,7 +10,7 @@ import { interpretStack } from '../../interp/stack.js';
 import { archDecisions, decisionTable, NOT_CONSTANT, resumePoints } from '../decision-table.js';
 import { resolveStack } from '../seccomp/actions.js';
 import { SECCOMP_DATA_ARCH, SECCOMP_DATA_NR, SECCOMP_DATA_SIZE } from '../seccomp/data.js';
-import { recordByteOrder, recordBytes, type RecordBatch } from '../seccomp/records.js';
+import { type RecordBatch, recordByteOrder, recordBytes } from '../seccomp/records.js';
 import type { VerifiedProgram } from '../verifier.js';
 
 /** The table of an arch the decision tables leave out: every record runs the filters. */

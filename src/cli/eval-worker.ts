@@ -10,11 +10,11 @@ import { moduleDecider } from '../../jit/instance.js';
 import type { Instruction } from '../instruction.js';
 import type { ByteOrder } from '../seccomp/arches.js';
 import type { RecordBatch } from '../seccomp/records.js';
-import { verify, type VerifiedProgram } from '../verifier.js';
-import { decideWork, type BatchEngine, type DecidedWork, type WantedOutput, type Work } from './eval-batch.js';
+import { type VerifiedProgram, verify } from '../verifier.js';
+import { type BatchEngine, type DecidedWork, decideWork, type WantedOutput, type Work } from './eval-batch.js';
 import { Summary, type SummaryPartial } from './eval-summary.js';
 import { tableTier } from './eval-table-tier.js';
-import { readLinePiece, RecordRangeReader, type LineTask, type PieceRecords } from './record-stream.js';
+import { type LineTask, type PieceRecords, RecordRangeReader, readLinePiece } from './record-stream.js';
 
 /** What a worker decides for: its first message, once the run has loaded its filters (the worker starts before). */
 export interface WorkerSetup extends WantedOutput {

@@ -15,17 +15,17 @@ import { closeSync, openSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { interpretBatch } from '../../interp/stack.js';
 import { cachedModules, compileInWorker } from '../../jit/background.js';
-import { moduleDecider, type ModuleDecider } from '../../jit/instance.js';
+import { type ModuleDecider, moduleDecider } from '../../jit/instance.js';
 import type { ByteOrder } from '../seccomp/arches.js';
 import { SECCOMP_DATA_SIZE } from '../seccomp/data.js';
 import type { RecordBatch } from '../seccomp/records.js';
 import type { VerifiedProgram } from '../verifier.js';
 import type { Command, EvalEngine } from './args.js';
-import { decideWork, type BatchEngine, type WantedOutput, type Work } from './eval-batch.js';
+import { type BatchEngine, decideWork, type WantedOutput, type Work } from './eval-batch.js';
 import { compilePays, workersPay } from './eval-policy.js';
 import { EvalPool } from './eval-pool.js';
-import { tableTier } from './eval-table-tier.js';
 import { Summary } from './eval-summary.js';
+import { tableTier } from './eval-table-tier.js';
 import type { WorkerEngine, WorkerResult, WorkerSetup } from './eval-worker.js';
 import { CommandFailure, describeInputError, type Io, type Writer } from './io.js';
 import { loadFilters } from './load.js';
@@ -33,11 +33,11 @@ import { Progress } from './progress.js';
 import {
   BATCH_RECORDS,
   detectStreamFormat,
+  type LinePieceReader,
   RecordRangeReader,
+  type RecordSlots,
   recordBatches,
   recordRanges,
-  type LinePieceReader,
-  type RecordSlots,
   type SkippedRecords,
   type StraceNotes,
 } from './record-stream.js';
@@ -340,7 +340,8 @@ async function evaluate(command: EvalCommand, io: Io, pool: EvalPool | undefined
         pool = setUp(new EvalPool(cores - 1));
         engines.judgeRateFrom(total); // and again once one is up
       } else if (pool && poolEngine?.engine !== 'jit' && engines.modules) {
-        pool.use((poolEngine = engines.workerEngine)); // the JIT is ready: the workers switch to it
+        poolEngine = engines.workerEngine;
+        pool.use(poolEngine); // the JIT is ready: the workers switch to it
       }
       // A worker that is up and has room takes the work; else the main thread decides it (while the workers start, and
       // while they are busy), its result held back if need be until those before it come. Where the workers read the
@@ -382,6 +383,7 @@ async function evaluate(command: EvalCommand, io: Io, pool: EvalPool | undefined
     const closed = await Promise.allSettled(writers.map((writer) => writer.close()));
     await engines.stop();
     const refused = closed.find((outcome) => outcome.status === 'rejected');
+    // biome-ignore lint/correctness/noUnsafeFinally: deliberate: a writer that failed to close is the failure reported, over any from draining the pool
     if (refused) throw refused.reason;
   }
   if (failure !== undefined) throw describeInputError(command.records, failure);

@@ -11,7 +11,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { malformedInput, type InputCase } from '../fuzz/malformed.js';
+import { type InputCase, malformedInput } from '../fuzz/malformed.js';
 import { packageRoot } from '../package-root.js';
 import { main } from './main.js';
 import { memoryIo } from './memory-io.js';
@@ -61,6 +61,7 @@ export function judgeRun(run: CaseRun, same?: CaseRun, sameName = 'the clean inp
   if (run.stderr !== '' && !run.stderr.endsWith('\n')) return 'standard error does not end its line';
   if (lines.some((line) => !line.startsWith('cbpf: ')))
     return `a line on standard error is not cbpf's: ${JSON.stringify(lines.find((l) => !l.startsWith('cbpf: '))!.slice(0, 80))}`;
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: the check is for control characters in error lines
   if (lines.some((line) => /[\0-\x1f\x7f\u2028\u2029]/.test(line))) return 'an error line holds a control character or line separator';
   if (lines.some((line) => line.length > MAX_ERROR_LINE))
     return `an error line is ${Math.max(...lines.map((l) => l.length))} characters long (at most ${MAX_ERROR_LINE})`;

@@ -137,7 +137,12 @@ function streamWriter(stream: Writable, path: string | undefined): Writer {
         if (failed) return reject(failed);
         if (path === undefined) return resolve(); // standard output stays open; main() flushes it
         // end's callback gets the error before the 'error' event comes.
-        stream.end((error?: Error | null) => (error || failed ? reject((failed ??= outputFailure(path, error!))) : resolve()));
+        stream.end((error?: Error | null) => {
+          if (error || failed) {
+            failed ??= outputFailure(path, error!);
+            reject(failed);
+          } else resolve();
+        });
       }),
   };
 }

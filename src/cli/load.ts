@@ -2,15 +2,16 @@
  * Loading what the command line names: programs (any format, verified) and
  * whole traces, every problem turned into a one-line CommandFailure.
  */
-import { readProgram } from '../codecs/formats.js';
+
 import type { Format } from '../codecs/format-names.js';
+import { readProgram } from '../codecs/formats.js';
 import type { Instruction } from '../instruction.js';
 import type { Arch } from '../seccomp/arches.js';
 import { SECCOMP_DATA_SIZE } from '../seccomp/data.js';
 import type { RecordBatch } from '../seccomp/records.js';
-import { verify, verifyStack, type VerifiedProgram } from '../verifier.js';
+import { type VerifiedProgram, verify, verifyStack } from '../verifier.js';
 import { CommandFailure, describeInputError, displayName, type Io } from './io.js';
-import { recordBatches, type RecordStreamOptions } from './record-stream.js';
+import { type RecordStreamOptions, recordBatches } from './record-stream.js';
 
 /**
  * The most bytes a filter file may have. A filter is at most 65,535

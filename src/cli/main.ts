@@ -6,9 +6,9 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { packageRoot } from '../package-root.js';
+import { type Command, mainHelp, parseCommandLine, UsageError } from './args.js';
 import { ExitCode } from './exit-codes.js';
-import { mainHelp, parseCommandLine, UsageError, type Command } from './args.js';
-import { CommandFailure, isSystemError, processIo, type Io } from './io.js';
+import { CommandFailure, type Io, isSystemError, processIo } from './io.js';
 
 function version(): string {
   return (JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as { version: string }).version;

@@ -4,7 +4,7 @@
  * without spawning a process or touching the disk.
  */
 import { readFile, stat } from 'node:fs/promises';
-import { isStandardOutput, type Io } from './io.js';
+import { type Io, isStandardOutput } from './io.js';
 
 /** What a command run on a MemoryIo printed and wrote. */
 export interface MemoryIoOutput {
@@ -68,7 +68,9 @@ export function memoryIo({ stdin = '', files: given = {}, disk = false, chunkByt
     }),
     writeFile: async (path, data) => void files.set(path, encode(data)),
     stdout: (data) => void out.push(encode(data)),
-    stderr: (text) => void (stderr += text),
+    stderr: (text) => {
+      stderr += text;
+    },
     flush: async () => {},
     stdoutIsTTY: false,
     stderrIsTTY: false,

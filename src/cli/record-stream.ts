@@ -7,10 +7,10 @@
 import { readSync } from 'node:fs';
 import { RECORD_CAPACITY } from '../../jit/layout-abi.js';
 import { DecodeError, ParseError } from '../errors.js';
-import { archByName, type Arch, type ByteOrder } from '../seccomp/arches.js';
+import { type Arch, archByName, type ByteOrder } from '../seccomp/arches.js';
 import { SECCOMP_DATA_SIZE } from '../seccomp/data.js';
-import { JsonLinesReader, RecordBatchBuilder, type LeftLine, type LineReader, type RecordBatch } from '../seccomp/records.js';
-import { looksLikeStrace, StraceReader, type StraceContext } from '../seccomp/strace.js';
+import { JsonLinesReader, type LeftLine, type LineReader, type RecordBatch, RecordBatchBuilder } from '../seccomp/records.js';
+import { looksLikeStrace, type StraceContext, StraceReader } from '../seccomp/strace.js';
 import type { RecordFormat } from './args.js';
 
 /** How many records a batch holds at most. */

@@ -7,7 +7,7 @@ import { generateRecords } from '../fuzz/traces.js';
 import { SECCOMP_DATA_SIZE } from '../seccomp/data.js';
 import { decodeSeccompData, formatRecordJson } from '../seccomp/records.js';
 import type { Command } from './args.js';
-import { CommandFailure, isStandardOutput, type Io } from './io.js';
+import { CommandFailure, type Io, isStandardOutput } from './io.js';
 
 /**
  * Records generated at a time (64 MiB), so memory stays bounded for a trace

@@ -4,7 +4,7 @@
  * rejected line, and the others are still verified.
  */
 import type { Instruction } from '../instruction.js';
-import { VerifyError, verify, verifyStack, type VerifiedProgram, type VerifyErrno } from '../verifier.js';
+import { type VerifiedProgram, type VerifyErrno, VerifyError, verify, verifyStack } from '../verifier.js';
 import type { Command } from './args.js';
 import { CommandFailure, displayName, type Io } from './io.js';
 import { loadProgram, ProgramLoadFailure } from './load.js';

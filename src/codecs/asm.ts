@@ -13,12 +13,12 @@
  */
 import { ParseError } from '../errors.js';
 import type { Instruction } from '../instruction.js';
-import { MNEMONICS, opcodeFor, type OperandForm } from '../mnemonics.js';
-import { ACTIONS, SECCOMP_RET_DATA, type ActionName } from '../seccomp/actions.js';
-import { archByName, byteOrderOf, type Arch } from '../seccomp/arches.js';
+import { MNEMONICS, type OperandForm, opcodeFor } from '../mnemonics.js';
+import { ACTIONS, type ActionName, SECCOMP_RET_DATA } from '../seccomp/actions.js';
+import { type Arch, archByName, byteOrderOf } from '../seccomp/arches.js';
 import { fieldOffset, halfOffset } from '../seccomp/data.js';
 import { errnoNumber } from '../seccomp/errno.js';
-import { constantValue, resolveArchDependent, syscallResolver, type ArchDependent } from './names.js';
+import { type ArchDependent, constantValue, resolveArchDependent, syscallResolver } from './names.js';
 import { checkCommentLine, errorAt, excerpt, isNumberLiteral, literalInRange, quoted } from './text.js';
 
 /** Options of `assemble`. */

@@ -13,9 +13,9 @@
  */
 import { ParseError } from '../errors.js';
 import { checkFields, type Instruction, type Program } from '../instruction.js';
-import { archByName, type Arch } from '../seccomp/arches.js';
+import { type Arch, archByName } from '../seccomp/arches.js';
 import { fieldOffset } from '../seccomp/data.js';
-import { constantValue, resolveArchDependent, syscallResolver, type ArchDependent } from './names.js';
+import { type ArchDependent, constantValue, resolveArchDependent, syscallResolver } from './names.js';
 import { checkCommentLine, checkRange, errorAt, excerpt, isNumberLiteral, numberValue, quoted } from './text.js';
 
 interface Token {
@@ -224,7 +224,10 @@ class CParser {
   /** Binary operators of `level` and tighter, left to right: their steps in postfix order. */
   private expression(level = 0): void {
     const ops = BINARY_LEVELS[level];
-    if (!ops) return this.unary();
+    if (!ops) {
+      this.unary();
+      return;
+    }
     this.expression(level + 1);
     while (ops.includes(this.peek() ?? '')) {
       const op = this.tokens[this.pos++]!;
@@ -243,7 +246,7 @@ class CParser {
 
   private primary(): void {
     const token = this.tokens[this.pos];
-    if (!token) return this.fail(token, 'syntax', 'expected an expression, found the end');
+    if (!token) this.fail(token, 'syntax', 'expected an expression, found the end');
     this.pos++;
     const constant = (value: bigint): void => void this.steps.push({ kind: 'number', value, offset: token.offset });
     if (token.text === '(') {
@@ -258,12 +261,19 @@ class CParser {
       if (!isNumberLiteral(literal)) this.fail(token, 'syntax', `cannot read number ${quoted(token.text)}`);
       const value = numberValue(literal);
       if (value === undefined || value > U32) this.fail(token, 'out-of-range', `number ${excerpt(token.text)} does not fit in 32 bits`);
-      return constant(value);
+      constant(value);
+      return;
     }
     if (!/^[A-Za-z_]/.test(token.text)) this.fail(token, 'syntax', `expected an expression, found ${quoted(token.text)}`);
-    if (token.text === 'offsetof') return constant(BigInt(this.offsetof()));
+    if (token.text === 'offsetof') {
+      constant(BigInt(this.offsetof()));
+      return;
+    }
     const fixed = constantValue(token.text);
-    if (fixed !== undefined) return constant(BigInt(fixed));
+    if (fixed !== undefined) {
+      constant(BigInt(fixed));
+      return;
+    }
     const syscall = /^(?:__NR_|SYS_)(\w+)$/.exec(token.text);
     if (!syscall) this.fail(token, 'unknown-name', `unknown name ${quoted(token.text)}`);
     const resolve = syscallResolver(syscall[1]!, (arch) =>

@@ -2,18 +2,19 @@
  * Every program format in one place: detection from the content, reading and
  * writing. The CLI and library users go through `readProgram`/`writeProgram`.
  */
+
+import { formatAsm } from '../disasm.js';
 import { DecodeError, EncodeError, ParseError } from '../errors.js';
 import type { Instruction, Program } from '../instruction.js';
 import { BPF_MAXINSNS } from '../opcodes.js';
 import type { Arch } from '../seccomp/arches.js';
-import { formatAsm } from '../disasm.js';
 import { assemble, isAsmMnemonic } from './asm.js';
 import { formatC, parseC } from './c.js';
 import { formatDdd, parseDdd } from './ddd.js';
-import { formatJson, parseJson } from './json.js';
-import { errorAt, quoted } from './text.js';
 import type { Format } from './format-names.js';
+import { formatJson, parseJson } from './json.js';
 import { decodeRaw, encodeRaw } from './raw.js';
+import { errorAt, quoted } from './text.js';
 
 /** Options for reading and writing text that names syscalls. */
 export interface FormatOptions {

@@ -4,14 +4,15 @@
  * `.lo` on a big-endian arch): the arch is the one the program checked on the
  * way to that pc, else the caller's default (see context.ts).
  */
-import * as opcodes from '../opcodes.js';
+
 import { analyzeContext } from '../context.js';
+import type { ParseError } from '../errors.js';
 import type { Instruction } from '../instruction.js';
+import * as opcodes from '../opcodes.js';
 import { ACTIONS, SECCOMP_RET_CONSTANTS } from '../seccomp/actions.js';
 import { ARCHES, type Arch } from '../seccomp/arches.js';
 import { errnoNumber } from '../seccomp/errno.js';
 import { syscallNumber } from '../seccomp/syscalls.js';
-import type { ParseError } from '../errors.js';
 
 const FIXED = new Map<string, number>([
   ...Object.entries(opcodes as Record<string, unknown>).filter((e): e is [string, number] => e[0].startsWith('BPF_') && typeof e[1] === 'number'),

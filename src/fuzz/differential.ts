@@ -6,11 +6,12 @@
  * Iteration i of a run with seed S draws from seededRandom(mix(S, i)), so
  * `--seed S --runs i+1` replays the failure exactly.
  */
-import { formatAsm } from '../disasm.js';
+
+import { interpret } from '../../interp/interpret.js';
 import { FORMATS } from '../codecs/format-names.js';
 import { readProgram, writeProgram } from '../codecs/formats.js';
-import { programsEqual, type Instruction } from '../instruction.js';
-import { interpret } from '../../interp/interpret.js';
+import { formatAsm } from '../disasm.js';
+import { type Instruction, programsEqual } from '../instruction.js';
 import { kernelAccepts, kernelDecide } from '../kernel/oracle.js';
 import { compareDecisions, kernelVerdict, verifierVerdict } from '../kernel/parity.js';
 import { MAX_REWRITABLE_LENGTH } from '../kernel/rewrite.js';
@@ -19,8 +20,8 @@ import { byteOrderOfAuditArch, decodeSeccompData, encodeSeccompData, formatRecor
 import { verify } from '../verifier.js';
 import type { Engine } from './engines.js';
 import { biasedRecords, generateProgram, mutateProgram } from './programs.js';
-import { chance, int, seededRandom, type Random } from './random.js';
-import { shrinkCase, type FuzzCase } from './shrink.js';
+import { chance, int, type Random, seededRandom } from './random.js';
+import { type FuzzCase, shrinkCase } from './shrink.js';
 
 /** A disagreement, shrunk where the target can shrink it. */
 export interface FuzzFailure {

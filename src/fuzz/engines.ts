@@ -62,7 +62,9 @@ export const jitEngine: Engine = {
     for (const order of ['le', 'be'] as const) {
       const indices = records.flatMap((record, i) => (byteOrderOfAuditArch(record.arch) === order ? [i] : []));
       const values = decideRecords(filters, packRecords(indices.map((i) => records[i]!)));
-      indices.forEach((i, j) => (batch[i] = values[j]!));
+      indices.forEach((i, j) => {
+        batch[i] = values[j]!;
+      });
     }
     const checked = records.slice(0, 4);
     decideStandalone(filters, checked).forEach((value, i) => {

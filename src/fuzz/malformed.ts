@@ -18,7 +18,7 @@ import { encodeSeccompData, formatRecordJson, packRecords, type SeccompData } fr
 import { syscallName } from '../seccomp/syscalls.js';
 import { iterationRandom } from './differential.js';
 import { generateProgram, mutateProgram } from './programs.js';
-import { chance, int, pick, u32, type Random } from './random.js';
+import { chance, int, pick, type Random, u32 } from './random.js';
 
 /** One run of a command on in-memory files. */
 export interface InputCase {

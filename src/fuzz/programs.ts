@@ -9,7 +9,7 @@ import type { Instruction } from '../instruction.js';
 import { ACTIONS } from '../seccomp/actions.js';
 import { ARCHES } from '../seccomp/arches.js';
 import type { SeccompData } from '../seccomp/records.js';
-import { chance, int, pick, u32, type Random } from './random.js';
+import { chance, int, pick, type Random, u32 } from './random.js';
 
 const ALU_K = [0x04, 0x14, 0x24, 0x34, 0x44, 0x54, 0x64, 0x74, 0xa4];
 const ALU_X = [0x0c, 0x1c, 0x2c, 0x3c, 0x4c, 0x5c, 0x6c, 0x7c, 0xac];

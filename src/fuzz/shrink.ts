@@ -4,9 +4,9 @@
  * drop an instruction (fixing every jump over it), simplify a constant or a
  * jump, simplify the record. Every candidate must still verify.
  */
-import { isConditionalJump, isJump, type Instruction } from '../instruction.js';
+import { type Instruction, isConditionalJump, isJump } from '../instruction.js';
 import type { SeccompData } from '../seccomp/records.js';
-import { verify, VerifyError } from '../verifier.js';
+import { VerifyError, verify } from '../verifier.js';
 
 /** A stack of programs (oldest first) and the record they are run on. */
 export interface FuzzCase {

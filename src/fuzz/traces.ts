@@ -76,7 +76,10 @@ export function generateRecords(count: number, mix: RecordMix, seed = 1): Uint8A
   const total = table.reduce((sum, [, w]) => sum + w, 0);
   const draw = (): number => {
     let r = next() * total;
-    for (const [nr, w] of table) if ((r -= w) < 0) return nr;
+    for (const [nr, w] of table) {
+      r -= w;
+      if (r < 0) return nr;
+    }
     return table[0]![0];
   };
   for (let i = 0; i < count; i++) {

@@ -7,7 +7,7 @@ import { encodeRaw } from '../codecs/raw.js';
 import type { Program } from '../instruction.js';
 import { archByAuditArch } from '../seccomp/arches.js';
 import { checkRecordBatch, SECCOMP_DATA_ARCH, SECCOMP_DATA_ARGS, SECCOMP_DATA_IP, SECCOMP_DATA_SIZE } from '../seccomp/data.js';
-import { recordBytes, type RecordBatch } from '../seccomp/records.js';
+import { type RecordBatch, recordBytes } from '../seccomp/records.js';
 import { OracleError, runHelper } from './helper.js';
 import { PASS_SHIFTS, rewriteForPass, valueFromErrnos } from './rewrite.js';
 

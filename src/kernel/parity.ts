@@ -5,8 +5,8 @@
 import type { Program } from '../instruction.js';
 import { errnoName } from '../seccomp/errno.js';
 import type { RecordBatch } from '../seccomp/records.js';
-import { verify, VerifyError } from '../verifier.js';
-import { recordAsIssued, type KernelDecisions } from './oracle.js';
+import { VerifyError, verify } from '../verifier.js';
+import { type KernelDecisions, recordAsIssued } from './oracle.js';
 
 /** 'accepted' or the errno's name. */
 export type Verdict = string;

@@ -4,8 +4,9 @@
  * becomes ERRNO(((value >> shift) & 0x7ff) + 1). ERRNO data is clamped at 4095,
  * so three passes of 11 bits (shift 0, 11, 22) recover all 32 bits.
  */
-import { BPF_A, BPF_ALU, BPF_ADD, BPF_AND, BPF_JA, BPF_JMP, BPF_K, BPF_MAXINSNS, BPF_OR, BPF_RET, BPF_RSH } from '../opcodes.js';
-import { stmt, type Instruction, type Program } from '../instruction.js';
+
+import { type Instruction, type Program, stmt } from '../instruction.js';
+import { BPF_A, BPF_ADD, BPF_ALU, BPF_AND, BPF_JA, BPF_JMP, BPF_K, BPF_MAXINSNS, BPF_OR, BPF_RET, BPF_RSH } from '../opcodes.js';
 import { ACTIONS } from '../seccomp/actions.js';
 
 /** The shifts of the three passes. */

@@ -2,7 +2,7 @@
  * Audit architectures as seccomp reports them in `seccomp_data.arch`, with the
  * byte order of their data and the syscall table their numbers come from.
  */
-import { SYSCALL_TABLES } from './syscall-tables.generated.js';
+import type { SYSCALL_TABLES } from './syscall-tables.generated.js';
 
 /** Byte order of multi-byte fields: little- or big-endian. */
 export type ByteOrder = 'le' | 'be';

@@ -7,17 +7,17 @@
 import { jsonSyntaxError } from '../codecs/json-syntax.js';
 import { checkCommentLine, excerpt, positionOf, quoted } from '../codecs/text.js';
 import { DecodeError, InputError, ParseError } from '../errors.js';
-import { AUDIT_ARCH_LE, archByAuditArch, archByName, type Arch, type ByteOrder } from './arches.js';
+import { type Arch, AUDIT_ARCH_LE, archByAuditArch, archByName, type ByteOrder } from './arches.js';
 import {
+  checkRecordBytes,
+  checkRecordIndex,
+  checkSeccompData,
+  littleEndian,
   SECCOMP_DATA_ARCH,
   SECCOMP_DATA_ARGS,
   SECCOMP_DATA_IP,
   SECCOMP_DATA_NR,
   SECCOMP_DATA_SIZE,
-  checkRecordBytes,
-  checkRecordIndex,
-  checkSeccompData,
-  littleEndian,
 } from './data.js';
 import { syscallName, syscallNumber } from './syscalls.js';
 
@@ -421,7 +421,10 @@ export class JsonLinesReader implements LineReader {
     if (trimmed === '') return;
     const column = text.charCodeAt(0) === trimmed.charCodeAt(0) ? 1 : text.length - text.trimStart().length + 1;
     // A "\r" in a comment line would hide the records after it (a file whose lines end with "\r" alone).
-    if (trimmed.startsWith('#')) return checkJsonLineComment(trimmed, number, column);
+    if (trimmed.startsWith('#')) {
+      checkJsonLineComment(trimmed, number, column);
+      return;
+    }
     readRecordJson(trimmed, number, into, this.arch, column);
   }
 
@@ -459,7 +462,9 @@ export function parseRecordLines(text: string, arch: Arch = DEFAULT_ARCH): Secco
   const lines = text.split('\n');
   const into = new RecordBatchBuilder(lines.length);
   const reader = new JsonLinesReader(arch);
-  lines.forEach((line, i) => reader.line(line, i + 1, into));
+  lines.forEach((line, i) => {
+    reader.line(line, i + 1, into);
+  });
   const batch = into.take();
   return Array.from({ length: batch.count }, (_, i) => decodeSeccompData(batch.bytes, recordByteOrder(batch, i), i * SECCOMP_DATA_SIZE));
 }

@@ -20,7 +20,7 @@
  */
 import { excerpt, hiddenLineBreak, hiddenLineBreakDetail, quoted } from '../codecs/text.js';
 import { ParseError } from '../errors.js';
-import { archByName, X32_SYSCALL_BIT, type Arch } from './arches.js';
+import { type Arch, archByName, X32_SYSCALL_BIT } from './arches.js';
 import { SECCOMP_DATA_ARGS } from './data.js';
 import type { LeftLine, LineReader, RecordBatchBuilder } from './records.js';
 import { syscallNumber } from './syscalls.js';

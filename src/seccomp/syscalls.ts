@@ -1,7 +1,7 @@
 /**
  * Syscall names and numbers per arch, from the generated tables.
  */
-import { archByName, X32_SYSCALL_BIT, type Arch } from './arches.js';
+import { type Arch, archByName, X32_SYSCALL_BIT } from './arches.js';
 import { SYSCALL_TABLES } from './syscall-tables.generated.js';
 
 type Table = Readonly<Record<string, number>>;
@@ -12,7 +12,10 @@ const byName = new Map<string, Map<string, number>>();
 /** A table's numbers by name, as a Map: looked up per record of a trace, where a table object's own properties took 240 ns. */
 function numbers(tableName: string): Map<string, number> {
   let numbers = byName.get(tableName);
-  if (!numbers) byName.set(tableName, (numbers = new Map(Object.entries(tables[tableName] ?? {}))));
+  if (!numbers) {
+    numbers = new Map(Object.entries(tables[tableName] ?? {}));
+    byName.set(tableName, numbers);
+  }
   return numbers;
 }
 

@@ -1,20 +1,19 @@
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { readFileSync } from 'node:fs';
 import { buildNative, nativeUnavailableReason } from '../../bench/native.js';
 import { SAMPLE_FILTERS } from '../../bench/samples.js';
 import { argumentHeavyFilter, largeFilter } from '../../bench/synthetic.js';
 import { jsFunction } from '../../bench/translate.js';
 import { interpret } from '../../interp/interpret.js';
 import { decodeRaw } from '../../src/codecs/raw.js';
-import { VerifyError, verify, type VerifiedProgram } from '../../src/verifier.js';
 import { biasedRecords, generateProgram } from '../../src/fuzz/programs.js';
 import { seededRandom } from '../../src/fuzz/random.js';
 import { generateRecords } from '../../src/fuzz/traces.js';
 import { packRecords } from '../../src/seccomp/records.js';
+import { type VerifiedProgram, VerifyError, verify } from '../../src/verifier.js';
 import { itWhenAvailable } from '../system-deps.js';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 
 /** Verified generated programs (of every shape the fuzzer makes), with records aimed at their constants. */
 function generatedPrograms(count: number): Array<{ program: VerifiedProgram; records: Uint8Array }> {

@@ -38,7 +38,9 @@ describe('DecisionLines', () => {
             const data = calls.map(({ arch, nr }) => ({ arch, nr, instructionPointer: 0n, args: [0n, 0n, 0n, 0n, 0n, 0n] as SeccompData['args'] }));
             const values = Uint32Array.from(calls, (c) => c.value);
             lines.add(values, packRecords(data), record);
-            data.forEach((d, i) => expected.push(`${referenceLine(format, values[i]!, d, record + i)}\n`));
+            data.forEach((d, i) => {
+              expected.push(`${referenceLine(format, values[i]!, d, record + i)}\n`);
+            });
             record += calls.length;
           }
           expect(new TextDecoder().decode(lines.text())).toBe(expected.join(''));

@@ -1,14 +1,14 @@
+import { spawnSync } from 'node:child_process';
 import { closeSync, mkdtempSync, openSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { spawnSync } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { WorkerResult } from '../../src/cli/eval-worker.js';
 import { EvalPool } from '../../src/cli/eval-pool.js';
-import { readLinePiece, type LineTask } from '../../src/cli/record-stream.js';
-import { packageRoot } from '../../src/package-root.js';
+import type { WorkerResult } from '../../src/cli/eval-worker.js';
+import { type LineTask, readLinePiece } from '../../src/cli/record-stream.js';
 import { generateRecords } from '../../src/fuzz/traces.js';
+import { packageRoot } from '../../src/package-root.js';
 import { packRecords } from '../../src/seccomp/records.js';
 
 /** `ld [nr]; ret a`: each record is decided its syscall number, so results out of order show. */

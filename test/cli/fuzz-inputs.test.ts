@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkCase, judgeRun, MAX_ERROR_LINE, type CaseRun } from '../../src/cli/fuzz-inputs.js';
+import { type CaseRun, checkCase, judgeRun, MAX_ERROR_LINE } from '../../src/cli/fuzz-inputs.js';
 import { malformedInput } from '../../src/fuzz/malformed.js';
 import { runCli } from '../helpers.js';
 

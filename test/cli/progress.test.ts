@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { formatDuration, Progress } from '../../src/cli/progress.js';
 import type { Io } from '../../src/cli/io.js';
+import { formatDuration, Progress } from '../../src/cli/progress.js';
 
 /** An Io whose standard error is (or is not) a terminal, collecting what is written there. */
 function terminal(isTTY: boolean): { io: Io; written: string[] } {

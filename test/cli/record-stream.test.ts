@@ -4,16 +4,16 @@ import {
   BATCH_RECORDS,
   detectRecordFormat,
   detectStreamFormat,
-  readLinePiece,
-  recordBatches,
   type LinePieceReader,
   type RecordStreamOptions,
+  readLinePiece,
+  recordBatches,
   type SkippedRecords,
   type StraceNotes,
 } from '../../src/cli/record-stream.js';
 import { ParseError } from '../../src/errors.js';
 import { archByName } from '../../src/seccomp/arches.js';
-import { decodeSeccompData, RecordBatchBuilder, recordByteOrder, type RecordBatch, type SeccompData } from '../../src/seccomp/records.js';
+import { decodeSeccompData, type RecordBatch, RecordBatchBuilder, recordByteOrder, type SeccompData } from '../../src/seccomp/records.js';
 import { StraceReader } from '../../src/seccomp/strace.js';
 
 const x86_64 = archByName('x86_64')!;

@@ -1,8 +1,8 @@
-import { describe, expect, it } from 'vitest';
-import { SAMPLE_FILTERS } from '../../bench/samples.js';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { SAMPLE_FILTERS } from '../../bench/samples.js';
 import { interpret } from '../../interp/interpret.js';
 import { decodeRaw } from '../../src/codecs/raw.js';
 import { generateRecords } from '../../src/fuzz/traces.js';
@@ -10,7 +10,7 @@ import { archByName } from '../../src/seccomp/arches.js';
 import { decodeSeccompData, encodeSeccompData, formatRecordJson } from '../../src/seccomp/records.js';
 import { syscallName } from '../../src/seccomp/syscalls.js';
 import { verify } from '../../src/verifier.js';
-import { firstDifference, runCli, type CliRun } from '../helpers.js';
+import { type CliRun, firstDifference, runCli } from '../helpers.js';
 
 const path = (name: string) => SAMPLE_FILTERS.find((s) => s.name === name)!.path;
 const small = path('allowlist-small');

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { parseC } from '../../src/codecs/c.js';
 import { assemble } from '../../src/codecs/asm.js';
+import { parseC } from '../../src/codecs/c.js';
 
 const EXPECTED = assemble(`
   ld [arch]

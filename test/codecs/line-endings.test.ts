@@ -1,11 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { SAMPLE_FILTERS } from '../../bench/samples.js';
-import { assemble } from '../../src/codecs/asm.js';
-import { detectFormat, readProgram, writeProgram } from '../../src/codecs/formats.js';
-import type { Format } from '../../src/codecs/format-names.js';
-import { decodeRaw } from '../../src/codecs/raw.js';
 import { detectRecordFormat, recordBatches } from '../../src/cli/record-stream.js';
+import { assemble } from '../../src/codecs/asm.js';
+import type { Format } from '../../src/codecs/format-names.js';
+import { detectFormat, readProgram, writeProgram } from '../../src/codecs/formats.js';
+import { decodeRaw } from '../../src/codecs/raw.js';
 import { formatAsm } from '../../src/disasm.js';
 import { ParseError } from '../../src/errors.js';
 import type { Instruction } from '../../src/instruction.js';
@@ -191,7 +191,9 @@ describe('CRLF ends a line as LF does in traces', () => {
     const reader = new StraceReader(x86_64);
     const lines = text.split('\n');
     const into = new RecordBatchBuilder(lines.length);
-    lines.forEach((line, i) => reader.line(line, i + 1, into));
+    lines.forEach((line, i) => {
+      reader.line(line, i + 1, into);
+    });
     while (reader.endNext(into));
     const batch = into.take();
     return Array.from({ length: batch.count }, (_, i) => decodeSeccompData(batch.bytes, recordByteOrder(batch, i), i * 64));

@@ -1,11 +1,11 @@
-import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { arbitraryProgram } from '../helpers.js';
-import { decodeRaw, encodeRaw } from '../../src/codecs/raw.js';
+import { describe, expect, it } from 'vitest';
+import { assemble } from '../../src/codecs/asm.js';
 import { FORMATS } from '../../src/codecs/format-names.js';
 import { detectFormat, readProgram, writeProgram } from '../../src/codecs/formats.js';
+import { decodeRaw, encodeRaw } from '../../src/codecs/raw.js';
 import { formatAsm } from '../../src/disasm.js';
-import { assemble } from '../../src/codecs/asm.js';
+import { arbitraryProgram } from '../helpers.js';
 
 const RUNS = 10_000;
 

@@ -72,10 +72,10 @@ function parseFile(file: string, text: string): ConformanceCase[] {
           }
           break;
         case 'records':
-          content.forEach((l) => c.records.push(parseRecordJson(l, bodyStart + 1)));
+          for (const l of content) c.records.push(parseRecordJson(l, bodyStart + 1));
           break;
         case 'expect':
-          content.forEach((l) => c.expected.push(value(l.trim())));
+          for (const l of content) c.expected.push(value(l.trim()));
           break;
         case 'rejected': {
           const m = /^(\S+) pc (\d+|-) (EINVAL|EACCES|ENOMEM)$/.exec(content[0]?.trim() ?? '');

@@ -3,10 +3,11 @@
  * prove that the fuzzer finds and shrinks real backend bugs. Never used
  * outside test/fuzz.
  */
+
+import type { Engine } from '../../src/fuzz/engines.js';
 import { resolveStack } from '../../src/seccomp/actions.js';
 import { byteOrderOfAuditArch, encodeSeccompData } from '../../src/seccomp/records.js';
 import type { VerifiedProgram } from '../../src/verifier.js';
-import type { Engine } from '../../src/fuzz/engines.js';
 
 /** The bugs the fuzzer must find. */
 export type Fault = 'tax-txa-swapped' | 'shift-by-x-over-31-gives-0' | 'div-by-x-zero-continues' | 'errno-ties-keep-oldest' | 'jt-255-off-by-one';

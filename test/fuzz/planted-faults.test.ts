@@ -5,9 +5,9 @@
  * cannot fail the test (seed 1 finds each fault in under 1,000).
  */
 import { describe, expect, it } from 'vitest';
-import { interpreterEngine } from '../../src/fuzz/engines.js';
 import { engineTarget, runFuzz } from '../../src/fuzz/differential.js';
-import { faultyEngine, type Fault } from './faulty-interpreter.js';
+import { interpreterEngine } from '../../src/fuzz/engines.js';
+import { type Fault, faultyEngine } from './faulty-interpreter.js';
 
 /**
  * The largest program each fault shrinks to. A jump of exactly 255 must land

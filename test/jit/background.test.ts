@@ -2,9 +2,9 @@ import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { interpret } from '../../interp/interpret.js';
 import { cachedModules, compileInWorker } from '../../jit/background.js';
 import { moduleDecider } from '../../jit/instance.js';
-import { interpret } from '../../interp/interpret.js';
 import { generateRecords } from '../../src/fuzz/traces.js';
 import { verify } from '../../src/verifier.js';
 

@@ -3,11 +3,11 @@ import { appendFileSync, cpSync, existsSync, mkdtempSync, readdirSync, readFileS
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { interpret } from '../../interp/interpret.js';
 import { cachedModulePath, cachedModules, compileInWorker, compilerFingerprint, fingerprintFiles } from '../../jit/background.js';
 import { moduleDecider } from '../../jit/instance.js';
-import { interpret } from '../../interp/interpret.js';
-import type { Instruction } from '../../src/instruction.js';
 import { generateRecords } from '../../src/fuzz/traces.js';
+import type { Instruction } from '../../src/instruction.js';
 import { packageRoot } from '../../src/package-root.js';
 import { verify } from '../../src/verifier.js';
 

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
 import { SAMPLE_FILTERS } from '../../bench/samples.js';
 import { interpret } from '../../interp/interpret.js';
 import { interpretBatch } from '../../interp/stack.js';

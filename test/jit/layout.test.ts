@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { assemble } from '../../src/codecs/asm.js';
 import { jumpTargets, segments } from '../../jit/layout.js';
+import { assemble } from '../../src/codecs/asm.js';
 
 describe('the JIT layout', () => {
   it('gives a block to every taken jump target but the next instruction', () => {

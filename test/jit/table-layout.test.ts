@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { SAMPLE_FILTERS } from '../../bench/samples.js';
-import { layoutTables } from '../../jit/table-layout.js';
 import { TABLE_OFFSET } from '../../jit/layout-abi.js';
+import { layoutTables } from '../../jit/table-layout.js';
 import { assemble } from '../../src/codecs/asm.js';
 import { decodeRaw } from '../../src/codecs/raw.js';
 import { decisionTable, NOT_CONSTANT } from '../../src/decision-table.js';

@@ -4,20 +4,20 @@
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect } from 'vitest';
-import { interpret } from '../../interp/interpret.js';
 import { SAMPLE_FILTERS } from '../../bench/samples.js';
+import { interpret } from '../../interp/interpret.js';
 import { assemble } from '../../src/codecs/asm.js';
 import { decodeRaw } from '../../src/codecs/raw.js';
 import { formatAsm } from '../../src/disasm.js';
 import { biasedRecords, generateProgram, mutateProgram } from '../../src/fuzz/programs.js';
 import { seededRandom } from '../../src/fuzz/random.js';
 import { generateRecords } from '../../src/fuzz/traces.js';
+import type { Instruction } from '../../src/instruction.js';
 import { kernelAccepts, kernelDecide, kernelInstallStack, recordAsIssued } from '../../src/kernel/oracle.js';
 import { compareAcceptance, compareDecisions } from '../../src/kernel/parity.js';
 import { MAX_REWRITABLE_LENGTH } from '../../src/kernel/rewrite.js';
-import type { Instruction } from '../../src/instruction.js';
-import { packRecords, readRecordStream, type RecordBatch } from '../../src/seccomp/records.js';
-import { ebpfLength, verify, type VerifiedProgram } from '../../src/verifier.js';
+import { packRecords, type RecordBatch, readRecordStream } from '../../src/seccomp/records.js';
+import { ebpfLength, type VerifiedProgram, verify } from '../../src/verifier.js';
 import { loadCorpus } from '../conformance/corpus.js';
 import { kernelIt } from '../system-deps.js';
 

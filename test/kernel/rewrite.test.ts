@@ -1,8 +1,8 @@
-import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
 import { interpret } from '../../interp/interpret.js';
 import { assemble } from '../../src/codecs/asm.js';
-import { passErrno, PASS_SHIFTS, rewriteForPass, valueFromErrnos, MAX_REWRITABLE_LENGTH } from '../../src/kernel/rewrite.js';
+import { MAX_REWRITABLE_LENGTH, PASS_SHIFTS, passErrno, rewriteForPass, valueFromErrnos } from '../../src/kernel/rewrite.js';
 import { encodeSeccompData } from '../../src/seccomp/records.js';
 import { verify } from '../../src/verifier.js';
 

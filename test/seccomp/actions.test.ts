@@ -1,5 +1,5 @@
-import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
 import { ACTIONS, describeEffect, describeReturnValue, formatAction, resolveStack } from '../../src/seccomp/actions.js';
 import { errnoName } from '../../src/seccomp/errno.js';
 

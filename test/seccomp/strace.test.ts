@@ -19,7 +19,9 @@ function readLog(log: string): { records: SeccompData[]; reader: StraceReader } 
   const reader = new StraceReader(x86_64);
   const lines = log.split('\n');
   const into = new RecordBatchBuilder(lines.length);
-  lines.forEach((line, i) => reader.line(line, i + 1, into));
+  lines.forEach((line, i) => {
+    reader.line(line, i + 1, into);
+  });
   while (reader.endNext(into));
   const batch = into.take();
   return { records: Array.from({ length: batch.count }, (_, i) => decodeSeccompData(batch.bytes, recordByteOrder(batch, i), i * 64)), reader };

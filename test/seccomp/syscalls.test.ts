@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { archByName, ARCHES } from '../../src/seccomp/arches.js';
+import { ARCHES, archByName } from '../../src/seccomp/arches.js';
 import { abiOf, syscallName, syscallNumber } from '../../src/seccomp/syscalls.js';
 import { itWhenAvailable, libseccompMissing } from '../system-deps.js';
 
