@@ -11,6 +11,7 @@ import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Bench } from 'tinybench';
+import { loadEngine } from '../eval/engines.js';
 import { interpret, interpretWithTrace } from '../interp/interpret.js';
 import { CompiledFilter } from '../jit/instance.js';
 import { buildModule } from '../jit/module.js';
@@ -27,7 +28,17 @@ import { jsFunction } from './translate.js';
 export const MIXES = ['realistic', 'worst', 'random'] as const;
 export type Mix = (typeof MIXES)[number];
 
-export const COMPETITORS = ['interpreter', 'js codegen', 'jit decide', 'jit batch', 'jit in place', 'gcc -O2', 'libpcap', 'memory bound'] as const;
+export const COMPETITORS = [
+  'interpreter',
+  'decision tables',
+  'js codegen',
+  'jit decide',
+  'jit batch',
+  'jit in place',
+  'gcc -O2',
+  'libpcap',
+  'memory bound',
+] as const;
 export type CompetitorName = (typeof COMPETITORS)[number];
 
 export interface BenchOptions {
@@ -198,14 +209,18 @@ async function benchFilter({ name, program }: BenchFilter, settings: RunSettings
   const compile = { filter: name, instructions: program.instructions.length, p50Ms: percentile(compileMs, 0.5), p90Ms: percentile(compileMs, 0.9) };
   const jit = compileFresh(program);
   const js = jsFunction(program);
+  const interpreter = (await loadEngine('interp'))([program]);
+  const tables = (await loadEngine('table'))([program]);
   const natives = (['gcc -O2', 'libpcap', 'memory bound'] as const).map((kind) => nativeCompetitor(kind, program));
   for (const mix of mixes) {
     const workload = `${name}/${mix}`;
     say(`${workload}: ${count} records`);
     const records = recordsFor(mix, program, count);
     const view = new DataView(records.buffer, records.byteOffset, records.byteLength);
-    const expected = Uint32Array.from({ length: count }, (_, i) => interpret(program, records.subarray(i * 64, i * 64 + 64), 'le'));
+    const batch = { bytes: records, count, bigEndian: new Uint8Array(count) };
+    const expected = interpreter.decide(batch).slice();
     const out = new Uint32Array(count);
+    check('decision tables', workload, tables.decide(batch), expected, count);
     const runJs = () => {
       for (let i = 0; i < count; i++) out[i] = js(view, i * SECCOMP_DATA_SIZE);
     };
@@ -232,6 +247,7 @@ async function benchFilter({ name, program }: BenchFilter, settings: RunSettings
             for (let i = 0; i < slow; i++) out[i] = interpret(program, records.subarray(i * 64, i * 64 + 64), 'le');
           },
         },
+        { name: 'decision tables', records: count, run: () => void tables.decide(batch) },
         { name: 'js codegen', records: count, run: runJs },
         {
           name: 'jit decide',

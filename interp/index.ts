@@ -2,5 +2,7 @@
  * The reference interpreter, cbpf's oracle. Imports only the core (`src/`),
  * never the JIT.
  */
+
+export { interpreterEngine, tableEngine } from './engines.js';
 export { interpret, interpretFrom, interpretWithTrace, type Trace, type TraceStep } from './interpret.js';
 export { interpretBatch, interpretStack, type StackDecision } from './stack.js';

@@ -3,12 +3,13 @@
  * keyed by the programs' bytes, so the same stack is never compiled twice.
  */
 import { encodeRaw } from '../src/codecs/raw.js';
+import type { MakeEngine } from '../src/engine.js';
 import { InputError } from '../src/errors.js';
 import type { ByteOrder } from '../src/seccomp/arches.js';
 import { littleEndian } from '../src/seccomp/data.js';
 import type { RecordBatch } from '../src/seccomp/records.js';
 import type { VerifiedProgram } from '../src/verifier.js';
-import { CompiledFilter, decideBatchWith } from './instance.js';
+import { CompiledFilter, decideBatchWith, instanceEngine } from './instance.js';
 import { buildModule, DEFAULT_OPTIMIZE, type OptimizeSettings } from './module.js';
 
 export { CompiledFilter };
@@ -61,3 +62,13 @@ export function decideRecords(filters: readonly VerifiedProgram[], batch: Record
   if (filters.length === 0) throw new InputError('empty-stack', 'decideRecords needs at least one filter');
   return decideBatchWith((byteOrder) => compile(filters, { ...options, byteOrder }), batch);
 }
+
+/**
+ * The JIT as an engine for `filters`, compiling in this thread the module of
+ * each byte order its records need (from the in-process cache after the first time).
+ * @throws InputError `empty-stack` for no filters.
+ */
+export const jitEngine: MakeEngine = (filters) => {
+  if (filters.length === 0) throw new InputError('empty-stack', 'the JIT needs at least one filter');
+  return instanceEngine((byteOrder) => compile(filters, { byteOrder }));
+};

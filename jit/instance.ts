@@ -3,6 +3,7 @@
  * (the loop runs inside wasm). Imports no binaryen: worker threads make one
  * from a WebAssembly.Module compiled elsewhere.
  */
+import type { Engine } from '../src/engine.js';
 import { InputError } from '../src/errors.js';
 import type { ByteOrder } from '../src/seccomp/arches.js';
 import { checkRecord, checkRecordBatch, checkRecordBytes, littleEndian, SECCOMP_DATA_SIZE } from '../src/seccomp/data.js';
@@ -175,45 +176,33 @@ export function decideBatchWith(forOrder: (byteOrder: ByteOrder) => CompiledFilt
   return out;
 }
 
-/** Decides batches in either byte order with the modules of one stack. */
-export interface ModuleDecider {
-  /**
-   * The batch's decisions: for a batch read into recordSlots, a view of wasm
-   * memory valid until the next call (a new array for each 1,024 records
-   * kept two worker threads faulting in fresh memory); else an array of its
-   * own.
-   * @throws InputError `batch-size` or `batch-count` for a batch that
-   * disagrees with itself (see checkRecordBatch), `byte-order` for records
-   * in a byte order there is no module for.
-   */
-  decide(batch: RecordBatch): Uint32Array;
-  /**
-   * Room in wasm memory for `count` records of `byteOrder`
-   * (CompiledFilter.recordSlots): a batch read there is decided where it
-   * lies, without the copy decide() makes of a batch anywhere else.
-   * @throws InputError `byte-order` when there is no module for
-   * `byteOrder`, `slot-count` as CompiledFilter.recordSlots does.
-   */
+/** The JIT's engines: memory of their own for records, always. */
+export interface JitEngine extends Engine {
   recordSlots(byteOrder: ByteOrder, count: number): Uint8Array;
 }
 
 /**
- * Decides batches with modules compiled elsewhere (one per byte order),
- * instantiating each the first time records need it.
+ * The JIT as an engine: batches in either byte order, each decided with the
+ * instance `instantiate` makes for its byte order the first time records need
+ * it. A batch read into recordSlots is decided where it lies, and its result
+ * is a view of wasm memory valid until the next call (a new array for each
+ * 1,024 records kept two worker threads faulting in fresh memory); any other
+ * batch is copied in, and its result is an array of its own.
+ * decide() throws InputError `byte-order` for records in a byte order there is
+ * no module for; recordSlots() also `slot-count`, as CompiledFilter.recordSlots does.
  */
-export function moduleDecider(modules: Partial<Record<ByteOrder, WebAssembly.Module>>, filterCount: number): ModuleDecider {
+export function instanceEngine(instantiate: (byteOrder: ByteOrder) => CompiledFilter): JitEngine {
   const instances = new Map<ByteOrder, CompiledFilter>();
   const forOrder = (byteOrder: ByteOrder): CompiledFilter => {
     let instance = instances.get(byteOrder);
     if (!instance) {
-      const module = modules[byteOrder];
-      if (!module) throw new InputError('byte-order', `no module for ${JSON.stringify(byteOrder)} records`);
-      instance = new CompiledFilter(new Uint8Array(), module, byteOrder, filterCount);
+      instance = instantiate(byteOrder);
       instances.set(byteOrder, instance);
     }
     return instance;
   };
   return {
+    name: 'jit',
     decide: (batch) => {
       checkRecordBatch(batch);
       const byteOrder = batchByteOrder(batch);
@@ -221,4 +210,13 @@ export function moduleDecider(modules: Partial<Record<ByteOrder, WebAssembly.Mod
     },
     recordSlots: (byteOrder, count) => forOrder(byteOrder).recordSlots(count),
   };
+}
+
+/** The JIT as an engine, with modules compiled elsewhere (one per byte order): what worker threads and a cached run decide with, binaryen never loaded. */
+export function moduleEngine(modules: Partial<Record<ByteOrder, WebAssembly.Module>>, filterCount: number): JitEngine {
+  return instanceEngine((byteOrder) => {
+    const module = modules[byteOrder];
+    if (!module) throw new InputError('byte-order', `no module for ${JSON.stringify(byteOrder)} records`);
+    return new CompiledFilter(new Uint8Array(), module, byteOrder, filterCount);
+  });
 }

@@ -14,7 +14,7 @@ cache=$(mktemp -d)
 trap 'rm -rf "$cache"' EXIT
 for count in 1000 1000000 10000000; do
   records=build/cold-start/$count.bin
-  [ -f "$records" ] || node dist/bench/make-records.js "$count" "$records" realistic 1 > /dev/null
+  [ -f "$records" ] || node bin/cbpf.js records --generate "$count" --mix realistic --seed 1 -o "$records"
   for variant in interp auto-uncached auto-cached; do
     case $variant in
       interp) env=(CBPF_CACHE_DIR=off); engine=interp ;;

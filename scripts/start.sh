@@ -15,7 +15,7 @@ echo "== cbpf compile $filter -o build/docker-linear.wasm"
 cbpf compile "$filter" -o build/docker-linear.wasm
 echo "   $(stat -c %s build/docker-linear.wasm) bytes of standalone WebAssembly"
 echo
-node dist/bench/make-records.js 1000000 build/trace.bin > /dev/null
+node bin/cbpf.js records --generate 1000000 -o build/trace.bin
 echo "== cbpf eval $filter --records build/trace.bin   (1,000,000 records, a realistic x86_64 mix)"
 cbpf eval "$filter" --records build/trace.bin --engine interp --timing -o build/decisions-interp.txt
 cbpf eval "$filter" --records build/trace.bin --engine jit --timing -o build/decisions-jit.txt

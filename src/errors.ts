@@ -91,6 +91,12 @@ export type InputErrorCode =
   | 'field-range'
   /** More than six syscall arguments. */
   | 'arg-count'
+  /** An arch name cbpf does not know (see ARCHES). */
+  | 'unknown-name'
+  /** A record's fields as people write one (RecordFields) that do not make a record: the message says which and why. */
+  | 'record-fields'
+  /** A filter file larger than MAX_FILTER_BYTES. */
+  | 'filter-size'
   /** A stack of no filters. */
   | 'empty-stack'
   /** A filter index outside the stack. */

@@ -1,11 +1,12 @@
 /**
  * cbpf's public API.
  *
- * Dependency rule: the core (`src/` less `src/cli/` and `src/fuzz/`) imports
- * neither `interp/` nor `jit/`; `interp/` and `jit/` import the core and never
- * each other; only the CLI, the fuzzer, tests and benchmarks import both. Only
- * `jit/` imports binaryen, so importing this module never loads it. The
- * interpreter is the package's `./interp` entry.
+ * Dependency rule (test/layering.test.ts): the core (`src/` less `src/cli/`)
+ * imports neither `interp/`, `jit/`, `eval/` nor `src/cli/`; `interp/` and
+ * `jit/` import only the core; `eval/` imports the core and the engines; only
+ * `src/cli/` sees everything. Only `jit/` imports binaryen, so importing this
+ * module never loads it. The interpreter is the package's `./interp` entry,
+ * the JIT `./jit`, and the trace evaluator with the short API `./eval`.
  *
  * Every export below is deliberate: add to this list, never `export *`.
  */
@@ -15,7 +16,7 @@ export { type AssembleOptions, assemble } from './codecs/asm.js';
 export { formatC, parseC } from './codecs/c.js';
 export { formatDdd, parseDdd } from './codecs/ddd.js';
 export { FORMATS, type Format, isFormat } from './codecs/format-names.js';
-export { detectFormat, type FormatOptions, readProgram, writeProgram } from './codecs/formats.js';
+export { detectFormat, type FormatOptions, MAX_FILTER_BYTES, readProgram, writeProgram } from './codecs/formats.js';
 export { formatJson, parseJson } from './codecs/json.js';
 export { decodeRaw, encodeRaw, SOCK_FILTER_SIZE } from './codecs/raw.js';
 export { type Accumulator, analyzeContext, type PcContext } from './context.js';
@@ -31,6 +32,7 @@ export {
   resumePoints,
 } from './decision-table.js';
 export { explain, type FormatAsmOptions, formatAsm, formatConstant, formatInstruction } from './disasm.js';
+export { ENGINE_NAMES, type Engine, type EngineName, type MakeEngine } from './engine.js';
 export {
   CbpfError,
   DecodeError,
@@ -82,6 +84,7 @@ export {
   archByAuditArch,
   archByConstant,
   archByName,
+  archNamed,
   type ByteOrder,
   byteOrderOf,
   X32_SYSCALL_BIT,
@@ -106,9 +109,11 @@ export {
   parseRecordJson,
   parseRecordLines,
   type RecordBatch,
+  type RecordFields,
   readRecordStream,
   recordByteOrder,
   recordBytes,
+  recordFromFields,
   type SeccompData,
   writeSeccompData,
 } from './seccomp/records.js';

@@ -1,31 +1,26 @@
 /**
- * Runs every case of the conformance corpus on every backend. A backend is one
- * line in BACKENDS: how it decides a batch of records through a stack.
+ * Runs every case of the conformance corpus on every engine of the one list
+ * (eval/engines.ts), and on the JIT's one-record API besides.
  */
 import { describe, expect, it } from 'vitest';
-import { interpretBatch } from '../interp/stack.js';
-import { compile, decideRecords } from '../jit/compiled.js';
+import { ENGINES } from '../eval/engines.js';
+import { compile } from '../jit/compiled.js';
 import { formatAsm } from '../src/disasm.js';
-import { packRecords, type RecordBatch, recordByteOrder, recordBytes } from '../src/seccomp/records.js';
+import type { MakeEngine } from '../src/engine.js';
+import { packRecords, recordByteOrder, recordBytes } from '../src/seccomp/records.js';
 import { type VerifiedProgram, VerifyError, verify, verifyStack } from '../src/verifier.js';
 import { loadCorpus } from './conformance/corpus.js';
 
-interface Backend {
-  readonly name: string;
-  readonly decide: (filters: readonly VerifiedProgram[], batch: RecordBatch) => number[];
-}
+/** CompiledFilter.decide, a record at a time: the path `decide()` users take. */
+const oneRecordAtATime: MakeEngine = (filters) => ({
+  name: 'jit, one record at a time',
+  decide: (batch) =>
+    Uint32Array.from({ length: batch.count }, (_, i) => compile(filters, { byteOrder: recordByteOrder(batch, i) }).decide(recordBytes(batch, i))),
+});
 
-const BACKENDS: readonly Backend[] = [
-  {
-    name: 'interp',
-    decide: (filters, batch) => [...interpretBatch(filters, batch)],
-  },
-  {
-    name: 'jit decide',
-    decide: (filters, batch) =>
-      Array.from({ length: batch.count }, (_, i) => compile(filters, { byteOrder: recordByteOrder(batch, i) }).decide(recordBytes(batch, i))),
-  },
-  { name: 'jit decideBatch', decide: (filters, batch) => [...decideRecords(filters, batch)] },
+const ENGINE_MAKERS: readonly { name: string; make: MakeEngine }[] = [
+  ...(await Promise.all(ENGINES.map(async (engine) => ({ name: engine.name, make: await engine.load() })))),
+  { name: 'jit, one record at a time', make: oneRecordAtATime },
 ];
 
 const corpus = loadCorpus();
@@ -80,10 +75,10 @@ describe.each(corpus.filter((c) => c.rejected))('verifier: $name ($where)', (c) 
   });
 });
 
-describe.each(BACKENDS)('backend $name', (backend) => {
+describe.each(ENGINE_MAKERS)('engine $name', (engine) => {
   it.each(corpus.filter((c) => !c.rejected))('$name ($where)', (c) => {
     const filters = verifyAll(c.programs);
-    const got = backend.decide(filters, packRecords(c.records));
+    const got = engine.make(filters).decide(packRecords(c.records));
     const mismatches = c.expected.flatMap((want, i) => (got[i] === want ? [] : [`record ${i}: got ${hex(got[i]!)}, want ${hex(want)}`]));
     const listing = c.programs.map((p, i) => `filter ${i + 1}:\n${formatAsm(p)}`).join('');
     expect(mismatches, `${c.where}\n${listing}`).toEqual([]);

@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { interpret, interpretFrom, interpretWithTrace } from '../interp/interpret.js';
 import { interpretBatch, interpretStack } from '../interp/stack.js';
 import { compile, decideRecords } from '../jit/compiled.js';
-import { moduleDecider } from '../jit/instance.js';
+import { moduleEngine } from '../jit/instance.js';
 import { assemble } from '../src/codecs/asm.js';
 import { InputError, type InputErrorCode } from '../src/errors.js';
 import { InputError as PublicInputError } from '../src/index.js';
@@ -154,7 +154,7 @@ describe('entry points that take a RecordBatch', () => {
   const entryPoints: { name: string; run: (batch: RecordBatch) => unknown }[] = [
     { name: 'decideRecords', run: (b) => decideRecords([filter], b) },
     { name: 'interpretBatch', run: (b) => interpretBatch([filter], b) },
-    { name: 'moduleDecider().decide', run: (b) => moduleDecider(le, 1).decide(b) },
+    { name: 'moduleEngine().decide', run: (b) => moduleEngine(le, 1).decide(b) },
     { name: 'kernelDecide', run: (b) => kernelDecide(filter.instructions, b) }, // refused before the kernel is asked
   ];
   const batches: { description: string; batch: RecordBatch; code: InputErrorCode }[] = [
@@ -228,8 +228,8 @@ describe('other caller values', () => {
     { description: 'halfOffset: an unknown byte order', run: () => halfOffset(16, 'lo', 'x' as ByteOrder), code: 'byte-order' },
     { description: 'wordName: an unknown byte order', run: () => wordName(0, 'x' as ByteOrder), code: 'byte-order' },
     {
-      description: 'moduleDecider: records in a byte order with no module',
-      run: () => moduleDecider({ le: compiled.module }, 1).decide({ ...batch, bigEndian: new Uint8Array([1, 1]) }),
+      description: 'moduleEngine: records in a byte order with no module',
+      run: () => moduleEngine({ le: compiled.module }, 1).decide({ ...batch, bigEndian: new Uint8Array([1, 1]) }),
       code: 'byte-order',
     },
     // stacks and filters

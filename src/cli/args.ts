@@ -3,7 +3,9 @@
  * UsageError). Each command's help text lives next to its options.
  */
 import { type ParseArgsConfig, parseArgs } from 'node:util';
+import { DECISION_FORMATS, type DecisionFormat, EVAL_ENGINES, type EvalEngine, RECORD_FORMATS, type RecordFormat } from '../../eval/options.js';
 import { FORMATS, type Format, isFormat } from '../codecs/format-names.js';
+import { ENGINE_NAMES, type EngineName } from '../engine.js';
 import type { RecordMix } from '../fuzz/traces.js';
 import { ARCHES, type Arch, archByName, type ByteOrder } from '../seccomp/arches.js';
 
@@ -29,25 +31,10 @@ interface ReadsPrograms {
   readonly arch: Arch;
 }
 
-/** The engines that evaluate filters. */
-export const ENGINES = ['interp', 'jit'] as const;
-/** One of ENGINES. */
-export type Engine = (typeof ENGINES)[number];
-/** eval's engines: `auto` decides with the decision tables and the interpreter until the JIT is there (when it pays), then switches. */
-export const EVAL_ENGINES = ['auto', ...ENGINES] as const;
-export type EvalEngine = (typeof EVAL_ENGINES)[number];
-/** How `eval` prints each decision. */
-export const DECISION_FORMATS = ['hex', 'action', 'json'] as const;
-/** One of DECISION_FORMATS. */
-export type DecisionFormat = (typeof DECISION_FORMATS)[number];
 /** What `cbpf fuzz` can check. */
-export const FUZZ_TARGETS = ['jit', 'table', 'kernel', 'verifier', 'codec', 'inputs'] as const;
+export const FUZZ_TARGETS = ['jit', 'table', 'standalone', 'kernel', 'verifier', 'codec', 'inputs'] as const;
 /** One of FUZZ_TARGETS. */
 export type FuzzTargetName = (typeof FUZZ_TARGETS)[number];
-/** Record file formats: 64-byte binary records, JSON lines, or an strace log (`strace -f -e raw=all`). */
-export const RECORD_FORMATS = ['bin', 'jsonl', 'strace'] as const;
-/** One of RECORD_FORMATS. */
-export type RecordFormat = (typeof RECORD_FORMATS)[number];
 /** The mixes `cbpf records` generates (src/fuzz/traces.ts). */
 export const RECORD_MIXES = ['realistic', 'random'] as const satisfies readonly RecordMix[];
 /** The formats `cbpf records` writes: 64-byte binary records or JSON lines. */
@@ -114,7 +101,7 @@ export type Command =
       readonly recordFormat: RecordFormat | undefined;
       /** Records to generate per filter when no --records file is given. */
       readonly count: number;
-      readonly engines: readonly Engine[];
+      readonly engines: readonly EngineName[];
     } & ReadsPrograms)
   | ({
       readonly kind: 'eval';
@@ -296,7 +283,7 @@ ${COMMON_HELP}`,
   },
   'kernel-check': {
     summary: 'compare the verifier and the engines with the live kernel (x86-64 Linux)',
-    usage: `cbpf kernel-check FILTER... [--records FILE] [--count N] [--engine ${ENGINES.join('|')}|all]`,
+    usage: `cbpf kernel-check FILTER... [--records FILE] [--count N] [--engine ${ENGINE_NAMES.join('|')}|all]`,
     options: {
       ...COMMON,
       records: { type: 'string' },
@@ -308,7 +295,7 @@ ${COMMON_HELP}`,
   --records-format F bin or jsonl; default: detected
   --count N          without --records: N realistic records plus N/10 aimed at the
                      filter's constants (default 100000)
-  --engine E         ${ENGINES.join(', ')}, or all (default all)
+  --engine E         ${ENGINE_NAMES.join(', ')}, or all (default all)
 ${COMMON_HELP}`,
     files: 'many',
   },
@@ -328,7 +315,8 @@ ${COMMON_HELP}`,
   --seed S          the seed (default: a random one, printed); the same seed replays the same run
   --target T        ${FUZZ_TARGETS.join(', ')}, or all (default): jit compares the JIT with the
                     interpreter on stacks of up to 8 filters; table the decision tables (every
-                    value they hold) with the interpreter; kernel the interpreter with the live
+                    value they hold) with the interpreter; standalone the module cbpf compile
+                    writes, run through its ABI alone; kernel the interpreter with the live
                     kernel; verifier the verifier with the kernel; codec every format's round trip;
                     inputs runs every command on malformed filters and traces (exit 0, or 1 with
                     one short line; never a stack trace, a hang or unbounded memory), on every core
@@ -548,14 +536,14 @@ function parseCommand(name: CommandName, rest: readonly string[]): Command {
       };
     case 'kernel-check': {
       const count = Number(unsigned(values.count as string, '--count', 32));
-      const engine = oneOf(values.engine as string, [...ENGINES, 'all'] as const, '--engine')!;
+      const engine = oneOf(values.engine as string, [...ENGINE_NAMES, 'all'] as const, '--engine')!;
       return {
         kind: 'kernel-check',
         ...common,
         records: values.records as string | undefined,
         count,
         recordFormat: oneOf(values['records-format'] as string | undefined, RECORD_FORMATS, '--records-format'),
-        engines: engine === 'all' ? ENGINES : [engine],
+        engines: engine === 'all' ? ENGINE_NAMES : [engine],
       };
     }
     case 'records':

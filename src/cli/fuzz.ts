@@ -30,13 +30,18 @@ export async function runFuzz(command: FuzzCommand, io: Io): Promise<void> {
 async function runDifferential(command: FuzzCommand, io: Io, targets: readonly FuzzTargetName[], seed: number, budget: FuzzBudget): Promise<void> {
   // The fuzzer needs the JIT, and so binaryen: load it only for this command.
   const { codecTarget, engineTarget, failureAsCase, kernelTarget, runFuzz: run, verifierTarget } = await import('../fuzz/differential.js');
-  const { interpreterEngine, jitEngine, tableEngine } = await import('../fuzz/engines.js');
-  const make: Record<Exclude<FuzzTargetName, 'inputs'>, () => ReturnType<typeof codecTarget>> = {
-    jit: () => engineTarget('jit', interpreterEngine, jitEngine, { maxStack: 8, records: 40, anyArch: true, shrinkBudget: 5000 }),
-    table: () => engineTarget('table', interpreterEngine, tableEngine, { maxStack: 8, records: 40, anyArch: true, shrinkBudget: 5000 }),
-    kernel: () => kernelTarget(),
-    verifier: () => verifierTarget(),
-    codec: () => codecTarget(),
+  const { loadEngine } = await import('../../eval/engines.js');
+  const interpreter = await loadEngine('interp');
+  /** An engine of the list against the interpreter. */
+  const against = async (engine: 'jit' | 'table' | 'standalone') =>
+    engineTarget(engine, interpreter, await loadEngine(engine), { maxStack: 8, records: 40, anyArch: true, shrinkBudget: 5000 });
+  const make: Record<Exclude<FuzzTargetName, 'inputs'>, () => Promise<ReturnType<typeof codecTarget>>> = {
+    jit: () => against('jit'),
+    table: () => against('table'),
+    standalone: () => against('standalone'),
+    kernel: async () => kernelTarget(interpreter),
+    verifier: async () => verifierTarget(),
+    codec: async () => codecTarget(),
   };
   const progress = io.stderrIsTTY
     ? (report: { stats: Record<string, { programs: number; records: number }> }, elapsed: number) => {
@@ -46,12 +51,7 @@ async function runDifferential(command: FuzzCommand, io: Io, targets: readonly F
         io.stderr(`\r${elapsed.toFixed(0)} s  ${parts.join(' | ')}  mismatches 0   `);
       }
     : undefined;
-  const report = run(
-    targets.map((t) => make[t as Exclude<FuzzTargetName, 'inputs'>]()),
-    seed,
-    budget,
-    progress,
-  );
+  const report = run(await Promise.all(targets.map((t) => make[t as Exclude<FuzzTargetName, 'inputs'>]())), seed, budget, progress);
   if (progress) io.stderr('\n');
   for (const [name, s] of Object.entries(report.stats)) {
     io.stdout(

@@ -3,8 +3,9 @@
  * tests without spawning a process.
  */
 import { createWriteStream } from 'node:fs';
-import { open, stat, writeFile } from 'node:fs/promises';
+import { stat, writeFile } from 'node:fs/promises';
 import type { Writable } from 'node:stream';
+import { fileChunks } from '../../eval/file-chunks.js';
 import { CbpfError, ParseError } from '../errors.js';
 
 /** Output written piece by piece; `close` finishes it (a file is complete once it resolves). */
@@ -64,7 +65,7 @@ export const processIo: Io = {
     }
     return Buffer.concat(chunks).subarray(0, limit + 1);
   },
-  readStream: (path) => (path === '-' ? process.stdin : readFileChunks(path)),
+  readStream: (path) => (path === '-' ? process.stdin : fileChunks(path)),
   regularFileSize: async (path) => {
     if (path === '-') return undefined;
     const info = await stat(path);
@@ -83,30 +84,6 @@ export const processIo: Io = {
   stdoutIsTTY: process.stdout.isTTY === true,
   stderrIsTTY: process.stderr.isTTY === true,
 };
-
-/**
- * A file in fresh 1 MiB chunks, read straight into buffers of their own: a
- * chunk of whole records can then become a batch, and move to a worker
- * thread, without a copy.
- */
-async function* readFileChunks(path: string): AsyncGenerator<Uint8Array> {
-  const file = await open(path, 'r');
-  try {
-    for (;;) {
-      const buffer = new Uint8Array(1 << 20);
-      let filled = 0;
-      while (filled < buffer.length) {
-        const { bytesRead } = await file.read(buffer, filled, buffer.length - filled);
-        if (bytesRead === 0) break;
-        filled += bytesRead;
-      }
-      if (filled > 0) yield filled === buffer.length ? buffer : buffer.subarray(0, filled);
-      if (filled < buffer.length) return;
-    }
-  } finally {
-    await file.close();
-  }
-}
 
 /**
  * A Writer over a Node stream: each write waits for the stream to drain. A

@@ -1,6 +1,7 @@
 /** `cbpf kernel-check`: the verifier and every engine against the live kernel. */
-import { interpret } from '../../interp/interpret.js';
+import { loadEngine } from '../../eval/engines.js';
 import { formatAsm } from '../disasm.js';
+import type { EngineName } from '../engine.js';
 import { biasedRecords } from '../fuzz/programs.js';
 import { seededRandom } from '../fuzz/random.js';
 import { generateRecords } from '../fuzz/traces.js';
@@ -12,21 +13,12 @@ import { MAX_REWRITABLE_LENGTH } from '../kernel/rewrite.js';
 import { hexValue } from '../seccomp/actions.js';
 import { SECCOMP_DATA_NR } from '../seccomp/data.js';
 import { packRecords, type RecordBatch, readRecordStream, recordBytes } from '../seccomp/records.js';
-import { type VerifiedProgram, verify } from '../verifier.js';
-import type { Command, Engine } from './args.js';
+import { verify } from '../verifier.js';
+import type { Command } from './args.js';
 import { CommandFailure, displayName, type Io } from './io.js';
 import { loadProgram, loadRecords } from './load.js';
 
 const SHOWN_MISMATCHES = 20;
-
-/** How each engine decides one record as the kernel saw it (little-endian x86_64 or i386). */
-const DECIDERS: Readonly<Record<Engine, (filter: VerifiedProgram) => Promise<(issued: Uint8Array) => number>>> = {
-  interp: async (filter) => (issued) => interpret(filter, issued, 'le'),
-  jit: async (filter) => {
-    const compiled = (await import('../../jit/compiled.js')).compile(filter);
-    return (issued) => compiled.decideFilter(0, issued);
-  },
-};
 
 function tracesFor(program: Instruction[], given: RecordBatch | undefined, count: number): { batch: RecordBatch; described: string } {
   if (given) return { batch: given, described: `${given.count} records` };
@@ -39,7 +31,7 @@ function tracesFor(program: Instruction[], given: RecordBatch | undefined, count
   return { batch, described: `${realistic.count} realistic + ${aimed.count} aimed records` };
 }
 
-function describeMismatches(engine: Engine, mismatches: DecisionMismatch[]): string[] {
+function describeMismatches(engine: EngineName, mismatches: DecisionMismatch[]): string[] {
   return [
     ...mismatches
       .slice(0, SHOWN_MISMATCHES)
@@ -77,7 +69,7 @@ export async function runKernelCheck(command: Extract<Command, { kind: 'kernel-c
       const bypassed = [...kernel.bypassed.keys()].filter((i) => kernel.bypassed[i]);
       const nrs = [...new Set(bypassed.map((i) => new DataView(recordBytes(batch, i).slice().buffer).getInt32(SECCOMP_DATA_NR, true)))].sort((a, b) => a - b);
       for (const engine of command.engines) {
-        const mismatches = compareDecisions(kernel, batch, await DECIDERS[engine](filter));
+        const mismatches = compareDecisions(kernel, batch, (await loadEngine(engine))([filter]));
         failures += mismatches.length;
         io.stdout(`  ${described}: ${mismatches.length} mismatches (${engine})\n`);
         if (mismatches.length > 0) io.stdout(`${formatAsm(program).replace(/^/gm, '    ')}${describeMismatches(engine, mismatches).join('\n')}\n`);

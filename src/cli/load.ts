@@ -3,23 +3,15 @@
  * whole traces, every problem turned into a one-line CommandFailure.
  */
 
+import { type RecordStreamOptions, recordBatches } from '../../eval/record-stream.js';
 import type { Format } from '../codecs/format-names.js';
-import { readProgram } from '../codecs/formats.js';
+import { MAX_FILTER_BYTES, readProgram } from '../codecs/formats.js';
 import type { Instruction } from '../instruction.js';
 import type { Arch } from '../seccomp/arches.js';
 import { SECCOMP_DATA_SIZE } from '../seccomp/data.js';
 import type { RecordBatch } from '../seccomp/records.js';
 import { type VerifiedProgram, verify, verifyStack } from '../verifier.js';
 import { CommandFailure, describeInputError, displayName, type Io } from './io.js';
-import { type RecordStreamOptions, recordBatches } from './record-stream.js';
-
-/**
- * The most bytes a filter file may have. A filter is at most 65,535
- * instructions (`sock_fprog.len` is a u16), 512 KiB raw and a few MiB in the
- * wordiest text format with comments; this leaves room for any of them and
- * stops an endless or huge file (`/dev/zero`, a disk image) early.
- */
-export const MAX_FILTER_BYTES = 16 << 20;
 
 /**
  * A program file that could not be loaded: the one line a command prints

@@ -35,7 +35,9 @@ async function run(command: Command, io: Io): Promise<void> {
     case 'emu':
       return (await import('./emu.js')).runEmu(command, io);
     case 'eval': {
-      const workers = await (await import('./eval-pool.js')).startEvalWorkers(command, io); // they start while eval's code loads
+      // Worker threads start while eval's code loads; a file that cannot be read is reported by the run.
+      const traceBytes = await io.regularFileSize(command.records).catch(() => undefined);
+      const workers = (await import('../../eval/pool.js')).earlyPool(command.workers, traceBytes);
       return (await import('./eval.js')).runEval(command, io, workers);
     }
     case 'records':

@@ -63,6 +63,14 @@ export function detectFormat(bytes: Uint8Array): Format {
   );
 }
 
+/**
+ * The most bytes a filter file may have. A filter is at most 65,535
+ * instructions (`sock_fprog.len` is a u16), 512 KiB raw and a few MiB in the
+ * wordiest text format with comments; this leaves room for any of them and
+ * stops an endless or huge file (`/dev/zero`, a disk image) early.
+ */
+export const MAX_FILTER_BYTES = 16 << 20;
+
 /** Reads a program in `format`, or in the detected format when none is given. */
 export function readProgram(bytes: Uint8Array, format?: Format, options: FormatOptions = {}): { program: Instruction[]; format: Format } {
   const chosen = format ?? detectFormat(bytes);

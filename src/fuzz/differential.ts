@@ -7,18 +7,17 @@
  * `--seed S --runs i+1` replays the failure exactly.
  */
 
-import { interpret } from '../../interp/interpret.js';
 import { FORMATS } from '../codecs/format-names.js';
 import { readProgram, writeProgram } from '../codecs/formats.js';
 import { formatAsm } from '../disasm.js';
+import type { MakeEngine } from '../engine.js';
 import { type Instruction, programsEqual } from '../instruction.js';
 import { kernelAccepts, kernelDecide } from '../kernel/oracle.js';
 import { compareDecisions, kernelVerdict, verifierVerdict } from '../kernel/parity.js';
 import { MAX_REWRITABLE_LENGTH } from '../kernel/rewrite.js';
 import { hexValue } from '../seccomp/actions.js';
-import { byteOrderOfAuditArch, decodeSeccompData, encodeSeccompData, formatRecordJson, packRecords } from '../seccomp/records.js';
-import { verify } from '../verifier.js';
-import type { Engine } from './engines.js';
+import { byteOrderOfAuditArch, decodeSeccompData, encodeSeccompData, formatRecordJson, packRecords, type SeccompData } from '../seccomp/records.js';
+import { type VerifiedProgram, verify } from '../verifier.js';
 import { biasedRecords, generateProgram, mutateProgram } from './programs.js';
 import { chance, int, type Random, seededRandom } from './random.js';
 import { type FuzzCase, shrinkCase } from './shrink.js';
@@ -80,24 +79,25 @@ function describeCase(c: FuzzCase, answers: string): string {
  */
 export function engineTarget(
   name: string,
-  reference: Engine,
-  subject: Engine,
+  reference: MakeEngine,
+  subject: MakeEngine,
   options: { maxStack: number; records: number; anyArch: boolean; shrinkBudget: number; maxLength?: number },
 ): FuzzTarget {
-  const answer = (engine: Engine, c: FuzzCase): number | string | undefined => {
+  /** What `make`'s engine decides `records`, or why it threw. */
+  const decide = (make: MakeEngine, filters: readonly VerifiedProgram[], records: readonly SeccompData[]): (number | string)[] => {
     try {
-      return engine.decide(
-        c.filters.map((f) => verify(f)),
-        [c.record],
-      )[0];
+      return [...make(filters).decide(packRecords(records))];
     } catch (error) {
-      return `threw ${(error as Error).message}`;
+      return records.map(() => `threw ${(error as Error).message}`);
     }
   };
-  const differs = (c: FuzzCase): boolean => {
-    const [ours, theirs] = [answer(reference, c), answer(subject, c)];
-    return ours !== undefined && theirs !== undefined && ours !== theirs;
-  };
+  const answer = (make: MakeEngine, c: FuzzCase): number | string =>
+    decide(
+      make,
+      c.filters.map((f) => verify(f)),
+      [c.record],
+    )[0]!;
+  const differs = (c: FuzzCase): boolean => answer(reference, c) !== answer(subject, c);
   return {
     name,
     iterate(random) {
@@ -106,29 +106,25 @@ export function engineTarget(
       if (filters.length === 0) return { programs: 0, records: 0 };
       const verified = filters.map((f) => verify(f));
       const records = biasedRecords(filters.flat(), random, options.records, options.anyArch);
-      const expected = reference.decide(verified, records);
-      let actual: (number | string | undefined)[];
-      try {
-        actual = subject.decide(verified, records);
-      } catch (error) {
-        actual = records.map(() => `threw ${(error as Error).message}`);
-      }
-      const at = records.findIndex((_, i) => expected[i] !== undefined && actual[i] !== undefined && expected[i] !== actual[i]);
+      const expected = decide(reference, verified, records);
+      const actual = decide(subject, verified, records);
+      const at = records.findIndex((_, i) => expected[i] !== actual[i]);
       if (at === -1) return { programs: filters.length, records: records.length };
       const original: FuzzCase = { filters, record: records[at]! };
       const shrunk = shrinkCase(original, differs, options.shrinkBudget);
       const [want, got] = [answer(reference, shrunk), answer(subject, shrunk)];
-      const show = (v: number | string | undefined) => (typeof v === 'number' ? hexValue(v) : String(v));
+      const show = (v: number | string) => (typeof v === 'number' ? hexValue(v) : v);
+      const [ours, theirs] = [reference, subject].map((make) => make(shrunk.filters.map((f) => verify(f))).name);
       const size = (c: FuzzCase) => c.filters.reduce((n, f) => n + f.length, 0);
       return {
         programs: filters.length,
         records: at + 1,
         failure: {
-          summary: `${reference.name} says ${show(want)}, ${subject.name} says ${show(got)}`,
+          summary: `${ours} says ${show(want)}, ${theirs} says ${show(got)}`,
           case: shrunk,
           originalSize: size(original),
           ...(typeof want === 'number' ? { expected: want } : {}),
-          report: describeCase(shrunk, `${reference.name}: ${show(want)}\n${subject.name}: ${show(got)}`),
+          report: describeCase(shrunk, `${ours}: ${show(want)}\n${theirs}: ${show(got)}`),
         },
       };
     },
@@ -160,21 +156,19 @@ export function verifierTarget(batch = 50): FuzzTarget {
  * instruction pointer, i386 arguments cut to 32 bits). Shrinks with the kernel
  * in the loop, so its budget is small.
  */
-export function kernelTarget(records = 40, shrinkBudget = 300): FuzzTarget {
+export function kernelTarget(interpreter: MakeEngine, records = 40, shrinkBudget = 300): FuzzTarget {
   const mismatches = (c: FuzzCase) => {
     const program = c.filters[0]!;
     const batch = packRecords([c.record]);
-    const filter = verify(program);
-    return compareDecisions(kernelDecide(program, batch), batch, (issued) => interpret(filter, issued, 'le'));
+    return compareDecisions(kernelDecide(program, batch), batch, interpreter([verify(program)]));
   };
   return {
     name: 'kernel',
     iterate(random) {
       const program = generateProgram(random);
       if (program.length > MAX_REWRITABLE_LENGTH) return { programs: 0, records: 0 };
-      const filter = verify(program);
       const batch = packRecords(biasedRecords(program, random, records));
-      const found = compareDecisions(kernelDecide(program, batch), batch, (issued) => interpret(filter, issued, 'le'));
+      const found = compareDecisions(kernelDecide(program, batch), batch, interpreter([verify(program)]));
       if (found.length === 0) return { programs: 1, records: batch.count };
       const original: FuzzCase = { filters: [program], record: decodeSeccompData(found[0]!.issued, 'le') };
       const shrunk = shrinkCase(original, (c) => mismatches(c).length > 0, shrinkBudget);

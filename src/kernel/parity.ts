@@ -2,7 +2,10 @@
  * Comparisons with the kernel, for any engine: the verifier's accept/reject
  * against the kernel's, and an engine's decisions against the kernel's.
  */
+import type { Engine } from '../engine.js';
 import type { Program } from '../instruction.js';
+import { resolveStack } from '../seccomp/actions.js';
+import { SECCOMP_DATA_SIZE } from '../seccomp/data.js';
 import { errnoName } from '../seccomp/errno.js';
 import type { RecordBatch } from '../seccomp/records.js';
 import { VerifyError, verify } from '../verifier.js';
@@ -56,17 +59,21 @@ export interface DecisionMismatch {
 }
 
 /**
- * Every record where `decide` (on the record as the kernel saw it) differs
- * from the kernel. Records the host handled before seccomp are left out: count
- * them with `kernel.bypassed`.
+ * Every record where `engine` (deciding the records as the kernel saw them,
+ * little-endian) differs from the kernel's decision: the filter's value as
+ * the kernel acts on it (resolveStack: ALLOW's data is dropped). Records the
+ * host handled before seccomp are left out: count them with `kernel.bypassed`.
  */
-export function compareDecisions(kernel: KernelDecisions, batch: RecordBatch, decide: (issued: Uint8Array) => number): DecisionMismatch[] {
-  const mismatches: DecisionMismatch[] = [];
-  for (let i = 0; i < batch.count; i++) {
-    if (kernel.bypassed[i]) continue;
-    const issued = recordAsIssued(batch, i, kernel.ips[i]!);
-    const engine = decide(issued) >>> 0;
-    if (engine !== kernel.values[i]) mismatches.push({ record: i, issued, kernel: kernel.values[i]!, engine });
-  }
-  return mismatches;
+export function compareDecisions(kernel: KernelDecisions, batch: RecordBatch, engine: Engine): DecisionMismatch[] {
+  const checked = Array.from({ length: batch.count }, (_, i) => i).filter((i) => !kernel.bypassed[i]);
+  const issued = checked.map((i) => recordAsIssued(batch, i, kernel.ips[i]!));
+  const bytes = new Uint8Array(issued.length * SECCOMP_DATA_SIZE);
+  issued.forEach((record, j) => {
+    bytes.set(record, j * SECCOMP_DATA_SIZE);
+  });
+  const values = engine.decide({ bytes, count: issued.length, bigEndian: new Uint8Array(issued.length) });
+  return checked.flatMap((record, j) => {
+    const decided = resolveStack([kernel.values[record]!]);
+    return values[j] === decided ? [] : [{ record, issued: issued[j]!, kernel: decided, engine: values[j]! }];
+  });
 }

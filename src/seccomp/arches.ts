@@ -2,6 +2,7 @@
  * Audit architectures as seccomp reports them in `seccomp_data.arch`, with the
  * byte order of their data and the syscall table their numbers come from.
  */
+import { InputError } from '../errors.js';
 import type { SYSCALL_TABLES } from './syscall-tables.generated.js';
 
 /** Byte order of multi-byte fields: little- or big-endian. */
@@ -58,6 +59,16 @@ const byConstant = new Map([...byAuditArch.values()].map((a) => [a.constant, a])
 /** The arch called `name` (cbpf's names: x86_64, i386, x32, aarch64, ...). */
 export function archByName(name: string): Arch | undefined {
   return byName.get(name);
+}
+
+/**
+ * The arch named `name`, for names callers pass in.
+ * @throws InputError `unknown-name` for a name cbpf does not know.
+ */
+export function archNamed(name: string): Arch {
+  const arch = archByName(name);
+  if (!arch) throw new InputError('unknown-name', `unknown arch ${JSON.stringify(name)} (one of ${ARCHES.map((a) => a.name).join(', ')})`);
+  return arch;
 }
 
 /** The arch whose `seccomp_data.arch` value is `value` (x86_64 for 0xc000003e). */

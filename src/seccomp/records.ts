@@ -112,7 +112,7 @@ export function recordByteOrder(batch: RecordBatch, i: number): ByteOrder {
 /** The byte order every record of `batch` is in, or undefined when they mix (JSON lines of several arches). */
 export function batchByteOrder(batch: RecordBatch): ByteOrder | undefined {
   const first = batch.bigEndian[0]!;
-  const other = batch.bigEndian.indexOf(first ^ 1); // twice a piece on the hot path: a JS loop made a 1 GiB summary about 8% slower
+  const other = batch.bigEndian.indexOf(first ^ 1); // native indexOf: twice a piece on the hot path, where a JS loop slowed a summary (docs/benchmarks.md)
   return other !== -1 && other < batch.count ? undefined : first ? 'be' : 'le';
 }
 
@@ -147,7 +147,8 @@ export function readRecordStream(bytes: Uint8Array, byteOrder: ByteOrder): Recor
  * A batch of records built one at a time, each in its own arch's byte order.
  * A record starts with its arch and nr, its ip and arguments 0; a 64-bit
  * value is set from its 32-bit halves, so a reader of text makes no BigInt
- * (strace's arguments: 0.55 of the 2 µs a line took).
+ * (BigInts made of strace's arguments were a large part of reading a line:
+ * docs/benchmarks.md).
  */
 export class RecordBatchBuilder {
   /** The batch's memory, made (zeroed) when its first record starts. */
@@ -369,6 +370,33 @@ function syscallByName(name: string, known: Arch | undefined, arch: number, line
   if (!known) throw noTable(`0x${arch.toString(16)}`);
   if (known.table === undefined) throw noTable(known.name);
   throw new ParseError('bad-record', `unknown syscall ${quoted(name)} for arch ${known.name}`, line, 0);
+}
+
+/** A record as people write one, with JSON lines' fields and defaults (see readRecordJson); bigints too. */
+export interface RecordFields {
+  /** An arch name (`x86_64`) or its audit number; default x86_64. */
+  readonly arch?: string | number;
+  /** A syscall name of that arch, or a number; default 0. */
+  readonly nr?: string | number;
+  /** The instruction pointer, a u64; default 0. */
+  readonly ip?: number | bigint | string;
+  /** Up to six u64 arguments; missing ones are 0. */
+  readonly args?: readonly (number | bigint | string)[];
+}
+
+/**
+ * The record `fields` describe, read exactly as a JSON line with those
+ * fields is (bigints as decimal strings).
+ * @throws InputError `record-fields` for fields that make no record, saying why.
+ */
+export function recordFromFields(fields: RecordFields): SeccompData {
+  const text = JSON.stringify(fields, (_, value: unknown) => (typeof value === 'bigint' ? value.toString() : value));
+  try {
+    return parseRecordJson(text ?? 'undefined', 1);
+  } catch (error) {
+    if (error instanceof ParseError) throw new InputError('record-fields', error.detail);
+    throw error;
+  }
 }
 
 /** One JSON line's record (see readRecordJson; a missing arch is `arch`, default x86_64). */

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { MAX_FILTER_BYTES } from '../../src/cli/load.js';
+import { MAX_FILTER_BYTES } from '../../src/codecs/formats.js';
 import { packageRoot } from '../../src/package-root.js';
 import { runCli } from '../helpers.js';
 
@@ -152,7 +152,7 @@ describe('bad input: one line naming the problem, exit 1, nothing written', () =
   });
 
   it("kernel-check's usage names every engine", async () => {
-    expect((await runCli(['kernel-check', '--help'])).stdout).toContain('[--engine interp|jit|all]');
+    expect((await runCli(['kernel-check', '--help'])).stdout).toContain('[--engine interp|table|jit|standalone|all]');
   });
 
   it.each(['disasm', 'info', 'eval'])('%s refuses a filter file larger than any filter, in one line', async (command) => {

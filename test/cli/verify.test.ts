@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { SAMPLE_FILTERS } from '../../bench/samples.js';
-import { MAX_FILTER_BYTES } from '../../src/cli/load.js';
+import { MAX_FILTER_BYTES } from '../../src/codecs/formats.js';
 import { packageRoot } from '../../src/package-root.js';
 import { runCli } from '../helpers.js';
 

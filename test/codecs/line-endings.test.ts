@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { SAMPLE_FILTERS } from '../../bench/samples.js';
-import { detectRecordFormat, recordBatches } from '../../src/cli/record-stream.js';
+import { detectRecordFormat, recordBatches } from '../../eval/record-stream.js';
 import { assemble } from '../../src/codecs/asm.js';
 import type { Format } from '../../src/codecs/format-names.js';
 import { detectFormat, readProgram, writeProgram } from '../../src/codecs/formats.js';

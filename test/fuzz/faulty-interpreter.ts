@@ -4,9 +4,9 @@
  * outside test/fuzz.
  */
 
-import type { Engine } from '../../src/fuzz/engines.js';
+import type { MakeEngine } from '../../src/engine.js';
 import { resolveStack } from '../../src/seccomp/actions.js';
-import { byteOrderOfAuditArch, encodeSeccompData } from '../../src/seccomp/records.js';
+import { recordByteOrder, recordBytes } from '../../src/seccomp/records.js';
 import type { VerifiedProgram } from '../../src/verifier.js';
 
 /** The bugs the fuzzer must find. */
@@ -84,13 +84,13 @@ function resolveKeepingOldest(values: number[]): number {
 }
 
 /** An engine with `fault` planted. */
-export function faultyEngine(fault: Fault): Engine {
-  return {
+export function faultyEngine(fault: Fault): MakeEngine {
+  return (filters) => ({
     name: `interp with ${fault}`,
-    decide: (filters, records) =>
-      records.map((r) => {
-        const values = filters.map((f) => run(f, encodeSeccompData(r), byteOrderOfAuditArch(r.arch) === 'le', fault));
+    decide: (batch) =>
+      Uint32Array.from({ length: batch.count }, (_, i) => {
+        const values = filters.map((f) => run(f, recordBytes(batch, i), recordByteOrder(batch, i) === 'le', fault));
         return fault === 'errno-ties-keep-oldest' ? resolveKeepingOldest(values) : resolveStack(values);
       }),
-  };
+  });
 }

@@ -5,8 +5,8 @@
  * cannot fail the test (seed 1 finds each fault in under 1,000).
  */
 import { describe, expect, it } from 'vitest';
+import { interpreterEngine } from '../../interp/engines.js';
 import { engineTarget, runFuzz } from '../../src/fuzz/differential.js';
-import { interpreterEngine } from '../../src/fuzz/engines.js';
 import { type Fault, faultyEngine } from './faulty-interpreter.js';
 
 /**

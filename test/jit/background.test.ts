@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { interpret } from '../../interp/interpret.js';
 import { cachedModules, compileInWorker } from '../../jit/background.js';
-import { moduleDecider } from '../../jit/instance.js';
+import { moduleEngine } from '../../jit/instance.js';
 import { generateRecords } from '../../src/fuzz/traces.js';
 import { verify } from '../../src/verifier.js';
 
@@ -35,8 +35,8 @@ describe('compileInWorker and cachedModules', () => {
     const records = generateRecords(500, 'realistic', 2);
     const batch = { bytes: records, count: 500, bigEndian: new Uint8Array(500) };
     const expected = Array.from({ length: 500 }, (_, i) => interpret(filter, records.subarray(i * 64, i * 64 + 64), 'le'));
-    expect(Array.from(moduleDecider(cached, 1).decide(batch))).toEqual(expected);
-    expect(Array.from(moduleDecider(compiled, 1).decide(batch))).toEqual(expected);
+    expect(Array.from(moduleEngine(cached, 1).decide(batch))).toEqual(expected);
+    expect(Array.from(moduleEngine(compiled, 1).decide(batch))).toEqual(expected);
   }, 60_000);
 
   it('decides a batch in its record slots where it lies, and any other batch into an array of its own', async () => {
@@ -47,7 +47,7 @@ describe('compileInWorker and cachedModules', () => {
       { code: 0x06, jt: 0, jf: 0, k: 0x50001 },
       { code: 0x16, jt: 0, jf: 0, k: 0 },
     ]);
-    const decider = moduleDecider(await compileInWorker([filter], ['le', 'be']), 1);
+    const decider = moduleEngine(await compileInWorker([filter], ['le', 'be']), 1);
     const records = generateRecords(500, 'realistic', 3);
     const expected = Array.from({ length: 500 }, (_, i) => interpret(filter, records.subarray(i * 64, i * 64 + 64), 'le'));
     const slots = decider.recordSlots('le', 500);

@@ -5,7 +5,7 @@ import { dirname, join, relative } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { interpret } from '../../interp/interpret.js';
 import { cachedModulePath, cachedModules, compileInWorker, compilerFingerprint, fingerprintFiles } from '../../jit/background.js';
-import { moduleDecider } from '../../jit/instance.js';
+import { moduleEngine } from '../../jit/instance.js';
 import { generateRecords } from '../../src/fuzz/traces.js';
 import type { Instruction } from '../../src/instruction.js';
 import { packageRoot } from '../../src/package-root.js';
@@ -150,7 +150,7 @@ describe('the on-disk module cache', () => {
     await compileInWorker(filters, ['le']);
     const records = generateRecords(300, 'realistic', 5);
     const expected = Array.from({ length: 300 }, (_, i) => interpret(filters[0]!, records.subarray(i * 64, i * 64 + 64), 'le'));
-    const decided = moduleDecider(cachedModules(filters, ['le'])!, 1).decide({ bytes: records, count: 300, bigEndian: new Uint8Array(300) });
+    const decided = moduleEngine(cachedModules(filters, ['le'])!, 1).decide({ bytes: records, count: 300, bigEndian: new Uint8Array(300) });
     expect(Array.from(decided)).toEqual(expected);
   }, 60_000);
 

@@ -16,7 +16,7 @@ describe('the comparisons catch a wrong answer', () => {
       { nr: 1, arch: 0xc000003e, instructionPointer: 0n, args: [] },
       { nr: 2, arch: 0xc000003e, instructionPointer: 0n, args: [] },
     ]);
-    const mismatches = compareDecisions(kernelDecide(program, batch), batch, () => 1);
+    const mismatches = compareDecisions(kernelDecide(program, batch), batch, { name: 'always 1', decide: (b) => new Uint32Array(b.count).fill(1) });
     expect(mismatches.map((m) => ({ record: m.record, kernel: m.kernel, engine: m.engine }))).toEqual([{ record: 1, kernel: 2, engine: 1 }]);
   });
 

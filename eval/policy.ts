@@ -7,40 +7,33 @@
 
 /**
  * The JIT is compiled once the work left at the first tier's rate looks longer
- * than this. A compile in a fresh process takes a core for 1 to 1.5 s here
- * (loading Binaryen, then building the module), away from the first tier's
- * workers, and the JIT is about twice as fast as the tier: on a 1 GiB trace
- * with --summary (about 1.3 s of work left when judged) a compile made the run
- * 1.6 s, against 1.2 s without.
+ * than this: a compile in a fresh process (Binaryen, then the module) takes a
+ * core from the tier, which the JIT, about twice as fast, repays only on a long
+ * run; with less left, it made a 1 GiB summary slower (docs/benchmarks.md).
  */
 export const COMPILE_PAYS_AFTER_SECONDS = 3;
 /** The first tier's rate is judged only after this long (from the start, or from when workers started): the first batches pay for starting up and warming up. */
 export const JUDGE_RATE_AFTER_SECONDS = 0.25;
 /**
- * Without `--workers`, worker threads start with the process, before the run
- * loads (startEvalWorkers), for a record input of at least this many bytes
- * (4,194,304 binary records), or of unknown length (standard input, a pipe),
- * so that they are up when the run starts. For less, they start only once the
- * run shows they pay (workersPay): one starting slows the main thread's first
- * milliseconds (V8 optimizes the main thread's code on the other core, which
- * the worker's start-up takes), and with the JIT even a worker up from the
- * start first pays at about 4,194,304 records.
+ * Without `--workers`, worker threads start with the process (earlyPool) for a
+ * record input of at least this many bytes (4,194,304 records) or of unknown
+ * length (a pipe), to be up when the run starts; for less, once the run shows
+ * they pay (workersPay): a worker's start-up takes the core V8 optimizes the
+ * main thread's code on, and with the JIT even one up from the start pays only
+ * from about this size (docs/benchmarks.md).
  */
 export const EARLY_WORKERS_FROM_BYTES = 256 << 20;
 /**
  * The main thread decides this many pieces of work itself before worker
- * threads may start: the first few are 5 to 15 times slower than the rest
- * (code warming up), and judged on them a short trace looks long.
+ * threads may start: the first few are many times slower than the rest (code
+ * warming up), and judged on them a short trace looks long (docs/benchmarks.md).
  */
 export const WARM_UP_PIECES = 8;
 /**
  * Worker threads start during a run once the rest of the trace would take the
- * main thread longer than this at its fastest rate so far. The main thread
- * goes on deciding while they start (about 0.1 s here), but starting one slows
- * it, and a worker's first pieces of work are slow: with the JIT (module
- * cached), a main thread and a worker took 0.28 to 0.34 s over 8,388,608
- * records (512 MiB) against 0.23 to 0.26 s for the main thread alone, and about
- * as long as it over 1 GiB (0.42 to 0.49 s, against 0.41 to 0.57 s).
+ * main thread longer than this at its fastest rate so far: starting one slows
+ * the main thread and its first pieces are slow, so with the JIT a worker made
+ * a 512 MiB run slower and a 1 GiB one no faster (docs/benchmarks.md).
  */
 export const WORKERS_PAY_AFTER_SECONDS = 0.5;
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { compilePays, EARLY_WORKERS_FROM_BYTES, earlyWorkers, WARM_UP_PIECES, workersPay } from '../../src/cli/eval-policy.js';
+import { compilePays, EARLY_WORKERS_FROM_BYTES, earlyWorkers, WARM_UP_PIECES, workersPay } from '../../eval/policy.js';
 
 describe('compilePays', () => {
   it.each([

@@ -5,11 +5,11 @@
  * it keeps raw numbers (names come at the end) and partial summaries, made on
  * worker threads, merge.
  */
-import { ACTIONS, formatAction, hexValue } from '../seccomp/actions.js';
-import { archByAuditArch } from '../seccomp/arches.js';
-import { SECCOMP_DATA_ARCH, SECCOMP_DATA_NR, SECCOMP_DATA_SIZE } from '../seccomp/data.js';
-import { batchByteOrder, decodeSeccompData, HOST_BYTE_ORDER, type RecordBatch, recordByteOrder, type SeccompData } from '../seccomp/records.js';
-import { syscallName } from '../seccomp/syscalls.js';
+import { ACTIONS, formatAction, hexValue } from '../src/seccomp/actions.js';
+import { archByAuditArch } from '../src/seccomp/arches.js';
+import { SECCOMP_DATA_ARCH, SECCOMP_DATA_NR, SECCOMP_DATA_SIZE } from '../src/seccomp/data.js';
+import { batchByteOrder, decodeSeccompData, HOST_BYTE_ORDER, type RecordBatch, recordByteOrder, type SeccompData } from '../src/seccomp/records.js';
+import { syscallName } from '../src/seccomp/syscalls.js';
 
 /** How many example records the summary keeps for each decision other than ALLOW. */
 export const EXAMPLES_PER_DECISION = 3;
@@ -241,26 +241,6 @@ export class Summary {
     };
   }
 
-  format(): string {
-    const s = this.result();
-    const pct = (n: number): string => `${((100 * n) / Math.max(1, s.records)).toFixed(1)}%`;
-    const decided = (actions: Record<string, number>): string => {
-      const entries = Object.entries(actions).sort((a, b) => b[1] - a[1]);
-      return entries.length === 1 ? entries[0]![0] : entries.map(([a, n]) => `${a} ${n}`).join(', ');
-    };
-    const lines = [`records: ${s.records}`, 'actions:'];
-    for (const [action, n] of Object.entries(s.actions)) lines.push(`  ${action.padEnd(16)} ${String(n).padStart(10)}  ${pct(n).padStart(6)}`);
-    lines.push('arches:');
-    for (const a of s.arches) lines.push(`  ${a.arch.padEnd(16)} ${String(a.count).padStart(10)}  ${decided(a.actions)}`);
-    lines.push('syscalls:');
-    for (const e of s.syscalls) lines.push(`  ${`${e.arch} ${e.nr}`.padEnd(28)} ${String(e.count).padStart(10)}  ${decided(e.actions)}`);
-    if (s.examples.length > 0) {
-      lines.push(`examples (the first ${EXAMPLES_PER_DECISION} records of each decision other than ALLOW):`);
-      for (const e of s.examples) lines.push(`  ${e.action.padEnd(16)} record ${e.record}: ${e.arch} ${e.nr}(${e.args.join(', ')})`);
-    }
-    return `${lines.join('\n')}\n`;
-  }
-
   private archCounts(arch: number): ArchCounts {
     let counts = this.arches.get(arch);
     if (!counts) {
@@ -284,4 +264,24 @@ export class Summary {
     const all = [...(this.examples.get(value) ?? []), ...examples].sort((a, b) => a.record - b.record);
     this.examples.set(value, all.slice(0, EXAMPLES_PER_DECISION));
   }
+}
+
+/** A summary as the text `cbpf eval --summary` prints. */
+export function formatSummary(s: SummaryResult): string {
+  const pct = (n: number): string => `${((100 * n) / Math.max(1, s.records)).toFixed(1)}%`;
+  const decided = (actions: Record<string, number>): string => {
+    const entries = Object.entries(actions).sort((a, b) => b[1] - a[1]);
+    return entries.length === 1 ? entries[0]![0] : entries.map(([a, n]) => `${a} ${n}`).join(', ');
+  };
+  const lines = [`records: ${s.records}`, 'actions:'];
+  for (const [action, n] of Object.entries(s.actions)) lines.push(`  ${action.padEnd(16)} ${String(n).padStart(10)}  ${pct(n).padStart(6)}`);
+  lines.push('arches:');
+  for (const a of s.arches) lines.push(`  ${a.arch.padEnd(16)} ${String(a.count).padStart(10)}  ${decided(a.actions)}`);
+  lines.push('syscalls:');
+  for (const e of s.syscalls) lines.push(`  ${`${e.arch} ${e.nr}`.padEnd(28)} ${String(e.count).padStart(10)}  ${decided(e.actions)}`);
+  if (s.examples.length > 0) {
+    lines.push(`examples (the first ${EXAMPLES_PER_DECISION} records of each decision other than ALLOW):`);
+    for (const e of s.examples) lines.push(`  ${e.action.padEnd(16)} record ${e.record}: ${e.arch} ${e.nr}(${e.args.join(', ')})`);
+  }
+  return `${lines.join('\n')}\n`;
 }

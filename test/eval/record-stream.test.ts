@@ -10,7 +10,7 @@ import {
   recordBatches,
   type SkippedRecords,
   type StraceNotes,
-} from '../../src/cli/record-stream.js';
+} from '../../eval/record-stream.js';
 import { ParseError } from '../../src/errors.js';
 import { archByName } from '../../src/seccomp/arches.js';
 import { decodeSeccompData, type RecordBatch, RecordBatchBuilder, recordByteOrder, type SeccompData } from '../../src/seccomp/records.js';

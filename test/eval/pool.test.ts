@@ -4,9 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import { EvalPool } from '../../src/cli/eval-pool.js';
-import type { WorkerResult } from '../../src/cli/eval-worker.js';
-import { type LineTask, readLinePiece } from '../../src/cli/record-stream.js';
+import { EvalPool } from '../../eval/pool.js';
+import { type LineTask, readLinePiece } from '../../eval/record-stream.js';
+import type { WorkerResult } from '../../eval/worker.js';
 import { generateRecords } from '../../src/fuzz/traces.js';
 import { packageRoot } from '../../src/package-root.js';
 import { packRecords } from '../../src/seccomp/records.js';
@@ -94,7 +94,7 @@ describe('EvalPool', () => {
   });
 
   it('does not keep the process alive before its setup (a run that fails before it needs no stop)', () => {
-    const pool = pathToFileURL(join(packageRoot(), 'dist', 'src', 'cli', 'eval-pool.js')).href;
+    const pool = pathToFileURL(join(packageRoot(), 'dist', 'eval', 'pool.js')).href;
     // A script file, not -e: a worker thread inherits node's flags, and --input-type stops it.
     const script = join(mkdtempSync(join(tmpdir(), 'cbpf-pool-')), 'start.mjs');
     writeFileSync(

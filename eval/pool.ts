@@ -7,13 +7,11 @@
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { packageRoot } from '../package-root.js';
-import type { Command } from './args.js';
-import type { DecidedWork, Work } from './eval-batch.js';
-import { earlyWorkers } from './eval-policy.js';
-import type { WorkerEngine, WorkerMessage, WorkerResult, WorkerSetup, WorkerTask } from './eval-worker.js';
-import type { Io } from './io.js';
+import { packageRoot } from '../src/package-root.js';
+import type { DecidedWork, Work } from './batch.js';
+import { earlyWorkers } from './policy.js';
 import type { LineTask, PieceRecords } from './record-stream.js';
+import type { WorkerEngine, WorkerMessage, WorkerResult, WorkerSetup, WorkerTask } from './worker.js';
 
 /** Pieces of work out per worker at most: the one it decides and the next, so that it never waits for the main thread. */
 const PIECES_PER_WORKER = 2;
@@ -53,7 +51,7 @@ export class EvalPool {
    */
   constructor(count: number) {
     // The compiled worker: tests run from src/, but a worker thread needs JavaScript (npm test builds first).
-    const script = join(packageRoot(), 'dist', 'src', 'cli', 'eval-worker.js');
+    const script = join(packageRoot(), 'dist', 'eval', 'worker.js');
     this.workers = Array.from({ length: count }, () => {
       const worker = new Worker(script);
       this.pending.set(worker, 0);
@@ -198,17 +196,12 @@ export class EvalPool {
 }
 
 /**
- * The worker threads to start for a `cbpf eval` run with the process, if any
- * (eval-policy.ts): they start before the run loads its own code and its
- * filters, so that they are up, or nearly, when it starts deciding.
+ * The worker threads to start before a run, if any (policy.ts): `workers` as
+ * asked (undefined: the default), for a trace of `traceBytes` (undefined: a
+ * stream). Started before the run loads its own code and its filters, they
+ * are up, or nearly, when it starts deciding.
  */
-export async function startEvalWorkers(command: Extract<Command, { kind: 'eval' }>, io: Io): Promise<EvalPool | undefined> {
-  let recordBytes: number | undefined;
-  try {
-    recordBytes = await io.regularFileSize(command.records);
-  } catch {
-    return undefined; // the run says what is wrong with the file
-  }
-  const count = earlyWorkers(command.workers, recordBytes, availableParallelism());
+export function earlyPool(workers: number | undefined, traceBytes: number | undefined): EvalPool | undefined {
+  const count = earlyWorkers(workers, traceBytes, availableParallelism());
   return count > 0 ? new EvalPool(count) : undefined;
 }

@@ -1,20 +1,19 @@
 /**
  * A worker thread of `cbpf eval`: decides the batches the main thread sends,
  * or reads them itself from a record file, with the JIT modules compiled
- * elsewhere (no binaryen here), the table tier or the interpreter, and
+ * elsewhere (no binaryen here), the decision tables or the interpreter, and
  * returns what the command wants of each.
  */
 import { parentPort } from 'node:worker_threads';
-import { interpretBatch } from '../../interp/stack.js';
-import { moduleDecider } from '../../jit/instance.js';
-import type { Instruction } from '../instruction.js';
-import type { ByteOrder } from '../seccomp/arches.js';
-import type { RecordBatch } from '../seccomp/records.js';
-import { type VerifiedProgram, verify } from '../verifier.js';
-import { type BatchEngine, type DecidedWork, decideWork, type WantedOutput, type Work } from './eval-batch.js';
-import { Summary, type SummaryPartial } from './eval-summary.js';
-import { tableTier } from './eval-table-tier.js';
+import { interpreterEngine, tableEngine } from '../interp/engines.js';
+import { moduleEngine } from '../jit/instance.js';
+import type { Engine } from '../src/engine.js';
+import type { Instruction } from '../src/instruction.js';
+import type { ByteOrder } from '../src/seccomp/arches.js';
+import { type VerifiedProgram, verify } from '../src/verifier.js';
+import { type DecidedWork, decideWork, type WantedOutput, type Work } from './batch.js';
 import { type LineTask, type PieceRecords, RecordRangeReader, readLinePiece } from './record-stream.js';
+import { Summary, type SummaryPartial } from './summary.js';
 
 /** What a worker decides for: its first message, once the run has loaded its filters (the worker starts before). */
 export interface WorkerSetup extends WantedOutput {
@@ -26,7 +25,7 @@ export interface WorkerSetup extends WantedOutput {
 
 /**
  * The engine to decide with: the JIT's modules (by the byte order they read),
- * the table tier (eval-table-tier.ts), or the interpreter. A later engine
+ * the decision tables (interp/engines.ts), or the interpreter. A later engine
  * message replaces the engine for the work after it.
  */
 export type WorkerEngine =
@@ -56,7 +55,7 @@ interface Run {
   readonly filters: VerifiedProgram[];
   readonly reader: RecordRangeReader | undefined;
   readonly summary: Summary | undefined;
-  engine?: BatchEngine;
+  engine?: Engine;
 }
 let run: Run | undefined;
 
@@ -82,8 +81,8 @@ parentPort!.on('message', (task: WorkerTask) => {
   if (!run) throw new Error('a worker was sent a task before its setup');
   if ('engine' in task) {
     const { filters } = run;
-    if (task.engine === 'jit') run.engine = moduleDecider(task.modules, filters.length);
-    else run.engine = { decide: task.engine === 'table' ? tableTier(filters) : (batch: RecordBatch) => interpretBatch(filters, batch) };
+    if (task.engine === 'jit') run.engine = moduleEngine(task.modules, filters.length);
+    else run.engine = (task.engine === 'table' ? tableEngine : interpreterEngine)(filters);
     return answer({ id: task.id, count: 0 });
   }
   if ('piece' in task) {

@@ -4,11 +4,12 @@
  * values and summary counts of the decisions (the lines are made in
  * eval-lines.ts, the summary in eval-summary.ts).
  */
-import { HOST_BYTE_ORDER, type RecordBatch } from '../seccomp/records.js';
-import type { DecisionFormat } from './args.js';
-import { DecisionLines } from './eval-lines.js';
-import type { Summary } from './eval-summary.js';
-import type { RecordPiece, RecordRange, RecordRangeReader, RecordSlots } from './record-stream.js';
+import type { Engine } from '../src/engine.js';
+import { HOST_BYTE_ORDER, type RecordBatch } from '../src/seccomp/records.js';
+import { DecisionLines } from './lines.js';
+import type { DecisionFormat } from './options.js';
+import type { RecordPiece, RecordRange, RecordRangeReader } from './record-stream.js';
+import type { Summary } from './summary.js';
 
 /** The decisions as little-endian u32s: the bytes of `values` itself where the host is little-endian. */
 function binaryDecisions(values: Uint32Array): Uint8Array {
@@ -38,27 +39,16 @@ export interface DecidedWork {
 /** Records to decide: a batch in hand, or a range of a binary record file (read by whoever decides it). */
 export type Work = { readonly first: number; readonly count: number } & ({ readonly batch: RecordBatch } | { readonly range: RecordRange });
 
-/** What decides the records of a piece of work, and where it wants records read, if anywhere (the JIT's memory). */
-export interface BatchEngine {
-  decide(batch: RecordBatch): Uint32Array;
-  readonly recordSlots?: RecordSlots;
-}
-
 /**
  * Decides the records of `work` and makes the wanted output of them; the
  * decisions are also counted in `summary`. A range is read with `reader` a
  * cache-sized piece at a time (into the engine's record slots, if it has
  * them), each piece decided before the next is read.
  */
-export function decideWork(
-  work: Work,
-  reader: RecordRangeReader | undefined,
-  engine: BatchEngine,
-  wanted: WantedOutput,
-  summary: Summary | undefined,
-): DecidedWork {
+export function decideWork(work: Work, reader: RecordRangeReader | undefined, engine: Engine, wanted: WantedOutput, summary: Summary | undefined): DecidedWork {
   if (!('batch' in work) && !reader) throw new Error('a range of the record file, with no reader for it');
-  const pieces: Iterable<RecordPiece> = 'batch' in work ? [{ batch: work.batch, first: work.first }] : reader!.pieces(work.range, engine.recordSlots);
+  const pieces: Iterable<RecordPiece> =
+    'batch' in work ? [{ batch: work.batch, first: work.first }] : reader!.pieces(work.range, (byteOrder, count) => engine.recordSlots?.(byteOrder, count));
   const lines = wanted.format ? new DecisionLines(wanted.format, work.count) : undefined;
   const values = wanted.binary ? new Uint32Array(work.count) : undefined;
   let done = 0;

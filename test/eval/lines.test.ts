@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { DecisionLines } from '../../src/cli/eval-lines.js';
-import { actionOf, syscallNames } from '../../src/cli/eval-summary.js';
+import { DecisionLines } from '../../eval/lines.js';
+import { actionOf, syscallNames } from '../../eval/summary.js';
 import { ACTIONS, formatAction, hexValue } from '../../src/seccomp/actions.js';
 import { packRecords, type SeccompData } from '../../src/seccomp/records.js';
 

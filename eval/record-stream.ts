@@ -5,13 +5,13 @@
  * strace log. Memory stays bounded by the batch size.
  */
 import { readSync } from 'node:fs';
-import { RECORD_CAPACITY } from '../../jit/layout-abi.js';
-import { DecodeError, ParseError } from '../errors.js';
-import { type Arch, archByName, type ByteOrder } from '../seccomp/arches.js';
-import { SECCOMP_DATA_SIZE } from '../seccomp/data.js';
-import { JsonLinesReader, type LeftLine, type LineReader, type RecordBatch, RecordBatchBuilder } from '../seccomp/records.js';
-import { looksLikeStrace, type StraceContext, StraceReader } from '../seccomp/strace.js';
-import type { RecordFormat } from './args.js';
+import { RECORD_CAPACITY } from '../jit/layout-abi.js';
+import { DecodeError, ParseError } from '../src/errors.js';
+import { type Arch, archByName, type ByteOrder } from '../src/seccomp/arches.js';
+import { SECCOMP_DATA_SIZE } from '../src/seccomp/data.js';
+import { JsonLinesReader, type LeftLine, type LineReader, type RecordBatch, RecordBatchBuilder } from '../src/seccomp/records.js';
+import { looksLikeStrace, type StraceContext, StraceReader } from '../src/seccomp/strace.js';
+import type { RecordFormat } from './options.js';
 
 /** How many records a batch holds at most. */
 export const BATCH_RECORDS = 16384;
@@ -193,7 +193,7 @@ export class RecordRangeReader {
 
   /**
    * The records of `range`, a piece at a time, read into `slots` when given
-   * (where the engine decides records without a copy: ModuleDecider.recordSlots).
+   * (where the engine decides records without a copy: Engine.recordSlots).
    */
   *pieces(range: RecordRange, slots?: RecordSlots): Generator<RecordPiece> {
     for (let done = 0; done < range.count; done += PIECE_RECORDS) {
@@ -230,7 +230,8 @@ const LINE_PIECE_BYTES = 256 << 10;
  * `chunks` cut it, each in a buffer of its own (it can go to a worker
  * thread): a piece is cut at the first line break from `pieceBytes` in. The
  * lines are numbered when the pieces are read in order: looking for each
- * line break here took 0.2 s of a 2,000,000-line strace log's 3 s.
+ * line break here cost the main thread a noticeable share of reading an
+ * strace log (docs/benchmarks.md).
  */
 async function* linePieces(chunks: AsyncIterable<Uint8Array>, pieceBytes: number): AsyncGenerator<Uint8Array> {
   /** The bytes since the last cut, but for those of the chunk at hand. */

@@ -4,14 +4,14 @@
  * syscalls, so the text of each is encoded once per piece of work and copied
  * into the output for every record that has it; only a JSON line's record
  * number is written afresh. Made as a string a line at a time (JSON.stringify
- * of each record's object), a JSON line cost 1.2 to 1.7 µs and a hex one 0.13
- * to 0.25 µs, most of it in making and collecting strings.
+ * of each record's object), a line cost several times more, most of it in
+ * making and collecting strings (docs/benchmarks.md).
  */
-import { formatAction, hexValue } from '../seccomp/actions.js';
-import { SECCOMP_DATA_ARCH, SECCOMP_DATA_NR, SECCOMP_DATA_SIZE } from '../seccomp/data.js';
-import type { RecordBatch } from '../seccomp/records.js';
-import type { DecisionFormat } from './args.js';
-import { actionOf, syscallNames } from './eval-summary.js';
+import { formatAction, hexValue } from '../src/seccomp/actions.js';
+import { SECCOMP_DATA_ARCH, SECCOMP_DATA_NR, SECCOMP_DATA_SIZE } from '../src/seccomp/data.js';
+import type { RecordBatch } from '../src/seccomp/records.js';
+import type { DecisionFormat } from './options.js';
+import { actionOf, syscallNames } from './summary.js';
 
 const encoder = new TextEncoder();
 
@@ -53,10 +53,8 @@ class Utf8Output {
 
   /**
    * Appends `text` (room reserved). A short text is copied in a loop, a
-   * longer one with set(), a call that costs more than it copies for a few
-   * bytes: an action line took 22 ns with the loop and 55 with set(), and a
-   * JSON line (two fields of about 30 bytes) 330 ns with the loop alone and
-   * 210 so.
+   * longer one with set(): for a few bytes the call costs more than it copies,
+   * for longer texts it is the faster (docs/benchmarks.md).
    */
   put(text: Uint8Array): void {
     const { bytes } = this;
@@ -116,8 +114,8 @@ export class DecisionLines {
    * is record `first` of the trace. The text of the record before is reused
    * without a lookup when it is the same (most often, it is): a decision
    * value or an arch above 2^30 is a boxed number in V8, which a Map lookup
-   * allocates. An action line took 42 to 45 ns with a lookup each, 20 to 22
-   * without.
+   * allocates: a lookup per line about doubled an action line's cost
+   * (docs/benchmarks.md).
    */
   add(values: Uint32Array, batch: RecordBatch, first: number): void {
     const { out } = this;
