@@ -33,7 +33,7 @@ import { layoutTables, type TableLayout } from './table-layout.js';
 
 export { OUTPUT_OFFSET, RECORD_CAPACITY };
 
-/** How hard Binaryen optimizes; chosen by measurement (see the README's JIT section). */
+/** How hard Binaryen optimizes; chosen by measurement (docs/benchmarks.md). */
 export interface OptimizeSettings {
   readonly level: number;
   readonly shrink: number;
@@ -41,10 +41,9 @@ export interface OptimizeSettings {
 
 /**
  * The default: no Binaryen passes. With the decision tables and resume points,
- * -O2 decided no faster than -O0 on any workload of `cbpf bench --quick`, and
- * compiled 3 to 4 times slower. -O2 still pays for records outside the tables,
- * which run the whole filter: Binaryen turns a long jeq chain into a br_table
- * (docs/benchmarks.md).
+ * -O2 decided no faster than -O0 and compiled several times slower; it pays
+ * only for records outside the tables, whose long jeq chains it turns into
+ * br_tables (docs/benchmarks.md).
  */
 export const DEFAULT_OPTIMIZE: OptimizeSettings = { level: 0, shrink: 0 };
 
@@ -73,7 +72,7 @@ interface DecisionLocals {
  * holds the record's table row (0 when the tables do not hold its arch and
  * nr). `runFilters` is called once: an inline filter appears once.
  * A load from a table, not a `br_table` on nr: V8 turns a long `br_table` into
- * a chain of compares, measured 10x slower.
+ * a chain of compares, which ran far slower (docs/benchmarks.md).
  */
 function makeDecision(m: binaryen.Module, tables: Tables, locals: DecisionLocals, runFilters: () => binaryen.ExpressionRef): binaryen.ExpressionRef {
   const { ptr, slot, value, row } = locals;
@@ -200,9 +199,9 @@ const FILTER_STATE = 8;
  * A stack of one filter (the usual case): its code once, inline in the loop
  * of `run_batch(in, count, out, own)`, which `decide_batch`, `decide` and
  * `filter_0` call (the last two for one record, its value at `scratch`); with
- * `own` not 0, the filter's own value, from pc 0, before precedence. Through
- * calls (run_filters, then the filter's function), a record run from its
- * resume point took about 7 ns more than a table hit here; inline, 1 to 2.
+ * `own` not 0, the filter's own value, from pc 0, before precedence. Inline,
+ * as the calls (run_filters, then the filter's function) made a record run
+ * from its resume point far dearer than a table hit (docs/benchmarks.md).
  */
 function addOneFilterFunctions(m: binaryen.Module, tables: Tables, filter: VerifiedProgram, scratch: number): void {
   const get = (local: number) => m.local.get(local, i32);

@@ -166,7 +166,7 @@ function abstractRun(insns: readonly Instruction[], nr: number, arch: number): {
   let unknownM = 0; // a bit per M[k] that holds UNKNOWN
   let a = 0;
   let x = 0;
-  // The resume point so far, as scalars: an object per known step made the run three times slower.
+  // The resume point so far, as scalars: an object per known step made the run much slower (docs/benchmarks.md).
   let resumePc = 0;
   let resumeA = 0;
   let resumeX = 0;

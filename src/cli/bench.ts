@@ -8,9 +8,9 @@ import { type Command, UsageError } from './args.js';
 import { CommandFailure, describeInputError, type Io, writeResult } from './io.js';
 
 /**
- * How many times a figure is measured before it fails the gate. A JIT batch
- * round here once ran at 49 ns per decision between rounds of 7 to 15, and a
- * CI run failed on it; a regression in the code holds in every measurement.
+ * How many times a figure is measured before it fails the gate: on this shared
+ * machine one round can run several times slower than those around it (a CI run
+ * failed so, docs/benchmarks.md); a regression in the code holds in every one.
  */
 const GATE_MEASUREMENTS = 3;
 /** A baseline is a few dozen ratios; a file past this is not one. */

@@ -174,9 +174,9 @@ export class StraceReader implements LineReader {
    * (applied here all the same), the lines it cannot read, and the parts of
    * a call whose process the whole log's reader may hold an unfinished call
    * of: until a call of that process is resumed there, and from one left
-   * unresumed. Its other calls are joined here: in pieces of 256 KiB, a
-   * 2,000,336-line log of 8 processes left 9,298 lines (0.46%), where leaving
-   * every unfinished and resumed line left 18%.
+   * unresumed. Its other calls are joined here, so that the main thread reads
+   * again a small fraction of a log's lines, not every unfinished and resumed
+   * one (docs/benchmarks.md).
    */
   readAlone(lines: readonly string[], into: RecordBatchBuilder): LeftLine[] {
     const left: LeftLine[] = [];
@@ -286,7 +286,7 @@ export class StraceReader implements LineReader {
    * cut to 32 bits for a 32-bit arch (not `wide`), as its registers hold
    * them; more than 64 bits is an error, as in JSON lines. Returns how many.
    * Scanned a character at a time: split, trimmed, tested and made BigInts,
-   * they took most of the 2 µs a line took.
+   * they took most of a line's reading time (docs/benchmarks.md).
    */
   private readArgs(text: string, at: ArgsAt, wide: boolean): number {
     const found = text.search(CALL_END);

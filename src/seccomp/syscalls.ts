@@ -9,7 +9,7 @@ const tables: Readonly<Record<string, Table>> = SYSCALL_TABLES;
 const reversed = new Map<string, Map<number, string>>();
 const byName = new Map<string, Map<string, number>>();
 
-/** A table's numbers by name, as a Map: looked up per record of a trace, where a table object's own properties took 240 ns. */
+/** A table's numbers by name, as a Map: looked up per record of a trace, where a table object's own properties were far slower (docs/benchmarks.md). */
 function numbers(tableName: string): Map<string, number> {
   let numbers = byName.get(tableName);
   if (!numbers) {
