@@ -171,6 +171,18 @@ describe('the packed package, installed into an empty folder', () => {
     if (args[0] === 'compile') expect(() => new WebAssembly.Module(readFileSync(join(folder, 'f.wasm')))).not.toThrow();
   });
 
+  it("runs the README's Library example, printing what the README shows", { timeout: 60_000 }, (context) => {
+    const folder = needsInstall(context);
+    const readme = readFileSync(join(packageRoot(), 'README.md'), 'utf8');
+    const [, code, shown] = /\n## Library\n[\s\S]*?```js\n([\s\S]*?)```\n\n```text\n([\s\S]*?)```/.exec(readme) ?? [];
+    expect(code, 'a js block and its output in the README').toBeDefined();
+    writeFileSync(join(folder, 'example.mjs'), code!);
+    writeFileSync(join(folder, 'docker-linear.bpf'), readFileSync(join(folder, sample('docker-linear'))));
+    expect(cbpf(['records', '--generate', '1000000', '-o', 'trace.bin']).status).toBe(0);
+    const run = spawnSync(process.execPath, ['example.mjs'], { cwd: folder, encoding: 'utf8', env: { ...process.env, CBPF_CACHE_DIR: join(work!, 'cache') } });
+    expect({ status: run.status, stderr: run.stderr, stdout: run.stdout }).toEqual({ status: 0, stderr: '', stdout: shown });
+  });
+
   it.for(
     [
       {
