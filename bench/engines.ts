@@ -44,7 +44,7 @@ for (const sample of SAMPLE_FILTERS) {
       const binary = buildModule([verify(decodeRaw(bytes))], 'le', { optimize }).binary;
       return new CompiledFilter(binary, new WebAssembly.Module(binary), 'le', 1);
     };
-    build(); // warm Binaryen and V8 up; a fresh process pays this once (see the README)
+    build(); // warm Binaryen and V8 up; a fresh process pays this once (docs/design.md)
     const compileMs = time(build, 7);
     const compiled = build();
     const out = compiled.decideBatch(records);

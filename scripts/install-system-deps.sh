@@ -8,7 +8,7 @@
 #   linux-libc-dev  the LoongArch syscall table (asm-generic/unistd.h)
 #   strace          records the real syscall logs the strace-input tests evaluate
 #   libpcap-dev     bpf_filter(), a native competitor in cbpf bench
-# Called by the README's quick start and by .ci/run. Needs root (or sudo).
+# Called by .ci/run and by developers (docs/development.md). Needs root (or sudo).
 set -euo pipefail
 packages=(gcc make libseccomp-dev linux-libc-dev strace libpcap-dev)
 missing=()

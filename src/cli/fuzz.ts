@@ -4,11 +4,14 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FuzzBudget } from '../fuzz/differential.js';
 import { oracleUnavailableReason } from '../kernel/helper.js';
-import type { Command, FuzzTargetName } from './args.js';
+import { type Command, FUZZ_TARGETS, type FuzzTargetName } from './args.js';
 import type { InputFailure } from './fuzz-inputs.js';
 import { CommandFailure, type Io } from './io.js';
 
 type FuzzCommand = Extract<Command, { kind: 'fuzz' }>;
+
+/** The width of the report's first column: the longest target name. */
+const TARGET_WIDTH = Math.max(...FUZZ_TARGETS.map((name) => name.length));
 
 export async function runFuzz(command: FuzzCommand, io: Io): Promise<void> {
   const unavailable = command.targets.some((t) => t === 'kernel' || t === 'verifier') ? oracleUnavailableReason() : undefined;
@@ -55,7 +58,7 @@ async function runDifferential(command: FuzzCommand, io: Io, targets: readonly F
   if (progress) io.stderr('\n');
   for (const [name, s] of Object.entries(report.stats)) {
     io.stdout(
-      `${name.padEnd(9)} ${String(s.programs).padStart(9)} programs  ${String(s.records).padStart(10)} records  ${report.failure?.target === name ? 1 : 0} mismatches\n`,
+      `${name.padEnd(TARGET_WIDTH)} ${String(s.programs).padStart(9)} programs  ${String(s.records).padStart(10)} records  ${report.failure?.target === name ? 1 : 0} mismatches\n`,
     );
   }
   const failure = report.failure;
@@ -82,7 +85,7 @@ async function runInputs(command: FuzzCommand, io: Io, seed: number, budget: Fuz
   const report = await runInputFuzz(seed, budget, availableParallelism(), progress);
   if (progress) io.stderr('\n');
   io.stdout(
-    `${'inputs'.padEnd(9)} ${String(report.cases).padStart(9)} cases     ${String(report.rejected).padStart(10)} rejected  ${report.failure ? 1 : 0} failures\n`,
+    `${'inputs'.padEnd(TARGET_WIDTH)} ${String(report.cases).padStart(9)} cases     ${String(report.rejected).padStart(10)} rejected  ${report.failure ? 1 : 0} failures\n`,
   );
   const failure = report.failure;
   if (!failure) return;

@@ -62,7 +62,7 @@ describe('cbpf fuzz', () => {
     const run = await runCli(['fuzz', '--runs', '40', '--seed', '5', '--target', 'codec']);
     expect(run.code).toBe(0);
     expect(run.stderr).toBe('cbpf fuzz: seed 5, targets codec, 40 iterations\n');
-    expect(run.stdout).toBe('codec            40 programs           0 records  0 mismatches\n');
+    expect(run.stdout).toBe('codec             40 programs           0 records  0 mismatches\n');
   });
 
   it.each([
