@@ -54,3 +54,13 @@ export function firstDifference(actual: ArrayLike<number>, expected: ArrayLike<n
   }
   return actual.length === expected.length ? '' : `${actual.length} decisions, expected ${expected.length}`;
 }
+
+/** The error `run` throws (undefined when it returns). */
+export function thrownBy(run: () => unknown): unknown {
+  try {
+    run();
+  } catch (error) {
+    return error;
+  }
+  return undefined;
+}

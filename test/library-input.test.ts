@@ -3,6 +3,7 @@
  * values refuses a bad one with InputError and its code, never a RangeError,
  * a wrong answer, or bytes left over from an earlier call.
  */
+
 import { describe, expect, it } from 'vitest';
 import { interpret, interpretFrom, interpretWithTrace } from '../interp/interpret.js';
 import { interpretBatch, interpretStack } from '../interp/stack.js';
@@ -27,6 +28,7 @@ import {
   writeSeccompData,
 } from '../src/seccomp/records.js';
 import { verify } from '../src/verifier.js';
+import { thrownBy } from './helpers.js';
 
 const X86_64 = 0xc000003e;
 const READ = 0;
@@ -44,16 +46,6 @@ const filter = verify(
 const compiled = compile(filter);
 const readRecord = encodeSeccompData({ nr: READ, arch: X86_64, instructionPointer: 0n, args: [] });
 const start = { pc: 0, a: 0, x: 0, m: new Array<number>(16).fill(0) };
-
-/** The error `run` throws (undefined when it returns). */
-function thrownBy(run: () => unknown): unknown {
-  try {
-    run();
-  } catch (error) {
-    return error;
-  }
-  return undefined;
-}
 
 /** `size` bytes of well-formed x86_64 read records, cut or padded to that length. */
 const bytesOf = (size: number): Uint8Array => {

@@ -4,6 +4,7 @@
  * and decideTrace() over files and streams, all agreeing with the reference
  * interpreter.
  */
+
 import { mkdtempSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,6 +18,7 @@ import { MAX_FILTER_BYTES } from '../../src/codecs/formats.js';
 import { InputError } from '../../src/errors.js';
 import { generateRecords } from '../../src/fuzz/traces.js';
 import { encodeSeccompData, packRecords, parseRecordLines, type RecordFields, readRecordStream, recordFromFields } from '../../src/seccomp/records.js';
+import { thrownBy } from '../helpers.js';
 
 const SAMPLES = join(import.meta.dirname, '../../bench/samples');
 const DOCKER = join(SAMPLES, 'docker-linear.bpf');
@@ -45,16 +47,6 @@ async function rejection(promise: Promise<unknown>): Promise<unknown> {
     () => undefined,
     (error: unknown) => error,
   );
-}
-
-/** The error `run` throws (undefined when it returns). */
-function thrownBy(run: () => unknown): unknown {
-  try {
-    run();
-  } catch (error) {
-    return error;
-  }
-  return undefined;
 }
 
 /** `bytes` as an async iterable of chunks of `size` bytes (the last shorter). */
