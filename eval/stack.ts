@@ -7,7 +7,7 @@
 import { createReadStream } from 'node:fs';
 import { interpreterEngine } from '../interp/engines.js';
 import type { Format } from '../src/codecs/format-names.js';
-import { MAX_FILTER_BYTES, readProgram } from '../src/codecs/formats.js';
+import { MAX_FILTER_BYTES, readPrograms } from '../src/codecs/formats.js';
 import type { Engine } from '../src/engine.js';
 import { InputError } from '../src/errors.js';
 import { archNamed } from '../src/seccomp/arches.js';
@@ -90,7 +90,7 @@ export async function loadStack(sources: FilterSource | readonly FilterSource[],
   const filters: VerifiedProgram[] = [];
   for (const source of list) {
     const bytes = typeof source === 'string' ? await readFilterFile(source) : source instanceof Uint8Array ? source : new TextEncoder().encode(source.text);
-    filters.push(verify(readProgram(bytes, options.format, { arch }).program));
+    for (const program of readPrograms(bytes, options.format, { arch }).programs) filters.push(verify(program));
   }
   return new Stack(filters);
 }

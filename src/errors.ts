@@ -38,7 +38,8 @@ export type ParseErrorCode =
   | 'out-of-range'
   | 'count-mismatch'
   | 'pc-mismatch'
-  | 'bad-record';
+  | 'bad-record'
+  | 'stack-size';
 
 /** A text input could not be parsed; `line` and `column` are 1-based (0 when not known). */
 export class ParseError extends CbpfError {

@@ -8,11 +8,11 @@ import { errnoName } from '../seccomp/errno.js';
 import { encodeSeccompData } from '../seccomp/records.js';
 import { syscallNumber } from '../seccomp/syscalls.js';
 import { type Command, UsageError } from './args.js';
-import { displayName, type Io } from './io.js';
-import { loadFilters } from './load.js';
+import type { Io } from './io.js';
+import { loadNamedFilters } from './load.js';
 
 export async function runEmu(command: Extract<Command, { kind: 'emu' }>, io: Io): Promise<void> {
-  const filters = await loadFilters(io, command.inputs, command.inputFormat, command.arch);
+  const { filters, names } = await loadNamedFilters(io, command.inputs, command.inputFormat, command.arch);
   const nr = typeof command.nr === 'number' ? command.nr : syscallNumber(command.arch, command.nr);
   if (nr === undefined) throw new UsageError(`--nr: ${command.arch.name} has no syscall "${command.nr}"`, 'emu');
   const record = encodeSeccompData({ nr, arch: command.arch.auditArch, instructionPointer: command.ip, args: command.args });
@@ -22,7 +22,7 @@ export async function runEmu(command: Extract<Command, { kind: 'emu' }>, io: Io)
   const effect = describeEffect(value, errnoName);
   if (command.json) {
     const filterResults = traces.map((t, i) => ({
-      file: displayName(command.inputs[i]!),
+      file: names[i]!,
       value: hexValue(t.value),
       ...(command.trace ? { trace: t.steps.map((s) => ({ pc: s.pc, a: hexValue(s.a), x: hexValue(s.x) })) } : {}),
     }));
@@ -36,7 +36,7 @@ export async function runEmu(command: Extract<Command, { kind: 'emu' }>, io: Io)
     const filter = filters[i]!;
     if (command.trace) {
       const contexts = analyzeContext(filter.instructions);
-      lines.push(`${displayName(command.inputs[i]!)}:`);
+      lines.push(`${names[i]!}:`);
       const width = String(filter.instructions.length - 1).length;
       for (const step of trace.steps) {
         const insn = filter.instructions[step.pc]!;
@@ -46,9 +46,7 @@ export async function runEmu(command: Extract<Command, { kind: 'emu' }>, io: Io)
       }
     }
     if (filters.length > 1 || command.trace)
-      lines.push(
-        `  => ${hexValue(trace.value)} ${describeReturnValue(trace.value)}${filters.length > 1 ? ` (filter ${i + 1}, ${displayName(command.inputs[i]!)})` : ''}`,
-      );
+      lines.push(`  => ${hexValue(trace.value)} ${describeReturnValue(trace.value)}${filters.length > 1 ? ` (filter ${i + 1}, ${names[i]!})` : ''}`);
   });
   lines.push(`value:  ${hexValue(value)}`, `action: ${describeReturnValue(value)}`, `effect: ${effect.description}`);
   io.stdout(`${lines.join('\n')}\n`);

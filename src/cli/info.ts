@@ -5,7 +5,7 @@ import type { Instruction } from '../instruction.js';
 import { summarizeProgram } from '../summary.js';
 import type { Command } from './args.js';
 import { displayName, type Io } from './io.js';
-import { loadProgram } from './load.js';
+import { loadPrograms } from './load.js';
 
 /** Words wrapped to lines of at most 100 characters, indented by two spaces. */
 function wrap(words: string[]): string {
@@ -44,22 +44,29 @@ function cacheLines(caches: readonly ArchCache[] | undefined, program: readonly 
   return lines;
 }
 
+/**
+ * `cbpf info FILE`: a filter's summary; for a stack file, each filter's in
+ * turn, oldest first (with --json, one object per filter).
+ */
 export async function runInfo(command: Extract<Command, { kind: 'info' }>, io: Io): Promise<void> {
-  const { program, format } = await loadProgram(io, command.inputs[0]!, command.inputFormat, command.arch);
-  const summary = summarizeProgram(program, command.arch);
+  const { programs, format } = await loadPrograms(io, command.inputs[0]!, command.inputFormat, command.arch);
   const file = displayName(command.inputs[0]!);
-  if (command.json) {
-    io.stdout(`${JSON.stringify({ file, format, ...summary })}\n`);
-    return;
-  }
-  const lines = [
-    `${file}: ${format}, ${count(summary.instructions, 'instruction')} (${summary.reachable} reachable)`,
-    `arches checked: ${summary.arches.join(', ') || 'none'}`,
-    ...Object.entries(summary.syscalls).map(([arch, names]) => `${arch}: ${count(names.length, 'syscall')} compared:\n${wrap(names)}`),
-    `returns: ${Object.entries(summary.returns)
-      .map(([value, n]) => `${value} x${n}`)
-      .join(', ')}${summary.returnsA ? `, ret a x${summary.returnsA}` : ''}`,
-    ...cacheLines(summary.kernelCache, program),
-  ];
-  io.stdout(`${lines.join('\n')}\n`);
+  programs.forEach((program, i) => {
+    const summary = summarizeProgram(program, command.arch);
+    const name = programs.length === 1 ? file : `${file} filter ${i + 1} of ${programs.length}`;
+    if (command.json) {
+      io.stdout(`${JSON.stringify({ file, ...(programs.length === 1 ? {} : { filter: i + 1 }), format, ...summary })}\n`);
+      return;
+    }
+    const lines = [
+      `${name}: ${format}, ${count(summary.instructions, 'instruction')} (${summary.reachable} reachable)`,
+      `arches checked: ${summary.arches.join(', ') || 'none'}`,
+      ...Object.entries(summary.syscalls).map(([arch, names]) => `${arch}: ${count(names.length, 'syscall')} compared:\n${wrap(names)}`),
+      `returns: ${Object.entries(summary.returns)
+        .map(([value, n]) => `${value} x${n}`)
+        .join(', ')}${summary.returnsA ? `, ret a x${summary.returnsA}` : ''}`,
+      ...cacheLines(summary.kernelCache, program),
+    ];
+    io.stdout(`${i > 0 ? '\n' : ''}${lines.join('\n')}\n`);
+  });
 }

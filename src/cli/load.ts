@@ -5,7 +5,7 @@
 
 import { type RecordStreamOptions, recordBatches } from '../../eval/record-stream.js';
 import type { Format } from '../codecs/format-names.js';
-import { MAX_FILTER_BYTES, readProgram } from '../codecs/formats.js';
+import { MAX_FILTER_BYTES, readPrograms } from '../codecs/formats.js';
 import type { Instruction } from '../instruction.js';
 import type { Arch } from '../seccomp/arches.js';
 import { SECCOMP_DATA_SIZE } from '../seccomp/data.js';
@@ -36,8 +36,11 @@ function loadFailure(path: string, error: unknown): ProgramLoadFailure {
   return new ProgramLoadFailure(message, String((error as { code?: unknown }).code), message.slice(displayName(path).length).replace(/^: ?/, ''));
 }
 
-/** Reads and decodes the program in `path`, turning any problem into a CommandFailure (a ProgramLoadFailure). */
-export async function loadProgram(io: Io, path: string, format: Format | undefined, arch: Arch): Promise<{ program: Instruction[]; format: Format }> {
+/**
+ * Reads and decodes the programs in `path`: one, or a whole stack from a
+ * stack file; any problem becomes a CommandFailure (a ProgramLoadFailure).
+ */
+export async function loadPrograms(io: Io, path: string, format: Format | undefined, arch: Arch): Promise<{ programs: Instruction[][]; format: Format }> {
   let bytes: Uint8Array;
   try {
     bytes = await io.readFile(path, MAX_FILTER_BYTES);
@@ -49,29 +52,58 @@ export async function loadProgram(io: Io, path: string, format: Format | undefin
     throw new ProgramLoadFailure(`${displayName(path)}: ${detail}`, 'too-large', detail);
   }
   try {
-    return readProgram(bytes, format, { arch });
+    return readPrograms(bytes, format, { arch });
   } catch (error) {
     throw loadFailure(path, error);
   }
 }
 
-/** Loads and verifies each filter of a stack (oldest first), and the stack as a whole. */
-export async function loadFilters(io: Io, paths: readonly string[], format: Format | undefined, arch: Arch): Promise<VerifiedProgram[]> {
+/** Reads and decodes the one program in `path` (a stack file must hold one filter), as loadPrograms. */
+export async function loadProgram(io: Io, path: string, format: Format | undefined, arch: Arch): Promise<{ program: Instruction[]; format: Format }> {
+  const { programs, format: read } = await loadPrograms(io, path, format, arch);
+  if (programs.length !== 1) {
+    const detail = `a stack of ${programs.length} filters, where this command reads one (commands that take FILTER... read a whole stack)`;
+    throw new ProgramLoadFailure(`${displayName(path)}: ${detail}`, 'stack-size', detail);
+  }
+  return { program: programs[0]!, format: read };
+}
+
+/**
+ * Loads and verifies each filter of a stack (oldest first; a stack file gives
+ * all of its own), and the stack as a whole; `names` says where each came
+ * from: its file, or `file filters[i]` for one of a stack file's.
+ */
+export async function loadNamedFilters(
+  io: Io,
+  paths: readonly string[],
+  format: Format | undefined,
+  arch: Arch,
+): Promise<{ filters: VerifiedProgram[]; names: string[] }> {
   const filters: VerifiedProgram[] = [];
+  const names: string[] = [];
   for (const path of paths) {
-    const { program } = await loadProgram(io, path, format, arch);
-    try {
-      filters.push(verify(program));
-    } catch (error) {
-      throw describeInputError(path, error);
-    }
+    const { programs } = await loadPrograms(io, path, format, arch);
+    programs.forEach((program, i) => {
+      const name = programs.length === 1 ? displayName(path) : `${displayName(path)} filters[${i}]`;
+      try {
+        filters.push(verify(program));
+      } catch (error) {
+        throw describeInputError(programs.length === 1 ? path : name, error);
+      }
+      names.push(name);
+    });
   }
   try {
     verifyStack(filters);
   } catch (error) {
     throw describeInputError(paths.at(-1)!, error);
   }
-  return filters;
+  return { filters, names };
+}
+
+/** loadNamedFilters, the filters alone. */
+export async function loadFilters(io: Io, paths: readonly string[], format: Format | undefined, arch: Arch): Promise<VerifiedProgram[]> {
+  return (await loadNamedFilters(io, paths, format, arch)).filters;
 }
 
 /** Reads a whole trace of `seccomp_data` records (see record-stream.ts for the formats) as one batch. */

@@ -3,8 +3,8 @@
  * that the command line checks `--format` without loading every codec.
  */
 
-/** The program formats: raw sock_filter (little- or big-endian), C (-dd), -ddd, bpf_asm, JSON. */
-export const FORMATS = ['raw', 'raw-be', 'c', 'ddd', 'asm', 'json'] as const;
+/** The program formats: raw sock_filter (little- or big-endian), C (-dd), -ddd, bpf_asm, JSON, and a stack of filters as one JSON object. */
+export const FORMATS = ['raw', 'raw-be', 'c', 'ddd', 'asm', 'json', 'stack'] as const;
 /** One of FORMATS. */
 export type Format = (typeof FORMATS)[number];
 

@@ -14,6 +14,7 @@ import { formatDdd, parseDdd } from './ddd.js';
 import type { Format } from './format-names.js';
 import { formatJson, parseJson } from './json.js';
 import { decodeRaw, encodeRaw } from './raw.js';
+import { formatStack, parseStack } from './stack.js';
 import { errorAt, quoted } from './text.js';
 
 /** Options for reading and writing text that names syscalls. */
@@ -48,6 +49,7 @@ export function detectFormat(bytes: Uint8Array): Format {
   if (meaningful === '' && unterminated !== -1) throw errorAt(text, unterminated, 'syntax', 'unterminated /* comment');
   if (meaningful === '') throw new ParseError('empty-input', 'empty input: no instructions', 0, 0);
   if (meaningful.startsWith('[')) return 'json';
+  if (/^\{\s*"/.test(meaningful)) return 'stack';
   if (/BPF_STMT|BPF_JUMP|\{/.test(meaningful)) return 'c';
   if (/^[0-9][0-9,\s]*$/.test(meaningful)) return 'ddd';
   // Labels and pcs (`name:`, `5:`) skipped one at a time: a regex repeating a group over millions of them overflows its stack.
@@ -71,19 +73,39 @@ export function detectFormat(bytes: Uint8Array): Format {
  */
 export const MAX_FILTER_BYTES = 16 << 20;
 
-/** Reads a program in `format`, or in the detected format when none is given. */
-export function readProgram(bytes: Uint8Array, format?: Format, options: FormatOptions = {}): { program: Instruction[]; format: Format } {
+/**
+ * Reads the programs in `bytes`, in `format` or the detected one: one for
+ * every format but a stack file, which holds a whole stack, oldest first.
+ */
+export function readPrograms(bytes: Uint8Array, format?: Format, options: FormatOptions = {}): { programs: Instruction[][]; format: Format } {
   const chosen = format ?? detectFormat(bytes);
   const text = (): string => new TextDecoder().decode(bytes);
-  const readers: Record<Format, () => Instruction[]> = {
-    raw: () => decodeRaw(bytes, 'le'),
-    'raw-be': () => decodeRaw(bytes, 'be'),
-    c: () => parseC(text(), options),
-    ddd: () => parseDdd(text()),
-    asm: () => assemble(text(), options),
-    json: () => parseJson(text()),
+  const readers: Record<Format, () => Instruction[][]> = {
+    raw: () => [decodeRaw(bytes, 'le')],
+    'raw-be': () => [decodeRaw(bytes, 'be')],
+    c: () => [parseC(text(), options)],
+    ddd: () => [parseDdd(text())],
+    asm: () => [assemble(text(), options)],
+    json: () => [parseJson(text())],
+    stack: () => parseStack(text()),
   };
-  return { program: readers[chosen](), format: chosen };
+  return { programs: readers[chosen](), format: chosen };
+}
+
+/**
+ * Reads one program in `format`, or in the detected format when none is
+ * given; a stack file must hold exactly one filter.
+ */
+export function readProgram(bytes: Uint8Array, format?: Format, options: FormatOptions = {}): { program: Instruction[]; format: Format } {
+  const { programs, format: chosen } = readPrograms(bytes, format, options);
+  if (programs.length !== 1)
+    throw new ParseError(
+      'stack-size',
+      `a stack of ${programs.length} filters, where one filter is read (commands that take FILTER... read a whole stack)`,
+      0,
+      0,
+    );
+  return { program: programs[0]!, format: chosen };
 }
 
 /**
@@ -108,5 +130,7 @@ export function writeProgram(program: Program, format: Format, options: FormatOp
       return formatAsm(program, { style: 'labels', ...options });
     case 'json':
       return formatJson(program);
+    case 'stack':
+      return formatStack([program]);
   }
 }

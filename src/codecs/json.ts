@@ -14,32 +14,43 @@ const FIELDS = [
   ['k', 0xffffffff],
 ] as const;
 
-/** Parses the JSON form; throws ParseError naming the instruction index of a bad element. */
-export function parseJson(text: string): Instruction[] {
-  let value: unknown;
+/** The JSON value of `text`; throws ParseError at the line and column where its syntax breaks. */
+export function parseJsonValue(text: string): unknown {
   try {
-    value = JSON.parse(text);
+    return JSON.parse(text);
   } catch {
     const error = jsonSyntaxError(text);
     throw error ? errorAt(text, error.offset, 'syntax', `not valid JSON: ${error.reason}`) : new ParseError('syntax', 'not valid JSON', 0, 0);
   }
-  if (!Array.isArray(value)) throw new ParseError('syntax', 'JSON input must be an array of instructions', 0, 0);
-  if (value.length === 0) throw new ParseError('empty-input', 'empty input: no instructions', 0, 0);
+}
+
+/** Parses the JSON form; throws ParseError naming the instruction index of a bad element. */
+export function parseJson(text: string): Instruction[] {
+  return jsonProgram(parseJsonValue(text), '');
+}
+
+/**
+ * The program a parsed JSON value holds: an array of `{"code", "jt", "jf",
+ * "k"}` objects. `where` prefixes each error (`filters[1]: `).
+ */
+export function jsonProgram(value: unknown, where: string): Instruction[] {
+  if (!Array.isArray(value)) throw new ParseError('syntax', `${where}JSON input must be an array of instructions`, 0, 0);
+  if (value.length === 0) throw new ParseError('empty-input', `${where}empty input: no instructions`, 0, 0);
   return value.map((item: unknown, pc) => {
     if (typeof item !== 'object' || item === null || Array.isArray(item)) {
-      throw new ParseError('syntax', `instruction ${pc}: expected an object {"code","jt","jf","k"}`, 0, 0);
+      throw new ParseError('syntax', `${where}instruction ${pc}: expected an object {"code","jt","jf","k"}`, 0, 0);
     }
     const record = item as Record<string, unknown>;
     const unknown = Object.keys(record).filter((key) => !FIELDS.some(([field]) => field === key));
-    if (unknown.length > 0) throw new ParseError('syntax', `instruction ${pc}: unknown field ${quoted(unknown[0]!)}`, 0, 0);
+    if (unknown.length > 0) throw new ParseError('syntax', `${where}instruction ${pc}: unknown field ${quoted(unknown[0]!)}`, 0, 0);
     const [code, jt, jf, k] = FIELDS.map(([field, max]) => {
       const v = record[field];
-      if (v === undefined) throw new ParseError('syntax', `instruction ${pc}: missing "${field}"`, 0, 0);
+      if (v === undefined) throw new ParseError('syntax', `${where}instruction ${pc}: missing "${field}"`, 0, 0);
       if (typeof v !== 'number' || !Number.isInteger(v)) {
-        throw new ParseError('syntax', `instruction ${pc}: "${field}" must be an integer`, 0, 0);
+        throw new ParseError('syntax', `${where}instruction ${pc}: "${field}" must be an integer`, 0, 0);
       }
       if (v < 0 || v > max) {
-        throw new ParseError('out-of-range', `instruction ${pc}: "${field}" = ${v} does not fit (0..${max})`, 0, 0);
+        throw new ParseError('out-of-range', `${where}instruction ${pc}: "${field}" = ${v} does not fit (0..${max})`, 0, 0);
       }
       return v;
     }) as [number, number, number, number];
@@ -49,7 +60,12 @@ export function parseJson(text: string): Instruction[] {
 
 /** Formats a program as JSON, one instruction per line. */
 export function formatJson(program: Program): string {
+  return `${jsonInstructions(program, '')}\n`;
+}
+
+/** A program's JSON array, one instruction per line, each line after the first indented by `indent`. */
+export function jsonInstructions(program: Program, indent: string): string {
   checkFields(program);
-  const lines = program.map(({ code, jt, jf, k }) => `  ${JSON.stringify({ code, jt, jf, k })}`);
-  return `[\n${lines.join(',\n')}\n]\n`;
+  const lines = program.map(({ code, jt, jf, k }) => `${indent}  ${JSON.stringify({ code, jt, jf, k })}`);
+  return `[\n${lines.join(',\n')}\n${indent}]`;
 }
