@@ -19,7 +19,7 @@ import { SECCOMP_DATA_SIZE } from '../src/seccomp/data.js';
 import { HOST_BYTE_ORDER } from '../src/seccomp/records.js';
 import type { VerifiedProgram } from '../src/verifier.js';
 import { decideWork, type WantedOutput, type Work } from './batch.js';
-import { fileChunks } from './file-chunks.js';
+import { traceChunks } from './file-chunks.js';
 import type { EvalOptions, EvalReport, EvalTiming, TraceSource } from './options.js';
 import { workersPay } from './policy.js';
 import { EvalPool } from './pool.js';
@@ -71,11 +71,6 @@ async function regularFileSize(path: string): Promise<number | undefined> {
   return info.isFile() ? info.size : undefined;
 }
 
-/** The source's bytes as a stream. */
-function chunksOf(source: TraceSource): AsyncIterable<Uint8Array> {
-  return typeof source === 'string' ? fileChunks(source) : source;
-}
-
 /**
  * A binary record file on disk is worked through as ranges (a worker reads its
  * own); anything else (streams, pipes, JSON lines, strace logs) is streamed
@@ -93,7 +88,7 @@ async function openInput(
   const arch = archNamed(options.arch ?? 'x86_64');
   const size = typeof source === 'string' ? await regularFileSize(source) : undefined;
   let format = options.format;
-  if (size !== undefined && format === undefined) format = await detectStreamFormat(chunksOf(source));
+  if (size !== undefined && format === undefined) format = await detectStreamFormat(traceChunks(source));
   if (typeof source === 'string' && size !== undefined && format === 'bin') {
     const fd = openSync(source, 'r');
     const reader = new RecordRangeReader(fd, byteOrder);
@@ -115,7 +110,7 @@ async function openInput(
   }
   let read = 0;
   const counted = (async function* () {
-    for await (const chunk of chunksOf(source)) {
+    for await (const chunk of traceChunks(source)) {
       read += chunk.length;
       yield chunk;
     }

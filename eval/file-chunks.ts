@@ -1,5 +1,6 @@
-/** Reading a file in chunks that can become record batches. */
+/** Reading a trace in chunks that can become record batches. */
 import { open } from 'node:fs/promises';
+import type { TraceSource } from './options.js';
 
 /**
  * A file in fresh 1 MiB chunks, read straight into buffers of their own: a
@@ -23,4 +24,9 @@ export async function* fileChunks(path: string): AsyncGenerator<Uint8Array> {
   } finally {
     await file.close();
   }
+}
+
+/** The bytes of a trace: a path's, read by fileChunks, or the source itself. */
+export function traceChunks(source: TraceSource): AsyncIterable<Uint8Array> {
+  return typeof source === 'string' ? fileChunks(source) : source;
 }

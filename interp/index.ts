@@ -4,5 +4,5 @@
  */
 
 export { interpreterEngine, tableEngine } from './engines.js';
-export { interpret, interpretFrom, interpretWithTrace, type Trace, type TraceStep } from './interpret.js';
+export { type CountedRun, interpret, interpretCounting, interpretFrom, interpretWithTrace, type Trace, type TraceStep } from './interpret.js';
 export { interpretBatch, interpretStack, type StackDecision } from './stack.js';

@@ -145,6 +145,27 @@ export function interpretFrom(program: VerifiedProgram, record: Uint8Array, byte
   return execute(program, view(record), littleEndian(byteOrder), undefined, start);
 }
 
+/** A filter's value on a record, and how many of its instructions ran to reach it: what the kernel executes for that syscall. */
+export interface CountedRun {
+  readonly value: number;
+  readonly instructions: number;
+}
+
+/**
+ * Like `interpret`, and also how many instructions ran (the return included).
+ * @throws InputError `record-size` or `byte-order`, as `interpret` does.
+ */
+export function interpretCounting(program: VerifiedProgram, record: Uint8Array, byteOrder: ByteOrder): CountedRun {
+  let instructions = 0;
+  const value = execute(program, view(record), littleEndian(byteOrder), {
+    step: () => {
+      instructions++;
+    },
+    read: () => {},
+  });
+  return { value, instructions };
+}
+
 /**
  * Like `interpret`, and also every executed pc with A and X after it, and the words read.
  * @throws InputError `record-size` or `byte-order`, as `interpret` does.

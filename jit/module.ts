@@ -4,7 +4,7 @@
  * precedence over them, and a batch loop, all inside wasm: for several
  * filters, a function each; for one, its code inside the loop.
  *
- * The module's ABI (documented in the README, stable for standalone use):
+ * The module's ABI (documented in docs/design.md, stable for standalone use):
  *   memory                                  exported: RECORD_CAPACITY records at 0, their outputs at
  *                                           OUTPUT_OFFSET, then the decision tables (read-only)
  *                                           and a word of scratch

@@ -1,6 +1,6 @@
 /**
  * The standalone module as an engine: the bytes `cbpf compile` writes, run
- * with nothing but plain WebAssembly and the ABI the README documents
+ * with nothing but plain WebAssembly and the ABI docs/design.md documents
  * (`memory`, `heap_base`, `decide_batch`), so every check of the engines
  * checks what a standalone .wasm user gets.
  */
@@ -11,7 +11,7 @@ import { recordByteOrder, recordBytes } from '../src/seccomp/records.js';
 import { compile } from './compiled.js';
 import { WASM_PAGE_SIZE } from './layout-abi.js';
 
-/** What a standalone module exports, as the README's ABI table names it. */
+/** What a standalone module exports, as the ABI table in docs/design.md names it. */
 interface StandaloneExports {
   readonly memory: WebAssembly.Memory;
   readonly heap_base: WebAssembly.Global;

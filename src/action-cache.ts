@@ -17,7 +17,7 @@
 import { constantValue, NOT_CONSTANT } from './decision-table.js';
 import { BPF_ABS, BPF_ALU, BPF_AND, BPF_JA, BPF_JEQ, BPF_JGE, BPF_JGT, BPF_JMP, BPF_JSET, BPF_K, BPF_LD, BPF_RET, BPF_W } from './opcodes.js';
 import { ACTIONS, actionName } from './seccomp/actions.js';
-import type { Arch } from './seccomp/arches.js';
+import { ARCHES, type Arch } from './seccomp/arches.js';
 import { SECCOMP_DATA_ARCH, SECCOMP_DATA_NR } from './seccomp/data.js';
 import { SYSCALL_TABLES } from './seccomp/syscall-tables.generated.js';
 import type { VerifiedProgram } from './verifier.js';
@@ -113,4 +113,45 @@ export function kernelActionCache(program: VerifiedProgram, arch: Arch): ArchCac
     }
   }
   return { arch: arch.name, syscalls: syscalls.length, cached, missed };
+}
+
+/**
+ * The arches whose syscalls a kernel built for `host` caches: its native
+ * arch and its compat arch where it has one (seccomp_cache_prepare keeps a
+ * bitmap for each). The table limits each bitmap: the kernel's own syscall
+ * count is at least the table's highest number + 1, and the few numbers
+ * between are not modelled (they run the filters here).
+ */
+const CACHED_BY_HOST: Readonly<Record<string, readonly string[]>> = {
+  x86_64: ['x86_64', 'i386'],
+  aarch64: ['aarch64', 'arm'],
+  s390x: ['s390x'],
+  riscv64: ['riscv64'],
+  loongarch64: ['loongarch64'],
+  ppc64le: ['ppc64le'],
+  ppc64: ['ppc64'],
+};
+
+/** By audit arch, the number past the highest syscall the cache's bitmap covers, for a kernel built for `host`. */
+export function cacheBitmaps(host: Arch): ReadonlyMap<number, number> {
+  const bitmaps = new Map<number, number>();
+  for (const name of CACHED_BY_HOST[host.name] ?? [host.name]) {
+    const arch = ARCHES.find((a) => a.name === name);
+    if (!arch?.table) continue;
+    const numbers = Object.values(SYSCALL_TABLES[arch.table]).filter((nr) => nr < PAST_EVERY_BITMAP);
+    bitmaps.set(arch.auditArch, Math.max(...numbers) + 1);
+  }
+  return bitmaps;
+}
+
+/**
+ * Whether syscall `nr` of `auditArch` skips every filter of `filters` on a
+ * kernel whose bitmaps are `bitmaps` (cacheBitmaps): only when the arch is
+ * cached, `nr` lies in its bitmap, and each filter's emulation returns exactly
+ * ALLOW (a stack's bitmaps are ANDed).
+ */
+export function skipsFilters(filters: readonly VerifiedProgram[], bitmaps: ReadonlyMap<number, number>, auditArch: number, nr: number): boolean {
+  const end = bitmaps.get(auditArch);
+  if (end === undefined || nr < 0 || nr >= end) return false;
+  return filters.every((filter) => kernelCacheOutcome(filter, auditArch, nr).kind === 'cached');
 }

@@ -153,6 +153,8 @@ describe('the packed package, installed into an empty folder', () => {
       { does: 'gives its version', args: ['--version'], stdout: /^cbpf \d+\.\d+\.\d+\n$/ },
       { does: 'makes a sample trace', args: ['records', '--generate', '1000', '-o', 't.bin'], stdout: /^$/ },
       { does: 'decides the trace', args: ['eval', sample('docker-linear'), '--records', 't.bin', '--summary'], stdout: /^records: 1000\n/ },
+      { does: 'costs the trace', args: ['cost', sample('docker-linear'), '--records', 't.bin'], stdout: /^trace: 1000 records\n/ },
+      { does: 'lists filtered processes', args: ['ps'], stdout: /^ *PID {2}MODE {4}FILTERS {2}COMMAND\n/ },
       { does: 'compiles a filter', args: ['compile', sample('allowlist-small'), '-o', 'f.wasm'], stdout: /^$/ },
       { does: 'disassembles a filter', args: ['disasm', sample('allowlist-small')], stdout: /ret #0x7fff0000/ },
       { does: 'summarizes a filter', args: ['info', sample('multiarch'), '--json'], stdout: /"instructions":74/ },

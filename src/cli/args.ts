@@ -103,6 +103,28 @@ export type Command =
       readonly count: number;
       readonly engines: readonly EngineName[];
     } & ReadsPrograms)
+  | { readonly kind: 'ps'; readonly json: boolean }
+  | {
+      readonly kind: 'dump';
+      /** The processes to read, or the command to run and capture. */
+      readonly target: { readonly pids: readonly number[] } | { readonly command: readonly string[]; readonly first: boolean };
+      readonly to: Format;
+      readonly json: boolean;
+      readonly output: string | undefined;
+    }
+  | ({
+      readonly kind: 'cost';
+      readonly records: string;
+      readonly recordFormat: RecordFormat | undefined;
+      readonly recordByteOrder: ByteOrder;
+      readonly hostArch: Arch;
+      readonly top: number;
+      readonly json: boolean;
+      readonly calibrate: boolean;
+      readonly gate: string | undefined;
+      readonly updateBaseline: string | undefined;
+      readonly skipBad: boolean;
+    } & ReadsPrograms)
   | ({
       readonly kind: 'eval';
       readonly records: string;
@@ -124,7 +146,22 @@ export type Command =
     } & ReadsPrograms);
 
 type Options = NonNullable<ParseArgsConfig['options']>;
-type CommandName = 'disasm' | 'asm' | 'convert' | 'info' | 'verify' | 'emu' | 'eval' | 'records' | 'compile' | 'kernel-check' | 'fuzz' | 'bench';
+type CommandName =
+  | 'disasm'
+  | 'asm'
+  | 'convert'
+  | 'info'
+  | 'verify'
+  | 'emu'
+  | 'eval'
+  | 'cost'
+  | 'records'
+  | 'compile'
+  | 'kernel-check'
+  | 'ps'
+  | 'dump'
+  | 'fuzz'
+  | 'bench';
 
 const ARCH_NAMES = ARCHES.map((a) => a.name).join(', ');
 const COMMON: Options = {
@@ -249,6 +286,39 @@ ${OUTPUT_HELP}
 ${COMMON_HELP}`,
     files: 'many',
   },
+  cost: {
+    summary: 'what a filter costs the kernel on a trace: instructions per syscall, the action cache',
+    usage: 'cbpf cost FILTER... --records TRACE [--top N] [--json] [--calibrate] [--gate FILE] [--update-baseline FILE]',
+    options: {
+      ...COMMON,
+      records: { type: 'string' },
+      'records-format': { type: 'string' },
+      'records-byte-order': { type: 'string', default: 'le' },
+      'host-arch': { type: 'string', default: 'x86_64' },
+      top: { type: 'string', default: '10' },
+      json: { type: 'boolean' },
+      calibrate: { type: 'boolean' },
+      gate: { type: 'string' },
+      'update-baseline': { type: 'string' },
+      'skip-bad': { type: 'boolean' },
+    },
+    help: `  Each FILTER is costed on its own, side by side (a stack file holds a whole stack).
+  --records TRACE          the syscalls: binary records, JSON lines or an strace log (required)
+  --records-format F       bin, jsonl or strace (default: detected)
+  --records-byte-order O   le (default) or be, for binary records
+  --host-arch A            the arch the kernel runs on, which decides what its action cache
+                           covers (default x86_64: x86_64 and i386 syscalls)
+  --top N                  the N costliest syscalls of each filter (default 10)
+  --json                   print one JSON object
+  --calibrate              time real syscalls under filters of known path length on this
+                           machine (x86-64 Linux, gcc), and estimate nanoseconds per syscall
+  --gate FILE              exit 1 when a mean cost per syscall rises above FILE's baseline
+                           beyond its tolerance (one line per figure)
+  --update-baseline FILE   write this run's costs to FILE as the baseline
+  --skip-bad               skip records that cannot be read (counted), instead of stopping
+${COMMON_HELP}`,
+    files: 'many',
+  },
   records: {
     summary: 'generate a sample trace of x86_64 syscalls, for eval and kernel-check',
     usage: 'cbpf records --generate N [--mix realistic|random] [--seed S] [--format bin|jsonl] [-o OUT]',
@@ -298,6 +368,37 @@ ${COMMON_HELP}`,
   --engine E         ${ENGINE_NAMES.join(', ')}, or all (default all)
 ${COMMON_HELP}`,
     files: 'many',
+  },
+  ps: {
+    summary: 'list the processes that run seccomp filters (from /proc)',
+    usage: 'cbpf ps [--json]',
+    options: { json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+    help: `  --json            one JSON object per process: pid, command, mode, filters
+  -h, --help        show this help`,
+    files: 'none',
+  },
+  dump: {
+    summary: 'read the filters a process runs, or capture those a command installs',
+    usage: 'cbpf dump PID... [--to FORMAT] [-o OUT] [--json] | cbpf dump [--first] [--json] -- COMMAND ARGS...',
+    options: {
+      ...OUTPUT,
+      to: { type: 'string', default: 'stack' },
+      json: { type: 'boolean' },
+      first: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+    help: `  PID...            running processes: their filters, oldest first, exactly as the kernel holds
+                    them (needs CAP_SYS_ADMIN and permission to ptrace them; x86-64 Linux, gcc)
+  -- COMMAND ARGS   run COMMAND under ptrace, following its forks and threads, and capture
+                    every filter it installs (seccomp(2) or prctl), in order, per process
+  --first           stop (kill) COMMAND at its first filter
+  --to FORMAT       stack (default): one file that every command reads as the whole stack;
+                    another format (${FORMATS.join(', ')}) when there is one filter
+  --json            one JSON object per process: pid, command, mode, filters (each in the
+                    json format); one process's object is a stack file
+${OUTPUT_HELP}
+  -h, --help        show this help`,
+    files: 'none',
   },
   fuzz: {
     summary: 'differential fuzzing: JIT and decision tables vs interpreter, both vs the kernel, codecs, bad input',
@@ -427,6 +528,23 @@ function benchCommand(values: Record<string, string | boolean | string[] | undef
   };
 }
 
+/** `cbpf dump`: PIDs, or a command to run after `--` (`terminated`: the line had `--`). */
+function dumpCommand(values: Record<string, string | boolean | undefined>, positionals: readonly string[], terminated: boolean): Command {
+  const to = format(values.to as string, '--to')!;
+  const common = { to, json: values.json === true, output: values.output as string | undefined };
+  if (terminated) {
+    if (positionals.length === 0) throw new UsageError('dump -- needs a COMMAND to run');
+    return { kind: 'dump', ...common, target: { command: positionals, first: values.first === true } };
+  }
+  if (values.first) throw new UsageError('dump: --first is for a COMMAND run after --');
+  if (positionals.length === 0) throw new UsageError('dump needs PID... or -- COMMAND ARGS...');
+  const pids = positionals.map((text) => {
+    if (!/^[1-9][0-9]*$/.test(text)) throw new UsageError(`dump: "${text}" is not a process id (to run a command, put it after --)`);
+    return Number(text);
+  });
+  return { kind: 'dump', ...common, target: { pids } };
+}
+
 function recordsCommand(values: Record<string, string | boolean | undefined>): Command {
   if (values.generate === undefined) throw new UsageError('records needs --generate N');
   return {
@@ -485,15 +603,20 @@ function optionError(error: Error & { code?: string }): string {
 /** The Command of `name`'s options and FILEs. */
 function parseCommand(name: CommandName, rest: readonly string[]): Command {
   const spec = COMMANDS[name];
-  let parsed: ReturnType<typeof parseArgs>;
+  let parsed: ReturnType<typeof parseArgs<{ options: Options; allowPositionals: true; strict: true; tokens: true }>>;
   try {
-    parsed = parseArgs({ args: [...rest], options: spec.options, allowPositionals: true, strict: true });
+    parsed = parseArgs({ args: [...rest], options: spec.options, allowPositionals: true, strict: true, tokens: true });
   } catch (error) {
     throw new UsageError(`${name}: ${optionError(error as Error)}`);
   }
   const values = parsed.values as Record<string, string | boolean | undefined>;
   if (values.help) return { kind: 'help', text: commandHelp(name) };
   const count = parsed.positionals.length;
+  if (name === 'dump') return dumpCommand(values, parsed.positionals, parsed.tokens.find((t) => t.kind === 'option-terminator') !== undefined);
+  if (name === 'ps') {
+    if (count > 0) throw new UsageError(`ps takes no argument, got ${count}`);
+    return { kind: 'ps', json: values.json === true };
+  }
   if (spec.files === 'none') {
     if (count > 0) throw new UsageError(`${name} takes no FILE, got ${count}`);
     if (name === 'records') return recordsCommand(values);
@@ -550,6 +673,27 @@ function parseCommand(name: CommandName, rest: readonly string[]): Command {
     case 'fuzz':
     case 'bench':
       throw new Error(`unreachable: ${name} takes no FILE and returned above`);
+    case 'cost': {
+      const records = values.records as string | undefined;
+      if (records === undefined) throw new UsageError('cost needs --records TRACE (or - for standard input)');
+      if (records === '-' && common.inputs.includes('-')) throw new UsageError('cost: standard input cannot hold both a filter and the records');
+      const hostArch = archByName(values['host-arch'] as string);
+      if (!hostArch) throw new UsageError(`--host-arch: unknown arch "${values['host-arch']}" (one of ${ARCH_NAMES})`);
+      return {
+        kind: 'cost',
+        ...common,
+        records,
+        recordFormat: oneOf(values['records-format'] as string | undefined, RECORD_FORMATS, '--records-format'),
+        recordByteOrder: oneOf(values['records-byte-order'] as string, ['le', 'be'] as const, '--records-byte-order')!,
+        hostArch,
+        top: Number(unsigned(values.top as string, '--top', 32)),
+        json: values.json === true,
+        calibrate: values.calibrate === true,
+        gate: values.gate as string | undefined,
+        updateBaseline: values['update-baseline'] as string | undefined,
+        skipBad: values['skip-bad'] === true,
+      };
+    }
     case 'eval': {
       const records = values.records as string | undefined;
       if (records === undefined) throw new UsageError('eval needs --records FILE (or - for standard input)');

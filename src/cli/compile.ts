@@ -1,4 +1,4 @@
-/** `cbpf compile`: a stack of filters as a standalone WebAssembly module (ABI in the README). */
+/** `cbpf compile`: a stack of filters as a standalone WebAssembly module (ABI in docs/design.md). */
 import type { Command } from './args.js';
 import { type Io, writeResult } from './io.js';
 import { loadFilters } from './load.js';

@@ -40,12 +40,18 @@ async function run(command: Command, io: Io): Promise<void> {
       const workers = (await import('../../eval/pool.js')).earlyPool(command.workers, traceBytes);
       return (await import('./eval.js')).runEval(command, io, workers);
     }
+    case 'cost':
+      return (await import('./cost.js')).runCost(command, io);
     case 'records':
       return (await import('./records.js')).runRecords(command, io);
     case 'compile':
       return (await import('./compile.js')).runCompile(command, io);
     case 'kernel-check':
       return (await import('./kernel-check.js')).runKernelCheck(command, io);
+    case 'ps':
+      return (await import('./ps.js')).runPs(command, io);
+    case 'dump':
+      return (await import('./dump.js')).runDump(command, io);
     case 'fuzz':
       return (await import('./fuzz.js')).runFuzz(command, io);
     case 'bench':

@@ -1,13 +1,11 @@
 /**
- * Finds, builds and runs the native kernel-oracle helper (native/oracle.c).
- * It is built on demand with the system C compiler into build/native/; where
- * it cannot be (not Linux on x86-64, no compiler, no seccomp), every entry
- * point throws OracleUnavailable with the reason, and the rest of cbpf works.
+ * Finds, builds (src/native.ts) and runs the native kernel-oracle helper
+ * (native/oracle.c). Where it cannot run (not Linux on x86-64, no compiler,
+ * no seccomp), every entry point throws OracleUnavailable with the reason,
+ * and the rest of cbpf works.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, renameSync, statSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { packageRoot } from '../package-root.js';
+import { spawnSync } from 'node:child_process';
+import { NativeUnavailable, nativeHelper } from '../native.js';
 
 /** The live kernel cannot be asked here; `message` says why. */
 export class OracleUnavailable extends Error {
@@ -22,33 +20,17 @@ export class OracleError extends Error {
   override readonly name = 'OracleError';
 }
 
-let built: string | undefined;
-
-/** The helper's path, building it first if it is missing or older than its source. */
+/**
+ * The helper's path, building it first if it is missing or older than its source.
+ * @throws OracleUnavailable with the reason when it cannot run here.
+ */
 export function helperPath(): string {
-  if (built) return built;
-  if (process.platform !== 'linux') throw new OracleUnavailable(`this is ${process.platform}, not Linux`);
-  if (process.arch !== 'x64') throw new OracleUnavailable(`this is ${process.arch}, not x86-64`);
-  if (!/^Seccomp:\s/m.test(readFileSync('/proc/self/status', 'utf8'))) throw new OracleUnavailable('this kernel has no seccomp');
-  const root = packageRoot();
-  const source = join(root, 'native', 'oracle.c');
-  const binary = join(root, 'build', 'native', 'cbpf-oracle');
-  if (!existsSync(binary) || statSync(binary).mtimeMs < statSync(source).mtimeMs) {
-    try {
-      execFileSync('gcc', ['--version'], { stdio: 'ignore' });
-    } catch {
-      throw new OracleUnavailable('no C compiler (gcc) to build native/oracle.c');
-    }
-    mkdirSync(dirname(binary), { recursive: true });
-    // Test files build it in parallel: each builds its own copy and renames it into place (atomic),
-    // so no process ever runs a half-written binary.
-    const building = `${binary}.${process.pid}.tmp`;
-    const result = spawnSync('gcc', ['-O2', '-Wall', '-Wextra', '-mno-red-zone', '-o', building, source], { encoding: 'utf8' });
-    if (result.status !== 0) throw new OracleUnavailable(`building native/oracle.c failed: ${result.stderr.trim()}`);
-    renameSync(building, binary);
+  try {
+    return nativeHelper('oracle');
+  } catch (error) {
+    if (error instanceof NativeUnavailable) throw new OracleUnavailable(error.message);
+    throw error;
   }
-  built = binary;
-  return binary;
 }
 
 /** Why the oracle cannot run here, or undefined when it can. */

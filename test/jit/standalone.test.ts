@@ -10,7 +10,7 @@ import { generateRecords } from '../../src/fuzz/traces.js';
 import { verify } from '../../src/verifier.js';
 import { runCli } from '../helpers.js';
 
-/** A program that knows only the ABI in the README: plain WebAssembly, nothing from cbpf. */
+/** A program that knows only the ABI in docs/design.md: plain WebAssembly, nothing from cbpf. */
 const STANDALONE = `
 const { readFileSync } = require('node:fs');
 const [wasmPath, recordsPath] = process.argv.slice(1);
