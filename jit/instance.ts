@@ -35,8 +35,14 @@ export class CompiledFilter {
   private readonly exports: Exports;
   /** Where the records recordSlots last handed out are, how many, and where their decisions go. */
   private slots: Slots = FIRST_SLOTS;
-  /** A view of the first slot, for decide and decideFilter; made again once growing memory has detached it (length 0). */
-  private firstRecord = new Uint8Array(0);
+  /**
+   * Where decide and decideFilter put their one record: at heap_base, where
+   * no record slot lies, so that they never overwrite records recordSlots
+   * handed out. Slots past the capacity start after it.
+   */
+  private readonly scratchAt: number;
+  /** A view of the scratch record; made again once growing memory has detached it (length 0). */
+  private scratch = new Uint8Array(0);
 
   /**
    * Instantiates `module`, built for `byteOrder` records and a stack of `filterCount` filters.
@@ -52,6 +58,14 @@ export class CompiledFilter {
     littleEndian(byteOrder);
     if (!(Number.isInteger(filterCount) && filterCount >= 1)) throw new InputError('empty-stack', `a module of ${filterCount} filters`);
     this.exports = new WebAssembly.Instance(module, {}).exports as unknown as Exports;
+    this.scratchAt = this.exports.heap_base.value as number;
+    this.growTo(this.scratchAt + SECCOMP_DATA_SIZE);
+  }
+
+  /** Grows wasm memory to at least `bytes`. */
+  private growTo(bytes: number): void {
+    const needed = bytes - this.exports.memory.buffer.byteLength;
+    if (needed > 0) this.exports.memory.grow(Math.ceil(needed / WASM_PAGE_SIZE));
   }
 
   /**
@@ -62,8 +76,8 @@ export class CompiledFilter {
    */
   decide(record: Uint8Array): number {
     checkRecord(record);
-    this.firstSlot().set(record);
-    return this.exports.decide(0) >>> 0;
+    this.scratchRecord().set(record);
+    return this.exports.decide(this.scratchAt) >>> 0;
   }
 
   /**
@@ -75,15 +89,14 @@ export class CompiledFilter {
     if (!(Number.isInteger(index) && index >= 0 && index < this.filterCount))
       throw new InputError('filter-index', `filter ${index} of a stack of ${this.filterCount}`);
     checkRecord(record);
-    this.firstSlot().set(record);
-    return this.exports[`filter_${index}`]!(0) >>> 0;
+    this.scratchRecord().set(record);
+    return this.exports[`filter_${index}`]!(this.scratchAt) >>> 0;
   }
 
-  /** recordSlots(1) without allocating: decide's hot path. */
-  private firstSlot(): Uint8Array {
-    this.slots = FIRST_SLOTS;
-    if (this.firstRecord.length === 0) this.firstRecord = new Uint8Array(this.exports.memory.buffer, 0, SECCOMP_DATA_SIZE);
-    return this.firstRecord;
+  /** The scratch record, without allocating: decide's hot path. */
+  private scratchRecord(): Uint8Array {
+    if (this.scratch.length === 0) this.scratch = new Uint8Array(this.exports.memory.buffer, this.scratchAt, SECCOMP_DATA_SIZE);
+    return this.scratch;
   }
 
   /**
@@ -131,7 +144,7 @@ export class CompiledFilter {
   /**
    * A view of wasm memory with room for `count` records: fill it, then call
    * `decideSlots(count)`, with no copy in between. Up to `capacity` records
-   * go at the start of memory; more go from `heap_base`, with their decisions
+   * go at the start of memory; more go past `heap_base` (and decide's scratch record there), with their decisions
    * after them, and memory grows to hold them (which leaves views made before
    * detached: take a new one).
    * @throws InputError `slot-count` unless `count` is a non-negative integer.
@@ -140,10 +153,9 @@ export class CompiledFilter {
     if (!(Number.isInteger(count) && count >= 0)) throw new InputError('slot-count', `room for ${count} records`);
     if (count <= this.capacity) this.slots = FIRST_SLOTS;
     else {
-      const at = this.exports.heap_base.value as number;
+      const at = this.scratchAt + SECCOMP_DATA_SIZE;
       this.slots = { at, count, outputAt: at + count * SECCOMP_DATA_SIZE };
-      const needed = this.slots.outputAt + count * 4 - this.exports.memory.buffer.byteLength;
-      if (needed > 0) this.exports.memory.grow(Math.ceil(needed / WASM_PAGE_SIZE));
+      this.growTo(this.slots.outputAt + count * 4);
     }
     return new Uint8Array(this.exports.memory.buffer, this.slots.at, count * SECCOMP_DATA_SIZE);
   }

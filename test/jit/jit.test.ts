@@ -42,6 +42,18 @@ describe('the JIT', () => {
     expect([...compiled.decideBatch(slots)]).toEqual(single); // records already in the slots: decided where they lie
   });
 
+  it.each([10, 5000])('decides one record without touching the %i records in the slots', (count) => {
+    const compiled = compile(sample('docker-tree'));
+    const records = generateRecords(count, 'random', 5);
+    const expected = [...compiled.decideBatch(records)];
+    const slots = compiled.recordSlots(count);
+    slots.set(records);
+    const other = generateRecords(1, 'realistic', 6);
+    const value = interpret(sample('docker-tree'), other, 'le');
+    expect([compiled.decide(other), compiled.decideFilter(0, other)]).toEqual([value, value]);
+    expect([...compiled.decideSlots(count)]).toEqual(expected); // the slots still hold their records, and are still the slots
+  });
+
   it('decides more records than its capacity where they lie, in memory grown for them', () => {
     const compiled = compile(sample('docker-tree'));
     const count = 3 * compiled.capacity + 5;
