@@ -1,12 +1,12 @@
 /**
  * cbpf's native helpers (native/*.c): built on demand with the system C
- * compiler into build/native/ (or $CBPF_NATIVE_DIR), and rebuilt when their
- * source is newer. Where
+ * compiler (see buildDir for where), and rebuilt when their source is newer. Where
  * one cannot be built (not Linux on x86-64, no compiler), NativeUnavailable
  * says why, and the rest of cbpf works.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, renameSync, statSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdirSync, readFileSync, renameSync, statSync } from 'node:fs';
+import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { packageRoot } from './package-root.js';
 
@@ -18,7 +18,24 @@ export class NativeUnavailable extends Error {
 const built = new Map<string, string>();
 
 /**
- * The path of the helper built from `native/<name>.c` as `cbpf-<name>` in build/native/ (or $CBPF_NATIVE_DIR),
+ * Where helpers are built: $CBPF_NATIVE_DIR, else the package's build/native/,
+ * else (a package installed by another user, which this one cannot write)
+ * the user's cache folder.
+ */
+function buildDir(root: string): string {
+  if (process.env.CBPF_NATIVE_DIR) return process.env.CBPF_NATIVE_DIR;
+  const inPackage = join(root, 'build', 'native');
+  try {
+    mkdirSync(inPackage, { recursive: true });
+    accessSync(inPackage, constants.W_OK);
+    return inPackage;
+  } catch {
+    return join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'cbpf', 'native');
+  }
+}
+
+/**
+ * The path of the helper built from `native/<name>.c` as `cbpf-<name>` (in buildDir),
  * building it first if it is missing or older than its source.
  * @throws NativeUnavailable when this host cannot run or build it.
  */
@@ -30,7 +47,7 @@ export function nativeHelper(name: string): string {
   if (!/^Seccomp:\s/m.test(readFileSync('/proc/self/status', 'utf8'))) throw new NativeUnavailable('this kernel has no seccomp');
   const root = packageRoot();
   const source = join(root, 'native', `${name}.c`);
-  const binary = join(process.env.CBPF_NATIVE_DIR || join(root, 'build', 'native'), `cbpf-${name}`);
+  const binary = join(buildDir(root), `cbpf-${name}`);
   if (!existsSync(binary) || statSync(binary).mtimeMs < statSync(source).mtimeMs) {
     try {
       execFileSync('gcc', ['--version'], { stdio: 'ignore' });
