@@ -1,14 +1,18 @@
 /**
- * Runs before every test file: the compiled-module cache goes to a fresh
- * temporary folder, so that no test, nor any process or thread it starts,
- * reads or writes the user's real cache (tests that need the cache off, or a
- * folder of their own, set CBPF_CACHE_DIR themselves).
+ * Runs before every test file: the file gets a temporary folder of its own,
+ * which holds everything it and the processes and threads it starts write
+ * (TMPDIR points there) and the compiled-module cache (so no test reads or
+ * writes the user's real cache; tests that need the cache off, or a folder of
+ * their own, set CBPF_CACHE_DIR themselves). It is removed after the file.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll } from 'vitest';
 
-const dir = mkdtempSync(join(tmpdir(), 'cbpf-test-cache-'));
-process.env.CBPF_CACHE_DIR = dir;
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const root = mkdtempSync(join(tmpdir(), 'cbpf-test-'));
+chmodSync(root, 0o755); // tests that run cbpf as another user reach their files in it
+process.env.TMPDIR = root;
+process.env.CBPF_CACHE_DIR = join(root, 'cache');
+mkdirSync(process.env.CBPF_CACHE_DIR);
+afterAll(() => rmSync(root, { recursive: true, force: true }));
