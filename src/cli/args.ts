@@ -104,6 +104,14 @@ export type Command =
       readonly engines: readonly EngineName[];
     } & ReadsPrograms)
   | { readonly kind: 'ps'; readonly json: boolean }
+  | ({
+      readonly kind: 'diff';
+      /** Stack A's files and stack B's (each oldest first). */
+      readonly a: readonly string[];
+      readonly b: readonly string[];
+      readonly max: number;
+      readonly json: boolean;
+    } & ReadsPrograms)
   | {
       readonly kind: 'dump';
       /** The processes to read, or the command to run and capture. */
@@ -155,6 +163,7 @@ type CommandName =
   | 'emu'
   | 'eval'
   | 'cost'
+  | 'diff'
   | 'records'
   | 'compile'
   | 'kernel-check'
@@ -318,6 +327,25 @@ ${COMMON_HELP}`,
   --skip-bad               skip records that cannot be read (counted), instead of stopping
 ${COMMON_HELP}`,
     files: 'many',
+  },
+  diff: {
+    summary: 'prove two filters or stacks equivalent, or show each syscall they decide differently',
+    usage: 'cbpf diff A B [--max N] [--json] | cbpf diff --a FILE... --b FILE... [--max N] [--json]',
+    options: {
+      ...COMMON,
+      a: { type: 'string', multiple: true },
+      b: { type: 'string', multiple: true },
+      max: { type: 'string', default: '20' },
+      json: { type: 'boolean' },
+    },
+    help: `  A B               two filters (or stack files) to compare on every record
+  --a FILE          stack A, a file at a time, oldest first (repeatable); --b FILE the same for B
+  --max N           list at most N differences (default 20), each with a record that shows it
+  --json            one object: equivalent, differences [{arch, nr, syscall, region, record, a, b}]
+  Exit 0 when A and B decide every record alike (a proof over all records, not a sample),
+  1 when they differ.
+${COMMON_HELP}`,
+    files: 'none',
   },
   records: {
     summary: 'generate a sample trace of x86_64 syscalls, for eval and kernel-check',
@@ -528,6 +556,32 @@ function benchCommand(values: Record<string, string | boolean | string[] | undef
   };
 }
 
+/** `cbpf diff`: A and B as two FILEs, or as stacks built with --a and --b. */
+function diffCommand(values: Record<string, string | boolean | string[] | undefined>, positionals: readonly string[]): Command {
+  const [a, b] = [values.a as string[] | undefined, values.b as string[] | undefined];
+  let stacks: [readonly string[], readonly string[]];
+  if (a || b) {
+    if (!a || !b) throw new UsageError('diff needs both --a FILE... and --b FILE...');
+    if (positionals.length > 0) throw new UsageError('diff takes A B, or --a and --b, not both');
+    stacks = [a, b];
+  } else {
+    if (positionals.length !== 2) throw new UsageError(`diff takes two FILEs (A B), got ${positionals.length}`);
+    stacks = [[positionals[0]!], [positionals[1]!]];
+  }
+  const arch = archByName(values.arch as string);
+  if (!arch) throw new UsageError(`--arch: unknown arch "${values.arch}" (one of ${ARCH_NAMES})`);
+  return {
+    kind: 'diff',
+    inputs: [...stacks[0], ...stacks[1]],
+    inputFormat: format(values['input-format'] as string | undefined, '--input-format'),
+    arch,
+    a: stacks[0],
+    b: stacks[1],
+    max: Number(unsigned(values.max as string, '--max', 32)),
+    json: values.json === true,
+  };
+}
+
 /** `cbpf dump`: PIDs, or a command to run after `--` (`terminated`: the line had `--`). */
 function dumpCommand(values: Record<string, string | boolean | undefined>, positionals: readonly string[], terminated: boolean): Command {
   const to = format(values.to as string, '--to')!;
@@ -613,6 +667,7 @@ function parseCommand(name: CommandName, rest: readonly string[]): Command {
   if (values.help) return { kind: 'help', text: commandHelp(name) };
   const count = parsed.positionals.length;
   if (name === 'dump') return dumpCommand(values, parsed.positionals, parsed.tokens.find((t) => t.kind === 'option-terminator') !== undefined);
+  if (name === 'diff') return diffCommand(values, parsed.positionals);
   if (name === 'ps') {
     if (count > 0) throw new UsageError(`ps takes no argument, got ${count}`);
     return { kind: 'ps', json: values.json === true };

@@ -502,7 +502,9 @@ const hex = (n: bigint | number): string => `0x${n.toString(16)}`;
 /** A record as one JSON line, with names where cbpf knows them. */
 export function formatRecordJson(data: SeccompData): string {
   const arch = archByAuditArch(data.arch);
-  const name = arch ? syscallName(arch, data.nr >>> 0) : undefined;
+  // A name only where it reads back as this number for this arch (x32's do not: they are x86_64 records).
+  const named = arch ? syscallName(arch, data.nr >>> 0) : undefined;
+  const name = named !== undefined && syscallNumber(arch!, named) === data.nr >>> 0 ? named : undefined;
   return JSON.stringify({
     arch: arch?.name ?? hex(data.arch),
     nr: name ?? data.nr,

@@ -1,0 +1,143 @@
+/**
+ * Where two stacks of filters decide differently, over every record: exact
+ * (a proof of equivalence when there is no difference), with a concrete
+ * record for each arch and syscall number where they differ.
+ */
+
+import { SECCOMP_DATA_SIZE, wordName } from '../seccomp/data.js';
+import { byteOrderOfAuditArch, decodeSeccompData, type SeccompData } from '../seccomp/records.js';
+import type { VerifiedProgram } from '../verifier.js';
+import { type Bdd, BddManager, FALSE, TRUE, WORDS } from './bdd.js';
+import { type BitVec, constant, equals, word } from './bitvec.js';
+import { stackLeaves } from './paths.js';
+
+/** One arch and syscall number where the stacks differ. */
+export interface Difference {
+  readonly arch: number;
+  readonly nr: number;
+  /** A record where they differ, and what each stack decides for it. */
+  readonly record: SeccompData;
+  /** The record's bytes, in its arch's byte order. */
+  readonly bytes: Uint8Array;
+  readonly a: number;
+  readonly b: number;
+  /** The other words of the records of this arch and nr where they differ with these values' kind, in words; empty when every record of it differs. */
+  readonly region: readonly string[];
+}
+
+/** What diffStacks found. */
+export interface DiffResult {
+  /** True when no record at all is decided differently: a proof, not a sample. */
+  readonly equivalent: boolean;
+  readonly differences: readonly Difference[];
+  /** Whether there were more differences than `max`. */
+  readonly truncated: boolean;
+  /** How many regions (paths) the two stacks split the records into, and diagram nodes made. */
+  readonly paths: number;
+  readonly nodes: number;
+}
+
+/** The value `v` takes on the record of `words`. */
+function valueAt(m: BddManager, v: BitVec, words: Uint32Array): number {
+  let value = 0;
+  for (let i = 0; i < 32; i++) if (m.contains(v[i]!, words)) value |= 1 << i;
+  return value >>> 0;
+}
+
+/** The record whose words are `words`, in its arch's byte order. */
+function recordBytes(words: Uint32Array): Uint8Array {
+  const bytes = new Uint8Array(SECCOMP_DATA_SIZE);
+  const view = new DataView(bytes.buffer);
+  const le = byteOrderOfAuditArch(words[1]!) === 'le';
+  words.forEach((w, i) => {
+    view.setUint32(4 * i, w, le);
+  });
+  return bytes;
+}
+
+const hex = (n: number): string => `0x${(n >>> 0).toString(16)}`;
+
+/** A pattern of one word as a condition: a range where the fixed bits are the high ones, else a masked comparison. */
+function describePattern(name: string, { value, mask }: { value: number; mask: number }): string {
+  if (mask === 0xffffffff) return `${name} == ${hex(value)}`;
+  const free = ~mask >>> 0;
+  if ((free & (free + 1)) === 0) return `${hex(value)} <= ${name} <= ${hex((value | free) >>> 0)}`;
+  return `(${name} & ${hex(mask)}) == ${hex(value)}`;
+}
+
+/** The words of `region` other than nr and arch, as conditions (each word's set: a few patterns, or how many). */
+function describeRegion(m: BddManager, region: Bdd, arch: number): string[] {
+  const byteOrder = byteOrderOfAuditArch(arch);
+  const lines: string[] = [];
+  for (let w = 2; w < WORDS; w++) {
+    const values = m.project(region, w);
+    if (values === TRUE) continue;
+    const name = wordName(4 * w, byteOrder)!;
+    const patterns = m.patterns(values, w, 4);
+    // A word's set, or failing that its complement's (a set of all values but one reads as `!=`).
+    const others = patterns ? undefined : m.patterns(m.not(values), w, 4);
+    if (patterns) lines.push(patterns.map((p) => describePattern(name, p)).join(' or '));
+    else if (others?.length === 1 && others[0]!.mask === 0xffffffff) lines.push(`${name} != ${hex(others[0]!.value)}`);
+    else if (others) lines.push(`not (${others.map((p) => describePattern(name, p)).join(' or ')})`);
+    else lines.push(`${name} in a set of more than 4 patterns`);
+  }
+  return lines;
+}
+
+/** Options of diffStacks. */
+export interface DiffOptions {
+  /** Differences listed at most (default 20). */
+  readonly max?: number;
+  /** Compare only records of these audit arches (default: every record). */
+  readonly arches?: readonly number[];
+}
+
+/**
+ * Compares stacks `a` and `b` (filters oldest first) on every record; lists
+ * up to `max` differences, one per arch and syscall number (and pair of
+ * regions).
+ * @throws AnalysisLimit when a set grows past the node budget (never a wrong answer).
+ */
+export function diffStacks(a: readonly VerifiedProgram[], b: readonly VerifiedProgram[], options: DiffOptions = {}): DiffResult {
+  const max = options.max ?? 20;
+  const m = new BddManager();
+  const archWord = word(m, 1);
+  const within = options.arches ? options.arches.reduce((set, arch) => m.or(set, equals(m, archWord, constant(arch))), FALSE) : TRUE;
+  const differing: { region: Bdd; va: BitVec; vb: BitVec }[] = [];
+  let paths = 0;
+  for (const leafA of stackLeaves(m, a, within)) {
+    for (const leafB of stackLeaves(m, b, leafA.region)) {
+      paths++;
+      const region = m.and(leafB.region, m.not(equals(m, leafA.value, leafB.value)));
+      if (region !== FALSE) differing.push({ region, va: leafA.value, vb: leafB.value });
+    }
+  }
+  const differences: Difference[] = [];
+  let truncated = false;
+  const nrWord = word(m, 0);
+  for (const { va, vb, region: whole } of differing) {
+    let region = whole;
+    while (region !== FALSE) {
+      if (differences.length === max) {
+        truncated = true;
+        break;
+      }
+      const words = m.pick(region);
+      const [nr, arch] = [words[0]!, words[1]!];
+      const here = m.and(equals(m, nrWord, constant(nr)), equals(m, archWord, constant(arch)));
+      const bytes = recordBytes(words);
+      differences.push({
+        arch,
+        nr: nr | 0,
+        record: decodeSeccompData(bytes, byteOrderOfAuditArch(arch)),
+        bytes,
+        a: valueAt(m, va, words),
+        b: valueAt(m, vb, words),
+        region: describeRegion(m, m.and(region, here), arch),
+      });
+      region = m.and(region, m.not(here));
+    }
+    if (truncated) break;
+  }
+  return { equivalent: differing.length === 0, differences, truncated, paths, nodes: m.size };
+}

@@ -1,0 +1,71 @@
+/**
+ * `cbpf diff A B`: whether two filters or stacks decide every record alike
+ * (src/analysis/diff.ts proves it), and if not, each arch and syscall where
+ * they differ with a record that shows it, re-checked with the interpreter.
+ */
+import { interpretStack } from '../../interp/stack.js';
+import { AnalysisLimit } from '../analysis/bdd.js';
+import { type Difference, diffStacks } from '../analysis/diff.js';
+import { describeReturnValue, hexValue } from '../seccomp/actions.js';
+import { archByAuditArch } from '../seccomp/arches.js';
+import { byteOrderOfAuditArch, formatRecordJson } from '../seccomp/records.js';
+import { abiOf, syscallName } from '../seccomp/syscalls.js';
+import type { VerifiedProgram } from '../verifier.js';
+import type { Command } from './args.js';
+import { CommandFailure, displayName, type Io } from './io.js';
+import { loadFilters } from './load.js';
+
+type DiffCommand = Extract<Command, { kind: 'diff' }>;
+
+/** The arch (x32 for x86_64 numbers with the x32 bit) and syscall name of a record, as people say them. */
+function syscallOf(arch: number, nr: number): { arch: string; syscall: string } {
+  const known = archByAuditArch(arch);
+  if (!known) return { arch: `arch ${hexValue(arch)}`, syscall: `#${nr}` };
+  const abi = abiOf(known, nr >>> 0);
+  return { arch: abi.name, syscall: syscallName(known, nr >>> 0) ?? `#${nr}` };
+}
+
+/** Each difference's record decided by the interpreter, as the analysis says: a difference it cannot show is a bug, reported as one. */
+function recheck(a: readonly VerifiedProgram[], b: readonly VerifiedProgram[], difference: Difference): void {
+  const order = byteOrderOfAuditArch(difference.arch);
+  const [va, vb] = [interpretStack(a, difference.bytes, order).value, interpretStack(b, difference.bytes, order).value];
+  if (va !== difference.a || vb !== difference.b || va === vb)
+    throw new Error(`diff's record ${formatRecordJson(difference.record)} is decided ${hexValue(va)} and ${hexValue(vb)}, not as the analysis said`);
+}
+
+export async function runDiff(command: DiffCommand, io: Io): Promise<void> {
+  const [a, b] = [await loadFilters(io, command.a, command.inputFormat, command.arch), await loadFilters(io, command.b, command.inputFormat, command.arch)];
+  const [nameA, nameB] = [command.a, command.b].map((files) => files.map(displayName).join(' + ')) as [string, string];
+  let result: ReturnType<typeof diffStacks>;
+  try {
+    result = diffStacks(a, b, { max: command.max });
+  } catch (error) {
+    if (error instanceof AnalysisLimit) throw new CommandFailure(`diff: ${error.message}; no answer rather than a wrong one`);
+    throw error;
+  }
+  for (const difference of result.differences) recheck(a, b, difference);
+  if (command.json) {
+    const differences = result.differences.map((d) => ({
+      ...syscallOf(d.arch, d.nr),
+      nr: d.nr,
+      region: d.region,
+      record: JSON.parse(formatRecordJson(d.record)) as unknown,
+      a: d.a,
+      b: d.b,
+    }));
+    io.stdout(`${JSON.stringify({ equivalent: result.equivalent, differences, truncated: result.truncated })}\n`);
+  } else if (result.equivalent) {
+    io.stdout(`${nameA} and ${nameB} are equivalent: they decide every record alike (${result.paths} regions compared)\n`);
+  } else {
+    const lines = [`${nameA} and ${nameB} differ:`];
+    for (const d of result.differences) {
+      const { arch, syscall } = syscallOf(d.arch, d.nr);
+      lines.push(`  ${arch} ${syscall} (nr ${d.nr}): ${nameA} ${describeReturnValue(d.a)}, ${nameB} ${describeReturnValue(d.b)}`);
+      for (const condition of d.region) lines.push(`    where ${condition}`);
+      lines.push(`    e.g. ${formatRecordJson(d.record)}`);
+    }
+    if (result.truncated) lines.push(`  ... and more (--max ${command.max} shown)`);
+    io.stdout(`${lines.join('\n')}\n`);
+  }
+  if (!result.equivalent) throw new CommandFailure(`${nameA} and ${nameB} differ`);
+}
