@@ -9,7 +9,7 @@ import { byteOrderOfAuditArch, decodeSeccompData, type SeccompData } from '../se
 import type { VerifiedProgram } from '../verifier.js';
 import { type Bdd, BddManager, FALSE, TRUE, WORDS } from './bdd.js';
 import { type BitVec, constant, equals, word } from './bitvec.js';
-import { stackLeaves } from './paths.js';
+import { type Leaf, stackLeaves } from './paths.js';
 
 /** One arch and syscall number where the stacks differ. */
 export interface Difference {
@@ -32,7 +32,7 @@ export interface DiffResult {
   readonly differences: readonly Difference[];
   /** Whether there were more differences than `max`. */
   readonly truncated: boolean;
-  /** How many regions (paths) the two stacks split the records into, and diagram nodes made. */
+  /** How many pairs of regions of the two stacks meet (each compared), and diagram nodes made. */
   readonly paths: number;
   readonly nodes: number;
 }
@@ -84,6 +84,24 @@ function describeRegion(m: BddManager, region: Bdd, arch: number): string[] {
   return lines;
 }
 
+/** The syscall number every record of `region` has, if they all have one. */
+function fixedNr(m: BddManager, region: Bdd): number | undefined {
+  const patterns = m.patterns(m.project(region, 0), 0, 1);
+  return patterns?.length === 1 && patterns[0]!.mask === 0xffffffff ? patterns[0]!.value : undefined;
+}
+
+/** Leaves by the syscall number their region fixes (`loose`: those that fix none). */
+function byNr(m: BddManager, leaves: readonly Leaf[]): { all: readonly Leaf[]; fixed: Map<number, Leaf[]>; loose: Leaf[] } {
+  const fixed = new Map<number, Leaf[]>();
+  const loose: Leaf[] = [];
+  for (const leaf of leaves) {
+    const nr = fixedNr(m, leaf.region);
+    if (nr === undefined) loose.push(leaf);
+    else fixed.set(nr, [...(fixed.get(nr) ?? []), leaf]);
+  }
+  return { all: leaves, fixed, loose };
+}
+
 /** Options of diffStacks. */
 export interface DiffOptions {
   /** Differences listed at most (default 20). */
@@ -105,10 +123,17 @@ export function diffStacks(a: readonly VerifiedProgram[], b: readonly VerifiedPr
   const within = options.arches ? options.arches.reduce((set, arch) => m.or(set, equals(m, archWord, constant(arch))), FALSE) : TRUE;
   const differing: { region: Bdd; va: BitVec; vb: BitVec }[] = [];
   let paths = 0;
+  // Each stack's regions once; then only the pairs that can meet: a region that fixes nr meets only regions of that nr, or
+  // of no one nr. (Running B inside each region of A walked B's whole dispatch again for every syscall of A.)
+  const leavesB = byNr(m, stackLeaves(m, b, within));
   for (const leafA of stackLeaves(m, a, within)) {
-    for (const leafB of stackLeaves(m, b, leafA.region)) {
+    const nr = fixedNr(m, leafA.region);
+    const candidates = nr === undefined ? leavesB.all : [...(leavesB.fixed.get(nr) ?? []), ...leavesB.loose];
+    for (const leafB of candidates) {
+      const both = m.and(leafA.region, leafB.region);
+      if (both === FALSE) continue;
       paths++;
-      const region = m.and(leafB.region, m.not(equals(m, leafA.value, leafB.value)));
+      const region = m.and(both, m.not(equals(m, leafA.value, leafB.value)));
       if (region !== FALSE) differing.push({ region, va: leafA.value, vb: leafB.value });
     }
   }

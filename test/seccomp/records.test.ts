@@ -45,6 +45,12 @@ describe('seccomp_data records', () => {
     );
   });
 
+  it('writes an x32 number as a number, so that it reads back as itself and not as the x86_64 syscall of that name', () => {
+    const x32Read = { nr: 0x40000000, arch: 0xc000003e, instructionPointer: 0n, args: [0n, 0n, 0n, 0n, 0n, 0n] };
+    expect(JSON.parse(formatRecordJson(x32Read)).nr).toBe(0x40000000);
+    expect(parseRecordJson(formatRecordJson(x32Read), 1)).toEqual(x32Read);
+  });
+
   it('reads a value the same in every way JSON lines may write it', () => {
     // Any u64 (small ones often: most take the way without BigInt), and a way to write it.
     const value = fc.oneof(u64, fc.bigInt({ min: 0n, max: 2n ** 53n + 5n }), fc.bigInt({ min: 0n, max: 0xffffn }));
