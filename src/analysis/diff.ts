@@ -4,12 +4,13 @@
  * record for each arch and syscall number where they differ.
  */
 
-import { SECCOMP_DATA_SIZE, wordName } from '../seccomp/data.js';
+import { SECCOMP_DATA_SIZE } from '../seccomp/data.js';
 import { byteOrderOfAuditArch, decodeSeccompData, type SeccompData } from '../seccomp/records.js';
 import type { VerifiedProgram } from '../verifier.js';
-import { type Bdd, BddManager, FALSE, TRUE, WORDS } from './bdd.js';
+import { type Bdd, BddManager, FALSE, TRUE } from './bdd.js';
 import { type BitVec, constant, equals, word } from './bitvec.js';
-import { type Leaf, stackLeaves } from './paths.js';
+import { conditionsOf, fixedValue } from './describe.js';
+import { leavesByNr, stackLeaves } from './paths.js';
 
 /** One arch and syscall number where the stacks differ. */
 export interface Difference {
@@ -21,8 +22,12 @@ export interface Difference {
   readonly bytes: Uint8Array;
   readonly a: number;
   readonly b: number;
-  /** The other words of the records of this arch and nr where they differ with these values' kind, in words; empty when every record of it differs. */
-  readonly region: readonly string[];
+  /**
+   * The conditions on the other words of the records of this arch and nr
+   * where they differ (empty: every record of it), or undefined when those
+   * records tie several words together, which conditions per word cannot say.
+   */
+  readonly region: readonly string[] | undefined;
 }
 
 /** What diffStacks found. */
@@ -55,53 +60,6 @@ function recordBytes(words: Uint32Array): Uint8Array {
   return bytes;
 }
 
-const hex = (n: number): string => `0x${(n >>> 0).toString(16)}`;
-
-/** A pattern of one word as a condition: a range where the fixed bits are the high ones, else a masked comparison. */
-function describePattern(name: string, { value, mask }: { value: number; mask: number }): string {
-  if (mask === 0xffffffff) return `${name} == ${hex(value)}`;
-  const free = ~mask >>> 0;
-  if ((free & (free + 1)) === 0) return `${hex(value)} <= ${name} <= ${hex((value | free) >>> 0)}`;
-  return `(${name} & ${hex(mask)}) == ${hex(value)}`;
-}
-
-/** The words of `region` other than nr and arch, as conditions (each word's set: a few patterns, or how many). */
-function describeRegion(m: BddManager, region: Bdd, arch: number): string[] {
-  const byteOrder = byteOrderOfAuditArch(arch);
-  const lines: string[] = [];
-  for (let w = 2; w < WORDS; w++) {
-    const values = m.project(region, w);
-    if (values === TRUE) continue;
-    const name = wordName(4 * w, byteOrder)!;
-    const patterns = m.patterns(values, w, 4);
-    // A word's set, or failing that its complement's (a set of all values but one reads as `!=`).
-    const others = patterns ? undefined : m.patterns(m.not(values), w, 4);
-    if (patterns) lines.push(patterns.map((p) => describePattern(name, p)).join(' or '));
-    else if (others?.length === 1 && others[0]!.mask === 0xffffffff) lines.push(`${name} != ${hex(others[0]!.value)}`);
-    else if (others) lines.push(`not (${others.map((p) => describePattern(name, p)).join(' or ')})`);
-    else lines.push(`${name} in a set of more than 4 patterns`);
-  }
-  return lines;
-}
-
-/** The syscall number every record of `region` has, if they all have one. */
-function fixedNr(m: BddManager, region: Bdd): number | undefined {
-  const patterns = m.patterns(m.project(region, 0), 0, 1);
-  return patterns?.length === 1 && patterns[0]!.mask === 0xffffffff ? patterns[0]!.value : undefined;
-}
-
-/** Leaves by the syscall number their region fixes (`loose`: those that fix none). */
-function byNr(m: BddManager, leaves: readonly Leaf[]): { all: readonly Leaf[]; fixed: Map<number, Leaf[]>; loose: Leaf[] } {
-  const fixed = new Map<number, Leaf[]>();
-  const loose: Leaf[] = [];
-  for (const leaf of leaves) {
-    const nr = fixedNr(m, leaf.region);
-    if (nr === undefined) loose.push(leaf);
-    else fixed.set(nr, [...(fixed.get(nr) ?? []), leaf]);
-  }
-  return { all: leaves, fixed, loose };
-}
-
 /** Options of diffStacks. */
 export interface DiffOptions {
   /** Differences listed at most (default 20). */
@@ -125,9 +83,9 @@ export function diffStacks(a: readonly VerifiedProgram[], b: readonly VerifiedPr
   let paths = 0;
   // Each stack's regions once; then only the pairs that can meet: a region that fixes nr meets only regions of that nr, or
   // of no one nr. (Running B inside each region of A walked B's whole dispatch again for every syscall of A.)
-  const leavesB = byNr(m, stackLeaves(m, b, within));
+  const leavesB = leavesByNr(m, stackLeaves(m, b, within));
   for (const leafA of stackLeaves(m, a, within)) {
-    const nr = fixedNr(m, leafA.region);
+    const nr = fixedValue(m, leafA.region, 0);
     const candidates = nr === undefined ? leavesB.all : [...(leavesB.fixed.get(nr) ?? []), ...leavesB.loose];
     for (const leafB of candidates) {
       const both = m.and(leafA.region, leafB.region);
@@ -158,7 +116,7 @@ export function diffStacks(a: readonly VerifiedProgram[], b: readonly VerifiedPr
         bytes,
         a: valueAt(m, va, words),
         b: valueAt(m, vb, words),
-        region: describeRegion(m, m.and(region, here), arch),
+        region: conditionsOf(m, m.and(region, here), byteOrderOfAuditArch(arch)),
       });
       region = m.and(region, m.not(here));
     }

@@ -30,6 +30,7 @@ import {
   word,
   xor,
 } from './bitvec.js';
+import { fixedValue } from './describe.js';
 
 /** A set of records and the value returned on every one of them. */
 export interface Leaf {
@@ -234,4 +235,16 @@ export function stackLeaves(m: BddManager, filters: readonly VerifiedProgram[], 
     leaves = next;
   }
   return leaves;
+}
+
+/** `leaves` by the syscall number their region fixes (`loose`: those that fix none), so that a syscall meets only its own and the loose ones. */
+export function leavesByNr(m: BddManager, leaves: readonly Leaf[]): { all: readonly Leaf[]; fixed: Map<number, Leaf[]>; loose: Leaf[] } {
+  const fixed = new Map<number, Leaf[]>();
+  const loose: Leaf[] = [];
+  for (const leaf of leaves) {
+    const nr = fixedValue(m, leaf.region, 0);
+    if (nr === undefined) loose.push(leaf);
+    else fixed.set(nr, [...(fixed.get(nr) ?? []), leaf]);
+  }
+  return { all: leaves, fixed, loose };
 }

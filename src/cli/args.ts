@@ -104,6 +104,7 @@ export type Command =
       readonly engines: readonly EngineName[];
     } & ReadsPrograms)
   | { readonly kind: 'ps'; readonly json: boolean }
+  | ({ readonly kind: 'explain'; readonly syscall: string | undefined; readonly allArches: boolean; readonly json: boolean } & ReadsPrograms)
   | ({
       readonly kind: 'diff';
       /** Stack A's files and stack B's (each oldest first). */
@@ -163,6 +164,7 @@ type CommandName =
   | 'emu'
   | 'eval'
   | 'cost'
+  | 'explain'
   | 'diff'
   | 'records'
   | 'compile'
@@ -325,6 +327,18 @@ ${COMMON_HELP}`,
                            beyond its tolerance (one line per figure)
   --update-baseline FILE   write this run's costs to FILE as the baseline
   --skip-bad               skip records that cannot be read (counted), instead of stopping
+${COMMON_HELP}`,
+    files: 'many',
+  },
+  explain: {
+    summary: 'what a filter or stack decides for every syscall, and under which argument conditions',
+    usage: 'cbpf explain FILTER... [--arch A] [--syscall NAME] [--json]',
+    options: { ...COMMON, syscall: { type: 'string' }, json: { type: 'boolean' } },
+    help: `  Every arch the stack tells apart (or --arch, when given), each syscall of its table:
+  the decision, or each decision with the argument conditions that lead to it; then the
+  numbers no table names, and every other arch. Exact: computed over all records.
+  --syscall NAME     only this syscall
+  --json             one JSON object
 ${COMMON_HELP}`,
     files: 'many',
   },
@@ -728,6 +742,14 @@ function parseCommand(name: CommandName, rest: readonly string[]): Command {
     case 'fuzz':
     case 'bench':
       throw new Error(`unreachable: ${name} takes no FILE and returned above`);
+    case 'explain':
+      return {
+        kind: 'explain',
+        ...common,
+        syscall: values.syscall as string | undefined,
+        allArches: !rest.some((a) => a === '--arch' || a.startsWith('--arch=')),
+        json: values.json === true,
+      };
     case 'cost': {
       const records = values.records as string | undefined;
       if (records === undefined) throw new UsageError('cost needs --records TRACE (or - for standard input)');

@@ -61,7 +61,8 @@ export async function runDiff(command: DiffCommand, io: Io): Promise<void> {
     for (const d of result.differences) {
       const { arch, syscall } = syscallOf(d.arch, d.nr);
       lines.push(`  ${arch} ${syscall} (nr ${d.nr}): ${nameA} ${describeReturnValue(d.a)}, ${nameB} ${describeReturnValue(d.b)}`);
-      for (const condition of d.region) lines.push(`    where ${condition}`);
+      if (d.region === undefined) lines.push('    where several words of the record together decide (the record is one)');
+      else for (const condition of d.region) lines.push(`    where ${condition}`);
       lines.push(`    e.g. ${formatRecordJson(d.record)}`);
     }
     if (result.truncated) lines.push(`  ... and more (--max ${command.max} shown)`);

@@ -1,0 +1,69 @@
+/** Sets of records in words: the conditions a region puts on the words of a record. */
+import { wordName } from '../seccomp/data.js';
+import { type Bdd, type BddManager, TRUE, WORDS } from './bdd.js';
+
+const hex = (n: number): string => `0x${(n >>> 0).toString(16)}`;
+
+/** A pattern of one word as a condition: a range where the fixed bits are the high ones, else a masked comparison. */
+export function describePattern(name: string, { value, mask }: { value: number; mask: number }): string {
+  if (mask === 0xffffffff) return `${name} == ${hex(value)}`;
+  const free = ~mask >>> 0;
+  if ((free & (free + 1)) === 0) return `${hex(value)} <= ${name} <= ${hex((value | free) >>> 0)}`;
+  return `(${name} & ${hex(mask)}) == ${hex(value)}`;
+}
+
+/** The value word `index` has in every record of `region`, if it has one. */
+export function fixedValue(m: BddManager, region: Bdd, index: number): number | undefined {
+  return fixedValueOf(m, m.project(region, index), index);
+}
+
+/** A word's set of values as one condition: a few patterns, or all values but a few, or how many. */
+function describeSet(m: BddManager, values: Bdd, index: number, name: string): string {
+  const patterns = m.patterns(values, index, 4);
+  if (patterns) return patterns.map((p) => describePattern(name, p)).join(' or ');
+  const others = m.patterns(m.not(values), index, 4);
+  if (others?.length === 1 && others[0]!.mask === 0xffffffff) return `${name} != ${hex(others[0]!.value)}`;
+  if (others) return `not (${others.map((p) => describePattern(name, p)).join(' or ')})`;
+  return `${name} in a set of more than 4 patterns`;
+}
+
+/**
+ * The conditions `region` puts on the words past nr and arch, and on nr too
+ * `withNr` (the instruction pointer's and the arguments' halves, named for `byteOrder`;
+ * a 64-bit value whose high half must be 0 is named whole), or undefined
+ * when the region is not the product of a condition per word (it ties words
+ * together), which conditions per word would misstate.
+ */
+export function conditionsOf(m: BddManager, region: Bdd, byteOrder: 'le' | 'be', withNr = false): string[] | undefined {
+  const projections = new Map<number, Bdd>();
+  let product: Bdd = TRUE;
+  for (let w = 0; w < WORDS; w++) {
+    const values = m.project(region, w);
+    product = m.and(product, values);
+    if ((w >= 2 || (withNr && w === 0)) && values !== TRUE) projections.set(w, values);
+  }
+  if (product !== region) return undefined;
+  const conditions: string[] = [];
+  for (const [w, values] of projections) {
+    if (w === 0) {
+      conditions.push(describeSet(m, values, 0, 'nr'));
+      continue;
+    }
+    const name = wordName(4 * w, byteOrder)!;
+    const half = name.endsWith('.lo') ? 'lo' : 'hi';
+    const other = w + (byteOrder === 'le' ? (half === 'lo' ? 1 : -1) : half === 'lo' ? -1 : 1);
+    const whole = name.slice(0, -3);
+    const zero = (v: Bdd | undefined, index: number): boolean => v !== undefined && fixedValueOf(m, v, index) === 0;
+    if (half === 'lo' && zero(projections.get(other), other)) conditions.push(describeSet(m, values, w, whole));
+    else if (half === 'hi' && zero(values, w)) {
+      if (!projections.has(other)) conditions.push(`${whole} <= 0xffffffff`);
+    } else conditions.push(describeSet(m, values, w, name));
+  }
+  return conditions;
+}
+
+/** The one value of a set over word `index`, if it has one. */
+function fixedValueOf(m: BddManager, values: Bdd, index: number): number | undefined {
+  const patterns = m.patterns(values, index, 1);
+  return patterns?.length === 1 && patterns[0]!.mask === 0xffffffff ? patterns[0]!.value : undefined;
+}
