@@ -4,6 +4,7 @@
  */
 import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { DECISION_FORMATS, type DecisionFormat, EVAL_ENGINES, type EvalEngine, RECORD_FORMATS, type RecordFormat } from '../../eval/options.js';
+import { SEVERITIES, type Severity } from '../analysis/audit.js';
 import { FORMATS, type Format, isFormat } from '../codecs/format-names.js';
 import { ENGINE_NAMES, type EngineName } from '../engine.js';
 import type { RecordMix } from '../fuzz/traces.js';
@@ -104,6 +105,7 @@ export type Command =
       readonly engines: readonly EngineName[];
     } & ReadsPrograms)
   | { readonly kind: 'ps'; readonly json: boolean }
+  | ({ readonly kind: 'audit'; readonly json: boolean; readonly failOn: Severity } & ReadsPrograms)
   | ({ readonly kind: 'explain'; readonly syscall: string | undefined; readonly allArches: boolean; readonly json: boolean } & ReadsPrograms)
   | ({
       readonly kind: 'diff';
@@ -165,6 +167,7 @@ type CommandName =
   | 'eval'
   | 'cost'
   | 'explain'
+  | 'audit'
   | 'diff'
   | 'records'
   | 'compile'
@@ -339,6 +342,19 @@ ${COMMON_HELP}`,
   numbers no table names, and every other arch. Exact: computed over all records.
   --syscall NAME     only this syscall
   --json             one JSON object
+${COMMON_HELP}`,
+    files: 'many',
+  },
+  audit: {
+    summary: 'findings a policy author would want to know, each with a record that shows it',
+    usage: 'cbpf audit FILTER... [--fail-on low|medium|high] [--json]',
+    options: { ...COMMON, 'fail-on': { type: 'string', default: 'high' }, json: { type: 'boolean' } },
+    help: `  From the stack's exact explanation: an arch left unchecked, x32 numbers that reach what
+  x86_64's do not, an equivalent syscall left open (open denied, openat allowed), a 64-bit
+  argument compared on its low half only, dangerous syscalls allowed whatever their arguments,
+  a default that allows, KILL_THREAD where KILL_PROCESS is likely meant, unreachable code.
+  --fail-on S        exit 1 when a finding of severity S or above exists (default high)
+  --json             one JSON object per finding
 ${COMMON_HELP}`,
     files: 'many',
   },
@@ -742,6 +758,8 @@ function parseCommand(name: CommandName, rest: readonly string[]): Command {
     case 'fuzz':
     case 'bench':
       throw new Error(`unreachable: ${name} takes no FILE and returned above`);
+    case 'audit':
+      return { kind: 'audit', ...common, json: values.json === true, failOn: oneOf(values['fail-on'] as string, SEVERITIES, '--fail-on')! };
     case 'explain':
       return {
         kind: 'explain',

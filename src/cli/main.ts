@@ -40,6 +40,8 @@ async function run(command: Command, io: Io): Promise<void> {
       const workers = (await import('../../eval/pool.js')).earlyPool(command.workers, traceBytes);
       return (await import('./eval.js')).runEval(command, io, workers);
     }
+    case 'audit':
+      return (await import('./audit.js')).runAudit(command, io);
     case 'explain':
       return (await import('./explain.js')).runExplain(command, io);
     case 'diff':
