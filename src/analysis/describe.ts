@@ -1,15 +1,23 @@
 /** Sets of records in words: the conditions a region puts on the words of a record. */
+
+import { type ArgNames, argNames, nameValue } from '../seccomp/arg-names.js';
 import { wordName } from '../seccomp/data.js';
 import { type Bdd, type BddManager, TRUE, WORDS } from './bdd.js';
 
 const hex = (n: number): string => `0x${(n >>> 0).toString(16)}`;
 
-/** A pattern of one word as a condition: a range where the fixed bits are the high ones, else a masked comparison. */
-export function describePattern(name: string, { value, mask }: { value: number; mask: number }): string {
-  if (mask === 0xffffffff) return `${name} == ${hex(value)}`;
+/**
+ * A pattern of one word as a condition: a range where the fixed bits are the
+ * high ones, else a masked comparison; values and masks by their names where
+ * `names` has them.
+ */
+export function describePattern(name: string, { value, mask }: { value: number; mask: number }, names?: ArgNames): string {
+  const said = (v: number): string => (names && nameValue(names, v)) ?? hex(v);
+  if (mask === 0xffffffff) return `${name} == ${said(value)}`;
   const free = ~mask >>> 0;
   if ((free & (free + 1)) === 0) return `${hex(value)} <= ${name} <= ${hex((value | free) >>> 0)}`;
-  return `(${name} & ${hex(mask)}) == ${hex(value)}`;
+  const maskSaid = names?.kind === 'bits' ? (nameValue(names, mask) ?? hex(mask)) : hex(mask);
+  return `(${name} & ${maskSaid}) == ${names?.kind === 'bits' && value === 0 ? '0' : said(value)}`;
 }
 
 /** The value word `index` has in every record of `region`, if it has one. */
@@ -18,12 +26,12 @@ export function fixedValue(m: BddManager, region: Bdd, index: number): number | 
 }
 
 /** A word's set of values as one condition: a few patterns, or all values but a few, or how many. */
-function describeSet(m: BddManager, values: Bdd, index: number, name: string): string {
+function describeSet(m: BddManager, values: Bdd, index: number, name: string, names?: ArgNames): string {
   const patterns = m.patterns(values, index, 4);
-  if (patterns) return patterns.map((p) => describePattern(name, p)).join(' or ');
+  if (patterns) return patterns.map((p) => describePattern(name, p, names)).join(' or ');
   const others = m.patterns(m.not(values), index, 4);
-  if (others?.length === 1 && others[0]!.mask === 0xffffffff) return `${name} != ${hex(others[0]!.value)}`;
-  if (others) return `not (${others.map((p) => describePattern(name, p)).join(' or ')})`;
+  if (others?.length === 1 && others[0]!.mask === 0xffffffff) return `${name} != ${(names && nameValue(names, others[0]!.value)) ?? hex(others[0]!.value)}`;
+  if (others) return `not (${others.map((p) => describePattern(name, p, names)).join(' or ')})`;
   return `${name} in a set of more than 4 patterns`;
 }
 
@@ -34,7 +42,7 @@ function describeSet(m: BddManager, values: Bdd, index: number, name: string): s
  * when the region is not the product of a condition per word (it ties words
  * together), which conditions per word would misstate.
  */
-export function conditionsOf(m: BddManager, region: Bdd, byteOrder: 'le' | 'be', withNr = false): string[] | undefined {
+export function conditionsOf(m: BddManager, region: Bdd, byteOrder: 'le' | 'be', withNr = false, syscall?: string): string[] | undefined {
   const projections = new Map<number, Bdd>();
   let product: Bdd = TRUE;
   for (let w = 0; w < WORDS; w++) {
@@ -53,11 +61,14 @@ export function conditionsOf(m: BddManager, region: Bdd, byteOrder: 'le' | 'be',
     const half = name.endsWith('.lo') ? 'lo' : 'hi';
     const other = w + (byteOrder === 'le' ? (half === 'lo' ? 1 : -1) : half === 'lo' ? -1 : 1);
     const whole = name.slice(0, -3);
-    const zero = (v: Bdd | undefined, index: number): boolean => v !== undefined && fixedValueOf(m, v, index) === 0;
-    if (half === 'lo' && zero(projections.get(other), other)) conditions.push(describeSet(m, values, w, whole));
+    // A known argument's values by name, where its low half is what is compared.
+    const index = /^args\[(\d)\]$/.exec(whole)?.[1];
+    const names = syscall !== undefined && index !== undefined && half === 'lo' ? argNames(syscall, Number(index)) : undefined;
+    const zero = (v: Bdd | undefined, at: number): boolean => v !== undefined && fixedValueOf(m, v, at) === 0;
+    if (half === 'lo' && zero(projections.get(other), other)) conditions.push(describeSet(m, values, w, whole, names));
     else if (half === 'hi' && zero(values, w)) {
       if (!projections.has(other)) conditions.push(`${whole} <= 0xffffffff`);
-    } else conditions.push(describeSet(m, values, w, name));
+    } else conditions.push(describeSet(m, values, w, name, names));
   }
   return conditions;
 }

@@ -4,8 +4,10 @@
  * record for each arch and syscall number where they differ.
  */
 
+import { archByAuditArch } from '../seccomp/arches.js';
 import { SECCOMP_DATA_SIZE } from '../seccomp/data.js';
 import { byteOrderOfAuditArch, decodeSeccompData, type SeccompData } from '../seccomp/records.js';
+import { syscallName } from '../seccomp/syscalls.js';
 import type { VerifiedProgram } from '../verifier.js';
 import { type Bdd, BddManager, FALSE, TRUE } from './bdd.js';
 import { type BitVec, constant, equals, word } from './bitvec.js';
@@ -58,6 +60,12 @@ function recordBytes(words: Uint32Array): Uint8Array {
     view.setUint32(4 * i, w, le);
   });
   return bytes;
+}
+
+/** The name of syscall `nr` of audit arch `arch` (x32's for x86_64 numbers with the x32 bit), for naming its arguments' values. */
+function syscallOf(arch: number, nr: number): string | undefined {
+  const known = archByAuditArch(arch);
+  return known && syscallName(known, nr >>> 0);
 }
 
 /** Options of diffStacks. */
@@ -116,7 +124,7 @@ export function diffStacks(a: readonly VerifiedProgram[], b: readonly VerifiedPr
         bytes,
         a: valueAt(m, va, words),
         b: valueAt(m, vb, words),
-        region: conditionsOf(m, m.and(region, here), byteOrderOfAuditArch(arch)),
+        region: conditionsOf(m, m.and(region, here), byteOrderOfAuditArch(arch), false, syscallOf(arch, nr)),
       });
       region = m.and(region, m.not(here));
     }

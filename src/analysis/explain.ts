@@ -52,7 +52,7 @@ export interface Explanation {
 }
 
 /** The cases of `leaves` within `region`: one per leaf that meets it, the same values' leaves merged. */
-function casesWithin(m: BddManager, leaves: readonly Leaf[], region: Bdd, byteOrder: 'le' | 'be', withNr = false): Case[] {
+function casesWithin(m: BddManager, leaves: readonly Leaf[], region: Bdd, byteOrder: 'le' | 'be', withNr = false, syscall?: string): Case[] {
   const byValue = new Map<string, { value: number | undefined; region: Bdd }>();
   for (const leaf of leaves) {
     const meets = m.and(leaf.region, region);
@@ -65,7 +65,7 @@ function casesWithin(m: BddManager, leaves: readonly Leaf[], region: Bdd, byteOr
   return [...byValue.values()].map(({ value, region: r }) => ({
     value,
     region: r,
-    conditions: byValue.size === 1 ? [] : conditionsOf(m, r, byteOrder, withNr),
+    conditions: byValue.size === 1 ? [] : conditionsOf(m, r, byteOrder, withNr, syscall),
   }));
 }
 
@@ -97,7 +97,7 @@ export function explainStack(filters: readonly VerifiedProgram[], arches?: reado
     const syscalls = named.map(({ name, nr }) => {
       const isNr = m.and(isArch, equals(m, nrWord, constant(nr)));
       unnamed = m.and(unnamed, m.not(isNr));
-      return { name, nr, cases: casesWithin(m, [...(fixed.get(nr) ?? []), ...loose], isNr, byteOrder) };
+      return { name, nr, cases: casesWithin(m, [...(fixed.get(nr) ?? []), ...loose], isNr, byteOrder, false, name) };
     });
     explained.push({ arch: arch.name, auditArch: arch.auditArch, syscalls, others: casesWithin(m, here, unnamed, byteOrder, true) });
   }

@@ -11,7 +11,7 @@ import { NativeUnavailable } from '../native.js';
 import type { VerifiedProgram } from '../verifier.js';
 import type { Command } from './args.js';
 import { CommandFailure, describeInputError, displayName, type Io, writeResult } from './io.js';
-import { loadFilters } from './load.js';
+import { loadFilters, traceSource } from './load.js';
 
 type CostCommand = Extract<Command, { kind: 'cost' }>;
 
@@ -131,7 +131,7 @@ export async function runCost(command: CostCommand, io: Io): Promise<void> {
   const { traceCost } = await import('../../eval/cost.js');
   let cost: TraceCost;
   try {
-    const source = (await io.regularFileSize(command.records)) === undefined ? io.readStream(command.records) : command.records;
+    const source = await traceSource(io, command.records);
     cost = await traceCost(stacks, source, {
       format: command.recordFormat,
       byteOrder: command.recordByteOrder,

@@ -7,7 +7,7 @@ import type { EvalReport, EvalTiming } from '../../eval/options.js';
 import type { EvalPool } from '../../eval/pool.js';
 import type { Command } from './args.js';
 import { CommandFailure, describeInputError, type Io, type Writer } from './io.js';
-import { loadFilters } from './load.js';
+import { loadFilters, traceSource } from './load.js';
 import { Progress } from './progress.js';
 
 type EvalCommand = Extract<Command, { kind: 'eval' }>;
@@ -41,8 +41,7 @@ async function evalCommand(command: EvalCommand, io: Io, pool: EvalPool | undefi
   let report: EvalReport | undefined;
   let failure: unknown;
   try {
-    // A regular file on disk is given by its path, so that worker threads read their own ranges of it.
-    const source = (await io.regularFileSize(command.records)) === undefined ? io.readStream(command.records) : command.records;
+    const source = await traceSource(io, command.records);
     report = await evaluate(filters, source, {
       format: command.recordFormat,
       byteOrder: command.recordByteOrder,

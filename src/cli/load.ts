@@ -3,6 +3,7 @@
  * whole traces, every problem turned into a one-line CommandFailure.
  */
 
+import type { TraceSource } from '../../eval/options.js';
 import { type RecordStreamOptions, recordBatches } from '../../eval/record-stream.js';
 import type { Format } from '../codecs/format-names.js';
 import { MAX_FILTER_BYTES, readPrograms } from '../codecs/formats.js';
@@ -124,4 +125,9 @@ export async function loadRecords(io: Io, path: string, options: RecordStreamOpt
     at += batch.count;
   }
   return { bytes, count, bigEndian };
+}
+
+/** The trace at `path` as the evaluator takes it: a regular file by its path (worker threads read their own ranges of it), anything else as a stream. */
+export async function traceSource(io: Io, path: string): Promise<TraceSource> {
+  return (await io.regularFileSize(path)) === undefined ? io.readStream(path) : path;
 }

@@ -73,7 +73,7 @@ describe('explain', () => {
     expect(run.code).toBe(0);
     const lines = run.stdout.split('\n');
     expect(lines[0]).toBe('x86_64:');
-    expect(lines).toContain('  socket: ERRNO(1) if args[0] == 0x28; else ALLOW');
+    expect(lines).toContain('  socket: ERRNO(1) if args[0] == AF_VSOCK; else ALLOW');
     expect(lines.some((line) => /^ {2}ALLOW \(24\): read, write, close, /.test(line))).toBe(true);
     expect(lines).not.toContain('i386:');
   });
@@ -88,7 +88,7 @@ describe('explain', () => {
       ['i386', ['socket']],
     ]);
     expect(report.arches[0]!.syscalls[0]!.cases).toEqual([
-      { value: 0x50001, conditions: ['args[0] == 0x28'] },
+      { value: 0x50001, conditions: ['args[0] == AF_VSOCK'] },
       { value: 0x7fff0000, conditions: null },
     ]);
   });
