@@ -9,7 +9,8 @@ import { SECCOMP_DATA_SIZE } from '../seccomp/data.js';
 import { byteOrderOfAuditArch, decodeSeccompData, type SeccompData } from '../seccomp/records.js';
 import { summarizeProgram } from '../summary.js';
 import type { VerifiedProgram } from '../verifier.js';
-import { type Bdd, FALSE } from './bdd.js';
+import { type Bdd, type BddManager, FALSE } from './bdd.js';
+import { constant, equals, word } from './bitvec.js';
 import { type Case, type Explanation, explainStack, type SyscallDecision } from './explain.js';
 
 export const SEVERITIES = ['low', 'medium', 'high'] as const;
@@ -59,6 +60,15 @@ const isAllow = (c: Case): boolean => c.value !== undefined && actionName(c.valu
 const allows = (s: SyscallDecision | undefined): boolean => s?.cases.some(isAllow) === true;
 const alwaysAllows = (s: SyscallDecision | undefined): boolean => s !== undefined && s.cases.length === 1 && isAllow(s.cases[0]!);
 const neverAllows = (s: SyscallDecision | undefined): boolean => s !== undefined && !s.cases.some(isAllow);
+
+/** socketcall's call number for socket(2) (linux/net.h). */
+const SYS_SOCKET = 1;
+
+/** The records of `region` (of an arch of byte order `order`) whose first argument, socketcall's call number, is `call`. */
+function socketcallOf(m: BddManager, region: Bdd, call: number, order: 'le' | 'be'): Bdd {
+  const low = order === 'le' ? 4 : 5; // args[0]'s low half
+  return m.and(region, equals(m, word(m, low), constant(call)));
+}
 
 /** A record of `region`, in its arch's byte order. */
 function recordIn(explanation: Explanation, region: Bdd): SeccompData | undefined {
@@ -121,6 +131,24 @@ export function auditStack(filters: readonly VerifiedProgram[]): Finding[] {
           `${arch.arch}: ${denied} is denied but ${other}, which does the same, is allowed`,
           allowRegion(explanation, b!.cases),
         );
+    }
+    // socketcall(SYS_SOCKET, ...) takes socket's arguments from memory, which no filter can read: socket's checks do not reach it.
+    const [socket, socketcall] = [byName.get('socket'), byName.get('socketcall')];
+    if (socket && socketcall && !alwaysAllows(socket)) {
+      const order = byteOrderOfAuditArch(arch.auditArch);
+      const viaSocketcall = socketcall.cases
+        .filter(isAllow)
+        .map((c) => socketcallOf(explanation.manager, c.region, SYS_SOCKET, order))
+        .filter((r) => r !== FALSE);
+      if (viaSocketcall.length > 0) {
+        const region = viaSocketcall[0]!;
+        add(
+          'medium',
+          'socketcall-bypass',
+          `${arch.arch}: socket is checked, but socketcall(SYS_SOCKET) is allowed, whose arguments the filter cannot read`,
+          region,
+        );
+      }
     }
     for (const name of DANGEROUS) {
       const s = byName.get(name);

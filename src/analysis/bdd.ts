@@ -155,24 +155,29 @@ export class BddManager {
 
   /**
    * One assignment in `a` (which must not be FALSE), as the record's 16
-   * words: a variable the set does not constrain on the path taken is 0, so
-   * the record found is as plain as the set allows.
+   * words: every bit is `prefer` (default 0) wherever the set allows it, so
+   * the record found is the plainest the set holds, and over one word's bits
+   * it is that word's smallest value (`prefer` 1: its largest).
    */
-  pick(a: Bdd): Uint32Array {
+  pick(a: Bdd, prefer: 0 | 1 = 0): Uint32Array {
     if (a === FALSE) throw new Error('pick from the empty set');
     const words = new Uint32Array(WORDS);
+    const set = (v: number): void => {
+      const word = v % WORDS;
+      words[word] = (words[word]! | (1 << (BITS - 1 - Math.floor(v / WORDS)))) >>> 0;
+    };
     let node = a;
+    let next = 0; // the first variable not yet given a value
     while (node > TRUE) {
       const v = this.variable[node]!;
-      // Prefer 0 where it leads somewhere; else 1.
-      if (this.low[node] !== FALSE) node = this.low[node]!;
-      else {
-        const word = v % WORDS;
-        const bit = BITS - 1 - Math.floor(v / WORDS);
-        words[word] = (words[word]! | (1 << bit)) >>> 0;
-        node = this.high[node]!;
-      }
+      if (prefer === 1) for (let u = next; u < v; u++) set(u); // variables the set does not test
+      const preferred = prefer === 0 ? this.low[node]! : this.high[node]!;
+      const bit = preferred !== FALSE ? prefer : 1 - prefer;
+      if (bit === 1) set(v);
+      node = bit === 1 ? this.high[node]! : this.low[node]!;
+      next = v + 1;
     }
+    if (prefer === 1) for (let u = next; u < WORDS * BITS; u++) set(u);
     return words;
   }
 }

@@ -3,6 +3,7 @@
 import { type ArgNames, argNames, nameValue } from '../seccomp/arg-names.js';
 import { wordName } from '../seccomp/data.js';
 import { type Bdd, type BddManager, TRUE, WORDS } from './bdd.js';
+import { constant, greater, word } from './bitvec.js';
 
 const hex = (n: number): string => `0x${(n >>> 0).toString(16)}`;
 
@@ -29,6 +30,10 @@ export function fixedValue(m: BddManager, region: Bdd, index: number): number | 
 function describeSet(m: BddManager, values: Bdd, index: number, name: string, names?: ArgNames): string {
   const patterns = m.patterns(values, index, 4);
   if (patterns) return patterns.map((p) => describePattern(name, p, names)).join(' or ');
+  // One range, however many patterns it takes.
+  const [low, high] = [m.pick(values, 0)[index]!, m.pick(values, 1)[index]!];
+  const v = word(m, index);
+  if (m.and(m.not(greater(m, constant(low), v)), m.not(greater(m, v, constant(high)))) === values) return `${hex(low)} <= ${name} <= ${hex(high)}`;
   const others = m.patterns(m.not(values), index, 4);
   if (others?.length === 1 && others[0]!.mask === 0xffffffff) return `${name} != ${(names && nameValue(names, others[0]!.value)) ?? hex(others[0]!.value)}`;
   if (others) return `not (${others.map((p) => describePattern(name, p, names)).join(' or ')})`;
@@ -64,10 +69,17 @@ export function conditionsOf(m: BddManager, region: Bdd, byteOrder: 'le' | 'be',
     // A known argument's values by name, where its low half is what is compared.
     const index = /^args\[(\d)\]$/.exec(whole)?.[1];
     const names = syscall !== undefined && index !== undefined && half === 'lo' ? argNames(syscall, Number(index)) : undefined;
-    const zero = (v: Bdd | undefined, at: number): boolean => v !== undefined && fixedValueOf(m, v, at) === 0;
-    if (half === 'lo' && zero(projections.get(other), other)) conditions.push(describeSet(m, values, w, whole, names));
-    else if (half === 'hi' && zero(values, w)) {
-      if (!projections.has(other)) conditions.push(`${whole} <= 0xffffffff`);
+    // The other half's one value, if it has one (undefined also when it is unconstrained).
+    const otherValue = projections.has(other) ? fixedValueOf(m, projections.get(other)!, other) : undefined;
+    const value = fixedValueOf(m, values, w);
+    if (half === 'lo' && otherValue === 0)
+      conditions.push(describeSet(m, values, w, whole, names)); // the high half 0: the value is the low half
+    else if (half === 'hi' && value === 0) {
+      if (!projections.has(other)) conditions.push(`${whole} <= 0xffffffff`); // else said with the low half
+    } else if (value !== undefined && otherValue !== undefined) {
+      // Both halves fixed: one 64-bit value, said once (at the low half).
+      const [hi, lo] = half === 'lo' ? [otherValue, value] : [value, otherValue];
+      if (half === 'lo') conditions.push(`${whole} == 0x${((BigInt(hi) << 32n) | BigInt(lo)).toString(16)}`);
     } else conditions.push(describeSet(m, values, w, name, names));
   }
   return conditions;

@@ -4,11 +4,13 @@ import { SAMPLE_FILTERS } from '../../bench/samples.js';
 import { interpretStack } from '../../interp/stack.js';
 import { kernelCacheOutcome } from '../../src/action-cache.js';
 import { explainStack } from '../../src/analysis/explain.js';
+import { assemble } from '../../src/codecs/asm.js';
 import { decodeRaw } from '../../src/codecs/raw.js';
 import { constantValue, NOT_CONSTANT } from '../../src/decision-table.js';
 import { biasedRecords } from '../../src/fuzz/programs.js';
 import { seededRandom } from '../../src/fuzz/random.js';
 import { generateRecords } from '../../src/fuzz/traces.js';
+import { archByName } from '../../src/seccomp/arches.js';
 import { byteOrderOfAuditArch, decodeSeccompData, encodeSeccompData, type SeccompData } from '../../src/seccomp/records.js';
 import { verify } from '../../src/verifier.js';
 import { runCli } from '../helpers.js';
@@ -76,6 +78,29 @@ describe('explain', () => {
     expect(lines).toContain('  socket: ERRNO(1) if args[0] == AF_VSOCK; else ALLOW');
     expect(lines.some((line) => /^ {2}ALLOW \(24\): read, write, close, /.test(line))).toBe(true);
     expect(lines).not.toContain('i386:');
+  });
+
+  it('says a 64-bit argument whole: one value when both halves are fixed, the low half when the high one must be 0', () => {
+    const filter = verify(
+      assemble(`
+        ld [nr]
+        jeq #read, read, other
+        other: jeq #write, write, allow
+        read: ld [args[0].hi]
+        jeq #1, readlow, allow
+        readlow: ld [args[0].lo]
+        jeq #0x28, deny, allow
+        write: ld [args[0].hi]
+        jeq #0, writelow, allow
+        writelow: ld [args[0].lo]
+        jgt #0xff, deny, allow
+        deny: ret ERRNO(1)
+        allow: ret ALLOW`),
+    );
+    const syscalls = explainStack([filter], [archByName('x86_64')!]).arches[0]!.syscalls;
+    const denied = (name: string) => syscalls.find((s) => s.name === name)!.cases.find((c) => c.value === 0x50001)!.conditions;
+    expect(denied('read')).toEqual(['args[0] == 0x100000028']);
+    expect(denied('write')).toEqual(['0x100 <= args[0] <= 0xffffffff']);
   });
 
   it('answers for one syscall, as JSON', async () => {
