@@ -47,8 +47,8 @@ function withNoOpAt(insns: readonly Instruction[], at: number): Instruction[] | 
 }
 
 /**
- * diffStacks, or 'limit' where it gave up: arithmetic between record words
- * (A × X, A / X) can outgrow the node budget, and then the analysis stops
+ * diffStacks, or 'limit' where it gave up: multiplying or dividing record words
+ * (even by a constant) can outgrow the node budget, and then the analysis stops
  * rather than answer wrongly.
  */
 function diffOrLimit(a: VerifiedProgram[], b: VerifiedProgram[], options?: DiffOptions): DiffResult | 'limit' {
