@@ -3,10 +3,12 @@
  * record: an exact, canonical representation of any set of records, so that
  * "is this set empty?" and "give me one record in it" are answered exactly.
  *
- * Variables are the record's 512 bits, ordered bit-major (bit 31 of every word,
- * then bit 30, ...): a comparison of one word with a constant stays a chain,
- * and an equality between two words (`jeq x`) stays small too, which it would
- * not with word-major order.
+ * Variables are the record's 512 bits, ordered bit-major from the least
+ * significant bit (bit 0 of every word, then bit 1, ...): a comparison of a
+ * word with a constant stays a chain, an equality between two words (`jeq x`)
+ * stays small, which it would not with word-major order, and sums and
+ * products by constants, which carry from the low bits up, stay far smaller
+ * than with the most significant bit first.
  */
 
 /** A node id: 0 is the empty set, 1 every record; others index the node table. */
@@ -20,7 +22,9 @@ export const WORDS = 16;
 const BITS = 32;
 
 /** The variable of `bit` (0 = least significant) of word `word`: lower variables are nearer the root. */
-export const variableOf = (word: number, bit: number): number => (BITS - 1 - bit) * WORDS + word;
+export const variableOf = (word: number, bit: number): number => bit * WORDS + word;
+/** The bit of its word that variable `v` is. */
+const bitOf = (v: number): number => Math.floor(v / WORDS);
 
 /** The analysis gave up rather than risk a wrong answer: a set grew past the node budget. */
 export class AnalysisLimit extends Error {
@@ -136,10 +140,25 @@ export class BddManager {
       }
       const v = this.variable[node]!;
       if (v % WORDS !== index) throw new Error('patterns of a set over other words');
-      const bit = 1 << (BITS - 1 - Math.floor(v / WORDS));
+      const bit = 1 << bitOf(v);
       return walk(this.low[node]!, value, mask | bit) && walk(this.high[node]!, value | bit, mask | bit);
     };
     return walk(a, 0, 0) ? out : undefined;
+  }
+
+  /** The smallest (or with `largest`, the largest) value word `index` takes in `a`, which must not be FALSE: fixed bit by bit from the top. */
+  extreme(a: Bdd, index: number, largest = false): number {
+    if (a === FALSE) throw new Error('the extreme of the empty set');
+    let rest = a;
+    let value = 0;
+    for (let bit = BITS - 1; bit >= 0; bit--) {
+      const one = this.bit(variableOf(index, bit));
+      const preferred = this.and(rest, largest ? one : this.not(one));
+      if (preferred !== FALSE) rest = preferred;
+      else rest = this.and(rest, largest ? this.not(one) : one);
+      if ((preferred !== FALSE) === largest) value |= 1 << bit;
+    }
+    return value >>> 0;
   }
 
   /** Whether the record whose words are `words` is in `a`. */
@@ -147,7 +166,7 @@ export class BddManager {
     let node = a;
     while (node > TRUE) {
       const v = this.variable[node]!;
-      const bit = (words[v % WORDS]! >>> (BITS - 1 - Math.floor(v / WORDS))) & 1;
+      const bit = (words[v % WORDS]! >>> bitOf(v)) & 1;
       node = bit ? this.high[node]! : this.low[node]!;
     }
     return node === TRUE;
@@ -155,29 +174,22 @@ export class BddManager {
 
   /**
    * One assignment in `a` (which must not be FALSE), as the record's 16
-   * words: every bit is `prefer` (default 0) wherever the set allows it, so
-   * the record found is the plainest the set holds, and over one word's bits
-   * it is that word's smallest value (`prefer` 1: its largest).
+   * words: each bit, from the root down, 0 wherever the set still allows it
+   * (and 0 where the set does not test it), so the record found is a plain one.
    */
-  pick(a: Bdd, prefer: 0 | 1 = 0): Uint32Array {
+  pick(a: Bdd): Uint32Array {
     if (a === FALSE) throw new Error('pick from the empty set');
     const words = new Uint32Array(WORDS);
-    const set = (v: number): void => {
-      const word = v % WORDS;
-      words[word] = (words[word]! | (1 << (BITS - 1 - Math.floor(v / WORDS)))) >>> 0;
-    };
     let node = a;
-    let next = 0; // the first variable not yet given a value
     while (node > TRUE) {
       const v = this.variable[node]!;
-      if (prefer === 1) for (let u = next; u < v; u++) set(u); // variables the set does not test
-      const preferred = prefer === 0 ? this.low[node]! : this.high[node]!;
-      const bit = preferred !== FALSE ? prefer : 1 - prefer;
-      if (bit === 1) set(v);
-      node = bit === 1 ? this.high[node]! : this.low[node]!;
-      next = v + 1;
+      if (this.low[node] !== FALSE) node = this.low[node]!;
+      else {
+        const word = v % WORDS;
+        words[word] = (words[word]! | (1 << bitOf(v))) >>> 0;
+        node = this.high[node]!;
+      }
     }
-    if (prefer === 1) for (let u = next; u < WORDS * BITS; u++) set(u);
     return words;
   }
 }

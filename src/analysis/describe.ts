@@ -31,7 +31,7 @@ function describeSet(m: BddManager, values: Bdd, index: number, name: string, na
   const patterns = m.patterns(values, index, 4);
   if (patterns) return patterns.map((p) => describePattern(name, p, names)).join(' or ');
   // One range, however many patterns it takes.
-  const [low, high] = [m.pick(values, 0)[index]!, m.pick(values, 1)[index]!];
+  const [low, high] = [m.extreme(values, index), m.extreme(values, index, true)];
   const v = word(m, index);
   if (m.and(m.not(greater(m, constant(low), v)), m.not(greater(m, v, constant(high)))) === values) return `${hex(low)} <= ${name} <= ${hex(high)}`;
   const others = m.patterns(m.not(values), index, 4);
