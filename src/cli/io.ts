@@ -49,7 +49,7 @@ process.stdout.on('error', (error) => (stdoutFailure ??= error));
 /**
  * Bytes a file being written may buffer before a write waits for the disk:
  * at the stream's default (16 KiB) every batch of decisions waited, and the
- * main thread idled for a sixth of a 10M-record run.
+ * main thread idled (docs/benchmarks.md).
  */
 const FILE_WRITE_BUFFER = 4 << 20;
 

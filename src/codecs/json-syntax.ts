@@ -141,3 +141,48 @@ export function jsonSyntaxError(text: string): JsonSyntaxError | undefined {
     }
   }
 }
+
+/**
+ * The offset where the value at `path` starts in a valid JSON text (keys for
+ * objects, indices for arrays: ['filters', 1, 3]), or undefined when there is
+ * none; for placing a message about a value JSON.parse read without fault.
+ */
+export function valueOffset(text: string, path: readonly (string | number)[]): number | undefined {
+  type Frame = { kind: 'array'; index: number } | { kind: 'object'; key: string | undefined; expectKey: boolean };
+  const frames: Frame[] = [];
+  const matches = (): boolean => frames.length === path.length && frames.every((f, i) => (f.kind === 'array' ? f.index : f.key) === path[i]);
+  /** The offset just past the string that starts at `at`. */
+  const stringEnd = (at: number): number => {
+    let end = at + 1;
+    while (end < text.length && text.charCodeAt(end) !== 0x22) end += text.charCodeAt(end) === 0x5c ? 2 : 1;
+    return end + 1;
+  };
+  for (let i = 0; i < text.length; ) {
+    const c = text.charCodeAt(i);
+    const top = frames.at(-1);
+    if (isSpace(c) || c === 0x3a /* : */) {
+      i++;
+    } else if (c === 0x2c /* , */) {
+      if (top?.kind === 'array') top.index++;
+      else if (top) top.expectKey = true;
+      i++;
+    } else if (c === 0x5d /* ] */ || c === 0x7d /* } */) {
+      frames.pop();
+      i++;
+    } else if (top?.kind === 'object' && top.expectKey) {
+      if (c !== 0x22) return undefined; // not valid JSON
+      const end = stringEnd(i);
+      top.key = JSON.parse(text.slice(i, end)) as string;
+      top.expectKey = false;
+      i = end;
+    } else {
+      if (matches()) return i;
+      if (c === 0x5b /* [ */) frames.push({ kind: 'array', index: 0 });
+      else if (c === 0x7b /* { */) frames.push({ kind: 'object', key: undefined, expectKey: true });
+      if (c === 0x5b || c === 0x7b) i++;
+      else if (c === 0x22) i = stringEnd(i);
+      else while (i < text.length && !/[\s,\]}]/.test(text[i]!)) i++; // a number or a literal
+    }
+  }
+  return undefined;
+}

@@ -12,6 +12,7 @@
 import { ParseError } from '../errors.js';
 import type { Instruction, Program } from '../instruction.js';
 import { jsonInstructions, jsonProgram, parseJsonValue } from './json.js';
+import { valueOffset } from './json-syntax.js';
 import { quoted } from './text.js';
 
 /** Where a stack came from, as `cbpf dump` reports it. */
@@ -34,7 +35,7 @@ export function parseStack(text: string): Instruction[][] {
   const filters = fields.filters;
   if (!Array.isArray(filters)) throw new ParseError('syntax', 'filters: must be an array of filters, oldest first', 0, 0);
   if (filters.length === 0) throw new ParseError('empty-input', 'filters: empty: a stack holds at least one filter', 0, 0);
-  return filters.map((filter: unknown, i) => jsonProgram(filter, `filters[${i}]: `));
+  return filters.map((filter: unknown, i) => jsonProgram(filter, `filters[${i}]: `, (pc) => valueOffset(text, ['filters', i, pc]), text));
 }
 
 /** A stack file of `programs` (oldest first), with where they came from when known. */

@@ -60,7 +60,7 @@ describe('bad input: one line naming the problem, exit 1, nothing written', () =
       what: 'a JSON field that does not fit',
       argv: ['convert', 'f.json', '--to', 'raw', '-o', 'out'],
       file: '[{"code":6,"jt":0,"jf":0,"k":-1}]',
-      error: 'cbpf: f.json: instruction 0: "k" = -1 does not fit (0..4294967295)',
+      error: 'cbpf: f.json:1:2: instruction 0: "k" = -1 does not fit (0..4294967295)',
     },
     {
       what: 'more than 4096 instructions written for the kernel',

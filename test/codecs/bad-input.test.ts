@@ -91,7 +91,7 @@ describe('bad program input gives one short line on stderr and exit 1', () => {
       what: 'a 10 MB JSON key, quoted short',
       argv: ['disasm', 'f.json'],
       file: `[{"code":6,"jt":0,"jf":0,"k":1,"${'y'.repeat(TEN_MB)}":1}]`,
-      error: `cbpf: f.json: instruction 0: unknown field "${'y'.repeat(40)}…"`,
+      error: `cbpf: f.json:1:2: instruction 0: unknown field "${'y'.repeat(40)}…"`,
     },
     {
       what: 'a 10 MB bad JSON token, quoted short',
@@ -103,7 +103,7 @@ describe('bad program input gives one short line on stderr and exit 1', () => {
       what: 'JSON nested 100,000 deep',
       argv: ['disasm', 'f.json'],
       file: `[${'['.repeat(100_000)}${']'.repeat(100_000)}]`,
-      error: 'cbpf: f.json: instruction 0: expected an object {"code","jt","jf","k"}',
+      error: 'cbpf: f.json:1:2: instruction 0: expected an object {"code","jt","jf","k"}',
     },
     {
       what: 'JSON nested 100,000 deep and cut short',

@@ -52,4 +52,17 @@ describe('stack files', () => {
     const error = thrownBy(() => parseStack('{"filters":\n  [[}')) as ParseError;
     expect({ line: error.line, column: error.column }).toEqual({ line: 2, column: 5 });
   });
+
+  it('places a bad instruction at its line and column, in a stack file and in a JSON program', () => {
+    const stack =
+      '{"filters": [\n [{"code": 6, "jt": 0, "jf": 0, "k": 0}],\n [{"code": 6, "jt": 0, "jf": 0, "k": 0}, {"code": 99999, "jt": 0, "jf": 0, "k": 0}]\n]}';
+    const inStack = thrownBy(() => parseStack(stack)) as ParseError;
+    expect({ line: inStack.line, column: inStack.column, detail: inStack.detail }).toEqual({
+      line: 3,
+      column: 42,
+      detail: 'filters[1]: instruction 1: "code" = 99999 does not fit (0..65535)',
+    });
+    const program = thrownBy(() => readProgram(bytes('[\n  {"code": 6, "jt": 0, "jf": 0, "k": 0},\n  {"code": 6, "jt": 0, "jf": 0}\n]'))) as ParseError;
+    expect({ line: program.line, column: program.column, detail: program.detail }).toEqual({ line: 3, column: 3, detail: 'instruction 1: missing "k"' });
+  });
 });
