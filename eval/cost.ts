@@ -80,8 +80,8 @@ class StackCounter {
     this.perFilter = filters.map(() => 0);
   }
 
-  add(record: Uint8Array, byteOrder: 'le' | 'be', arch: number, nr: number): void {
-    const key = `${arch}:${nr}`;
+  /** Counts one record of `arch` and `nr`; `key` names that pair (made once per record for every stack). */
+  add(record: Uint8Array, byteOrder: 'le' | 'be', arch: number, nr: number, key: string): void {
     let skips = this.skips.get(key);
     if (skips === undefined) {
       skips = skipsFilters(this.filters, this.bitmaps, arch, nr);
@@ -155,7 +155,8 @@ export async function traceCost(stacks: readonly (readonly VerifiedProgram[])[],
       const arch = view.getUint32(at + SECCOMP_DATA_ARCH, byteOrder === 'le');
       const nr = view.getInt32(at + SECCOMP_DATA_NR, byteOrder === 'le'); // signed, as the kernel's int nr: -1 reads as -1
       const record = recordBytes(batch, i);
-      for (const counter of counters) counter.add(record, byteOrder, arch, nr);
+      const key = `${arch}:${nr}`;
+      for (const counter of counters) counter.add(record, byteOrder, arch, nr, key);
     }
     records += batch.count;
   }

@@ -5,12 +5,12 @@
  */
 import { ACTIONS, actionName } from '../seccomp/actions.js';
 import { archByName } from '../seccomp/arches.js';
-import { SECCOMP_DATA_SIZE } from '../seccomp/data.js';
-import { byteOrderOfAuditArch, decodeSeccompData, type SeccompData } from '../seccomp/records.js';
+import { byteOrderOfAuditArch, type SeccompData } from '../seccomp/records.js';
 import { summarizeProgram } from '../summary.js';
 import type { VerifiedProgram } from '../verifier.js';
 import { type Bdd, type BddManager, FALSE } from './bdd.js';
 import { constant, equals, word } from './bitvec.js';
+import { recordOfWords } from './describe.js';
 import { type Case, type Explanation, explainStack, type SyscallDecision } from './explain.js';
 
 export const SEVERITIES = ['low', 'medium', 'high'] as const;
@@ -73,14 +73,7 @@ function socketcallOf(m: BddManager, region: Bdd, call: number, order: 'le' | 'b
 /** A record of `region`, in its arch's byte order. */
 function recordIn(explanation: Explanation, region: Bdd): SeccompData | undefined {
   if (region === FALSE) return undefined;
-  const words = explanation.manager.pick(region);
-  const bytes = new Uint8Array(SECCOMP_DATA_SIZE);
-  const view = new DataView(bytes.buffer);
-  const le = byteOrderOfAuditArch(words[1]!) === 'le';
-  words.forEach((w, i) => {
-    view.setUint32(4 * i, w, le);
-  });
-  return decodeSeccompData(bytes, le ? 'le' : 'be');
+  return recordOfWords(explanation.manager.pick(region)).record;
 }
 
 /** The region of a syscall's cases that allow. */

@@ -1,7 +1,8 @@
 /** Sets of records in words: the conditions a region puts on the words of a record. */
 
 import { type ArgNames, argNames, nameValue } from '../seccomp/arg-names.js';
-import { wordName } from '../seccomp/data.js';
+import { SECCOMP_DATA_SIZE, wordName } from '../seccomp/data.js';
+import { byteOrderOfAuditArch, decodeSeccompData, type SeccompData } from '../seccomp/records.js';
 import { type Bdd, type BddManager, TRUE, WORDS } from './bdd.js';
 import { constant, greater, word } from './bitvec.js';
 
@@ -89,4 +90,15 @@ export function conditionsOf(m: BddManager, region: Bdd, byteOrder: 'le' | 'be',
 function fixedValueOf(m: BddManager, values: Bdd, index: number): number | undefined {
   const patterns = m.patterns(values, index, 1);
   return patterns?.length === 1 && patterns[0]!.mask === 0xffffffff ? patterns[0]!.value : undefined;
+}
+
+/** The record whose 16 words are `words`, as bytes in its arch's byte order and as fields: what a region's picked record is. */
+export function recordOfWords(words: Uint32Array): { bytes: Uint8Array; record: SeccompData } {
+  const bytes = new Uint8Array(SECCOMP_DATA_SIZE);
+  const view = new DataView(bytes.buffer);
+  const order = byteOrderOfAuditArch(words[1]!);
+  words.forEach((w, i) => {
+    view.setUint32(4 * i, w, order === 'le');
+  });
+  return { bytes, record: decodeSeccompData(bytes, order) };
 }

@@ -5,19 +5,21 @@
  */
 
 import { archByAuditArch } from '../seccomp/arches.js';
-import { SECCOMP_DATA_SIZE } from '../seccomp/data.js';
-import { byteOrderOfAuditArch, decodeSeccompData, type SeccompData } from '../seccomp/records.js';
-import { syscallName } from '../seccomp/syscalls.js';
+import { byteOrderOfAuditArch, type SeccompData } from '../seccomp/records.js';
+import { abiOf, syscallName } from '../seccomp/syscalls.js';
 import type { VerifiedProgram } from '../verifier.js';
 import { type Bdd, BddManager, FALSE, TRUE } from './bdd.js';
 import { type BitVec, constant, equals, word } from './bitvec.js';
-import { conditionsOf, fixedValue } from './describe.js';
+import { conditionsOf, fixedValue, recordOfWords } from './describe.js';
 import { leavesByNr, stackLeaves } from './paths.js';
 
 /** One arch and syscall number where the stacks differ. */
 export interface Difference {
   readonly arch: number;
   readonly nr: number;
+  /** The ABI the number belongs to (`x32` for x86_64 numbers with the x32 bit), and the syscall's name where cbpf knows it. */
+  readonly abi: string;
+  readonly syscall: string | undefined;
   /** A record where they differ, and what each stack decides for it. */
   readonly record: SeccompData;
   /** The record's bytes, in its arch's byte order. */
@@ -51,21 +53,11 @@ function valueAt(m: BddManager, v: BitVec, words: Uint32Array): number {
   return value >>> 0;
 }
 
-/** The record whose words are `words`, in its arch's byte order. */
-function recordBytes(words: Uint32Array): Uint8Array {
-  const bytes = new Uint8Array(SECCOMP_DATA_SIZE);
-  const view = new DataView(bytes.buffer);
-  const le = byteOrderOfAuditArch(words[1]!) === 'le';
-  words.forEach((w, i) => {
-    view.setUint32(4 * i, w, le);
-  });
-  return bytes;
-}
-
-/** The name of syscall `nr` of audit arch `arch` (x32's for x86_64 numbers with the x32 bit), for naming its arguments' values. */
-function syscallOf(arch: number, nr: number): string | undefined {
+/** The arch (x32 for x86_64 numbers with the x32 bit) and the syscall's name of records of audit arch `arch` and number `nr`. */
+function syscallOf(arch: number, nr: number): { abi: string; syscall: string | undefined } {
   const known = archByAuditArch(arch);
-  return known && syscallName(known, nr >>> 0);
+  if (!known) return { abi: `arch 0x${arch.toString(16)}`, syscall: undefined };
+  return { abi: abiOf(known, nr >>> 0).name, syscall: syscallName(known, nr >>> 0) };
 }
 
 /** Options of diffStacks. */
@@ -116,15 +108,15 @@ export function diffStacks(a: readonly VerifiedProgram[], b: readonly VerifiedPr
       const words = m.pick(region);
       const [nr, arch] = [words[0]!, words[1]!];
       const here = m.and(equals(m, nrWord, constant(nr)), equals(m, archWord, constant(arch)));
-      const bytes = recordBytes(words);
+      const named = syscallOf(arch, nr);
       differences.push({
         arch,
         nr: nr | 0,
-        record: decodeSeccompData(bytes, byteOrderOfAuditArch(arch)),
-        bytes,
+        ...named,
+        ...recordOfWords(words),
         a: valueAt(m, va, words),
         b: valueAt(m, vb, words),
-        region: conditionsOf(m, m.and(region, here), byteOrderOfAuditArch(arch), false, syscallOf(arch, nr)),
+        region: conditionsOf(m, m.and(region, here), byteOrderOfAuditArch(arch), false, named.syscall),
       });
       region = m.and(region, m.not(here));
     }

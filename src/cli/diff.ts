@@ -7,9 +7,7 @@ import { interpretStack } from '../../interp/stack.js';
 import { AnalysisLimit } from '../analysis/bdd.js';
 import { type Difference, diffStacks } from '../analysis/diff.js';
 import { describeReturnValue, hexValue } from '../seccomp/actions.js';
-import { archByAuditArch } from '../seccomp/arches.js';
 import { byteOrderOfAuditArch, formatRecordJson } from '../seccomp/records.js';
-import { abiOf, syscallName } from '../seccomp/syscalls.js';
 import type { VerifiedProgram } from '../verifier.js';
 import type { Command } from './args.js';
 import { CommandFailure, displayName, type Io } from './io.js';
@@ -17,13 +15,8 @@ import { loadFilters } from './load.js';
 
 type DiffCommand = Extract<Command, { kind: 'diff' }>;
 
-/** The arch (x32 for x86_64 numbers with the x32 bit) and syscall name of a record, as people say them. */
-function syscallOf(arch: number, nr: number): { arch: string; syscall: string } {
-  const known = archByAuditArch(arch);
-  if (!known) return { arch: `arch ${hexValue(arch)}`, syscall: `#${nr}` };
-  const abi = abiOf(known, nr >>> 0);
-  return { arch: abi.name, syscall: syscallName(known, nr >>> 0) ?? `#${nr}` };
-}
+/** A difference's arch (x32's for its numbers) and syscall, as people say them. */
+const named = (d: Difference): { arch: string; syscall: string } => ({ arch: d.abi, syscall: d.syscall ?? `#${d.nr}` });
 
 /** Each difference's record decided by the interpreter, as the analysis says: a difference it cannot show is a bug, reported as one. */
 function recheck(a: readonly VerifiedProgram[], b: readonly VerifiedProgram[], difference: Difference): void {
@@ -46,7 +39,7 @@ export async function runDiff(command: DiffCommand, io: Io): Promise<void> {
   for (const difference of result.differences) recheck(a, b, difference);
   if (command.json) {
     const differences = result.differences.map((d) => ({
-      ...syscallOf(d.arch, d.nr),
+      ...named(d),
       nr: d.nr,
       region: d.region,
       record: JSON.parse(formatRecordJson(d.record)) as unknown,
@@ -59,7 +52,7 @@ export async function runDiff(command: DiffCommand, io: Io): Promise<void> {
   } else {
     const lines = [`${nameA} and ${nameB} differ:`];
     for (const d of result.differences) {
-      const { arch, syscall } = syscallOf(d.arch, d.nr);
+      const { arch, syscall } = named(d);
       lines.push(`  ${arch} ${syscall} (nr ${d.nr}): ${nameA} ${describeReturnValue(d.a)}, ${nameB} ${describeReturnValue(d.b)}`);
       if (d.region === undefined) lines.push('    where several words of the record together decide (the record is one)');
       else for (const condition of d.region) lines.push(`    where ${condition}`);
