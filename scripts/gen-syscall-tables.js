@@ -24,9 +24,13 @@ const LIBSECCOMP_TABLES = {
   arm: ['arm', 0, 1024, 0xf0000, 256],
   riscv64: ['riscv64', 0, 1024],
   s390x: ['s390x', 0, 1024],
+  s390: ['s390', 0, 1024],
   ppc64: ['ppc64', 0, 1024],
+  ppc: ['ppc', 0, 1024],
   'mips-o32': ['mips', 4000, 1024],
   'mips-n64': ['mips64', 5000, 1024],
+  'mips-n32': ['mips64n32', 6000, 1024],
+  parisc: ['parisc', 0, 1024],
 };
 
 function parse(text) {

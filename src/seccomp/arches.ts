@@ -41,14 +41,18 @@ export const ARCHES: readonly Arch[] = [
   { name: 'riscv64', auditArch: 0xc00000f3, constant: 'AUDIT_ARCH_RISCV64', table: 'riscv64' },
   { name: 'loongarch64', auditArch: 0xc0000102, constant: 'AUDIT_ARCH_LOONGARCH64', table: 'loongarch64' },
   { name: 's390x', auditArch: 0x80000016, constant: 'AUDIT_ARCH_S390X', table: 's390x' },
+  { name: 's390', auditArch: 0x00000016, constant: 'AUDIT_ARCH_S390', table: 's390' },
   { name: 'ppc64le', auditArch: 0xc0000015, constant: 'AUDIT_ARCH_PPC64LE', table: 'ppc64' },
   { name: 'ppc64', auditArch: 0x80000015, constant: 'AUDIT_ARCH_PPC64', table: 'ppc64' },
+  { name: 'ppc', auditArch: 0x00000014, constant: 'AUDIT_ARCH_PPC', table: 'ppc' },
   { name: 'mips', auditArch: 0x00000008, constant: 'AUDIT_ARCH_MIPS', table: 'mips-o32' },
   { name: 'mipsel', auditArch: 0x40000008, constant: 'AUDIT_ARCH_MIPSEL', table: 'mips-o32' },
   { name: 'mips64', auditArch: 0x80000008, constant: 'AUDIT_ARCH_MIPS64', table: 'mips-n64' },
   { name: 'mips64el', auditArch: 0xc0000008, constant: 'AUDIT_ARCH_MIPSEL64', table: 'mips-n64' },
-  { name: 'parisc', auditArch: 0x0000000f, constant: 'AUDIT_ARCH_PARISC' },
-  { name: 'parisc64', auditArch: 0x8000000f, constant: 'AUDIT_ARCH_PARISC64' },
+  { name: 'mips64n32', auditArch: 0xa0000008, constant: 'AUDIT_ARCH_MIPS64N32', table: 'mips-n32' },
+  { name: 'mipsel64n32', auditArch: 0xe0000008, constant: 'AUDIT_ARCH_MIPSEL64N32', table: 'mips-n32' },
+  { name: 'parisc', auditArch: 0x0000000f, constant: 'AUDIT_ARCH_PARISC', table: 'parisc' },
+  { name: 'parisc64', auditArch: 0x8000000f, constant: 'AUDIT_ARCH_PARISC64', table: 'parisc' },
 ];
 
 const byName = new Map(ARCHES.map((a) => [a.name, a]));

@@ -32,8 +32,8 @@ describe('syscall tables', () => {
     expect(abiOf(arch('x86_64'), 0xffffffff).name).toBe('x86_64');
   });
 
-  it('has a table for every arch of SPEC section 4 except parisc', () => {
-    expect(ARCHES.filter((a) => a.table === undefined).map((a) => a.name)).toEqual(['parisc', 'parisc64']);
+  it('has a table for every arch', () => {
+    expect(ARCHES.filter((a) => a.table === undefined).map((a) => a.name)).toEqual([]);
   });
 
   it('does not know names an arch lacks', () => {
