@@ -39,7 +39,9 @@ export type ParseErrorCode =
   | 'count-mismatch'
   | 'pc-mismatch'
   | 'bad-record'
-  | 'stack-size';
+  | 'stack-size'
+  /** A seccomp profile's value that no runtime accepts; the detail starts with its JSON path. */
+  | 'profile';
 
 /** A text input could not be parsed; `line` and `column` are 1-based (0 when not known). */
 export class ParseError extends CbpfError {

@@ -36,10 +36,11 @@ function buildDir(root: string): string {
 
 /**
  * The path of the helper built from `native/<name>.c` as `cbpf-<name>` (in buildDir),
- * building it first if it is missing or older than its source.
+ * building it first if it is missing or older than its source; `libraries`
+ * are linked in (`seccomp` for -lseccomp, whose headers must be installed).
  * @throws NativeUnavailable when this host cannot run or build it.
  */
-export function nativeHelper(name: string): string {
+export function nativeHelper(name: string, libraries: readonly string[] = []): string {
   const known = built.get(name);
   if (known) return known;
   if (process.platform !== 'linux') throw new NativeUnavailable(`this is ${process.platform}, not Linux`);
@@ -54,11 +55,17 @@ export function nativeHelper(name: string): string {
     } catch {
       throw new NativeUnavailable(`no C compiler (gcc) to build native/${name}.c`);
     }
+    for (const library of libraries) {
+      if (!existsSync(`/usr/include/${library}.h`))
+        throw new NativeUnavailable(`lib${library} headers are missing (scripts/install-system-deps.sh installs lib${library}-dev)`);
+    }
     mkdirSync(dirname(binary), { recursive: true });
     // Test files build it in parallel: each builds its own copy and renames it into place (atomic),
     // so no process ever runs a half-written binary.
     const building = `${binary}.${process.pid}.tmp`;
-    const result = spawnSync('gcc', ['-O2', '-Wall', '-Wextra', '-mno-red-zone', '-o', building, source], { encoding: 'utf8' });
+    const result = spawnSync('gcc', ['-O2', '-Wall', '-Wextra', '-mno-red-zone', '-o', building, source, ...libraries.map((l) => `-l${l}`)], {
+      encoding: 'utf8',
+    });
     if (result.status !== 0) throw new NativeUnavailable(`building native/${name}.c failed: ${result.stderr.trim().split('\n')[0]}`);
     renameSync(building, binary);
   }
