@@ -4,12 +4,14 @@
  * evaluate a trace. The precise functions underneath (readProgram, verify,
  * encodeSeccompData, the engines) stay exported for those who need them.
  */
+
 import { createReadStream } from 'node:fs';
 import { interpreterEngine } from '../interp/engines.js';
-import type { Format } from '../src/codecs/format-names.js';
+import type { InputFormat } from '../src/codecs/format-names.js';
 import { MAX_FILTER_BYTES, readPrograms } from '../src/codecs/formats.js';
 import type { Engine } from '../src/engine.js';
 import { InputError } from '../src/errors.js';
+import { contextOf, type ProfileContextOptions } from '../src/profile/index.js';
 import { archNamed } from '../src/seccomp/arches.js';
 import { packRecords, type RecordFields, recordFromFields } from '../src/seccomp/records.js';
 import { type VerifiedProgram, verify, verifyStack } from '../src/verifier.js';
@@ -23,9 +25,15 @@ export type FilterSource = string | Uint8Array | { readonly text: string };
 /** Options of loadStack(). */
 export interface LoadOptions {
   /** The filters' format; detected from each one's bytes when absent. */
-  readonly format?: Format;
+  readonly format?: InputFormat;
   /** The arch of syscall names in filters that check none (default 'x86_64'). */
   readonly arch?: string;
+  /**
+   * The container a seccomp profile is compiled for: engine (docker), runtime
+   * (runc), caps (the engine's), capAdd, capDrop, hostArch (x86_64), kernel
+   * (the running one's), as `cbpf --help` describes them.
+   */
+  readonly profile?: ProfileContextOptions;
 }
 
 /** A stack's decision on one record: its value, and the value in words (`ALLOW`, `ERRNO(1)`; hex for a value that is no action). */
@@ -87,10 +95,11 @@ export async function loadStack(sources: FilterSource | readonly FilterSource[],
   const list: readonly FilterSource[] = Array.isArray(sources) ? sources : [sources as FilterSource];
   if (list.length === 0) throw new InputError('empty-stack', 'loadStack needs at least one filter');
   const arch = archNamed(options.arch ?? 'x86_64');
+  const profile = contextOf(options.profile);
   const filters: VerifiedProgram[] = [];
   for (const source of list) {
     const bytes = typeof source === 'string' ? await readFilterFile(source) : source instanceof Uint8Array ? source : new TextEncoder().encode(source.text);
-    for (const program of readPrograms(bytes, options.format, { arch }).programs) filters.push(verify(program));
+    for (const program of readPrograms(bytes, options.format, { arch, profile }).programs) filters.push(verify(program));
   }
   return new Stack(filters);
 }

@@ -5,9 +5,10 @@
 import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { DECISION_FORMATS, type DecisionFormat, EVAL_ENGINES, type EvalEngine, RECORD_FORMATS, type RecordFormat } from '../../eval/options.js';
 import { SEVERITIES, type Severity } from '../analysis/audit.js';
-import { FORMATS, type Format, isFormat } from '../codecs/format-names.js';
+import { FORMATS, type Format, INPUT_FORMATS, type InputFormat, isFormat, isInputFormat } from '../codecs/format-names.js';
 import { ENGINE_NAMES, type EngineName } from '../engine.js';
 import type { RecordMix } from '../fuzz/traces.js';
+import { contextOf, type ProfileContext, ProfileContextError } from '../profile/index.js';
 import { ARCHES, type Arch, archByName, type ByteOrder } from '../seccomp/arches.js';
 
 /** A command line that cannot be run; main() prints it with exit code 2. */
@@ -24,12 +25,14 @@ export class UsageError extends Error {
 }
 
 /** How programs are read: every command that reads FILEs has these. */
-interface ReadsPrograms {
+export interface ReadsPrograms {
   /** Paths, or '-' for standard input; several for a stack, oldest filter first. */
   readonly inputs: readonly string[];
-  readonly inputFormat: Format | undefined;
+  readonly inputFormat: InputFormat | undefined;
   /** Arch for syscall names where a filter checks none; for emu, also the record's arch. */
   readonly arch: Arch;
+  /** The container a profile FILE is resolved for. */
+  readonly profile: ProfileContext;
 }
 
 /** What `cbpf fuzz` can check. */
@@ -181,10 +184,26 @@ const ARCH_NAMES = ARCHES.map((a) => a.name).join(', ');
 const COMMON: Options = {
   arch: { type: 'string', default: 'x86_64' },
   'input-format': { type: 'string' },
+  'container-engine': { type: 'string' },
+  runtime: { type: 'string' },
+  caps: { type: 'string' },
+  'cap-add': { type: 'string', multiple: true },
+  'cap-drop': { type: 'string', multiple: true },
+  'host-arch': { type: 'string' },
+  kernel: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 };
-const COMMON_HELP = `  --input-format F  read FILE as F (${FORMATS.join(', ')}); default: detected
+const PROFILE_HELP = `  A seccomp profile (Docker/OCI JSON) is compiled as the container would load it:
+  --container-engine E  docker (moby 20.10, default), podman (containers-common 0.50)
+                    or none (an OCI linux.seccomp object, as the runtime takes it)
+  --runtime R       runc (1.1, default: adds its ENOSYS stub) or crun (1.8)
+  --caps SET        docker, podman, none or CAP_A,CAP_B,...; default: the engine's
+  --cap-add CAP, --cap-drop CAP   as docker run (repeatable; ALL for every one)
+  --host-arch A     the host's arch (default x86_64)
+  --kernel V        the host's kernel version, as 6.1 (default: the running kernel's)`;
+const COMMON_HELP = `  --input-format F  read FILE as F (${INPUT_FORMATS.join(', ')}); default: detected
   --arch A          arch for syscall names where the filter checks none (default x86_64)
+${PROFILE_HELP}
   -h, --help        show this help`;
 const OUTPUT: Options = { output: { type: 'string', short: 'o' } };
 const OUTPUT_HELP = '  -o FILE           write to FILE instead of standard output (- is standard output)';
@@ -253,7 +272,8 @@ ${COMMON_HELP}`,
   --ip N            the instruction pointer (default 0)
   --trace           print every executed instruction with A and X
   --json            print one JSON object
-  --input-format F  read FILTERs as F (${FORMATS.join(', ')}); default: detected
+  --input-format F  read FILTERs as F (${INPUT_FORMATS.join(', ')}); default: detected
+${PROFILE_HELP}
   -h, --help        show this help`,
     files: 'many',
   },
@@ -522,7 +542,8 @@ Usage: cbpf COMMAND [options]   (FILE may be - for standard input)
 Commands:
 ${rows.join('\n')}
 
-Formats: ${FORMATS.join(', ')} (raw is little-endian; raw-be big-endian)
+Formats: ${FORMATS.join(', ')} (raw is little-endian; raw-be big-endian);
+  seccomp profiles (Docker/OCI JSON) are read too, compiled as runc or crun loads them
 Arches: ${ARCH_NAMES}
 
 Run 'cbpf COMMAND --help' for a command's options. Exit codes: 0 ok, 1 bad input or failed check, 2 usage.
@@ -538,6 +559,12 @@ function oneOf<T extends string>(value: string | undefined, allowed: readonly T[
   if (value === undefined) return undefined;
   if (!(allowed as readonly string[]).includes(value)) throw new UsageError(`${option}: unknown value "${value}" (one of ${allowed.join(', ')})`);
   return value as T;
+}
+
+/** An --input-format value: any format cbpf reads. */
+function inputFormat(value: string | undefined): InputFormat | undefined {
+  if (value !== undefined && !isInputFormat(value)) throw new UsageError(`--input-format: unknown format "${value}" (one of ${INPUT_FORMATS.join(', ')})`);
+  return value;
 }
 
 function format(value: string | undefined, option: string): Format | undefined {
@@ -598,18 +625,36 @@ function diffCommand(values: Record<string, string | boolean | string[] | undefi
     if (positionals.length !== 2) throw new UsageError(`diff takes two FILEs (A B), got ${positionals.length}`);
     stacks = [[positionals[0]!], [positionals[1]!]];
   }
-  const arch = archByName(values.arch as string);
-  if (!arch) throw new UsageError(`--arch: unknown arch "${values.arch}" (one of ${ARCH_NAMES})`);
   return {
     kind: 'diff',
-    inputs: [...stacks[0], ...stacks[1]],
-    inputFormat: format(values['input-format'] as string | undefined, '--input-format'),
-    arch,
+    ...programReading(values, [...stacks[0], ...stacks[1]]),
     a: stacks[0],
     b: stacks[1],
     max: Number(unsigned(values.max as string, '--max', 32)),
     json: values.json === true,
   };
+}
+
+/** The options every command that reads programs shares: inputs, format, arch and a profile's context. */
+function programReading(values: Record<string, string | boolean | string[] | undefined>, inputs: readonly string[]): ReadsPrograms {
+  const arch = archByName(values.arch as string);
+  if (!arch) throw new UsageError(`--arch: unknown arch "${values.arch}" (one of ${ARCH_NAMES})`);
+  let profile: ProfileContext;
+  try {
+    profile = contextOf({
+      engine: values['container-engine'] as string | undefined,
+      runtime: values.runtime as string | undefined,
+      caps: values.caps as string | undefined,
+      capAdd: values['cap-add'] as string[] | undefined,
+      capDrop: values['cap-drop'] as string[] | undefined,
+      hostArch: values['host-arch'] as string | undefined,
+      kernel: values.kernel as string | undefined,
+    });
+  } catch (error) {
+    if (error instanceof ProfileContextError) throw new UsageError(error.message);
+    throw error;
+  }
+  return { inputs, inputFormat: inputFormat(values['input-format'] as string | undefined), arch, profile };
 }
 
 /** `cbpf dump`: PIDs, or a command to run after `--` (`terminated`: the line had `--`). */
@@ -710,13 +755,7 @@ function parseCommand(name: CommandName, rest: readonly string[]): Command {
   if (spec.files === 'many' ? count === 0 : count !== 1) {
     throw new UsageError(`${name} takes ${spec.files === 'many' ? 'one or more FILEs' : 'one FILE'} (- for standard input), got ${count}`);
   }
-  const arch = archByName(values.arch as string);
-  if (!arch) throw new UsageError(`--arch: unknown arch "${values.arch}" (one of ${ARCH_NAMES})`);
-  const common: ReadsPrograms = {
-    inputs: parsed.positionals,
-    inputFormat: format(values['input-format'] as string | undefined, '--input-format'),
-    arch,
-  };
+  const common = programReading(values, parsed.positionals);
   const output = values.output as string | undefined;
   switch (name) {
     case 'disasm':

@@ -8,7 +8,7 @@ import { CommandFailure, type Io } from './io.js';
 import { loadFilters } from './load.js';
 
 export async function runAudit(command: Extract<Command, { kind: 'audit' }>, io: Io): Promise<void> {
-  const filters = await loadFilters(io, command.inputs, command.inputFormat, command.arch);
+  const filters = await loadFilters(io, command.inputs, command);
   let findings: ReturnType<typeof auditStack>;
   try {
     findings = auditStack(filters);

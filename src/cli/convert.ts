@@ -5,7 +5,7 @@ import { describeInputError, type Io, writeResult } from './io.js';
 import { loadProgram } from './load.js';
 
 export async function runConvert(command: Extract<Command, { kind: 'convert' }>, io: Io): Promise<void> {
-  const { program } = await loadProgram(io, command.inputs[0]!, command.inputFormat, command.arch);
+  const { program } = await loadProgram(io, command.inputs[0]!, command);
   let data: string | Uint8Array;
   try {
     data = writeProgram(program, command.to, { arch: command.arch });

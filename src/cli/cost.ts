@@ -118,7 +118,7 @@ function formatCost(
 export async function runCost(command: CostCommand, io: Io): Promise<void> {
   const names = command.inputs.map(displayName);
   const stacks: VerifiedProgram[][] = [];
-  for (const path of command.inputs) stacks.push(await loadFilters(io, [path], command.inputFormat, command.arch));
+  for (const path of command.inputs) stacks.push(await loadFilters(io, [path], command));
   let calibration: Calibration | undefined;
   if (command.calibrate) {
     try {

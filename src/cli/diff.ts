@@ -27,7 +27,7 @@ function recheck(a: readonly VerifiedProgram[], b: readonly VerifiedProgram[], d
 }
 
 export async function runDiff(command: DiffCommand, io: Io): Promise<void> {
-  const [a, b] = [await loadFilters(io, command.a, command.inputFormat, command.arch), await loadFilters(io, command.b, command.inputFormat, command.arch)];
+  const [a, b] = [await loadFilters(io, command.a, command), await loadFilters(io, command.b, command)];
   const [nameA, nameB] = [command.a, command.b].map((files) => files.map(displayName).join(' + ')) as [string, string];
   let result: ReturnType<typeof diffStacks>;
   try {

@@ -5,7 +5,7 @@ import { type Io, writeResult } from './io.js';
 import { loadPrograms } from './load.js';
 
 export async function runDisasm(command: Extract<Command, { kind: 'disasm' }>, io: Io): Promise<void> {
-  const { programs } = await loadPrograms(io, command.inputs[0]!, command.inputFormat, command.arch);
+  const { programs } = await loadPrograms(io, command.inputs[0]!, command);
   const listing = (program: (typeof programs)[number]) => formatAsm(program, { style: command.labels ? 'labels' : 'pcs', arch: command.arch });
   // A stack's filters, each under a comment naming it, so that each part still assembles alone.
   const text =

@@ -12,7 +12,7 @@ import type { Io } from './io.js';
 import { loadNamedFilters } from './load.js';
 
 export async function runEmu(command: Extract<Command, { kind: 'emu' }>, io: Io): Promise<void> {
-  const { filters, names } = await loadNamedFilters(io, command.inputs, command.inputFormat, command.arch);
+  const { filters, names } = await loadNamedFilters(io, command.inputs, command);
   const nr = typeof command.nr === 'number' ? command.nr : syscallNumber(command.arch, command.nr);
   if (nr === undefined) throw new UsageError(`--nr: ${command.arch.name} has no syscall "${command.nr}"`, 'emu');
   const record = encodeSeccompData({ nr, arch: command.arch.auditArch, instructionPointer: command.ip, args: command.args });

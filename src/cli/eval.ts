@@ -25,7 +25,7 @@ export async function runEval(command: EvalCommand, io: Io, pool?: EvalPool): Pr
 }
 
 async function evalCommand(command: EvalCommand, io: Io, pool: EvalPool | undefined): Promise<void> {
-  const filters = await loadFilters(io, command.inputs, command.inputFormat, command.arch);
+  const filters = await loadFilters(io, command.inputs, command);
   const [{ evaluate }, { formatSummary }] = await Promise.all([import('../../eval/evaluate.js'), import('../../eval/summary.js')]);
   const wantLines = command.output !== undefined || (!command.summary && command.out === undefined);
   if (command.out === '-' && io.stdoutIsTTY) throw new CommandFailure('refusing to write binary output to a terminal: use --out FILE or a pipe');

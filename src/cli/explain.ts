@@ -28,7 +28,7 @@ function casesText(cases: readonly Case[]): string {
 }
 
 export async function runExplain(command: ExplainCommand, io: Io): Promise<void> {
-  const filters = await loadFilters(io, command.inputs, command.inputFormat, command.arch);
+  const filters = await loadFilters(io, command.inputs, command);
   let explanation: ReturnType<typeof explainStack>;
   try {
     explanation = explainStack(filters, command.allArches ? undefined : [command.arch]);

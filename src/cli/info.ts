@@ -2,6 +2,8 @@
 import type { ArchCache, MissedSyscall } from '../action-cache.js';
 import { formatInstruction } from '../disasm.js';
 import type { Instruction } from '../instruction.js';
+import { DROP_REASONS, type ResolutionReport, resolutionReport } from '../profile/index.js';
+import type { DropReason } from '../profile/resolve.js';
 import { summarizeProgram } from '../summary.js';
 import type { Command } from './args.js';
 import { displayName, type Io } from './io.js';
@@ -44,20 +46,50 @@ function cacheLines(caches: readonly ArchCache[] | undefined, program: readonly 
   return lines;
 }
 
+/** A profile's resolution report as lines: the context, then what was dropped, skipped, split and added. */
+function resolutionLines(file: string, r: ResolutionReport): string[] {
+  const names = (list: readonly string[]): string => (list.length > 8 ? `${list.slice(0, 8).join(', ')} and ${list.length - 8} more` : list.join(', '));
+  const lines = [
+    `${file}: a profile, resolved for ${r.engine === 'none' ? 'the runtime alone' : r.engine} and ${r.runtime} on an ${r.hostArch} host, kernel ${r.kernel}, ${count(r.caps.length, 'capability').replace('capabilitys', 'capabilities')}`,
+    `  arches: ${r.arches.join(', ')}; default ${r.defaultAction}; other arches ${r.badArchAction}`,
+    `  entries: ${r.entries.kept} of ${r.entries.total} kept, giving ${count(r.rules, 'rule')} for libseccomp`,
+  ];
+  for (const d of r.dropped) lines.push(`  dropped ${d.source} (${names(d.names)}): ${DROP_REASONS[d.reason]}`);
+  const skipped = new Map<string, string[]>();
+  for (const s of r.skipped) skipped.set(s.reason, [...(skipped.get(s.reason) ?? []), s.name]);
+  for (const [reason, list] of skipped) lines.push(`  skipped ${count(list.length, 'name')}, ${DROP_REASONS[reason as DropReason]}: ${names(list)}`);
+  for (const s of r.split) lines.push(`  ${s.source} (${names(s.names)}): conditions on one argument became ${s.rules} separate ORed rules per name`);
+  const companions = new Map<string, string[]>();
+  for (const c of r.companions) companions.set(`${c.arch} ${c.multiplexer}`, [...(companions.get(`${c.arch} ${c.multiplexer}`) ?? []), c.name]);
+  for (const [where, list] of companions)
+    lines.push(`  ${where}: companion rules for ${names([...new Set(list)])} (the argument-0 condition becomes the call number)`);
+  for (const n of r.notOnArch) lines.push(`  not on ${n.arch}: ${names(n.names)}`);
+  if (r.stub)
+    lines.push(
+      `  runc's ENOSYS stub: ${r.stub.map((s) => `${s.arch} nr > ${s.arch === 'x32' ? `0x${s.largest.toString(16)}` : s.largest}`).join(', ') || 'no arch listed, so it does nothing'}`,
+    );
+  if (r.ignoredFields.length > 0) lines.push(`  ignored fields: ${names(r.ignoredFields)}`);
+  return lines;
+}
+
 /**
  * `cbpf info FILE`: a filter's summary; for a stack file, each filter's in
  * turn, oldest first (with --json, one object per filter).
  */
 export async function runInfo(command: Extract<Command, { kind: 'info' }>, io: Io): Promise<void> {
-  const { programs, format } = await loadPrograms(io, command.inputs[0]!, command.inputFormat, command.arch);
+  const { programs, format, profile } = await loadPrograms(io, command.inputs[0]!, command);
   const file = displayName(command.inputs[0]!);
+  const resolution = profile ? resolutionReport(profile.filter) : undefined;
   programs.forEach((program, i) => {
     const summary = summarizeProgram(program, command.arch);
     const name = programs.length === 1 ? file : `${file} filter ${i + 1} of ${programs.length}`;
     if (command.json) {
-      io.stdout(`${JSON.stringify({ file, ...(programs.length === 1 ? {} : { filter: i + 1 }), format, ...summary })}\n`);
+      io.stdout(
+        `${JSON.stringify({ file, ...(programs.length === 1 ? {} : { filter: i + 1 }), format, ...(resolution ? { resolution } : {}), ...summary })}\n`,
+      );
       return;
     }
+    if (resolution) io.stdout(`${resolutionLines(file, resolution).join('\n')}\n\n`);
     const lines = [
       `${name}: ${format}, ${count(summary.instructions, 'instruction')} (${summary.reachable} reachable)`,
       `arches checked: ${summary.arches.join(', ') || 'none'}`,

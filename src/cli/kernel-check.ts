@@ -45,7 +45,7 @@ export async function runKernelCheck(command: Extract<Command, { kind: 'kernel-c
     command.records === undefined ? undefined : await loadRecords(io, command.records, { format: command.recordFormat, byteOrder: 'le', arch: command.arch });
   let failures = 0;
   for (const path of command.inputs) {
-    const { program } = await loadProgram(io, path, command.inputFormat, command.arch);
+    const { program } = await loadProgram(io, path, command);
     const file = displayName(path);
     const started = performance.now();
     try {

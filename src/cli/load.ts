@@ -5,14 +5,17 @@
 
 import type { TraceSource } from '../../eval/options.js';
 import { type RecordStreamOptions, recordBatches } from '../../eval/record-stream.js';
-import type { Format } from '../codecs/format-names.js';
-import { MAX_FILTER_BYTES, readPrograms } from '../codecs/formats.js';
+import type { InputFormat } from '../codecs/format-names.js';
+import { MAX_FILTER_BYTES, type ReadResult, readPrograms } from '../codecs/formats.js';
 import type { Instruction } from '../instruction.js';
-import type { Arch } from '../seccomp/arches.js';
 import { SECCOMP_DATA_SIZE } from '../seccomp/data.js';
 import type { RecordBatch } from '../seccomp/records.js';
 import { type VerifiedProgram, verify, verifyStack } from '../verifier.js';
+import type { ReadsPrograms } from './args.js';
 import { CommandFailure, describeInputError, displayName, type Io } from './io.js';
+
+/** How a command reads its program files: the format (undefined: detected), the arch for names, a profile's context. */
+export type ProgramReading = Pick<ReadsPrograms, 'inputFormat' | 'arch' | 'profile'>;
 
 /**
  * A program file that could not be loaded: the one line a command prints
@@ -41,7 +44,7 @@ function loadFailure(path: string, error: unknown): ProgramLoadFailure {
  * Reads and decodes the programs in `path`: one, or a whole stack from a
  * stack file; any problem becomes a CommandFailure (a ProgramLoadFailure).
  */
-export async function loadPrograms(io: Io, path: string, format: Format | undefined, arch: Arch): Promise<{ programs: Instruction[][]; format: Format }> {
+export async function loadPrograms(io: Io, path: string, read: ProgramReading): Promise<ReadResult> {
   let bytes: Uint8Array;
   try {
     bytes = await io.readFile(path, MAX_FILTER_BYTES);
@@ -53,20 +56,20 @@ export async function loadPrograms(io: Io, path: string, format: Format | undefi
     throw new ProgramLoadFailure(`${displayName(path)}: ${detail}`, 'too-large', detail);
   }
   try {
-    return readPrograms(bytes, format, { arch });
+    return readPrograms(bytes, read.inputFormat, { arch: read.arch, profile: read.profile });
   } catch (error) {
     throw loadFailure(path, error);
   }
 }
 
 /** Reads and decodes the one program in `path` (a stack file must hold one filter), as loadPrograms. */
-export async function loadProgram(io: Io, path: string, format: Format | undefined, arch: Arch): Promise<{ program: Instruction[]; format: Format }> {
-  const { programs, format: read } = await loadPrograms(io, path, format, arch);
+export async function loadProgram(io: Io, path: string, read: ProgramReading): Promise<{ program: Instruction[]; format: InputFormat }> {
+  const { programs, format } = await loadPrograms(io, path, read);
   if (programs.length !== 1) {
     const detail = `a stack of ${programs.length} filters, where this command reads one (commands that take FILTER... read a whole stack)`;
     throw new ProgramLoadFailure(`${displayName(path)}: ${detail}`, 'stack-size', detail);
   }
-  return { program: programs[0]!, format: read };
+  return { program: programs[0]!, format };
 }
 
 /**
@@ -74,16 +77,11 @@ export async function loadProgram(io: Io, path: string, format: Format | undefin
  * all of its own), and the stack as a whole; `names` says where each came
  * from: its file, or `file filters[i]` for one of a stack file's.
  */
-export async function loadNamedFilters(
-  io: Io,
-  paths: readonly string[],
-  format: Format | undefined,
-  arch: Arch,
-): Promise<{ filters: VerifiedProgram[]; names: string[] }> {
+export async function loadNamedFilters(io: Io, paths: readonly string[], read: ProgramReading): Promise<{ filters: VerifiedProgram[]; names: string[] }> {
   const filters: VerifiedProgram[] = [];
   const names: string[] = [];
   for (const path of paths) {
-    const { programs } = await loadPrograms(io, path, format, arch);
+    const { programs } = await loadPrograms(io, path, read);
     programs.forEach((program, i) => {
       const name = programs.length === 1 ? displayName(path) : `${displayName(path)} filters[${i}]`;
       try {
@@ -103,8 +101,8 @@ export async function loadNamedFilters(
 }
 
 /** loadNamedFilters, the filters alone. */
-export async function loadFilters(io: Io, paths: readonly string[], format: Format | undefined, arch: Arch): Promise<VerifiedProgram[]> {
-  return (await loadNamedFilters(io, paths, format, arch)).filters;
+export async function loadFilters(io: Io, paths: readonly string[], read: ProgramReading): Promise<VerifiedProgram[]> {
+  return (await loadNamedFilters(io, paths, read)).filters;
 }
 
 /** Reads a whole trace of `seccomp_data` records (see record-stream.ts for the formats) as one batch. */

@@ -62,7 +62,7 @@ export async function runVerify(command: Extract<Command, { kind: 'verify' }>, i
   for (const path of command.inputs) {
     let program: Instruction[];
     try {
-      ({ program } = await loadProgram(io, path, command.inputFormat, command.arch));
+      ({ program } = await loadProgram(io, path, command));
     } catch (error) {
       if (!(error instanceof ProgramLoadFailure)) throw error;
       reports.push(loadFailureReport(path, error));

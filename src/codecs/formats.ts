@@ -7,20 +7,24 @@ import { formatAsm } from '../disasm.js';
 import { DecodeError, EncodeError, ParseError } from '../errors.js';
 import type { Instruction, Program } from '../instruction.js';
 import { BPF_MAXINSNS } from '../opcodes.js';
+import { type CompiledProfile, compileProfileText, contextOf, looksLikeProfile } from '../profile/index.js';
+import type { ProfileContext } from '../profile/resolve.js';
 import type { Arch } from '../seccomp/arches.js';
 import { assemble, isAsmMnemonic } from './asm.js';
 import { formatC, parseC } from './c.js';
 import { formatDdd, parseDdd } from './ddd.js';
-import type { Format } from './format-names.js';
+import type { Format, InputFormat } from './format-names.js';
 import { formatJson, parseJson } from './json.js';
 import { decodeRaw, encodeRaw } from './raw.js';
 import { formatStack, parseStack } from './stack.js';
 import { errorAt, quoted } from './text.js';
 
-/** Options for reading and writing text that names syscalls. */
+/** Options for reading and writing programs. */
 export interface FormatOptions {
   /** Arch for syscall names where the program has not checked one. Default x86_64. */
   readonly arch?: Arch;
+  /** The container a profile is resolved for; default: Docker, runc, Docker's capabilities, an x86_64 host, the running kernel. */
+  readonly profile?: ProfileContext;
 }
 
 /** A label or pc and its colon (`name:`, `5:`) with the whitespace around them, where the last one ended. */
@@ -34,7 +38,7 @@ const BINARY_BYTE = (b: number): boolean => b < 0x09 || (b > 0x0d && b < 0x20) |
  * format their first meaningful characters announce. Raw input is taken as
  * little-endian; big-endian must be asked for.
  */
-export function detectFormat(bytes: Uint8Array): Format {
+export function detectFormat(bytes: Uint8Array): InputFormat {
   if (bytes.length === 0) throw new DecodeError('empty-input', 'empty input: no instructions');
   if (bytes.some(BINARY_BYTE)) return 'raw';
   const text = new TextDecoder().decode(bytes);
@@ -49,7 +53,7 @@ export function detectFormat(bytes: Uint8Array): Format {
   if (meaningful === '' && unterminated !== -1) throw errorAt(text, unterminated, 'syntax', 'unterminated /* comment');
   if (meaningful === '') throw new ParseError('empty-input', 'empty input: no instructions', 0, 0);
   if (meaningful.startsWith('[')) return 'json';
-  if (/^\{\s*"/.test(meaningful)) return 'stack';
+  if (/^\{\s*"/.test(meaningful)) return looksLikeProfile(meaningful) ? 'profile' : 'stack';
   if (/BPF_STMT|BPF_JUMP|\{/.test(meaningful)) return 'c';
   if (/^[0-9][0-9,\s]*$/.test(meaningful)) return 'ddd';
   // Labels and pcs (`name:`, `5:`) skipped one at a time: a regex repeating a group over millions of them overflows its stack.
@@ -59,7 +63,7 @@ export function detectFormat(bytes: Uint8Array): Format {
   if ((at > 0 && rest.trim() === '') || isAsmMnemonic(/\S+/.exec(rest)?.[0] ?? '')) return 'asm';
   throw new ParseError(
     'unknown-format',
-    `not a known cBPF format (raw sock_filter bytes, C array, tcpdump -ddd, bpf_asm or JSON): starts with ${quoted(meaningful)}`,
+    `not a known cBPF format (raw sock_filter bytes, C array, tcpdump -ddd, bpf_asm, JSON or a seccomp profile): starts with ${quoted(meaningful)}`,
     0,
     0,
   );
@@ -73,14 +77,26 @@ export function detectFormat(bytes: Uint8Array): Format {
  */
 export const MAX_FILTER_BYTES = 16 << 20;
 
+/** What readPrograms read: the programs, their format and, for a profile, what it was compiled from. */
+export interface ReadResult {
+  readonly programs: Instruction[][];
+  readonly format: InputFormat;
+  readonly profile?: CompiledProfile;
+}
+
 /**
  * Reads the programs in `bytes`, in `format` or the detected one: one for
- * every format but a stack file, which holds a whole stack, oldest first.
+ * every format but a stack file, which holds a whole stack, oldest first; a
+ * profile gives the filter it compiles to.
  */
-export function readPrograms(bytes: Uint8Array, format?: Format, options: FormatOptions = {}): { programs: Instruction[][]; format: Format } {
+export function readPrograms(bytes: Uint8Array, format?: InputFormat, options: FormatOptions = {}): ReadResult {
   const chosen = format ?? detectFormat(bytes);
   const text = (): string => new TextDecoder().decode(bytes);
-  const readers: Record<Format, () => Instruction[][]> = {
+  if (chosen === 'profile') {
+    const profile = compileProfileText(text(), options.profile ?? contextOf());
+    return { programs: [profile.program], format: chosen, profile };
+  }
+  const readers: Record<Exclude<Format, 'profile'>, () => Instruction[][]> = {
     raw: () => [decodeRaw(bytes, 'le')],
     'raw-be': () => [decodeRaw(bytes, 'be')],
     c: () => [parseC(text(), options)],
@@ -96,7 +112,7 @@ export function readPrograms(bytes: Uint8Array, format?: Format, options: Format
  * Reads one program in `format`, or in the detected format when none is
  * given; a stack file must hold exactly one filter.
  */
-export function readProgram(bytes: Uint8Array, format?: Format, options: FormatOptions = {}): { program: Instruction[]; format: Format } {
+export function readProgram(bytes: Uint8Array, format?: InputFormat, options: FormatOptions = {}): { program: Instruction[]; format: InputFormat } {
   const { programs, format: chosen } = readPrograms(bytes, format, options);
   if (programs.length !== 1)
     throw new ParseError(

@@ -7,7 +7,7 @@
  * into BPF; the evaluator is its oracle, and libseccomp is both's.
  */
 import { ParseError } from '../errors.js';
-import { X32_SYSCALL_BIT } from '../seccomp/arches.js';
+import { byteOrderOf, X32_SYSCALL_BIT } from '../seccomp/arches.js';
 import type { SeccompData } from '../seccomp/records.js';
 import { syscallNumber } from '../seccomp/syscalls.js';
 import type { ProfileArchInfo } from './arches.js';
@@ -104,14 +104,35 @@ export interface ProfileFilter {
 /**
  * Adds every resolved rule to libseccomp's databases, arch by arch, as the
  * runtime's seccomp_rule_add_array calls do.
- * @throws ParseError `profile` when libseccomp would refuse a rule (the runtime then refuses to start the container).
+ * @throws ParseError `profile` when libseccomp would refuse an arch or a rule (the runtime then refuses to start the container).
  */
 export function buildFilter(resolved: ResolvedProfile): ProfileFilter {
+  const { runtime } = resolved.context;
+  if (!validAction(resolved.defaultAction)) {
+    throw new ParseError(
+      'profile',
+      `libseccomp refuses the default action ERRNO(${resolved.defaultAction & 0xffff}): an errno must be below 4095 (EINVAL), so ${runtime} would not start the container`,
+      0,
+      0,
+    );
+  }
+  // seccomp_arch_add refuses an arch of the other byte order than the host's (EDOM), and the runtime with it.
+  const host = resolved.arches[0]!;
+  const foreign = resolved.arches.find((a) => byteOrderOf(a.arch) !== byteOrderOf(host.arch));
+  if (foreign) {
+    throw new ParseError(
+      'profile',
+      `libseccomp refuses the arch ${foreign.profileName}: its byte order is not the host's (${host.arch.name}; EDOM), so ${runtime} would not start the container`,
+      0,
+      0,
+    );
+  }
   const arches = resolved.arches.map((info) => ({ info, rules: new ArchRules(info.is64) }));
   const missingOn = new Map<string, string[]>();
   const companions: Companion[] = [];
   for (const rule of resolved.rules) {
     try {
+      if (!validAction(rule.action)) throw new RuleRefused(-22);
       for (const { info, rules } of arches) {
         const mux = info.multiplexed ? multiplexedAs(rule.name) : undefined;
         if (mux) {
@@ -147,6 +168,11 @@ export function buildFilter(resolved: ResolvedProfile): ProfileFilter {
   }
   const stub = resolved.enosysStub ? enosysStub(resolved) : undefined;
   return { resolved, arches, ...(stub ? { stub } : {}), missingOn, companions };
+}
+
+/** libseccomp takes an ERRNO action only with an errno below MAX_ERRNO, 4095 (sys_chk_seccomp_action); every other action here is valid. */
+function validAction(action: number): boolean {
+  return (action & 0xffff0000) !== 0x00050000 || (action & 0xffff) < 4095;
 }
 
 /** The stub's sections: per listed arch, the largest number any kept entry names (skipped names count; multiplexed socket and IPC names do not). */

@@ -15,6 +15,7 @@ import { type ProfileContext, type ProfileContextOptions, profileContext, resolv
 export { compileProfile } from './compile.js';
 export { buildFilter, decideProfile, type ProfileFilter } from './filter.js';
 export { looksLikeProfile, type Profile, parseProfile } from './read.js';
+export { DROP_REASONS, type ResolutionReport, resolutionReport } from './report.js';
 export {
   DOCKER_CAPS,
   PODMAN_CAPS,

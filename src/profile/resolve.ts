@@ -158,7 +158,8 @@ export function kernelVersion(text: string): KernelVersion {
 /** The context `options` describe, defaults filled in (the running kernel's version needs `runningKernel`). */
 export function profileContext(options: ProfileContextOptions, runningKernel: () => string): ProfileContext {
   const engine = options.engine ?? 'docker';
-  if (!(ENGINES as readonly string[]).includes(engine)) throw new ProfileContextError(`unknown engine ${JSON.stringify(engine)} (docker, podman or none)`);
+  if (!(ENGINES as readonly string[]).includes(engine))
+    throw new ProfileContextError(`unknown container engine ${JSON.stringify(engine)} (docker, podman or none)`);
   const runtime = options.runtime ?? 'runc';
   if (!(RUNTIMES as readonly string[]).includes(runtime)) throw new ProfileContextError(`unknown runtime ${JSON.stringify(runtime)} (runc or crun)`);
   const hostArch = options.hostArch ?? 'x86_64';
@@ -188,7 +189,6 @@ const ACTION_BASE: Record<ProfileAction, number> = {
   SCMP_ACT_NOTIFY: 0x7fc00000,
 };
 const EPERM = 1;
-const ENOSYS = 38;
 
 /** The filter's return value for `action` (ERRNO and TRACE carry `errnoRet`, EPERM when absent). */
 export function actionValue(action: ProfileAction, errnoRet: number | undefined): number {
@@ -248,6 +248,8 @@ export interface ResolvedProfile {
   readonly namedSyscalls: readonly string[];
   readonly entries: readonly EntryResolution[];
   readonly flags: readonly string[];
+  /** The profile's fields no engine or runtime reads. */
+  readonly ignoredFields: readonly string[];
 }
 
 /** Every name libseccomp knows, on any arch (a name it does not know is skipped, as runc skips it). */
@@ -300,12 +302,13 @@ export function resolveProfile(profile: Profile, context: ProfileContext, known:
     badArchAction: 0x00000000,
     arches,
     rules,
-    enosysStub: context.runtime === 'runc' && runcAddsStub(profile, defaultAction),
+    enosysStub: context.runtime === 'runc' && runcAddsStub(profile),
     stubArches: listed.map(profileArch),
     namedSyscalls: [...new Set(profile.syscalls.filter((_, i) => entries[i]!.dropped === undefined).flatMap((e) => e.names))],
     entries,
     flags: docker ? [] : profile.flags,
     engine,
+    ignoredFields: profile.ignoredFields,
   };
 }
 
@@ -346,8 +349,12 @@ function compareKernel(a: KernelVersion, b: KernelVersion): number {
   return a.major !== b.major ? a.major - b.major : a.minor - b.minor;
 }
 
-/** runc prepends its ENOSYS stub unless the default action already allows, logs or traces, or already returns ENOSYS. */
-function runcAddsStub(profile: Profile, defaultAction: number): boolean {
-  if (profile.defaultAction === 'SCMP_ACT_ALLOW' || profile.defaultAction === 'SCMP_ACT_LOG' || profile.defaultAction === 'SCMP_ACT_TRACE') return false;
-  return defaultAction !== actionValue('SCMP_ACT_ERRNO', ENOSYS);
+/**
+ * runc prepends its ENOSYS stub unless the default action allows, logs or
+ * traces. (runc also skips it for a defaultErrnoRet of 0x50026, a value cbpf's
+ * reader refuses as an errno; a defaultErrnoRet of 38 keeps the stub, which
+ * then returns what the default would.)
+ */
+function runcAddsStub(profile: Profile): boolean {
+  return !(profile.defaultAction === 'SCMP_ACT_ALLOW' || profile.defaultAction === 'SCMP_ACT_LOG' || profile.defaultAction === 'SCMP_ACT_TRACE');
 }

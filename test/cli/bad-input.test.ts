@@ -23,7 +23,8 @@ describe('bad input: one line naming the problem, exit 1, nothing written', () =
       what: 'text that is no known format',
       argv: ['disasm', 'f.txt'],
       file: 'hello world\n',
-      error: 'cbpf: f.txt: not a known cBPF format (raw sock_filter bytes, C array, tcpdump -ddd, bpf_asm or JSON): starts with "hello world"',
+      error:
+        'cbpf: f.txt: not a known cBPF format (raw sock_filter bytes, C array, tcpdump -ddd, bpf_asm, JSON or a seccomp profile): starts with "hello world"',
     },
     {
       what: 'an unknown mnemonic',

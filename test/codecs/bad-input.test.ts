@@ -28,7 +28,8 @@ describe('bad program input gives one short line on stderr and exit 1', () => {
       what: 'a file whose text starts with no format (raw line breaks were quoted)',
       argv: ['disasm', 'n.ddd'],
       file: '-1\n6 0 0 0\n',
-      error: 'cbpf: n.ddd: not a known cBPF format (raw sock_filter bytes, C array, tcpdump -ddd, bpf_asm or JSON): starts with "-1\\n6 0 0 0"',
+      error:
+        'cbpf: n.ddd: not a known cBPF format (raw sock_filter bytes, C array, tcpdump -ddd, bpf_asm, JSON or a seccomp profile): starts with "-1\\n6 0 0 0"',
     },
     {
       what: 'a JSON array with a trailing comma (V8 quoted the input across lines, with no position)',
@@ -73,7 +74,7 @@ describe('bad program input gives one short line on stderr and exit 1', () => {
       what: 'a 10 MB word that is no format, quoted short',
       argv: ['disasm', 'f.s'],
       file: 'y'.repeat(TEN_MB),
-      error: `cbpf: f.s: not a known cBPF format (raw sock_filter bytes, C array, tcpdump -ddd, bpf_asm or JSON): starts with "${'y'.repeat(40)}…"`,
+      error: `cbpf: f.s: not a known cBPF format (raw sock_filter bytes, C array, tcpdump -ddd, bpf_asm, JSON or a seccomp profile): starts with "${'y'.repeat(40)}…"`,
     },
     {
       what: 'a 10 MB number in C, quoted short',
@@ -115,7 +116,8 @@ describe('bad program input gives one short line on stderr and exit 1', () => {
       what: 'a word that is an Object property, not a mnemonic',
       argv: ['disasm', 'f.s'],
       file: 'constructor #1\n',
-      error: 'cbpf: f.s: not a known cBPF format (raw sock_filter bytes, C array, tcpdump -ddd, bpf_asm or JSON): starts with "constructor #1"',
+      error:
+        'cbpf: f.s: not a known cBPF format (raw sock_filter bytes, C array, tcpdump -ddd, bpf_asm, JSON or a seccomp profile): starts with "constructor #1"',
     },
     {
       what: 'a comment in asm that a lone \\r would have ended',

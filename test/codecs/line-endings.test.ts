@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { SAMPLE_FILTERS } from '../../bench/samples.js';
 import { detectRecordFormat, recordBatches } from '../../eval/record-stream.js';
 import { assemble } from '../../src/codecs/asm.js';
-import type { Format } from '../../src/codecs/format-names.js';
+import type { Format, InputFormat } from '../../src/codecs/format-names.js';
 import { detectFormat, readProgram, writeProgram } from '../../src/codecs/formats.js';
 import { decodeRaw } from '../../src/codecs/raw.js';
 import { formatAsm } from '../../src/disasm.js';
@@ -19,7 +19,7 @@ const bytes = (text: string): Uint8Array => new TextEncoder().encode(text);
 const crlf = (text: string): string => text.replace(/\n/g, '\r\n');
 
 /** The program `text` gives in `format`, and the format detected from it. */
-function read(text: string, format: Format): { program: Instruction[]; detected: Format } {
+function read(text: string, format: Format): { program: Instruction[]; detected: InputFormat } {
   return { program: readProgram(bytes(text), format).program, detected: detectFormat(bytes(text)) };
 }
 
