@@ -185,7 +185,7 @@ export function parseProfile(text: string): Profile {
     const literal = at === undefined ? String(value) : (/^-?[0-9.eE+-]+/.exec(text.slice(at, at + 40))?.[0] ?? String(value));
     if (!/^-?(0|[1-9][0-9]*)$/.test(literal)) fail(path, `must be ${what}, not ${literal}`);
     const n = BigInt(literal);
-    if (n < 0n || n > max) fail(path, `${literal} does not fit: must be ${what}`);
+    if (literal.startsWith('-') || n > max) fail(path, `${literal} does not fit: must be ${what}`);
     return n;
   };
   const small = (value: unknown, path: Path, max: number, what: string): number => Number(integer(value, path, BigInt(max), what));
@@ -201,8 +201,10 @@ export function parseProfile(text: string): Profile {
   // The OCI runtime spec's config.json holds the profile at linux.seccomp.
   const isConfig = typeof root === 'object' && root !== null && !('defaultAction' in root) && 'linux' in root;
   const base: Path = isConfig ? ['linux', 'seccomp'] : [];
-  if (isConfig && typeof (root as { linux: unknown }).linux === 'object') {
-    if ((root as { linux: Record<string, unknown> }).linux.seccomp === undefined) fail(['linux'], 'has no seccomp object: this OCI config loads no filter');
+  if (isConfig) {
+    const linux = (root as { linux: unknown }).linux;
+    if (typeof linux !== 'object' || linux === null || Array.isArray(linux)) fail(['linux'], `must be a JSON object, not ${typeName(linux)}`);
+    if ((linux as Record<string, unknown>).seccomp === undefined) fail(['linux'], 'has no seccomp object: this OCI config loads no filter');
   }
   const top = object(isConfig ? (root as { linux: Record<string, unknown> }).linux.seccomp : root, base, TOP_FIELDS);
   const at = (...parts: (string | number)[]): Path => [...base, ...parts];
@@ -222,8 +224,11 @@ export function parseProfile(text: string): Profile {
     };
   };
   const kernelVersion = (text: string, path: Path): { major: number; minor: number; text: string } => {
+    // moby reads each part as a u8 and refuses 0.0.
     const match = /^([0-9]+)\.([0-9]+)$/.exec(text);
-    if (!match) fail(path, `invalid kernel version ${quoted(text)} (expected MAJOR.MINOR, as "5.8")`);
+    if (!match || Number(match[1]) > 255 || Number(match[2]) > 255 || (Number(match[1]) === 0 && Number(match[2]) === 0)) {
+      fail(path, `invalid kernel version ${quoted(text)} (expected MAJOR.MINOR, each 0 to 255, as "5.8")`);
+    }
     return { major: Number(match![1]), minor: Number(match![2]), text };
   };
   const condition = (value: unknown, path: Path): Condition => {

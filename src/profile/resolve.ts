@@ -168,11 +168,28 @@ export function profileContext(options: ProfileContextOptions, runningKernel: ()
       `unknown host arch ${JSON.stringify(hostArch)} (one of x86_64, i386, aarch64, arm, s390x, ppc64le, ppc64, riscv64, mips, mipsel, mips64, mips64el)`,
     );
   }
+  // moby 20.10 knows the capabilities up to CAP_AUDIT_READ (37); podman those of the host's kernel.
+  const known = engine === 'docker' ? CAPABILITIES.slice(0, CAPABILITIES.indexOf('CAP_AUDIT_READ') + 1) : CAPABILITIES;
+  const names = (list: readonly string[]): string[] =>
+    list.flatMap((cap) => {
+      const name = capabilityName(cap);
+      if (name !== 'ALL' && !known.includes(name))
+        throw new ProfileContextError(`unknown capability ${JSON.stringify(cap)} for ${engine} (it knows up to CAP_AUDIT_READ)`);
+      return name === 'ALL' ? known : [name];
+    });
   const set = options.caps ?? (engine === 'none' ? 'docker' : engine);
-  const base = set === 'docker' ? DOCKER_CAPS : set === 'podman' ? PODMAN_CAPS : set === 'none' || set === '' ? [] : set.split(',').map(capabilityName);
-  const caps = new Set(base.includes('ALL') ? CAPABILITIES : base);
-  for (const cap of options.capAdd ?? []) for (const name of capabilityName(cap) === 'ALL' ? CAPABILITIES : [capabilityName(cap)]) caps.add(name);
-  for (const cap of options.capDrop ?? []) for (const name of capabilityName(cap) === 'ALL' ? CAPABILITIES : [capabilityName(cap)]) caps.delete(name);
+  const base = set === 'docker' ? DOCKER_CAPS : set === 'podman' ? PODMAN_CAPS : set === 'none' || set === '' ? [] : names(set.split(','));
+  // As docker run: adding ALL gives every one but those dropped; dropping ALL gives just those added; else drop, then add.
+  const added = options.capAdd ?? [];
+  const dropped = names(options.capDrop ?? []);
+  const isAll = (cap: string): boolean => capabilityName(cap) === 'ALL';
+  const caps = new Set(
+    added.some(isAll)
+      ? known.filter((cap) => !dropped.includes(cap))
+      : (options.capDrop ?? []).some(isAll)
+        ? names(added)
+        : [...base.filter((cap) => !dropped.includes(cap)), ...names(added)],
+  );
   return { engine: engine as Engine, runtime: runtime as Runtime, caps, hostArch, kernel: kernelVersion(options.kernel ?? runningKernel()) };
 }
 
@@ -189,6 +206,9 @@ const ACTION_BASE: Record<ProfileAction, number> = {
   SCMP_ACT_NOTIFY: 0x7fc00000,
 };
 const EPERM = 1;
+
+/** ERRNO and TRACE carry an errno; crun refuses one on any other action. */
+const takesErrno = (action: ProfileAction): boolean => action === 'SCMP_ACT_ERRNO' || action === 'SCMP_ACT_TRACE';
 
 /** The filter's return value for `action` (ERRNO and TRACE carry `errnoRet`, EPERM when absent). */
 export function actionValue(action: ProfileAction, errnoRet: number | undefined): number {
@@ -263,9 +283,16 @@ export function resolveProfile(profile: Profile, context: ProfileContext, known:
   /** The errno the engine hands on: moby 20.10 has no defaultErrnoRet (the runtime then uses EPERM); containers-common prefers its errno strings. */
   const errnoOf = (errnoRet: number | undefined, errno: number | undefined, isDefault: boolean): number | undefined =>
     engine === 'podman' ? (errno ?? errnoRet) : docker && isDefault ? undefined : errnoRet;
-  const defaultAction = actionValue(profile.defaultAction, errnoOf(profile.defaultErrnoRet, profile.defaultErrno, true));
-  if (profile.defaultAction === 'SCMP_ACT_NOTIFY')
-    throw new ParseError('profile', 'defaultAction: SCMP_ACT_NOTIFY cannot be the default action (the runtimes refuse it)', 0, 0);
+  const runc = context.runtime === 'runc';
+  const defaultErrno = errnoOf(profile.defaultErrnoRet, profile.defaultErrno, true);
+  const defaultAction = actionValue(profile.defaultAction, defaultErrno);
+  if (runc && profile.defaultAction === 'SCMP_ACT_NOTIFY')
+    throw new ParseError('profile', 'defaultAction: runc refuses SCMP_ACT_NOTIFY as the default action', 0, 0);
+  if (!runc && defaultErrno !== undefined && !takesErrno(profile.defaultAction)) {
+    throw new ParseError('profile', `defaultErrnoRet: crun refuses an errno for ${profile.defaultAction} (only ERRNO and TRACE take one)`, 0, 0);
+  }
+  const flags = docker ? [] : profile.flags;
+  if (runc && flags.length > 0) throw new ParseError('profile', `flags: runc 1.1 refuses seccomp flags (${flags.join(', ')})`, 0, 0);
 
   // Arches: archMap keeps the host's entry and its sub-arches; a flat list is taken as it is. The host's own comes first either way.
   const mapped = engine !== 'none' && (docker ? DOCKER_ARCHMAP_HOSTS : PODMAN_ARCHMAP_HOSTS).includes(host.arch.name);
@@ -281,14 +308,19 @@ export function resolveProfile(profile: Profile, context: ProfileContext, known:
       entries.push({ source: entry.path, names: entry.names, dropped, skipped: [] });
       continue;
     }
-    const action = actionValue(entry.action, errnoOf(entry.errnoRet, entry.errno, false));
+    const errno = errnoOf(entry.errnoRet, entry.errno, false);
+    if (!runc && errno !== undefined && !takesErrno(entry.action)) {
+      throw new ParseError('profile', `${entry.path}.errnoRet: crun refuses an errno for ${entry.action} (only ERRNO and TRACE take one)`, 0, 0);
+    }
+    const action = actionValue(entry.action, errno);
     const skipped: { name: string; reason: DropReason }[] = [];
-    // Several conditions on one argument cannot share a rule: each condition becomes its own rule, and the rules are ORed.
-    const repeats = new Set(entry.args.map((a) => a.index)).size !== entry.args.length;
-    const conditionSets: RuleCondition[][] = repeats ? entry.args.map((a) => [a]) : [[...entry.args]];
+    // crun reads at most six conditions. Several conditions on one argument cannot share a rule: each condition becomes its own rule, and the rules are ORed.
+    const args = runc ? entry.args : entry.args.slice(0, 6);
+    const repeats = new Set(args.map((a) => a.index)).size !== args.length;
+    const conditionSets: RuleCondition[][] = repeats ? args.map((a) => [a]) : [[...args]];
     for (const name of entry.names) {
-      if (entry.action === 'SCMP_ACT_NOTIFY' && name === 'write') {
-        throw new ParseError('profile', `${entry.path}: SCMP_ACT_NOTIFY on write is refused by the runtimes (it would deadlock the container)`, 0, 0);
+      if (runc && entry.action === 'SCMP_ACT_NOTIFY' && name === 'write') {
+        throw new ParseError('profile', `${entry.path}: runc refuses SCMP_ACT_NOTIFY on write (the container could not write to its listener)`, 0, 0);
       }
       if (action === defaultAction) skipped.push({ name, reason: 'default-action' });
       else if (!known(name)) skipped.push({ name, reason: 'unknown-syscall' });
@@ -306,7 +338,7 @@ export function resolveProfile(profile: Profile, context: ProfileContext, known:
     stubArches: listed.map(profileArch),
     namedSyscalls: [...new Set(profile.syscalls.filter((_, i) => entries[i]!.dropped === undefined).flatMap((e) => e.names))],
     entries,
-    flags: docker ? [] : profile.flags,
+    flags,
     engine,
     ignoredFields: profile.ignoredFields,
   };
