@@ -9,7 +9,7 @@
  */
 import type { Instruction } from '../instruction.js';
 import { jump, stmt } from '../instruction.js';
-import { BPF_ABS, BPF_ALU, BPF_AND, BPF_JA, BPF_JEQ, BPF_JGE, BPF_JGT, BPF_JMP, BPF_K, BPF_LD, BPF_RET, BPF_W } from '../opcodes.js';
+import { BPF_ABS, BPF_ALU, BPF_AND, BPF_JA, BPF_JEQ, BPF_JGE, BPF_JGT, BPF_JMP, BPF_JSET, BPF_K, BPF_LD, BPF_RET, BPF_W } from '../opcodes.js';
 import { X32_SYSCALL_BIT } from '../seccomp/arches.js';
 import { halfOffset, SECCOMP_DATA_ARCH, SECCOMP_DATA_ARGS, SECCOMP_DATA_NR } from '../seccomp/data.js';
 import { byteOrderOfAuditArch } from '../seccomp/records.js';
@@ -54,10 +54,10 @@ export function compileProfile(filter: ProfileFilter): Instruction[] {
         items.push({ code: BPF_JMP | BPF_JEQ | BPF_K, k: 0, onTrue: enosys, onFalse: nonZero }, { label: nonZero });
       }
       if (sections.some(([name]) => name === 'x86_64' || name === 'x32')) {
-        // One audit arch, two ABIs: the x32 bit picks the section.
+        // One audit arch, two ABIs: the x32 bit picks the section (runc tests the bit: `jset`, not `jge`).
         const x32Half = fresh();
         const x86_64Half = fresh();
-        items.push({ code: BPF_JMP | BPF_JGE | BPF_K, k: X32_SYSCALL_BIT, onTrue: x32Half, onFalse: x86_64Half });
+        items.push({ code: BPF_JMP | BPF_JSET | BPF_K, k: X32_SYSCALL_BIT, onTrue: x32Half, onFalse: x86_64Half });
         items.push({ label: x86_64Half }, limit(max('x86_64')), { label: x32Half }, limit(max('x32')));
       } else {
         items.push(limit(sections[0]![1]));

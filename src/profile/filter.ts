@@ -130,6 +130,11 @@ export function buildFilter(resolved: ResolvedProfile): ProfileFilter {
   const arches = resolved.arches.map((info) => ({ info, rules: new ArchRules(info.is64) }));
   const missingOn = new Map<string, string[]>();
   const companions: Companion[] = [];
+  // Where an arch lacks a name, libseccomp still adds the rule to that arch's database under a pseudo-syscall
+  // number (arches without socketcall/ipc; the others skip it): no code is generated for it, but it merges,
+  // and may be refused (EEXIST), like any other entry.
+  const pseudo = new Map(arches.map(({ info }) => [info, new ArchRules(info.is64)]));
+  const pseudoNumbers = new Map<string, number>();
   for (const rule of resolved.rules) {
     try {
       if (!validAction(rule.action)) throw new RuleRefused(-22);
@@ -150,6 +155,10 @@ export function buildFilter(resolved: ResolvedProfile): ProfileFilter {
         if (nr !== undefined) {
           rules.add(nr, rule.action, rule.conditions);
         } else if (!mux) {
+          if (!info.multiplexed) {
+            if (!pseudoNumbers.has(rule.name)) pseudoNumbers.set(rule.name, pseudoNumbers.size);
+            pseudo.get(info)!.add(pseudoNumbers.get(rule.name)!, rule.action, rule.conditions);
+          }
           const list = missingOn.get(rule.name) ?? [];
           if (!list.includes(info.arch.name)) list.push(info.arch.name);
           missingOn.set(rule.name, list);
@@ -157,6 +166,10 @@ export function buildFilter(resolved: ResolvedProfile): ProfileFilter {
       }
     } catch (error) {
       if (!(error instanceof RuleRefused)) throw error;
+      if (error.errno === 'hangs') {
+        const detail = `${rule.source}: libseccomp 2.5.4 never returns from adding the rule for ${rule.name} (a cycle in its rule merge), so ${resolved.context.runtime} would hang`;
+        throw new ParseError('profile', detail, 0, 0);
+      }
       const why = error.errno === -17 ? 'it overlaps an earlier rule for the same syscall with another action (EEXIST)' : `errno ${-error.errno}`;
       throw new ParseError(
         'profile',

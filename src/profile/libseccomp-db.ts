@@ -59,11 +59,20 @@ export interface SyscallRules {
   action: number;
 }
 
-/** libseccomp refused a rule: `errno` is the negative errno it returned (-17 EEXIST, -22 EINVAL). */
+/**
+ * libseccomp refused a rule: `errno` is the negative errno it returned (-17
+ * EEXIST, -22 EINVAL), or 'hangs' where libseccomp 2.5.4 never returns (a
+ * 64-bit range or NE condition followed by another whose node sorts first,
+ * after a rule that shares the first condition: its merge makes a cycle).
+ */
 export class RuleRefused extends Error {
   override readonly name = 'RuleRefused';
-  constructor(readonly errno: number) {
-    super(`libseccomp refuses the rule (${errno === -17 ? 'EEXIST: it overlaps an earlier rule with another action' : `errno ${-errno}`})`);
+  constructor(readonly errno: number | 'hangs') {
+    super(
+      errno === 'hangs'
+        ? 'libseccomp 2.5.4 never returns from adding the rule'
+        : `libseccomp refuses the rule (${errno === -17 ? 'EEXIST: it overlaps an earlier rule with another action' : `errno ${-errno}`})`,
+    );
   }
 }
 
@@ -491,6 +500,8 @@ function add(slot: Slot, incoming: TreeNode): void {
       }
       return;
     }
+    // A node the new chain shares between two parents arrives twice; libseccomp 2.5.4 then links it into its own level and never returns.
+    if (x === n || n.prev !== undefined || n.next !== undefined) throw new RuleRefused('hangs');
     if (!less(x, n)) {
       if (!x.next) {
         n.prev = hold(x);
