@@ -3,9 +3,10 @@
  * stub) to cBPF with libseccomp's layout — the arch dispatch, the x32 checks,
  * one `jeq` per syscall and each syscall's argument tree, 64-bit values as
  * halves — so that it decides every record as the runtime's filter does.
- * The bytes differ from libseccomp's (see docs/semantics.md, "Profiles"):
- * each tree node reloads its word, syscalls come in number order, and a
- * conditional jump too far for its 8-bit offset goes through an `ja`.
+ * The bytes differ from libseccomp's (see docs/semantics.md, "Seccomp
+ * profiles"): each tree node reloads its word, syscalls come in number order
+ * with `ret` pools between them, and a conditional jump too far for its 8-bit
+ * offset goes through an `ja`.
  */
 import type { Instruction } from '../instruction.js';
 import { jump, stmt } from '../instruction.js';
@@ -24,6 +25,8 @@ type Item =
   | { readonly always: string };
 
 const LD_W_ABS = BPF_LD | BPF_W | BPF_ABS;
+/** How many instructions may come between an unconditional syscall's `jeq` and its pool of `ret`s (a pool holds a few). */
+const POOL_REACH = 240;
 
 /** Compiles `filter` to a cBPF program (not yet verified: callers verify it, as every program). */
 export function compileProfile(filter: ProfileFilter): Instruction[] {
@@ -95,15 +98,44 @@ export function compileProfile(filter: ProfileFilter): Instruction[] {
     items.push({ label: syscalls });
     const bigEndian = byteOrderOfAuditArch(group[0]!.info.arch.auditArch) === 'be';
     const entries = group.flatMap((arch) => [...arch.rules.syscalls.values()]).sort((a, b) => a.nr - b.nr);
+    // An unconditional syscall jumps to a `ret` in the next pool; a pool follows every few hundred
+    // instructions, so that every such jump stays within a conditional jump's 255.
+    let pool = new Map<number, string>();
+    let sincePool = 0;
+    const flushPool = (): void => {
+      if (pool.size === 0) return;
+      const after = fresh();
+      items.push({ always: after });
+      for (const [value, label] of pool) items.push({ label }, ret(value));
+      items.push({ label: after });
+      pool = new Map();
+      sincePool = 0;
+    };
     for (const entry of entries) {
-      const skip = fresh();
-      const body = fresh();
-      items.push({ code: BPF_JMP | BPF_JEQ | BPF_K, k: entry.nr >>> 0, onTrue: body, onFalse: skip }, { label: body });
-      if (entry.chains) emitTree(items, entry.chains, defaultAction, bigEndian, fresh);
-      else items.push(ret(entry.action));
-      items.push({ label: skip });
+      const next = fresh();
+      if (entry.chains) {
+        const body: Item[] = [];
+        emitTree(body, entry.chains, defaultAction, bigEndian, fresh);
+        const size = body.filter((item) => !('label' in item)).length + 1;
+        if (sincePool + size > POOL_REACH) flushPool();
+        const start = fresh();
+        items.push({ code: BPF_JMP | BPF_JEQ | BPF_K, k: entry.nr >>> 0, onTrue: start, onFalse: next }, { label: start }, ...body);
+        sincePool += size;
+      } else {
+        if (sincePool + 1 > POOL_REACH) flushPool();
+        let target = pool.get(entry.action >>> 0);
+        if (!target) {
+          target = fresh();
+          pool.set(entry.action >>> 0, target);
+        }
+        items.push({ code: BPF_JMP | BPF_JEQ | BPF_K, k: entry.nr >>> 0, onTrue: target, onFalse: next });
+        sincePool += 1;
+      }
+      items.push({ label: next });
     }
-    items.push(ret(defaultAction), { label: badArch }, ret(badArchAction));
+    items.push(ret(defaultAction));
+    for (const [value, label] of pool) items.push({ label }, ret(value));
+    items.push({ label: badArch }, ret(badArchAction));
   }
   return layout(items);
 }
