@@ -8,7 +8,7 @@ import { SEVERITIES, type Severity } from '../analysis/audit.js';
 import { FORMATS, type Format, INPUT_FORMATS, type InputFormat, isFormat, isInputFormat } from '../codecs/format-names.js';
 import { ENGINE_NAMES, type EngineName } from '../engine.js';
 import type { RecordMix } from '../fuzz/traces.js';
-import { contextOf, type ProfileContext, ProfileContextError } from '../profile/index.js';
+import { contextOf, type ProfileContext, ProfileContextError, type ProfileContextOptions } from '../profile/index.js';
 import { ARCHES, type Arch, archByName, type ByteOrder } from '../seccomp/arches.js';
 
 /** A command line that cannot be run; main() prints it with exit code 2. */
@@ -36,7 +36,7 @@ export interface ReadsPrograms {
 }
 
 /** What `cbpf fuzz` can check. */
-export const FUZZ_TARGETS = ['jit', 'table', 'standalone', 'kernel', 'verifier', 'codec', 'inputs'] as const;
+export const FUZZ_TARGETS = ['jit', 'table', 'standalone', 'kernel', 'verifier', 'codec', 'profile', 'inputs'] as const;
 /** One of FUZZ_TARGETS. */
 export type FuzzTargetName = (typeof FUZZ_TARGETS)[number];
 /** The mixes `cbpf records` generates (src/fuzz/traces.ts). */
@@ -568,6 +568,7 @@ function inputFormat(value: string | undefined): InputFormat | undefined {
 }
 
 function format(value: string | undefined, option: string): Format | undefined {
+  if (value === 'profile') throw new UsageError(`${option}: profiles are read, not written (write the compiled filter in one of ${FORMATS.join(', ')})`);
   if (value !== undefined && !isFormat(value)) throw new UsageError(`${option}: unknown format "${value}" (one of ${FORMATS.join(', ')})`);
   return value;
 }
@@ -635,6 +636,17 @@ function diffCommand(values: Record<string, string | boolean | string[] | undefi
   };
 }
 
+/** The command-line flag of each profile context option. */
+const CONTEXT_FLAGS: Readonly<Record<keyof ProfileContextOptions, string>> = {
+  engine: 'container-engine',
+  runtime: 'runtime',
+  caps: 'caps',
+  capAdd: 'cap-add',
+  capDrop: 'cap-drop',
+  hostArch: 'host-arch',
+  kernel: 'kernel',
+};
+
 /** The options every command that reads programs shares: inputs, format, arch and a profile's context. */
 function programReading(values: Record<string, string | boolean | string[] | undefined>, inputs: readonly string[]): ReadsPrograms {
   const arch = archByName(values.arch as string);
@@ -651,7 +663,7 @@ function programReading(values: Record<string, string | boolean | string[] | und
       kernel: values.kernel as string | undefined,
     });
   } catch (error) {
-    if (error instanceof ProfileContextError) throw new UsageError(error.message);
+    if (error instanceof ProfileContextError) throw new UsageError(`--${CONTEXT_FLAGS[error.option]}: ${error.message}`);
     throw error;
   }
   return { inputs, inputFormat: inputFormat(values['input-format'] as string | undefined), arch, profile };

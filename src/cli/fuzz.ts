@@ -32,7 +32,7 @@ export async function runFuzz(command: FuzzCommand, io: Io): Promise<void> {
 /** The differential targets, taking turns in this thread. */
 async function runDifferential(command: FuzzCommand, io: Io, targets: readonly FuzzTargetName[], seed: number, budget: FuzzBudget): Promise<void> {
   // The fuzzer needs the JIT, and so binaryen: load it only for this command.
-  const { codecTarget, engineTarget, failureAsCase, kernelTarget, runFuzz: run, verifierTarget } = await import('../fuzz/differential.js');
+  const { codecTarget, engineTarget, failureAsCase, kernelTarget, profileTarget, runFuzz: run, verifierTarget } = await import('../fuzz/differential.js');
   const { loadEngine } = await import('../../eval/engines.js');
   const interpreter = await loadEngine('interp');
   /** An engine of the list against the interpreter. */
@@ -45,6 +45,13 @@ async function runDifferential(command: FuzzCommand, io: Io, targets: readonly F
     kernel: async () => kernelTarget(interpreter),
     verifier: async () => verifierTarget(),
     codec: async () => codecTarget(),
+    profile: async () => {
+      // The compiler against the evaluator always; against libseccomp too where its helper builds.
+      const { libseccompUnavailableReason } = await import('../profile/oracle.js');
+      const missing = libseccompUnavailableReason();
+      if (missing) io.stderr(`cbpf fuzz: the profile target compares the compiler with the evaluator only: libseccomp unavailable: ${missing}\n`);
+      return profileTarget({ engine: interpreter, libseccomp: missing === undefined, shrinkBudget: 2000 });
+    },
   };
   const progress = io.stderrIsTTY
     ? (report: { stats: Record<string, { programs: number; records: number }> }, elapsed: number) => {

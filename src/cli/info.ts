@@ -50,7 +50,9 @@ function cacheLines(caches: readonly ArchCache[] | undefined, program: readonly 
 function resolutionLines(file: string, r: ResolutionReport): string[] {
   const names = (list: readonly string[]): string => (list.length > 8 ? `${list.slice(0, 8).join(', ')} and ${list.length - 8} more` : list.join(', '));
   const lines = [
-    `${file}: a profile, resolved for ${r.engine === 'none' ? 'the runtime alone' : r.engine} and ${r.runtime} on an ${r.hostArch} host, kernel ${r.kernel}, ${count(r.caps.length, 'capability').replace('capabilitys', 'capabilities')}`,
+    r.engine === 'none'
+      ? `${file}: a profile, taken by ${r.runtime} as it is (no engine), host ${r.hostArch}`
+      : `${file}: a profile, resolved by ${r.engine} for ${r.runtime}, host ${r.hostArch}, kernel ${r.kernel}, ${r.caps.length} ${r.caps.length === 1 ? 'capability' : 'capabilities'}`,
     `  arches: ${r.arches.join(', ')}; default ${r.defaultAction}; other arches ${r.badArchAction}`,
     `  entries: ${r.entries.kept} of ${r.entries.total} kept, giving ${count(r.rules, 'rule')} for libseccomp`,
   ];

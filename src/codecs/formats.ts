@@ -53,7 +53,8 @@ export function detectFormat(bytes: Uint8Array): InputFormat {
   if (meaningful === '' && unterminated !== -1) throw errorAt(text, unterminated, 'syntax', 'unterminated /* comment');
   if (meaningful === '') throw new ParseError('empty-input', 'empty input: no instructions', 0, 0);
   if (meaningful.startsWith('[')) return 'json';
-  if (/^\{\s*"/.test(meaningful)) return looksLikeProfile(meaningful) ? 'profile' : 'stack';
+  // A JSON object: a stack file has "filters"; anything else is read as a profile, which says what it lacks.
+  if (/^\{\s*"/.test(meaningful)) return /"filters"\s*:/.test(meaningful) && !looksLikeProfile(meaningful) ? 'stack' : 'profile';
   if (/BPF_STMT|BPF_JUMP|\{/.test(meaningful)) return 'c';
   if (/^[0-9][0-9,\s]*$/.test(meaningful)) return 'ddd';
   // Labels and pcs (`name:`, `5:`) skipped one at a time: a regex repeating a group over millions of them overflows its stack.

@@ -218,6 +218,9 @@ export function codecTarget(): FuzzTarget {
   };
 }
 
+/** Seccomp profiles: the compiler against the evaluator and libseccomp (src/fuzz/profiles.ts). */
+export { profileTarget } from './profiles.js';
+
 /** The random stream of iteration `i` of a run with `seed`. */
 export function iterationRandom(seed: number, i: number): Random {
   return seededRandom(Math.imul(seed ^ 0x9e3779b9, 0x85ebca6b) ^ Math.imul(i + 1, 0xc2b2ae35));

@@ -500,16 +500,19 @@ function add(slot: Slot, incoming: TreeNode): void {
       }
       return;
     }
-    // A node the new chain shares between two parents arrives twice; libseccomp 2.5.4 then links it into its own level and never returns.
-    if (x === n || n.prev !== undefined || n.next !== undefined) throw new RuleRefused('hangs');
+    // A node the new chain shares between two parents arrives twice. Met again on its level, it merges with
+    // itself (above); linked a second time, libseccomp 2.5.4 makes a cycle of the level and never returns.
+    const linked = n.prev !== undefined || n.next !== undefined;
     if (!less(x, n)) {
       if (!x.next) {
+        if (linked) throw new RuleRefused('hangs');
         n.prev = hold(x);
         x.next = hold(n);
         return;
       }
       x = x.next;
     } else {
+      if (linked) throw new RuleRefused('hangs');
       if (x.prev) {
         x.prev.next = hold(n);
         n.prev = x.prev;

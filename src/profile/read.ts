@@ -179,8 +179,16 @@ export function parseProfile(text: string): Profile {
     return text as T;
   };
   /** An integer field read from its own digits, so that u64 values above 2^53 stay exact. */
+  // When every number in the text is written as plain digits, JSON.parse read the safe ones exactly, and
+  // only larger ones need their digits (finding a value's text costs a scan of the text).
+  const onlyDigits = !/[0-9][.eE]|-[0-9]/.test(text.replace(/"(?:[^"\\]|\\.)*"/g, '""'));
   const integer = (value: unknown, path: Path, max: bigint, what: string): bigint => {
     if (typeof value !== 'number') fail(path, `must be ${what}, not ${typeName(value)}`);
+    if (onlyDigits && Number.isSafeInteger(value)) {
+      const n = BigInt(value as number);
+      if (n > max) fail(path, `${n} does not fit: must be ${what}`);
+      return n;
+    }
     const at = valueOffset(text, path);
     const literal = at === undefined ? String(value) : (/^-?[0-9.eE+-]+/.exec(text.slice(at, at + 40))?.[0] ?? String(value));
     if (!/^-?(0|[1-9][0-9]*)$/.test(literal)) fail(path, `must be ${what}, not ${literal}`);

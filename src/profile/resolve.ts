@@ -134,63 +134,80 @@ export interface ProfileContextOptions {
   readonly kernel?: string;
 }
 
-/** A context option that makes no sense; its message says which and why. */
+/** A context option that makes no sense: `option` says which, the message why. */
 export class ProfileContextError extends Error {
   override readonly name = 'ProfileContextError';
   readonly code = 'profile-context';
+  constructor(
+    readonly option: keyof ProfileContextOptions,
+    message: string,
+  ) {
+    super(message);
+  }
 }
 
 /** The capability `name` in its canonical form (`CAP_SYS_ADMIN` for sys_admin or cap_sys_admin); `ALL` stays. */
-export function capabilityName(name: string): string {
+export function capabilityName(name: string, option: keyof ProfileContextOptions = 'caps'): string {
   const upper = name.trim().toUpperCase();
   const full = upper === 'ALL' || upper.startsWith('CAP_') ? upper : `CAP_${upper}`;
-  if (full !== 'ALL' && !CAPABILITIES.includes(full)) throw new ProfileContextError(`unknown capability ${JSON.stringify(name)}`);
+  if (full !== 'ALL' && !CAPABILITIES.includes(full)) throw new ProfileContextError(option, `unknown capability ${JSON.stringify(name)}`);
   return full;
 }
 
-/** Parses `6.18`, `6.18.3-amd64` and the like into a KernelVersion. */
-export function kernelVersion(text: string): KernelVersion {
+/** Parses `6.18`, `6.18.3-amd64` and the like into a KernelVersion, or undefined. */
+function parseKernel(text: string): KernelVersion | undefined {
   const match = /^([0-9]+)\.([0-9]+)/.exec(text);
-  if (!match) throw new ProfileContextError(`invalid kernel version ${JSON.stringify(text)} (expected MAJOR.MINOR, as 6.1)`);
-  return { major: Number(match[1]), minor: Number(match[2]) };
+  return match ? { major: Number(match[1]), minor: Number(match[2]) } : undefined;
 }
+
+/** A kernel newer than any, for a running kernel whose release says no version: every minKernel holds. */
+const NEWEST_KERNEL: KernelVersion = { major: 0xffff, minor: 0xffff };
 
 /** The context `options` describe, defaults filled in (the running kernel's version needs `runningKernel`). */
 export function profileContext(options: ProfileContextOptions, runningKernel: () => string): ProfileContext {
   const engine = options.engine ?? 'docker';
   if (!(ENGINES as readonly string[]).includes(engine))
-    throw new ProfileContextError(`unknown container engine ${JSON.stringify(engine)} (docker, podman or none)`);
+    throw new ProfileContextError('engine', `unknown container engine ${JSON.stringify(engine)} (docker, podman or none)`);
   const runtime = options.runtime ?? 'runc';
-  if (!(RUNTIMES as readonly string[]).includes(runtime)) throw new ProfileContextError(`unknown runtime ${JSON.stringify(runtime)} (runc or crun)`);
+  if (!(RUNTIMES as readonly string[]).includes(runtime)) throw new ProfileContextError('runtime', `unknown runtime ${JSON.stringify(runtime)} (runc or crun)`);
   const hostArch = options.hostArch ?? 'x86_64';
   if (profileArchOf(hostArch)?.hostName === undefined) {
     throw new ProfileContextError(
+      'hostArch',
       `unknown host arch ${JSON.stringify(hostArch)} (one of x86_64, i386, aarch64, arm, s390x, ppc64le, ppc64, riscv64, mips, mipsel, mips64, mips64el)`,
     );
   }
   // moby 20.10 knows the capabilities up to CAP_AUDIT_READ (37); podman those of the host's kernel.
   const known = engine === 'docker' ? CAPABILITIES.slice(0, CAPABILITIES.indexOf('CAP_AUDIT_READ') + 1) : CAPABILITIES;
-  const names = (list: readonly string[]): string[] =>
+  const names = (list: readonly string[], option: 'caps' | 'capAdd' | 'capDrop'): string[] =>
     list.flatMap((cap) => {
-      const name = capabilityName(cap);
+      const name = capabilityName(cap, option);
       if (name !== 'ALL' && !known.includes(name))
-        throw new ProfileContextError(`unknown capability ${JSON.stringify(cap)} for ${engine} (it knows up to CAP_AUDIT_READ)`);
+        throw new ProfileContextError(option, `unknown capability ${JSON.stringify(cap)} for ${engine} (it knows up to CAP_AUDIT_READ)`);
       return name === 'ALL' ? known : [name];
     });
   const set = options.caps ?? (engine === 'none' ? 'docker' : engine);
-  const base = set === 'docker' ? DOCKER_CAPS : set === 'podman' ? PODMAN_CAPS : set === 'none' || set === '' ? [] : names(set.split(','));
+  const base = set === 'docker' ? DOCKER_CAPS : set === 'podman' ? PODMAN_CAPS : set === 'none' || set === '' ? [] : names(set.split(','), 'caps');
   // As docker run: adding ALL gives every one but those dropped; dropping ALL gives just those added; else drop, then add.
-  const added = options.capAdd ?? [];
-  const dropped = names(options.capDrop ?? []);
-  const isAll = (cap: string): boolean => capabilityName(cap) === 'ALL';
+  const added = names(options.capAdd ?? [], 'capAdd');
+  const dropped = names(options.capDrop ?? [], 'capDrop');
+  const isAll = (cap: string): boolean => cap.trim().toUpperCase() === 'ALL';
   const caps = new Set(
-    added.some(isAll)
+    (options.capAdd ?? []).some(isAll)
       ? known.filter((cap) => !dropped.includes(cap))
       : (options.capDrop ?? []).some(isAll)
-        ? names(added)
-        : [...base.filter((cap) => !dropped.includes(cap)), ...names(added)],
+        ? added
+        : [...base.filter((cap) => !dropped.includes(cap)), ...added],
   );
-  return { engine: engine as Engine, runtime: runtime as Runtime, caps, hostArch, kernel: kernelVersion(options.kernel ?? runningKernel()) };
+  let kernel: KernelVersion;
+  if (options.kernel !== undefined) {
+    const given = parseKernel(options.kernel);
+    if (!given) throw new ProfileContextError('kernel', `invalid kernel version ${JSON.stringify(options.kernel)} (expected MAJOR.MINOR, as 6.1)`);
+    kernel = given;
+  } else {
+    kernel = parseKernel(runningKernel()) ?? NEWEST_KERNEL;
+  }
+  return { engine: engine as Engine, runtime: runtime as Runtime, caps, hostArch, kernel };
 }
 
 /** `SECCOMP_RET_*` values of the actions (KILL is KILL_THREAD). */
