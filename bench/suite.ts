@@ -7,6 +7,7 @@
  * after a warm-up. The figures that matter are ratios, which hold on a noisy
  * machine where absolute times drift.
  */
+import { execFileSync } from 'node:child_process';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,6 +18,9 @@ import { CompiledFilter } from '../jit/instance.js';
 import { buildModule } from '../jit/module.js';
 import { decodeRaw } from '../src/codecs/raw.js';
 import { generateRecords } from '../src/fuzz/traces.js';
+import { packageRoot } from '../src/package-root.js';
+import { compileProfileText, contextOf, type ProfileContextOptions } from '../src/profile/index.js';
+import { libseccompHelper, libseccompInput, libseccompUnavailableReason } from '../src/profile/oracle.js';
 import { SECCOMP_DATA_NR, SECCOMP_DATA_SIZE } from '../src/seccomp/data.js';
 import { type VerifiedProgram, verify } from '../src/verifier.js';
 import { buildNative, type NativeCompetitor, type NativeKind, nativeUnavailableReason } from './native.js';
@@ -86,6 +90,58 @@ export interface BenchReport {
   readonly rounds: number;
   readonly workloads: WorkloadResult[];
   readonly compile: CompileResult[];
+  readonly profiles: ProfileCompileResult[];
+}
+
+/**
+ * A bundled profile's compile latency, warm: cbpf's (read, resolve, add the
+ * rules to libseccomp's database, compile to BPF, verify) beside
+ * libseccomp's own for the same rules (seccomp_init to seccomp_export_bpf,
+ * timed by native/libseccomp.c), or why libseccomp could not run.
+ */
+export interface ProfileCompileResult {
+  readonly profile: string;
+  readonly context: string;
+  readonly instructions: number;
+  readonly p50Ms: number;
+  readonly p90Ms: number;
+  readonly libseccomp: { readonly p50Ms: number; readonly p90Ms: number } | { readonly unavailable: string };
+}
+
+/** The bundled profiles the bench compiles, each for the container its engine makes by default. */
+const BENCH_PROFILES: ReadonlyArray<{ readonly file: string; readonly context: ProfileContextOptions }> = [
+  { file: 'docker-20.10.24.json', context: { engine: 'docker', runtime: 'runc', kernel: '6.18' } },
+  { file: 'containers-common-0.50.1.json', context: { engine: 'podman', runtime: 'crun', kernel: '6.18' } },
+];
+
+/** Compile latency of the bundled profiles, cbpf's and libseccomp's, each warmed up first. */
+function benchProfiles(settings: RunSettings): ProfileCompileResult[] {
+  return BENCH_PROFILES.map(({ file, context }) => {
+    settings.say(`${file}: profile compile latency`);
+    const text = readFileSync(join(packageRoot(), 'profiles', file), 'utf8');
+    const resolvedContext = contextOf(context);
+    const compile = (): VerifiedProgram => verify(compileProfileText(text, resolvedContext).program);
+    for (const warmUp = performance.now(); performance.now() - warmUp < COMPILE_WARM_UP_SECONDS * 1000; ) compile();
+    const ms: number[] = [];
+    for (let i = 0; i < settings.compileRuns * 5; i++) {
+      const start = performance.now();
+      compile();
+      ms.push(performance.now() - start);
+    }
+    const { filter, program } = compileProfileText(text, resolvedContext);
+    const unavailable = libseccompUnavailableReason();
+    let libseccomp: ProfileCompileResult['libseccomp'];
+    if (unavailable) {
+      libseccomp = { unavailable };
+    } else {
+      // The helper builds the filter `repeat` times after one untimed build and reports its own percentiles.
+      const out = execFileSync(libseccompHelper(), { input: `${libseccompInput(filter.resolved)}repeat ${settings.compileRuns * 5}\n` }).toString();
+      const [, p50, p90] = /^p50 (\d+) p90 (\d+)/.exec(out) ?? [];
+      libseccomp = { p50Ms: Number(p50) / 1e6, p90Ms: Number(p90) / 1e6 };
+    }
+    const described = `${context.engine}, ${context.runtime}, x86_64, kernel ${context.kernel}`;
+    return { profile: file, context: described, instructions: program.length, p50Ms: percentile(ms, 0.5), p90Ms: percentile(ms, 0.9), libseccomp };
+  });
 }
 
 interface BenchFilter {
@@ -323,6 +379,7 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
   } finally {
     rmSync(settings.recordsPath, { force: true });
   }
+  const profiles = options.filters.length === 0 ? benchProfiles(settings) : [];
   return {
     machine: { cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, node: process.version },
     records: settings.count,
@@ -330,6 +387,7 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
     rounds: settings.rounds,
     workloads,
     compile,
+    profiles,
   };
 }
 
@@ -361,5 +419,15 @@ export function formatReport(report: BenchReport): string {
   lines.push(`compile latency (verify + compile + instantiate, warm: after ${COMPILE_WARM_UP_SECONDS} s of compiling the filter):`);
   for (const c of report.compile)
     lines.push(`  ${c.filter.padEnd(16)} ${String(c.instructions).padStart(5)} instructions  p50 ${c.p50Ms.toFixed(1)} ms  p90 ${c.p90Ms.toFixed(1)} ms`);
+  if (report.profiles.length > 0) {
+    lines.push('', `profile compile latency (read, resolve, libseccomp's rules, BPF, verify; warm), beside libseccomp 2.5.4's own for the same rules:`);
+    for (const p of report.profiles) {
+      const own =
+        'unavailable' in p.libseccomp
+          ? `libseccomp unavailable: ${p.libseccomp.unavailable}`
+          : `libseccomp p50 ${p.libseccomp.p50Ms.toFixed(1)} ms  p90 ${p.libseccomp.p90Ms.toFixed(1)} ms`;
+      lines.push(`  ${p.profile} (${p.context}) ${p.instructions} instructions  p50 ${p.p50Ms.toFixed(1)} ms  p90 ${p.p90Ms.toFixed(1)} ms  ${own}`);
+    }
+  }
   return `${lines.join('\n')}\n`;
 }

@@ -497,7 +497,8 @@ ${OUTPUT_HELP}
                     value they hold) with the interpreter; standalone the module cbpf compile
                     writes, run through its ABI alone; kernel the interpreter with the live
                     kernel; verifier the verifier with the kernel; codec every format's round trip;
-                    inputs runs every command on malformed filters and traces (exit 0, or 1 with
+                    profile generated seccomp profiles: cbpf's filter, its evaluator and
+                    libseccomp's filter (where libseccomp-dev is installed); inputs runs every command on malformed filters and traces (exit 0, or 1 with
                     one short line; never a stack trace, a hang or unbounded memory), on every core
   --save DIR        write a failure as a conformance case in DIR (test/fixtures/conformance
                     picks up *.cases files); for inputs, the failing case's files

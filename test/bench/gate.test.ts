@@ -20,6 +20,7 @@ const report = (w: WorkloadResult): BenchReport => ({
   rounds: 3,
   workloads: [w],
   compile: [],
+  profiles: [],
 });
 
 describe('the bench gate', () => {
