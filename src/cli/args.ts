@@ -191,6 +191,7 @@ const COMMON: Options = {
   'cap-drop': { type: 'string', multiple: true },
   'host-arch': { type: 'string' },
   kernel: { type: 'string' },
+  optimize: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 };
 const PROFILE_HELP = `  A seccomp profile (Docker/OCI JSON) is compiled as the container would load it:
@@ -200,7 +201,9 @@ const PROFILE_HELP = `  A seccomp profile (Docker/OCI JSON) is compiled as the c
   --caps SET        docker, podman, none or CAP_A,CAP_B,...; default: the engine's
   --cap-add CAP, --cap-drop CAP   as docker run (repeatable; ALL for every one)
   --host-arch A     the host's arch (default x86_64)
-  --kernel V        the host's kernel version, as 6.1 (default: the running kernel's)`;
+  --kernel V        the host's kernel version, as 6.1 (default: the running kernel's)
+  --optimize 1|2    libseccomp's layout: 1 one syscall after another (runc 1.1, crun), 2 a
+                    binary tree of syscall numbers (runc 1.2 above 32 rules); same decisions`;
 const COMMON_HELP = `  --input-format F  read FILE as F (${INPUT_FORMATS.join(', ')}); default: detected
   --arch A          arch for syscall names where the filter checks none (default x86_64)
 ${PROFILE_HELP}
@@ -646,6 +649,7 @@ const CONTEXT_FLAGS: Readonly<Record<keyof ProfileContextOptions, string>> = {
   capDrop: 'cap-drop',
   hostArch: 'host-arch',
   kernel: 'kernel',
+  optimize: 'optimize',
 };
 
 /** The options every command that reads programs shares: inputs, format, arch and a profile's context. */
@@ -662,6 +666,7 @@ function programReading(values: Record<string, string | boolean | string[] | und
       capDrop: values['cap-drop'] as string[] | undefined,
       hostArch: values['host-arch'] as string | undefined,
       kernel: values.kernel as string | undefined,
+      ...(values.optimize === undefined ? {} : { optimize: Number(values.optimize) }),
     });
   } catch (error) {
     if (error instanceof ProfileContextError) throw new UsageError(`--${CONTEXT_FLAGS[error.option]}: ${error.message}`);

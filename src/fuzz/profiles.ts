@@ -255,6 +255,7 @@ export function generateProfileCase(random: Random): ProfileCase {
     kernel: pick(random, ['6.18', '6.18', '5.4', '4.14']),
     ...(caps ? { caps } : {}),
     ...(chance(random, 0.2) ? { capAdd: ['CAP_SYS_ADMIN'] } : {}),
+    ...(chance(random, 0.25) ? { optimize: 2 } : {}),
   };
   return { profile, context };
 }
@@ -587,6 +588,7 @@ function* smaller(c: ProfileCase): Generator<ProfileCase> {
     }
   }
   if (c.context.runtime === 'runc') yield { ...c, context: { ...c.context, runtime: 'crun' } };
+  if (c.context.optimize === 2) yield { ...c, context: { ...c.context, optimize: 1 } };
 }
 
 /** Shrinks `c` while `fails` holds, trying at most `budget` candidates. */

@@ -15,7 +15,7 @@ import { X32_SYSCALL_BIT } from '../seccomp/arches.js';
 import { halfOffset, SECCOMP_DATA_ARCH, SECCOMP_DATA_ARGS, SECCOMP_DATA_NR } from '../seccomp/data.js';
 import { byteOrderOfAuditArch } from '../seccomp/records.js';
 import { type ArchFilter, ERRNO_ENOSYS, type ProfileFilter } from './filter.js';
-import type { TreeNode } from './libseccomp-db.js';
+import type { SyscallRules, TreeNode } from './libseccomp-db.js';
 
 /** An instruction whose jump targets are labels, resolved by `layout`. */
 type Item =
@@ -27,6 +27,8 @@ type Item =
 const LD_W_ABS = BPF_LD | BPF_W | BPF_ABS;
 /** How many instructions may come between an unconditional syscall's `jeq` and its pool of `ret`s (a pool holds a few). */
 const POOL_REACH = 240;
+/** The most syscalls a leaf of the binary tree tests one by one (libseccomp's SYSCALLS_PER_NODE). */
+const SYSCALLS_PER_LEAF = 4;
 
 /** Compiles `filter` to a cBPF program (not yet verified: callers verify it, as every program). */
 export function compileProfile(filter: ProfileFilter): Instruction[] {
@@ -111,28 +113,49 @@ export function compileProfile(filter: ProfileFilter): Instruction[] {
       pool = new Map();
       sincePool = 0;
     };
-    for (const entry of entries) {
-      const next = fresh();
-      if (entry.chains) {
-        const body: Item[] = [];
-        emitTree(body, entry.chains, defaultAction, bigEndian, fresh);
-        const size = body.filter((item) => !('label' in item)).length + 1;
-        if (sincePool + size > POOL_REACH) flushPool();
-        const start = fresh();
-        items.push({ code: BPF_JMP | BPF_JEQ | BPF_K, k: entry.nr >>> 0, onTrue: start, onFalse: next }, { label: start }, ...body);
-        sincePool += size;
-      } else {
-        if (sincePool + 1 > POOL_REACH) flushPool();
-        let target = pool.get(entry.action >>> 0);
-        if (!target) {
-          target = fresh();
-          pool.set(entry.action >>> 0, target);
+    const toDefault = fresh();
+    /** Tests `list` one after another; a number none of them has goes to the default. */
+    const emitLinear = (list: readonly SyscallRules[]): void => {
+      for (const entry of list) {
+        const next = fresh();
+        if (entry.chains) {
+          const body: Item[] = [];
+          emitTree(body, entry.chains, defaultAction, bigEndian, fresh);
+          const size = body.filter((item) => !('label' in item)).length + 1;
+          if (sincePool + size > POOL_REACH) flushPool();
+          const start = fresh();
+          items.push({ code: BPF_JMP | BPF_JEQ | BPF_K, k: entry.nr >>> 0, onTrue: start, onFalse: next }, { label: start }, ...body);
+          sincePool += size;
+        } else {
+          if (sincePool + 1 > POOL_REACH) flushPool();
+          let target = pool.get(entry.action >>> 0);
+          if (!target) {
+            target = fresh();
+            pool.set(entry.action >>> 0, target);
+          }
+          items.push({ code: BPF_JMP | BPF_JEQ | BPF_K, k: entry.nr >>> 0, onTrue: target, onFalse: next });
+          sincePool += 1;
         }
-        items.push({ code: BPF_JMP | BPF_JEQ | BPF_K, k: entry.nr >>> 0, onTrue: target, onFalse: next });
-        sincePool += 1;
+        items.push({ label: next });
       }
-      items.push({ label: next });
-    }
+      items.push({ always: toDefault });
+      sincePool += 1;
+    };
+    /** libseccomp's optimize level 2: a binary search on the number (`jgt`), then at most four `jeq` a leaf. */
+    const emitBinaryTree = (list: readonly SyscallRules[]): void => {
+      if (list.length <= SYSCALLS_PER_LEAF) return emitLinear(list);
+      const half = list.length >> 1;
+      const upper = fresh();
+      const lower = fresh();
+      items.push({ code: BPF_JMP | BPF_JGT | BPF_K, k: list[half - 1]!.nr >>> 0, onTrue: upper, onFalse: lower }, { label: lower });
+      sincePool += 1;
+      emitBinaryTree(list.slice(0, half));
+      items.push({ label: upper });
+      emitBinaryTree(list.slice(half));
+    };
+    if (filter.resolved.context.optimize === 2) emitBinaryTree(entries);
+    else emitLinear(entries);
+    items.push({ label: toDefault });
     items.push(ret(defaultAction));
     for (const [value, label] of pool) items.push({ label }, ret(value));
     items.push({ label: badArch }, ret(badArchAction));

@@ -63,6 +63,7 @@ export function libseccompUnavailableReason(): string | undefined {
 /** The helper's input for `resolved`: its arches, default action and rules, in the runtime's order. */
 export function libseccompInput(resolved: ResolvedProfile): string {
   const lines = [`arches ${resolved.arches.map((a) => a.libseccompName).join(' ')}`, `default ${resolved.defaultAction >>> 0}`];
+  if (resolved.context.optimize === 2) lines.push('optimize 2');
   for (const rule of resolved.rules) {
     const conditions = rule.conditions.map((c) => `${c.index} ${SCMP_COMPARE[c.op]} ${c.value} ${c.valueTwo}`);
     lines.push(`rule ${rule.name} ${rule.action >>> 0} ${rule.conditions.length}${conditions.map((c) => ` ${c}`).join('')}`);

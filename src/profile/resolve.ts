@@ -118,6 +118,11 @@ export interface ProfileContext {
   /** The host's arch, by cbpf's name (x86_64, aarch64, s390x, ...). */
   readonly hostArch: string;
   readonly kernel: KernelVersion;
+  /**
+   * libseccomp's SCMP_FLTATR_CTL_OPTIMIZE: 1 tests syscalls one after another, 2 searches a binary
+   * tree of their numbers (runc 1.2 asks for it above 32 rules). The decisions are the same.
+   */
+  readonly optimize: 1 | 2;
 }
 
 /** The context options as a command line gives them; every one has a default. */
@@ -132,6 +137,8 @@ export interface ProfileContextOptions {
   readonly hostArch?: string;
   /** `MAJOR.MINOR[...]`; default: the running kernel's. */
   readonly kernel?: string;
+  /** libseccomp's optimize level, 1 (default) or 2 (a binary tree of syscall numbers). */
+  readonly optimize?: number;
 }
 
 /** A context option that makes no sense: `option` says which, the message why. */
@@ -207,7 +214,10 @@ export function profileContext(options: ProfileContextOptions, runningKernel: ()
   } else {
     kernel = parseKernel(runningKernel()) ?? NEWEST_KERNEL;
   }
-  return { engine: engine as Engine, runtime: runtime as Runtime, caps, hostArch, kernel };
+  const optimize = options.optimize ?? 1;
+  if (optimize !== 1 && optimize !== 2)
+    throw new ProfileContextError('optimize', `${optimize} is no optimize level (1: one syscall after another; 2: a binary tree)`);
+  return { engine: engine as Engine, runtime: runtime as Runtime, caps, hostArch, kernel, optimize };
 }
 
 /** `SECCOMP_RET_*` values of the actions (KILL is KILL_THREAD). */

@@ -75,6 +75,12 @@ describe('the bundled profiles, compiled vs the evaluator vs libseccomp', () => 
     ...contexts('docker').map((options) => ({ name: 'docker-20.10.24', text: DOCKER, options })),
     ...contexts('docker').map((options) => ({ name: 'containers-common-0.50.1', text: COMMON, options })),
     ...contexts('podman').map((options) => ({ name: 'containers-common-0.50.1', text: COMMON, options })),
+    // libseccomp's binary tree (optimize 2, as runc 1.2 asks for it) decides the same.
+    ...['x86_64', 's390x'].map((hostArch) => ({
+      name: 'docker-20.10.24',
+      text: DOCKER,
+      options: { engine: 'docker', runtime: 'runc', hostArch, kernel: '6.18', optimize: 2 },
+    })),
   ];
   itWhenAvailable(
     libseccompMissing,
