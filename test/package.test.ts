@@ -153,6 +153,17 @@ describe('the packed package, installed into an empty folder', () => {
       { does: 'gives its version', args: ['--version'], stdout: /^cbpf \d+\.\d+\.\d+\n$/ },
       { does: 'makes a sample trace', args: ['records', '--generate', '1000', '-o', 't.bin'], stdout: /^$/ },
       { does: 'decides the trace', args: ['eval', sample('docker-linear'), '--records', 't.bin', '--summary'], stdout: /^records: 1000\n/ },
+      {
+        does: "decides the trace with Docker's shipped profile",
+        args: ['eval', join('node_modules', 'cbpf', 'profiles', 'docker-20.10.24.json'), '--records', 't.bin', '--summary'],
+        stdout: /^records: 1000\n/,
+      },
+      {
+        does: "reports how containers-common's shipped profile resolves for podman",
+        args: ['info', join('node_modules', 'cbpf', 'profiles', 'containers-common-0.50.1.json'), '--container-engine', 'podman', '--kernel', '6.18'],
+        stdout:
+          /^node_modules\/cbpf\/profiles\/containers-common-0\.50\.1\.json: a profile, resolved by podman for runc, host x86_64, kernel 6\.18, 11 capabilities\n/,
+      },
       { does: 'costs the trace', args: ['cost', sample('docker-linear'), '--records', 't.bin'], stdout: /^trace: 1000 records\n/ },
       { does: 'lists filtered processes', args: ['ps'], stdout: /^ *PID {2}MODE {4}FILTERS {2}COMMAND\n/ },
       { does: 'compiles a filter', args: ['compile', sample('allowlist-small'), '-o', 'f.wasm'], stdout: /^$/ },
