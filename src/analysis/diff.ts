@@ -41,9 +41,11 @@ export interface DiffResult {
   readonly differences: readonly Difference[];
   /** Whether there were more differences than `max`. */
   readonly truncated: boolean;
-  /** How many pairs of regions of the two stacks meet (each compared), and diagram nodes made. */
+  /** How many pairs of regions of the two stacks meet (each compared), and diagram nodes made; for the solver, questions asked and 0. */
   readonly paths: number;
   readonly nodes: number;
+  /** How it was decided: decision diagrams, or the bit-vector solver where they grew too large (solver.ts). */
+  readonly by: 'diagrams' | 'solver';
 }
 
 /** The value `v` takes on the record of `words`. */
@@ -54,7 +56,7 @@ function valueAt(m: BddManager, v: BitVec, words: Uint32Array): number {
 }
 
 /** The arch (x32 for x86_64 numbers with the x32 bit) and the syscall's name of records of audit arch `arch` and number `nr`. */
-function syscallOf(arch: number, nr: number): { abi: string; syscall: string | undefined } {
+export function syscallOf(arch: number, nr: number): { abi: string; syscall: string | undefined } {
   const known = archByAuditArch(arch);
   if (!known) return { abi: `arch 0x${arch.toString(16)}`, syscall: undefined };
   return { abi: abiOf(known, nr >>> 0).name, syscall: syscallName(known, nr >>> 0) };
@@ -122,5 +124,5 @@ export function diffStacks(a: readonly VerifiedProgram[], b: readonly VerifiedPr
     }
     if (truncated) break;
   }
-  return { equivalent: differing.length === 0, differences, truncated, paths, nodes: m.size };
+  return { equivalent: differing.length === 0, differences, truncated, paths, nodes: m.size, by: 'diagrams' };
 }

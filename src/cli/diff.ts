@@ -5,7 +5,8 @@
  */
 import { interpretStack } from '../../interp/stack.js';
 import { AnalysisLimit } from '../analysis/bdd.js';
-import { type Difference, diffStacks } from '../analysis/diff.js';
+import type { Difference, DiffResult } from '../analysis/diff.js';
+import { diffWithSolverFallback } from '../analysis/solver.js';
 import { describeReturnValue, hexValue } from '../seccomp/actions.js';
 import { byteOrderOfAuditArch, formatRecordJson } from '../seccomp/records.js';
 import type { VerifiedProgram } from '../verifier.js';
@@ -29,9 +30,9 @@ function recheck(a: readonly VerifiedProgram[], b: readonly VerifiedProgram[], d
 export async function runDiff(command: DiffCommand, io: Io): Promise<void> {
   const [a, b] = [await loadFilters(io, command.a, command), await loadFilters(io, command.b, command)];
   const [nameA, nameB] = [command.a, command.b].map((files) => files.map(displayName).join(' + ')) as [string, string];
-  let result: ReturnType<typeof diffStacks>;
+  let result: DiffResult;
   try {
-    result = diffStacks(a, b, { max: command.max });
+    result = await diffWithSolverFallback(a, b, { max: command.max });
   } catch (error) {
     if (error instanceof AnalysisLimit) throw new CommandFailure(`diff: ${error.message}; no answer rather than a wrong one`);
     throw error;
@@ -48,13 +49,15 @@ export async function runDiff(command: DiffCommand, io: Io): Promise<void> {
     }));
     io.stdout(`${JSON.stringify({ equivalent: result.equivalent, differences, truncated: result.truncated })}\n`);
   } else if (result.equivalent) {
-    io.stdout(`${nameA} and ${nameB} are equivalent: they decide every record alike (${result.paths} regions compared)\n`);
+    const how = result.by === 'solver' ? 'proved by the solver, the record words being mixed by arithmetic' : `${result.paths} regions compared`;
+    io.stdout(`${nameA} and ${nameB} are equivalent: they decide every record alike (${how})\n`);
   } else {
     const lines = [`${nameA} and ${nameB} differ:`];
     for (const d of result.differences) {
       const { arch, syscall } = named(d);
       lines.push(`  ${arch} ${syscall} (nr ${d.nr}): ${nameA} ${describeReturnValue(d.a)}, ${nameB} ${describeReturnValue(d.b)}`);
-      if (d.region === undefined) lines.push('    where several words of the record together decide (the record is one)');
+      if (result.by === 'solver') lines.push('    found by the solver (it gives records, not regions)');
+      else if (d.region === undefined) lines.push('    where several words of the record together decide (the record is one)');
       else for (const condition of d.region) lines.push(`    where ${condition}`);
       lines.push(`    e.g. ${formatRecordJson(d.record)}`);
     }
