@@ -52,6 +52,7 @@ export type VerifyRule =
   | 'division-by-zero' // DIV K / MOD K with k = 0
   | 'shift-too-far' // LSH K / RSH K with k >= 32
   | 'scratch-index' // M[k] with k >= 16
+  | 'field-range' // a field that no struct sock_filter can hold (code u16, jt and jf u8, k u32)
   | 'jump-out-of-range' // JA past the end
   | 'branch-out-of-range' // a conditional jump target past the end
   | 'unknown-ancillary' // an ancillary load (k >= 0xfffff000) the kernel does not know
@@ -115,6 +116,14 @@ const SKF_AD_OFF = 0xfffff000;
 const SKF_AD_MAX = 64;
 
 const isConditional = (code: number): boolean => bpfClass(code) === BPF_JMP && bpfOp(code) !== BPF_JA;
+
+/** The fields of struct sock_filter and their largest values. */
+const FIELD_LIMITS: ReadonlyArray<readonly ['code' | 'jt' | 'jf' | 'k', number]> = [
+  ['code', 0xffff],
+  ['jt', 0xff],
+  ['jf', 0xff],
+  ['k', 0xffffffff],
+];
 
 function fail(rule: VerifyRule, pc: number | undefined, detail: string, errno: VerifyErrno = 'EINVAL'): never {
   throw new VerifyError(rule, pc, errno, detail);
@@ -205,6 +214,11 @@ export function verify(program: Program, options: VerifyOptions = {}): VerifiedP
   if (length === 0 || length > BPF_MAXINSNS) fail('length', undefined, `program has ${length} instructions; the kernel accepts 1 to ${BPF_MAXINSNS}`);
   if (options.mayInstall === false) fail('permission', undefined, 'installing a filter needs no_new_privs or CAP_SYS_ADMIN', 'EACCES');
   program.forEach((insn, pc) => {
+    // A program built in code (not decoded) could hold what the kernel's struct sock_filter cannot.
+    for (const [field, max] of FIELD_LIMITS) {
+      const value = insn[field];
+      if (!(Number.isInteger(value) && value >= 0 && value <= max)) fail('field-range', pc, `${field} = ${value} does not fit struct sock_filter (0..${max})`);
+    }
     checkClassic(insn, pc, length);
   });
   const last = program[length - 1]!.code;

@@ -26,6 +26,21 @@ describe('verify', () => {
     expect(() => verify(prog('ldh [0]\nret a'))).toThrow('pc 0: ldh [0] (opcode 0x28) is not allowed in seccomp filters [EINVAL]');
   });
 
+  it.each([
+    { what: 'a backward jump (jt < 0)', insn: { code: 0x15, jt: -4, jf: 0, k: 0 }, detail: 'pc 1: jt = -4 does not fit struct sock_filter (0..255) [EINVAL]' },
+    { what: 'jf past a u8', insn: { code: 0x15, jt: 0, jf: 256, k: 0 }, detail: 'pc 1: jf = 256 does not fit struct sock_filter (0..255) [EINVAL]' },
+    {
+      what: 'k past a u32',
+      insn: { code: 0x06, jt: 0, jf: 0, k: 2 ** 32 },
+      detail: 'pc 1: k = 4294967296 does not fit struct sock_filter (0..4294967295) [EINVAL]',
+    },
+    { what: 'a fractional code', insn: { code: 6.5, jt: 0, jf: 0, k: 0 }, detail: 'pc 1: code = 6.5 does not fit struct sock_filter (0..65535) [EINVAL]' },
+  ])('rejects $what in a program built in code, which no sock_filter can hold', ({ insn, detail }) => {
+    const program = [...prog('ld [0]'), insn, ...prog('ret #0\nret #0')];
+    expect(() => verify(program)).toThrow(detail);
+    expect(() => verify(program)).toThrow(expect.objectContaining({ code: 'field-range', pc: 1 }));
+  });
+
   it('throws VerifyError, a CbpfError with code, pc and errno', () => {
     try {
       verify(prog('ld M[3]\nret a'));

@@ -167,11 +167,12 @@ export function compileProfile(filter: ProfileFilter): Instruction[] {
  * One syscall's argument tree, as libseccomp's generated code runs it: a node
  * whose branch holds neither a sub-tree nor an action goes on to the next
  * node of its level, and a level that runs out goes on where its parent's
- * node would have (the default action at the top). Nodes shared by several
- * parents are emitted once per continuation.
+ * node would have (the default action at the top). Every jump must go
+ * forward, so a node's sub-trees are placed right after it, before the next
+ * node of its level they may continue to; a sub-tree that several nodes share
+ * is placed once for each (libseccomp copies such blocks too).
  */
 function emitTree(items: Item[], root: TreeNode, defaultAction: number, bigEndian: boolean, fresh: () => string): void {
-  const emitted = new Map<TreeNode, Map<string, string>>();
   const rets = new Map<number, string>();
   const retLabel = (value: number): string => {
     let label = rets.get(value);
@@ -181,42 +182,26 @@ function emitTree(items: Item[], root: TreeNode, defaultAction: number, bigEndia
     }
     return label;
   };
-  const pending: { level: TreeNode; after: string; label: string }[] = [];
-  /** The label of `level` run with continuation `after`, scheduling it for emission the first time. */
-  const levelLabel = (level: TreeNode, after: string): string => {
-    let byAfter = emitted.get(level);
-    if (!byAfter) {
-      byAfter = new Map();
-      emitted.set(level, byAfter);
-    }
-    let label = byAfter.get(after);
-    if (!label) {
-      label = fresh();
-      byAfter.set(after, label);
-      pending.push({ level, after, label });
-    }
-    return label;
+  const headOf = (node: TreeNode): TreeNode => {
+    let head = node;
+    while (head.prev) head = head.prev;
+    return head;
   };
-  let first = root;
-  while (first.prev) first = first.prev;
-  levelLabel(first, retLabel(defaultAction));
-  while (pending.length > 0) {
-    const { level, after, label } = pending.shift()!;
-    items.push({ label });
+  /** Places the level that starts at `head` under `label`, continuing to `after` when it decides nothing. */
+  const emitLevel = (head: TreeNode, after: string, label: string): void => {
     const nodes: TreeNode[] = [];
-    for (let at: TreeNode | undefined = level; at; at = at.next) nodes.push(at);
-    const nodeLabels = nodes.map((_, i) => (i === 0 ? label : fresh()));
+    for (let at: TreeNode | undefined = head; at; at = at.next) nodes.push(at);
+    const labels = nodes.map((_, i) => (i === 0 ? label : fresh()));
     nodes.forEach((n, i) => {
-      const continuation = i + 1 < nodes.length ? nodeLabels[i + 1]! : after;
+      const continuation = i + 1 < nodes.length ? labels[i + 1]! : after;
+      const below: { head: TreeNode; label: string }[] = [];
       const target = (sub: TreeNode | undefined, set: boolean, action: number): string => {
-        if (sub) {
-          let head = sub;
-          while (head.prev) head = head.prev;
-          return levelLabel(head, continuation);
-        }
-        return set ? retLabel(action) : continuation;
+        if (!sub) return set ? retLabel(action) : continuation;
+        const subLabel = fresh();
+        below.push({ head: headOf(sub), label: subLabel });
+        return subLabel;
       };
-      if (i > 0) items.push({ label: nodeLabels[i]! });
+      items.push({ label: labels[i]! });
       const offset = halfOffset(SECCOMP_DATA_ARGS + 8 * n.arg, n.high ? 'hi' : 'lo', bigEndian ? 'be' : 'le');
       items.push({ insn: stmt(LD_W_ABS, offset) });
       if (n.mask !== 0xffffffff) items.push({ insn: stmt(BPF_ALU | BPF_AND | BPF_K, n.mask) });
@@ -227,8 +212,10 @@ function emitTree(items: Item[], root: TreeNode, defaultAction: number, bigEndia
         onTrue: target(n.onTrue, n.actionTrueSet, n.actionTrue),
         onFalse: target(n.onFalse, n.actionFalseSet, n.actionFalse),
       });
+      for (const sub of below) emitLevel(sub.head, continuation, sub.label);
     });
-  }
+  };
+  emitLevel(headOf(root), retLabel(defaultAction), fresh());
   for (const [value, label] of rets) items.push({ label }, { insn: stmt(BPF_RET | BPF_K, value >>> 0) });
 }
 
@@ -273,12 +260,17 @@ function layout(input: Item[]): Instruction[] {
       continue;
     }
     const program: Instruction[] = [];
+    const forward = (label: string, from: number): number => {
+      const offset = at.get(label)! - from - 1;
+      if (offset < 0) throw new Error(`profile compiler: a jump from pc ${from} goes back to ${label} (a bug)`);
+      return offset;
+    };
     for (const item of items) {
       if ('label' in item) continue;
       const here = program.length;
       if ('insn' in item) program.push(item.insn);
-      else if ('always' in item) program.push(stmt(BPF_JMP | BPF_JA, at.get(item.always)! - here - 1));
-      else program.push(jump(item.code, item.k >>> 0, at.get(item.onTrue)! - here - 1, at.get(item.onFalse)! - here - 1));
+      else if ('always' in item) program.push(stmt(BPF_JMP | BPF_JA, forward(item.always, here)));
+      else program.push(jump(item.code, item.k >>> 0, forward(item.onTrue, here), forward(item.onFalse, here)));
     }
     return program;
   }
