@@ -143,7 +143,10 @@ export function compileProfile(filter: ProfileFilter): Instruction[] {
     };
     /** libseccomp's optimize level 2: a binary search on the number (`jgt`), then at most four `jeq` a leaf. */
     const emitBinaryTree = (list: readonly SyscallRules[]): void => {
-      if (list.length <= SYSCALLS_PER_LEAF) return emitLinear(list);
+      if (list.length <= SYSCALLS_PER_LEAF) {
+        emitLinear(list);
+        return;
+      }
       const half = list.length >> 1;
       const upper = fresh();
       const lower = fresh();
