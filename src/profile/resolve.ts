@@ -7,7 +7,7 @@
  * docs/semantics.md ("Profiles") for each rule and its source.
  */
 import { ParseError } from '../errors.js';
-import { type ProfileArchInfo, profileArch, profileArchOf } from './arches.js';
+import { HOST_ARCHES, type ProfileArchInfo, profileArch, profileArchOf } from './arches.js';
 import type { RuleCondition } from './libseccomp-db.js';
 import type { Profile, ProfileAction, ProfileArch, ProfileEntry } from './read.js';
 
@@ -179,10 +179,7 @@ export function profileContext(options: ProfileContextOptions, runningKernel: ()
   if (!(RUNTIMES as readonly string[]).includes(runtime)) throw new ProfileContextError('runtime', `unknown runtime ${JSON.stringify(runtime)} (runc or crun)`);
   const hostArch = options.hostArch ?? 'x86_64';
   if (profileArchOf(hostArch)?.hostName === undefined) {
-    throw new ProfileContextError(
-      'hostArch',
-      `unknown host arch ${JSON.stringify(hostArch)} (one of x86_64, i386, aarch64, arm, s390x, ppc64le, ppc64, riscv64, mips, mipsel, mips64, mips64el)`,
-    );
+    throw new ProfileContextError('hostArch', `unknown host arch ${JSON.stringify(hostArch)} (one of ${HOST_ARCHES.join(', ')})`);
   }
   // moby 20.10 knows the capabilities up to CAP_AUDIT_READ (37); podman those of the host's kernel.
   const known = engine === 'docker' ? CAPABILITIES.slice(0, CAPABILITIES.indexOf('CAP_AUDIT_READ') + 1) : CAPABILITIES;

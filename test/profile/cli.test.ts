@@ -250,7 +250,7 @@ describe('a table of bad-profile inputs, each with its one-line error and exit 1
     {
       what: 'an unknown host arch',
       options: ['--host-arch', 'sparc', ...KERNEL],
-      error: '--host-arch: unknown host arch "sparc" (one of x86_64, i386, aarch64, arm, s390x, ppc64le, ppc64, riscv64, mips, mipsel, mips64, mips64el)',
+      error: '--host-arch: unknown host arch "sparc" (one of i386, x86_64, arm, aarch64, mips, mips64, mipsel, mips64el, ppc64, ppc64le, s390x, riscv64)',
     },
     { what: 'a kernel version that is none', options: ['--kernel', 'x'], error: '--kernel: invalid kernel version "x" (expected MAJOR.MINOR, as 6.1)' },
   ])('a bad context option is a usage error, exit 2: $what', async ({ options, error }) => {

@@ -444,7 +444,7 @@ describe('context options', () => {
     ...['x32', 'amd64', 's390', 'sparc'].map((host) => ({
       what: `host arch ${host}`,
       options: { hostArch: host },
-      message: `unknown host arch "${host}" (one of x86_64, i386, aarch64, arm, s390x, ppc64le, ppc64, riscv64, mips, mipsel, mips64, mips64el)`,
+      message: `unknown host arch "${host}" (one of i386, x86_64, arm, aarch64, mips, mips64, mipsel, mips64el, ppc64, ppc64le, s390x, riscv64)`,
     })),
     { what: 'a kernel version that is not one', options: { kernel: 'six' }, message: 'invalid kernel version "six" (expected MAJOR.MINOR, as 6.1)' },
     { what: 'a kernel version without minor', options: { kernel: '6' }, message: 'invalid kernel version "6" (expected MAJOR.MINOR, as 6.1)' },
