@@ -16,8 +16,11 @@ import { loadFilters } from './load.js';
 
 type DiffCommand = Extract<Command, { kind: 'diff' }>;
 
+/** A syscall number as people read it: small ones and -1 in decimal, the rest (x32's, 0x80000000) in hex. */
+const numberText = (nr: number): string => (nr > -4096 && nr < 0x10000 ? String(nr) : `0x${(nr >>> 0).toString(16)}`);
+
 /** A difference's arch (x32's for its numbers) and syscall, as people say them. */
-const named = (d: Difference): { arch: string; syscall: string } => ({ arch: d.abi, syscall: d.syscall ?? `#${d.nr}` });
+const named = (d: Difference): { arch: string; syscall: string } => ({ arch: d.abi, syscall: d.syscall ?? `#${numberText(d.nr)}` });
 
 /** Each difference's record decided by the interpreter, as the analysis says: a difference it cannot show is a bug, reported as one. */
 function recheck(a: readonly VerifiedProgram[], b: readonly VerifiedProgram[], difference: Difference): void {
@@ -55,7 +58,7 @@ export async function runDiff(command: DiffCommand, io: Io): Promise<void> {
     const lines = [`${nameA} and ${nameB} differ:`];
     for (const d of result.differences) {
       const { arch, syscall } = named(d);
-      lines.push(`  ${arch} ${syscall} (nr ${d.nr}): ${nameA} ${describeReturnValue(d.a)}, ${nameB} ${describeReturnValue(d.b)}`);
+      lines.push(`  ${arch} ${syscall} (nr ${numberText(d.nr)}): ${nameA} ${describeReturnValue(d.a)}, ${nameB} ${describeReturnValue(d.b)}`);
       if (result.by === 'solver') lines.push('    found by the solver (it gives records, not regions)');
       else if (d.region === undefined) lines.push('    where several words of the record together decide (the record is one)');
       else for (const condition of d.region) lines.push(`    where ${condition}`);
