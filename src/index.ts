@@ -15,7 +15,7 @@ export { type ArchCache, type CacheOutcome, kernelActionCache, kernelCacheOutcom
 export { type AssembleOptions, assemble } from './codecs/asm.js';
 export { formatC, parseC } from './codecs/c.js';
 export { formatDdd, parseDdd } from './codecs/ddd.js';
-export { FORMATS, type Format, isFormat } from './codecs/format-names.js';
+export { FORMATS, type Format, INPUT_FORMATS, type InputFormat, isFormat } from './codecs/format-names.js';
 export { detectFormat, type FormatOptions, MAX_FILTER_BYTES, readProgram, writeProgram } from './codecs/formats.js';
 export { formatJson, parseJson } from './codecs/json.js';
 export { decodeRaw, encodeRaw, SOCK_FILTER_SIZE } from './codecs/raw.js';
@@ -63,6 +63,25 @@ export { MAX_REWRITABLE_LENGTH, PASS_SHIFTS, rewriteForPass } from './kernel/rew
 export { type OperandForm, opcodeFor, SPELLINGS, type Spelling, spellingOf } from './mnemonics.js';
 export * as opcodes from './opcodes.js';
 export { BPF_MAXINSNS, BPF_MEMWORDS } from './opcodes.js';
+export {
+  buildFilter,
+  type CompiledProfile,
+  compileProfile,
+  compileProfileText,
+  contextOf,
+  decideProfile,
+  knownSyscall,
+  type Profile,
+  type ProfileContext,
+  ProfileContextError,
+  type ProfileContextOptions,
+  type ProfileFilter,
+  parseProfile,
+  type ResolutionReport,
+  type ResolvedProfile,
+  resolutionReport,
+  resolveProfile,
+} from './profile/index.js';
 export {
   ACTIONS,
   type ActionName,
