@@ -212,8 +212,7 @@ export function profileContext(options: ProfileContextOptions, runningKernel: ()
     kernel = parseKernel(runningKernel()) ?? NEWEST_KERNEL;
   }
   const optimize = options.optimize ?? 1;
-  if (optimize !== 1 && optimize !== 2)
-    throw new ProfileContextError('optimize', `${optimize} is no optimize level (1: one syscall after another; 2: a binary tree)`);
+  if (optimize !== 1 && optimize !== 2) throw new ProfileContextError('optimize', 'the optimize level is 1 (one syscall after another) or 2 (a binary tree)');
   return { engine: engine as Engine, runtime: runtime as Runtime, caps, hostArch, kernel, optimize };
 }
 
