@@ -7,7 +7,7 @@
  */
 import { ACTIONS, formatAction, hexValue } from '../src/seccomp/actions.js';
 import { archByAuditArch } from '../src/seccomp/arches.js';
-import { SECCOMP_DATA_ARCH, SECCOMP_DATA_NR, SECCOMP_DATA_SIZE } from '../src/seccomp/data.js';
+import { byteSwap32, SECCOMP_DATA_ARCH, SECCOMP_DATA_NR, SECCOMP_DATA_SIZE } from '../src/seccomp/data.js';
 import { batchByteOrder, decodeSeccompData, HOST_BYTE_ORDER, type RecordBatch, recordByteOrder, type SeccompData } from '../src/seccomp/records.js';
 import { syscallName } from '../src/seccomp/syscalls.js';
 
@@ -88,9 +88,6 @@ class ArchCounts {
 const NR_WORD = SECCOMP_DATA_NR / 4;
 const ARCH_WORD = SECCOMP_DATA_ARCH / 4;
 const RECORD_WORDS = SECCOMP_DATA_SIZE / 4;
-
-/** A 32-bit word with its bytes in the other order, as a signed 32-bit integer. */
-const byteSwap32 = (word: number): number => ((word & 0xff) << 24) | ((word & 0xff00) << 8) | ((word >>> 8) & 0xff00) | (word >>> 24);
 
 /**
  * Counts records of `values` from `from` on, read as 32-bit `words` (in the

@@ -11,6 +11,7 @@ import type { Instruction } from '../instruction.js';
 import { NativeUnavailable, nativeHelper } from '../native.js';
 import { BPF_ABS, BPF_ALU, BPF_AND, BPF_JA, BPF_JEQ, BPF_JGE, BPF_JGT, BPF_JMP, BPF_JSET, BPF_K, BPF_LD, BPF_RET, BPF_W } from '../opcodes.js';
 import { byteOrderOf } from '../seccomp/arches.js';
+import { byteSwap32 } from '../seccomp/data.js';
 import { encodeSeccompData, type SeccompData } from '../seccomp/records.js';
 import { decideStub, type ProfileFilter } from './filter.js';
 import type { Operator } from './read.js';
@@ -71,7 +72,7 @@ export function libseccompInput(resolved: ResolvedProfile): string {
   return `${lines.join('\n')}\n`;
 }
 
-const swap32 = (k: number): number => (((k & 0xff) << 24) | ((k & 0xff00) << 8) | ((k >>> 8) & 0xff00) | (k >>> 24)) >>> 0;
+const swap32 = (k: number): number => byteSwap32(k) >>> 0;
 
 /**
  * The filter libseccomp builds for `resolved` (without runc's stub).

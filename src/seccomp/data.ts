@@ -42,6 +42,9 @@ export function halfOffset(offset: number, half: 'lo' | 'hi', byteOrder: ByteOrd
   return offset + ((half === 'hi') === littleEndian(byteOrder) ? 4 : 0);
 }
 
+/** A 32-bit word with its bytes in the other order, as a signed 32-bit integer (`>>> 0` for unsigned). */
+export const byteSwap32 = (word: number): number => ((word & 0xff) << 24) | ((word & 0xff00) << 8) | ((word >>> 8) & 0xff00) | (word >>> 24);
+
 /**
  * The name of the aligned 32-bit word at `offset`, as bpf_asm sugar writes it:
  * `nr`, `arch`, `instruction_pointer.lo`, `args[2].hi`; undefined elsewhere.
