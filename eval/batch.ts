@@ -2,9 +2,9 @@
  * What `cbpf eval` does with each piece of work, wherever it is decided (the
  * main thread or a worker): decide its records and make text lines, binary
  * values and summary counts of the decisions (the lines are made in
- * eval-lines.ts, the summary in eval-summary.ts).
+ * lines.ts, the summary in summary.ts).
  */
-import type { Engine } from '../src/engine.js';
+import { decideCounting, type Engine } from '../src/engine.js';
 import { HOST_BYTE_ORDER, type RecordBatch } from '../src/seccomp/records.js';
 import { DecisionLines } from './lines.js';
 import type { DecisionFormat } from './options.js';
@@ -53,8 +53,8 @@ export function decideWork(work: Work, reader: RecordRangeReader | undefined, en
   const values = wanted.binary ? new Uint32Array(work.count) : undefined;
   let done = 0;
   for (const { batch, first } of pieces) {
-    const decided = engine.decide(batch);
-    summary?.add(decided, batch, first);
+    // With a summary, engines that count do so inside; the interpreter's records are counted here one by one.
+    const decided = summary ? decideCounting(engine, batch, (i, value) => summary.countOne(batch, i, value, first)) : engine.decide(batch);
     lines?.add(decided, batch, first);
     values?.set(decided, done);
     done += batch.count;

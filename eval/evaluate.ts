@@ -277,6 +277,7 @@ async function run(
     await engine.stop();
   }
   if (failure !== undefined) throw failure;
+  summary?.addCounts(engine.takeCounts());
   const now = performance.now();
   const counts = engine.counts;
   const timing: EvalTiming = {

@@ -1,14 +1,17 @@
 /**
  * `cbpf eval --summary`: counts of decisions per action, per arch and per
  * syscall, with the first few records of each decision other than ALLOW as
- * examples. Counting is on the hot path of a trace of billions of records, so
- * it keeps raw numbers (names come at the end) and partial summaries, made on
- * worker threads, merge.
+ * examples. The engines count nearly every record themselves, inside wasm
+ * (Engine.decideCounting): this class sees the records they do not count
+ * (countOne), which tell it when a syscall needs nothing but counting, and
+ * takes their counts (addCounts). It keeps raw numbers (names come at the
+ * end), and partial summaries, made on worker threads, merge.
  */
+import type { SyscallCount } from '../src/engine.js';
 import { ACTIONS, formatAction, hexValue } from '../src/seccomp/actions.js';
 import { archByAuditArch } from '../src/seccomp/arches.js';
-import { byteSwap32, SECCOMP_DATA_ARCH, SECCOMP_DATA_NR, SECCOMP_DATA_SIZE } from '../src/seccomp/data.js';
-import { batchByteOrder, decodeSeccompData, HOST_BYTE_ORDER, type RecordBatch, recordByteOrder, type SeccompData } from '../src/seccomp/records.js';
+import { SECCOMP_DATA_ARCH, SECCOMP_DATA_NR, SECCOMP_DATA_SIZE, wordAt } from '../src/seccomp/data.js';
+import { decodeSeccompData, type RecordBatch, recordByteOrder, type SeccompData } from '../src/seccomp/records.js';
 import { syscallName } from '../src/seccomp/syscalls.js';
 
 /** How many example records the summary keeps for each decision other than ALLOW. */
@@ -41,13 +44,7 @@ export interface SummaryPartial {
 class ArchCounts {
   /** For each dense syscall number: the first decision value counted, and how many records had it (0: none yet). */
   private readonly firstValue = new Uint32Array(DENSE_NR_LIMIT);
-  readonly firstCount = new Float64Array(DENSE_NR_LIMIT);
-  /**
-   * For each dense syscall number, its first value once a record of it needs
-   * nothing but counting in firstCount (its examples are all kept, or it is
-   * ALLOW), else -1: Summary.add counts those in its own loop.
-   */
-  readonly settled = new Float64Array(DENSE_NR_LIMIT).fill(-1);
+  private readonly firstCount = new Float64Array(DENSE_NR_LIMIT);
   /** Records by value for everything else, by syscall number. */
   private readonly rest = new Map<number, Map<number, number>>();
 
@@ -69,11 +66,6 @@ class ArchCounts {
     values.set(value, (values.get(value) ?? 0) + records);
   }
 
-  /** From now on, records of `nr` decided `value` need only counting (see settled). */
-  settle(nr: number, value: number): void {
-    if (nr >= 0 && nr < DENSE_NR_LIMIT && this.firstCount[nr]! > 0 && this.firstValue[nr] === value) this.settled[nr] = value;
-  }
-
   /** Every syscall number counted, with its records by value. */
   *syscalls(): Generator<SyscallCounts> {
     const counts = (nr: number, values: Array<[number, number]>): SyscallCounts => [this.arch, nr, values.reduce((n, [, r]) => n + r, 0), values];
@@ -82,35 +74,6 @@ class ArchCounts {
     }
     for (const [nr, values] of this.rest) if (nr < 0 || nr >= DENSE_NR_LIMIT) yield counts(nr, [...values]);
   }
-}
-
-/** Where a record's nr and arch are, and its length, in 32-bit words. */
-const NR_WORD = SECCOMP_DATA_NR / 4;
-const ARCH_WORD = SECCOMP_DATA_ARCH / 4;
-const RECORD_WORDS = SECCOMP_DATA_SIZE / 4;
-
-/**
- * Counts records of `values` from `from` on, read as 32-bit `words` (in the
- * host's byte order, else `swapped`), while they are of `counts`' arch and
- * settled (ArchCounts.settled); returns the index of the first that is not.
- *
- * The hot path of a summary. Kept apart from Summary's other code, so that
- * V8 optimizes this loop alone and soon: inlined with count() and what it
- * calls, its optimizing compile took several times longer, twice, while each
- * thread counted slowly. It reads 32-bit words, not a DataView's calls; both
- * choices are measured in docs/benchmarks.md.
- */
-function countSettled(words: Int32Array, swapped: boolean, values: Uint32Array, from: number, counts: ArchCounts): number {
-  const { settled, firstCount } = counts;
-  const arch = swapped ? byteSwap32(counts.arch) : counts.arch | 0;
-  let i = from;
-  for (; i < values.length; i++) {
-    const at = i * RECORD_WORDS;
-    const nr = swapped ? byteSwap32(words[at + NR_WORD]!) : words[at + NR_WORD]!;
-    if (words[at + ARCH_WORD] !== arch || nr < 0 || nr >= DENSE_NR_LIMIT || settled[nr] !== values[i]) break;
-    firstCount[nr]!++;
-  }
-  return i;
 }
 
 /** The summary as data, with names: what `--summary --format json` prints. */
@@ -145,41 +108,25 @@ export class Summary {
   private readonly examples = new Map<number, SummaryExample[]>();
 
   /**
-   * Counts a batch's decisions; `first` is the index of its first record in
-   * the trace. A run of records of one arch whose syscalls are settled on
-   * their values (ArchCounts.settled) is counted by countSettled, the hot
-   * path; any other record goes through count().
+   * Counts record i of `batch`, decided `value`, which the engine did not
+   * count (`first` is the batch's first record's index in the trace), keeping
+   * it as an example if it is one; returns whether the engine may count the
+   * records of its arch and syscall decided `value` from now on: ALLOW, or a
+   * value whose examples are all kept.
    */
-  add(values: Uint32Array, batch: RecordBatch, first: number): void {
-    const view = new DataView(batch.bytes.buffer, batch.bytes.byteOffset, batch.bytes.byteLength);
-    const byteOrder = batchByteOrder(batch);
-    if (!byteOrder) {
-      // Records in both byte orders: each on its own.
-      for (let i = 0; i < values.length; i++) this.count(view, recordByteOrder(batch, i) === 'le', values[i]!, batch, i, first);
-      return;
-    }
-    const le = byteOrder === 'le';
-    // 32-bit words need a 4-byte aligned start: a batch anywhere else (none of cbpf's own) is counted from a copy.
-    const bytes = batch.bytes.byteOffset % 4 === 0 ? batch.bytes : batch.bytes.slice();
-    const words = new Int32Array(bytes.buffer, bytes.byteOffset, values.length * RECORD_WORDS);
-    const swapped = byteOrder !== HOST_BYTE_ORDER;
-    let counts: ArchCounts | undefined;
-    for (let i = 0; i < values.length; i++) {
-      if (counts) i = countSettled(words, swapped, values, i, counts);
-      if (i < values.length) counts = this.count(view, le, values[i]!, batch, i, first);
-    }
+  countOne(batch: RecordBatch, i: number, value: number, first: number): boolean {
+    const le = recordByteOrder(batch, i) === 'le';
+    const at = i * SECCOMP_DATA_SIZE;
+    const counts = this.archCounts(wordAt(batch.bytes, at + SECCOMP_DATA_ARCH, le));
+    counts.add(wordAt(batch.bytes, at + SECCOMP_DATA_NR, le) | 0, value, 1);
+    if (isAllow(value)) return true;
+    if (this.wantsExample(value)) this.addExamples(value, [{ record: first + i, data: decodeSeccompData(batch.bytes, le ? 'le' : 'be', at) }]);
+    return !this.wantsExample(value);
   }
 
-  /** Counts record i of `batch`, decided `value`, keeping it as an example if it is one; returns its arch's counts. */
-  private count(view: DataView, le: boolean, value: number, batch: RecordBatch, i: number, first: number): ArchCounts {
-    const at = i * SECCOMP_DATA_SIZE;
-    const nr = view.getInt32(at + SECCOMP_DATA_NR, le);
-    const counts = this.archCounts(view.getUint32(at + SECCOMP_DATA_ARCH, le));
-    counts.add(nr, value, 1);
-    if (!isAllow(value) && this.wantsExample(value))
-      this.addExamples(value, [{ record: first + i, data: decodeSeccompData(batch.bytes, le ? 'le' : 'be', at) }]);
-    if (isAllow(value) || !this.wantsExample(value)) counts.settle(nr, value);
-    return counts;
+  /** Adds records an engine counted. */
+  addCounts(counts: Iterable<SyscallCount>): void {
+    for (const [arch, nr, value, records] of counts) this.archCounts(arch).add(nr, value, records);
   }
 
   /** The counts as plain data (see merge). */

@@ -7,7 +7,7 @@
 import { interpreterEngine, tableEngine } from '../interp/engines.js';
 import { cachedModules, compileInWorker } from '../jit/background.js';
 import { moduleEngine } from '../jit/instance.js';
-import type { Engine } from '../src/engine.js';
+import { decideCounting, type Engine, type SyscallCount, type Uncounted } from '../src/engine.js';
 import type { ByteOrder } from '../src/seccomp/arches.js';
 import type { RecordBatch } from '../src/seccomp/records.js';
 import type { VerifiedProgram } from '../src/verifier.js';
@@ -113,19 +113,34 @@ export class TieredEngine implements Engine {
     return this.jit?.recordSlots?.(byteOrder, count);
   }
 
-  decide(batch: RecordBatch): Uint32Array {
+  /** The engine to decide `batch` with, its records counted as that engine's. */
+  private tierFor(batch: RecordBatch): Engine {
     if (this.jit) {
       this.decided.jitted += batch.count;
-      return this.jit.decide(batch);
+      return this.jit;
     }
     // The first batch is interpreted: building the tables costs more than a short trace takes to interpret.
     if (this.engine === 'interp' || (!this.tables && this.decided.interpreted === 0)) {
       this.decided.interpreted += batch.count;
-      return this.interpreter.decide(batch);
+      return this.interpreter;
     }
     this.decided.tabled += batch.count;
     this.tables ??= tableEngine(this.filters);
-    return this.tables.decide(batch);
+    return this.tables;
+  }
+
+  decide(batch: RecordBatch): Uint32Array {
+    return this.tierFor(batch).decide(batch);
+  }
+
+  /** As Engine.decideCounting: the tiers that count do; the others' records all go to `uncounted`. */
+  decideCounting(batch: RecordBatch, uncounted: Uncounted): Uint32Array {
+    return decideCounting(this.tierFor(batch), batch, uncounted);
+  }
+
+  /** What the tiers counted since the last call. */
+  takeCounts(): SyscallCount[] {
+    return [this.tables, this.jit].flatMap((tier) => tier?.takeCounts?.() ?? []);
   }
 
   /** Stops a compile still running; throws if the compile failed. */

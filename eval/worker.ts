@@ -67,6 +67,11 @@ function answer(result: WorkerResult): void {
   parentPort!.postMessage(result, moved);
 }
 
+/** Adds what the run's engine counted to its summary. */
+function takeCounts(run: Run): void {
+  if (run.summary && run.engine?.takeCounts) run.summary.addCounts(run.engine.takeCounts());
+}
+
 parentPort!.on('message', (task: WorkerTask) => {
   if ('setup' in task) {
     const { setup } = task;
@@ -81,6 +86,7 @@ parentPort!.on('message', (task: WorkerTask) => {
   if (!run) throw new Error('a worker was sent a task before its setup');
   if ('engine' in task) {
     const { filters } = run;
+    takeCounts(run); // the engine's counts, before it goes
     if (task.engine === 'jit') run.engine = moduleEngine(task.modules, filters.length);
     else run.engine = (task.engine === 'table' ? tableEngine : interpreterEngine)(filters);
     return answer({ id: task.id, count: 0 });
@@ -89,7 +95,10 @@ parentPort!.on('message', (task: WorkerTask) => {
     const read = readLinePiece(task);
     return answer({ id: task.id, count: read.batch.count, read });
   }
-  if ('finish' in task) return answer({ id: task.id, count: 0, ...(run.summary ? { summary: run.summary.partial() } : {}) });
+  if ('finish' in task) {
+    takeCounts(run);
+    return answer({ id: task.id, count: 0, ...(run.summary ? { summary: run.summary.partial() } : {}) });
+  }
   if (!run.engine) throw new Error('a worker was sent work before its engine');
   answer({ id: task.id, ...decideWork(task, run.reader, run.engine, run.wanted, run.summary) });
 });

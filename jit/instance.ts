@@ -3,19 +3,50 @@
  * (the loop runs inside wasm). Imports no binaryen: worker threads make one
  * from a WebAssembly.Module compiled elsewhere.
  */
-import type { Engine } from '../src/engine.js';
+import { NOT_CONSTANT } from '../src/decision-table.js';
+import type { Engine, SyscallCount, Uncounted } from '../src/engine.js';
 import { InputError } from '../src/errors.js';
 import type { ByteOrder } from '../src/seccomp/arches.js';
-import { checkRecord, checkRecordBatch, checkRecordBytes, littleEndian, SECCOMP_DATA_SIZE } from '../src/seccomp/data.js';
+import {
+  checkRecord,
+  checkRecordBatch,
+  checkRecordBytes,
+  littleEndian,
+  SECCOMP_DATA_ARCH,
+  SECCOMP_DATA_NR,
+  SECCOMP_DATA_SIZE,
+  wordAt,
+} from '../src/seccomp/data.js';
 import { batchByteOrder, type RecordBatch, recordBytes } from '../src/seccomp/records.js';
-import { OUTPUT_OFFSET, RECORD_CAPACITY, WASM_PAGE_SIZE } from './layout-abi.js';
+import { type CountingExports, decideCounting, takeCounts } from './counting.js';
+import { OUTPUT_OFFSET, RECORD_CAPACITY, TABLE_OFFSET, WASM_PAGE_SIZE } from './layout-abi.js';
+import { ARCH_ENTRY_BYTES, HEADER_BYTES, TABLE_HEADER } from './table-layout.js';
 
-interface Exports {
-  readonly memory: WebAssembly.Memory;
+interface Exports extends CountingExports {
   readonly decide: (record: number) => number;
   readonly decide_batch: (input: number, count: number, output: number) => void;
   readonly heap_base: WebAssembly.Global;
-  readonly [filter: `filter_${number}`]: (record: number) => number;
+  readonly [filter: `filter_${number}`]: ((record: number) => number) | undefined;
+}
+
+/** One tabulated arch, as the module's table block describes it: decide() looks records up here before going into wasm. */
+interface TableArch {
+  readonly auditArch: number;
+  readonly firstNr: number;
+  readonly length: number;
+  /** The index of its first row's value in a Uint32Array of memory, and the row's stride in words. */
+  readonly firstWord: number;
+  readonly strideWords: number;
+}
+
+/** The arches of the table block in `memory`. */
+function tableArches(memory: WebAssembly.Memory): TableArch[] {
+  const words = new Uint32Array(memory.buffer, TABLE_OFFSET);
+  const strideWords = words[TABLE_HEADER.stride >>> 2]! >>> 2;
+  return Array.from({ length: words[TABLE_HEADER.archCount >>> 2]! }, (_, a) => {
+    const [auditArch, firstNr, length, rowsAt] = words.subarray((HEADER_BYTES + a * ARCH_ENTRY_BYTES) >>> 2);
+    return { auditArch: auditArch!, firstNr: firstNr!, length: length!, firstWord: rowsAt! >>> 2, strideWords };
+  });
 }
 
 /** Where records recordSlots handed out are, how many, and where their decisions go. */
@@ -43,23 +74,39 @@ export class CompiledFilter {
   private readonly scratchAt: number;
   /** A view of the scratch record; made again once growing memory has detached it (length 0). */
   private scratch = new Uint8Array(0);
+  /** Memory as words, for decide()'s lookups; made again once growing memory has detached it (length 0). */
+  private words = new Uint32Array(0);
+  private readonly arches: readonly TableArch[];
+  private readonly le: boolean;
 
   /**
-   * Instantiates `module`, built for `byteOrder` records and a stack of `filterCount` filters.
+   * Instantiates `module`, built for `byteOrder` records and a stack of
+   * `filterCount` filters; for the generic table kernel (kernel.ts), which
+   * carries no tables of its own, `tables` is the stack's table block
+   * (table-layout.ts), loaded into its memory here.
    * @throws InputError `byte-order` unless `byteOrder` is 'le' or 'be', `empty-stack` unless `filterCount` is a positive integer.
    */
   constructor(
-    /** The module's bytes: a standalone .wasm (see module.ts for its ABI). */
+    /** The module's bytes: a standalone .wasm (see module.ts for its ABI), or the table kernel's. */
     readonly wasm: Uint8Array,
     readonly module: WebAssembly.Module,
     readonly byteOrder: ByteOrder,
     readonly filterCount: number,
+    tables?: Uint8Array,
   ) {
-    littleEndian(byteOrder);
+    this.le = littleEndian(byteOrder);
     if (!(Number.isInteger(filterCount) && filterCount >= 1)) throw new InputError('empty-stack', `a module of ${filterCount} filters`);
     this.exports = new WebAssembly.Instance(module, {}).exports as unknown as Exports;
+    if (tables) {
+      const end = TABLE_OFFSET + Math.ceil(tables.length / 8) * 8;
+      this.growTo(end);
+      new Uint8Array(this.exports.memory.buffer, TABLE_OFFSET).set(tables);
+      new DataView(this.exports.memory.buffer).setUint32(TABLE_OFFSET + TABLE_HEADER.bigEndian, this.le ? 0 : 1, true);
+      this.exports.heap_base.value = end;
+    }
     this.scratchAt = this.exports.heap_base.value as number;
     this.growTo(this.scratchAt + SECCOMP_DATA_SIZE);
+    this.arches = tableArches(this.exports.memory);
   }
 
   /** Grows wasm memory to at least `bytes`. */
@@ -76,8 +123,27 @@ export class CompiledFilter {
    */
   decide(record: Uint8Array): number {
     checkRecord(record);
+    const value = this.tableValue(record);
+    if (value !== NOT_CONSTANT) return value;
     this.scratchRecord().set(record);
     return this.exports.decide(this.scratchAt) >>> 0;
+  }
+
+  /**
+   * The tables' value for `record`, or NOT_CONSTANT where the filters must
+   * run: most records are answered so without copying them into wasm
+   * memory, which costs several times the decision.
+   */
+  private tableValue(record: Uint8Array): number {
+    const arch = wordAt(record, SECCOMP_DATA_ARCH, this.le);
+    for (const table of this.arches) {
+      if (table.auditArch !== arch) continue;
+      const index = (wordAt(record, SECCOMP_DATA_NR, this.le) - table.firstNr) >>> 0;
+      if (index >= table.length) return NOT_CONSTANT;
+      if (this.words.length === 0) this.words = new Uint32Array(this.exports.memory.buffer);
+      return this.words[table.firstWord + index * table.strideWords]!;
+    }
+    return NOT_CONSTANT;
   }
 
   /**
@@ -123,6 +189,35 @@ export class CompiledFilter {
       out.set(this.decideSlots(n), done);
     }
     return out;
+  }
+
+  /**
+   * As decideBatch, also counting the decisions in the tables' rows
+   * (counting.ts): every record not counted goes to `uncounted` with its
+   * index in `records`. Records recordSlots handed out are decided where they
+   * lie, and the result is then a view valid until the next call.
+   * @throws InputError `batch-size` unless `records` is a whole number of 64-byte records.
+   */
+  decideCounting(records: Uint8Array, uncounted: Uncounted): Uint32Array {
+    checkRecordBytes(records);
+    const count = records.length / SECCOMP_DATA_SIZE;
+    if (records.buffer === this.exports.memory.buffer && records.byteOffset === this.slots.at && count <= this.slots.count) {
+      decideCounting(this.exports, this.slots.at, count, this.slots.outputAt, uncounted);
+      return new Uint32Array(this.exports.memory.buffer, this.slots.outputAt, count);
+    }
+    const out = new Uint32Array(count);
+    for (let done = 0; done < count; done += this.capacity) {
+      const n = Math.min(this.capacity, count - done);
+      this.recordSlots(n).set(records.subarray(done * SECCOMP_DATA_SIZE, (done + n) * SECCOMP_DATA_SIZE));
+      decideCounting(this.exports, this.slots.at, n, this.slots.outputAt, (i, value) => uncounted(done + i, value));
+      out.set(new Uint32Array(this.exports.memory.buffer, this.slots.outputAt, n), done);
+    }
+    return out;
+  }
+
+  /** The records decideCounting counted since the last call; their counts start again from 0. */
+  takeCounts(): SyscallCount[] {
+    return takeCounts(this.exports.memory);
   }
 
   /**
@@ -188,9 +283,11 @@ export function decideBatchWith(forOrder: (byteOrder: ByteOrder) => CompiledFilt
   return out;
 }
 
-/** The JIT's engines: memory of their own for records, always. */
+/** The JIT's engines: memory of their own for records, and counting, always. */
 export interface JitEngine extends Engine {
   recordSlots(byteOrder: ByteOrder, count: number): Uint8Array;
+  decideCounting(batch: RecordBatch, uncounted: Uncounted): Uint32Array;
+  takeCounts(): SyscallCount[];
 }
 
 /**
@@ -221,6 +318,15 @@ export function instanceEngine(instantiate: (byteOrder: ByteOrder) => CompiledFi
       return (byteOrder && instances.get(byteOrder)?.decideInSlots(batch.bytes, batch.count)) || decideBatchWith(forOrder, batch);
     },
     recordSlots: (byteOrder, count) => forOrder(byteOrder).recordSlots(count),
+    decideCounting: (batch, uncounted) => {
+      checkRecordBatch(batch);
+      const byteOrder = batchByteOrder(batch);
+      if (byteOrder) return forOrder(byteOrder).decideCounting(batch.bytes, uncounted);
+      const values = decideBatchWith(forOrder, batch); // records in both byte orders: each counted outside
+      values.forEach((value, i) => void uncounted(i, value));
+      return values;
+    },
+    takeCounts: () => [...instances.values()].flatMap((instance) => instance.takeCounts()),
   };
 }
 

@@ -29,7 +29,7 @@ import { SECCOMP_DATA_ARCH, SECCOMP_DATA_NR, SECCOMP_DATA_SIZE } from '../src/se
 import type { VerifiedProgram } from '../src/verifier.js';
 import { OUTPUT_OFFSET, RECORD_CAPACITY, TABLE_OFFSET, WASM_PAGE_SIZE } from './layout-abi.js';
 import { FILTER_LOCALS, type FilterFrame, lowerFilter, makeRecordLoad } from './lower.js';
-import { layoutTables, type TableLayout } from './table-layout.js';
+import { layoutTables, ROW_COUNTER, TABLE_HEADER, type TableLayout } from './table-layout.js';
 
 export { OUTPUT_OFFSET, RECORD_CAPACITY };
 
@@ -68,9 +68,10 @@ interface DecisionLocals {
 
 /**
  * The record's value as an i32 expression: the table's for its arch and nr
- * where there is one, else what `runFilters` makes of local `row`, which
- * holds the record's table row (0 when the tables do not hold its arch and
- * nr). `runFilters` is called once: an inline filter appears once.
+ * where there is one, else what `runFilters` makes of local `row`. Either
+ * way `row` is left holding the record's table row (0 when the tables do not
+ * hold its arch and nr), for the summary counter. `runFilters` is called
+ * once: an inline filter appears once.
  * A load from a table, not a `br_table` on nr: V8 turns a long `br_table` into
  * a chain of compares, which ran far slower (docs/benchmarks.md).
  */
@@ -84,10 +85,9 @@ function makeDecision(m: binaryen.Module, tables: Tables, locals: DecisionLocals
       m.block(null, [
         m.local.set(slot, m.i32.sub(get(slot), m.i32.const(arch.firstNr))), // nr below firstNr wraps past the table's end
         m.br('run', m.i32.ge_u(get(slot), m.i32.const(arch.values.length))),
-        m.local.set(slot, m.i32.add(m.i32.mul(get(slot), m.i32.const(layout.stride)), m.i32.const(layout.offsets[i]!))),
-        m.local.set(value, m.i32.load(0, 4, get(slot))),
+        m.local.set(row, m.i32.add(m.i32.mul(get(slot), m.i32.const(layout.stride)), m.i32.const(layout.offsets[i]!))),
+        m.local.set(value, m.i32.load(0, 4, get(row))),
         m.drop(m.br('decided', m.i32.ne(get(value), m.i32.const(NOT_CONSTANT | 0)), get(value))), // br_if passes its value on when not taken
-        m.local.set(row, get(slot)),
         m.br('run'),
       ]),
     ),
@@ -146,29 +146,51 @@ function makeRunFilters(m: binaryen.Module, count: number): binaryen.ExpressionR
   return m.block(null, body, i32);
 }
 
-/** The loop's parameters and locals. */
+/** The loop's parameters and locals; `value` holds each record's decision. */
 interface BatchLocals extends DecisionLocals {
   readonly count: number;
   readonly out: number;
+  /** The records asked for. */
+  readonly total: number;
+  /** Whether the loop counts decisions in the rows' counters: never, always, or when this local is not 0. */
+  readonly counting: 'never' | 'always' | number;
 }
 
-/** The loop over `count` records at `ptr`, storing each one's `decision` at `out` on. */
-function makeBatchLoop(m: binaryen.Module, locals: BatchLocals, decision: binaryen.ExpressionRef): binaryen.ExpressionRef {
+/**
+ * The loop over `count` records at `ptr`, storing each one's `decision` at
+ * `out` on; an i32 expression: the index of the record it stopped at, or
+ * `count`. Counting, it counts each record in its row's counter when the row
+ * is settled on the record's value (table-layout.ts), and else stops there,
+ * the record decided but not counted, its row at the header's stoppedRow.
+ */
+function makeBatchLoop(m: binaryen.Module, locals: BatchLocals, decision: binaryen.ExpressionRef, counterAt: number): binaryen.ExpressionRef {
   const get = (local: number) => m.local.get(local, i32);
-  const { ptr, count, out } = locals;
-  return m.if(
-    get(count),
-    m.loop(
-      'next',
-      m.block(null, [
-        m.i32.store(0, 4, get(out), decision),
-        m.local.set(ptr, m.i32.add(get(ptr), m.i32.const(SECCOMP_DATA_SIZE))),
-        m.local.set(out, m.i32.add(get(out), m.i32.const(4))),
-        m.local.set(count, m.i32.sub(get(count), m.i32.const(1))),
-        m.br('next', get(count)),
-      ]),
-    ),
+  const { ptr, count, out, total, row, value, counting } = locals;
+  const unsettled = m.i32.or(
+    m.i32.eqz(get(row)),
+    m.i32.or(m.i32.eqz(m.i32.load(counterAt + ROW_COUNTER.settled, 4, get(row))), m.i32.ne(m.i32.load(counterAt + ROW_COUNTER.value, 4, get(row)), get(value))),
   );
+  const countRecord = m.block(null, [
+    m.if(
+      unsettled,
+      m.block(null, [m.i32.store(0, 4, m.i32.const(TABLE_OFFSET + TABLE_HEADER.stoppedRow), get(row)), m.br('stopped', 0, m.i32.sub(get(total), get(count)))]),
+    ),
+    m.i64.store(counterAt + ROW_COUNTER.count, 8, get(row), m.i64.add(m.i64.load(counterAt + ROW_COUNTER.count, 8, get(row)), m.i64.const(1n))),
+  ]);
+  const counted = counting === 'never' ? [] : [counting === 'always' ? countRecord : m.if(get(counting), countRecord)];
+  const loop = m.loop(
+    'next',
+    m.block(null, [
+      m.local.set(value, decision),
+      m.i32.store(0, 4, get(out), get(value)),
+      ...counted,
+      m.local.set(ptr, m.i32.add(get(ptr), m.i32.const(SECCOMP_DATA_SIZE))),
+      m.local.set(out, m.i32.add(get(out), m.i32.const(4))),
+      m.local.set(count, m.i32.sub(get(count), m.i32.const(1))),
+      m.br('next', get(count)),
+    ]),
+  );
+  return m.block('stopped', [m.local.set(total, get(count)), m.if(get(count), loop), get(total)], i32);
 }
 
 /** A stack of several filters: a function per filter, run_filters over them, and the lookup in `decide` and `decide_batch`. */
@@ -181,25 +203,24 @@ function addStackFunctions(m: binaryen.Module, tables: Tables, filters: readonly
   const callRunFilters = (locals: DecisionLocals) => () => m.call('run_filters', [m.local.get(locals.ptr, i32), m.local.get(locals.row, i32)], i32);
   const decide = { ptr: 0, slot: 1, value: 2, row: 3 };
   m.addFunction('decide', i32, i32, [i32, i32, i32], makeDecision(m, tables, decide, callRunFilters(decide)));
-  const batch = { ptr: 0, count: 1, out: 2, slot: 3, value: 4, row: 5 };
-  m.addFunction(
-    'decide_batch',
-    binaryen.createType([i32, i32, i32]),
-    none,
-    [i32, i32, i32],
-    makeBatchLoop(m, batch, makeDecision(m, tables, batch, callRunFilters(batch))),
-  );
+  const batch = (counting: BatchLocals['counting']): BatchLocals => ({ ptr: 0, count: 1, out: 2, slot: 3, value: 4, row: 5, total: 6, counting });
+  const loop = (locals: BatchLocals) => makeBatchLoop(m, locals, makeDecision(m, tables, locals, callRunFilters(locals)), tables.layout.counterAt);
+  const params = binaryen.createType([i32, i32, i32]);
+  m.addFunction('decide_batch', params, none, [i32, i32, i32, i32], m.drop(loop(batch('never'))));
+  m.addFunction('decide_count', params, i32, [i32, i32, i32, i32], loop(batch('always')));
 }
 
 /** run_batch's parameters (`skipTables` is `own`) and locals, then the filter's A, X and M[] from FILTER_STATE on. */
-const RUN_BATCH = { ptr: 0, count: 1, out: 2, skipTables: 3, slot: 4, value: 5, row: 6, entry: 7 } as const;
-const FILTER_STATE = 8;
+const RUN_BATCH = { ptr: 0, count: 1, out: 2, skipTables: 3, counting: 4, slot: 5, value: 6, row: 7, total: 8, entry: 9 } as const;
+const FILTER_STATE = 10;
 
 /**
  * A stack of one filter (the usual case): its code once, inline in the loop
- * of `run_batch(in, count, out, own)`, which `decide_batch`, `decide` and
- * `filter_0` call (the last two for one record, its value at `scratch`); with
- * `own` not 0, the filter's own value, from pc 0, before precedence. Inline,
+ * of `run_batch(in, count, out, own, counting) -> stopped at`, which
+ * `decide_batch`, `decide_count`, `decide` and `filter_0` call (the last two
+ * for one record, its value at `scratch`); with `own` not 0, the filter's own
+ * value, from pc 0, before precedence; with `counting` not 0, counting as
+ * decide_count does (makeBatchLoop). Inline,
  * as the calls (run_filters, then the filter's function) made a record run
  * from its resume point far dearer than a table hit (docs/benchmarks.md).
  */
@@ -216,18 +237,25 @@ function addOneFilterFunctions(m: binaryen.Module, tables: Tables, filter: Verif
   const runFilter = () =>
     m.block(null, [m.local.set(RUN_BATCH.entry, makeEntry(m, RUN_BATCH.row, 0)), lowerFilter(m, filter, tables.byteOrder, tables.layout.entries[0], frame)]);
   const locals = [...Array<number>(FILTER_STATE - RUN_BATCH.slot).fill(i32), ...FILTER_LOCALS];
+  const batch: BatchLocals = RUN_BATCH;
   m.addFunction(
     'run_batch',
-    binaryen.createType([i32, i32, i32, i32]),
-    none,
+    binaryen.createType([i32, i32, i32, i32, i32]),
+    i32,
     locals,
-    makeBatchLoop(m, RUN_BATCH, makeDecision(m, tables, RUN_BATCH, runFilter)),
+    makeBatchLoop(m, batch, makeDecision(m, tables, batch, runFilter), tables.layout.counterAt),
   );
-  m.addFunction('decide_batch', binaryen.createType([i32, i32, i32]), none, [], m.call('run_batch', [get(0), get(1), get(2), m.i32.const(0)], none));
+  const params = binaryen.createType([i32, i32, i32]);
+  const runBatch = (counting: number) => m.call('run_batch', [get(0), get(1), get(2), m.i32.const(0), m.i32.const(counting)], i32);
+  m.addFunction('decide_batch', params, none, [], m.drop(runBatch(0)));
+  m.addFunction('decide_count', params, i32, [], runBatch(1));
   const one = (ownValue: number) =>
     m.block(
       null,
-      [m.call('run_batch', [get(0), m.i32.const(1), m.i32.const(scratch), m.i32.const(ownValue)], none), m.i32.load(0, 4, m.i32.const(scratch))],
+      [
+        m.drop(m.call('run_batch', [get(0), m.i32.const(1), m.i32.const(scratch), m.i32.const(ownValue), m.i32.const(0)], i32)),
+        m.i32.load(0, 4, m.i32.const(scratch)),
+      ],
       i32,
     );
   m.addFunction('decide', i32, i32, [], one(0));
@@ -266,6 +294,7 @@ export function buildModule(
     for (let i = 0; i < filters.length; i++) m.addFunctionExport(`filter_${i}`, `filter_${i}`);
     m.addFunctionExport('decide', 'decide');
     m.addFunctionExport('decide_batch', 'decide_batch');
+    m.addFunctionExport('decide_count', 'decide_count');
     if (!m.validate()) throw new Error('internal error: the JIT built an invalid wasm module');
     const { level, shrink } = options.optimize ?? DEFAULT_OPTIMIZE;
     if (level > 0) {

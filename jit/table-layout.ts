@@ -1,23 +1,65 @@
 /**
- * The decision tables as a module keeps them in memory, with no binaryen: one
- * row per syscall number of each tabulated arch, holding the stack's value
- * (or NOT_CONSTANT) and then, per filter, the entry number its function is
- * called with when the filters must run (0: from pc 0; n: its resume point
- * n - 1, see src/decision-table.ts).
+ * The decision tables as a module keeps them in memory, with no binaryen: a
+ * block at TABLE_OFFSET that the JIT's modules and the generic table kernel
+ * (kernel.ts) share, and that JavaScript reads back (counting.ts). All words
+ * are little-endian u32s:
+ *
+ *   header       HEADER_BYTES: the fields of TABLE_HEADER
+ *   arches       per tabulated arch, ARCH_ENTRY_BYTES: its audit value, its
+ *                first syscall number, how many rows it has, where its rows start
+ *   filters      per filter, FILTER_ENTRY_BYTES: where its instructions and its
+ *                resume points are (the kernel runs them; the JIT compiles them in)
+ *   rows         per syscall number of each arch, `stride` bytes: the stack's
+ *                value (or NOT_CONSTANT), then per filter the entry number it
+ *                runs from when the filters must run (0: from pc 0; n: its
+ *                resume point n - 1, see src/decision-table.ts), then the
+ *                row's summary counter (ROW_COUNTER)
+ *   instructions per filter, 8 bytes each, as struct sock_filter
+ *   resume points per filter, RESUME_POINT_BYTES each: pc, A, X, M[0..15]
+ *   M            16 words of scratch for the kernel's filter runs
+ *
+ * The row counter is what `--summary` counts inside wasm: once JavaScript has
+ * seen a record of a row and all the examples it wants of its value, it
+ * settles the row on that value, and from then on records of the row with
+ * that value are counted in the row without leaving wasm (counting.ts).
  */
 import { type DecisionTable, NOT_CONSTANT, type ResumePoint } from '../src/decision-table.js';
 import { BPF_K, BPF_RET } from '../src/opcodes.js';
 import type { VerifiedProgram } from '../src/verifier.js';
 import { TABLE_OFFSET } from './layout-abi.js';
 
+/** Where each header field is, from the start of the block. */
+export const TABLE_HEADER = {
+  archCount: 0,
+  filterCount: 4,
+  /** Bytes per row. */
+  stride: 8,
+  /** Where a row's counter starts, from the row's start. */
+  counterAt: 12,
+  /** 1 when the records are big-endian: the kernel's loader sets it for its instance. */
+  bigEndian: 16,
+  /** The row of the record `decide_count` stopped at (0: none). */
+  stoppedRow: 20,
+  /** Where the kernel's M scratch is. */
+  scratchM: 24,
+} as const;
+export const HEADER_BYTES = 32;
+export const ARCH_ENTRY_BYTES = 16;
+export const FILTER_ENTRY_BYTES = 8;
+export const RESUME_POINT_BYTES = 4 * 19;
+/** A row's counter: the value the row is settled on, whether it is settled (1) or not (0), then its count (u64). */
+export const ROW_COUNTER = { value: 0, settled: 4, count: 8, bytes: 16 } as const;
+
 /** The tables' bytes and how to find a row. */
 export interface TableLayout {
-  /** The rows, little-endian, to be placed at TABLE_OFFSET. */
+  /** The block, to be placed at TABLE_OFFSET. */
   readonly bytes: Uint8Array;
   /** Per arch of the table: the address of its first row. */
   readonly offsets: readonly number[];
-  /** Bytes per row: the value, then one entry number per filter. */
+  /** Bytes per row: the value, one entry number per filter, then the counter (8-byte aligned). */
   readonly stride: number;
+  /** Where a row's counter starts, from the row's start. */
+  readonly counterAt: number;
   /** Per filter: its resume points, entry n being `entries[n - 1]`. */
   readonly entries: readonly (readonly ResumePoint[])[];
 }
@@ -27,12 +69,13 @@ function entryKey(program: VerifiedProgram, point: ResumePoint): string {
   return program.instructions[point.pc]!.code === (BPF_RET | BPF_K) ? `${point.pc}` : `${point.pc}:${point.a}:${point.x}:${point.m.join(',')}`;
 }
 
+const align8 = (n: number): number => Math.ceil(n / 8) * 8;
+
 /** Lays `table` out for a stack of `filters` (the ones it was made from). */
 export function layoutTables(table: DecisionTable, filters: readonly VerifiedProgram[]): TableLayout {
-  const stride = 4 * (1 + filters.length);
-  const rows = table.arches.reduce((n, arch) => n + arch.values.length, 0);
-  const bytes = new Uint8Array(rows * stride);
-  const view = new DataView(bytes.buffer);
+  const counterAt = align8(4 * (1 + filters.length));
+  const stride = counterAt + ROW_COUNTER.bytes;
+  const rowCount = table.arches.reduce((n, arch) => n + arch.values.length, 0);
   const entries = filters.map(() => [] as ResumePoint[]);
   const numbers = filters.map(() => new Map<string, number>());
   /** Filter i's entry number for `point`, adding it the first time. */
@@ -46,19 +89,54 @@ export function layoutTables(table: DecisionTable, filters: readonly VerifiedPro
     }
     return n;
   };
+  // Entry numbers first: the resume points' room depends on how many there are.
+  const rowEntries = table.arches.map((arch) =>
+    Array.from(arch.values, (value, index) => (value === NOT_CONSTANT ? arch.resume.get(index)!.map((point, i) => entryNumber(i, point)) : undefined)),
+  );
+  const rowsAt = align8(HEADER_BYTES + ARCH_ENTRY_BYTES * table.arches.length + FILTER_ENTRY_BYTES * filters.length);
+  const instructionsAt = rowsAt + rowCount * stride;
+  const resumeAt = instructionsAt + 8 * filters.reduce((n, f) => n + f.instructions.length, 0);
+  const scratchAt = resumeAt + RESUME_POINT_BYTES * entries.reduce((n, e) => n + e.length, 0);
+  const bytes = new Uint8Array(scratchAt + 64);
+  const view = new DataView(bytes.buffer);
+  const put = (at: number, word: number): void => view.setUint32(at, word, true);
+  const putAll = (at: number, words: readonly number[]): void => {
+    for (const [i, word] of words.entries()) put(at + 4 * i, word);
+  };
+  put(TABLE_HEADER.archCount, table.arches.length);
+  put(TABLE_HEADER.filterCount, filters.length);
+  put(TABLE_HEADER.stride, stride);
+  put(TABLE_HEADER.counterAt, counterAt);
+  put(TABLE_HEADER.scratchM, TABLE_OFFSET + scratchAt);
   const offsets: number[] = [];
   let row = 0;
-  for (const arch of table.arches) {
-    offsets.push(TABLE_OFFSET + row * stride);
+  table.arches.forEach((arch, a) => {
+    const first = rowsAt + row * stride;
+    offsets.push(TABLE_OFFSET + first);
+    const entry = HEADER_BYTES + a * ARCH_ENTRY_BYTES;
+    putAll(entry, [arch.auditArch, arch.firstNr, arch.values.length, TABLE_OFFSET + first]);
     arch.values.forEach((value, index) => {
-      const at = (row + index) * stride;
-      view.setUint32(at, value, true);
-      if (value !== NOT_CONSTANT) return;
-      arch.resume.get(index)!.forEach((point, i) => {
-        view.setUint32(at + 4 * (1 + i), entryNumber(i, point), true);
-      });
+      put(first + index * stride, value);
+      putAll(first + index * stride + 4, rowEntries[a]![index] ?? []);
     });
     row += arch.values.length;
-  }
-  return { bytes, offsets, stride, entries };
+  });
+  let instruction = instructionsAt;
+  let resume = resumeAt;
+  filters.forEach((filter, i) => {
+    const entry = HEADER_BYTES + ARCH_ENTRY_BYTES * table.arches.length + i * FILTER_ENTRY_BYTES;
+    putAll(entry, [TABLE_OFFSET + instruction, TABLE_OFFSET + resume]);
+    for (const { code, jt, jf, k } of filter.instructions) {
+      view.setUint16(instruction, code, true);
+      view.setUint8(instruction + 2, jt);
+      view.setUint8(instruction + 3, jf);
+      put(instruction + 4, k);
+      instruction += 8;
+    }
+    for (const point of entries[i]!) {
+      putAll(resume, [point.pc, point.a, point.x, ...point.m]);
+      resume += RESUME_POINT_BYTES;
+    }
+  });
+  return { bytes, offsets, stride, counterAt, entries };
 }

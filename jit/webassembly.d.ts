@@ -15,6 +15,7 @@ declare namespace WebAssembly {
     grow(pages: number): number;
   }
   class Global {
-    readonly value: unknown;
+    /** Settable on a mutable global only (the table kernel's heap_base). */
+    value: unknown;
   }
 }

@@ -32,6 +32,34 @@ export interface Engine {
    * without such memory leave this out, or return undefined while they have none.
    */
   recordSlots?(byteOrder: ByteOrder, count: number): Uint8Array | undefined;
+  /**
+   * Decides as decide() does and counts the decisions by arch, syscall
+   * number and value where it can, without leaving its own code (what
+   * `--summary` counts): every record it does not count goes to `uncounted`,
+   * in order. Engines that cannot count leave this and takeCounts out.
+   */
+  decideCounting?(batch: RecordBatch, uncounted: Uncounted): Uint32Array;
+  /** The records decideCounting counted since the last call. */
+  takeCounts?(): SyscallCount[];
+}
+
+/**
+ * Given each record an engine decided but did not count (decideCounting),
+ * with its index in the batch and its value; returns whether the engine may
+ * count the records of that record's arch and syscall number decided that
+ * value from now on.
+ */
+export type Uncounted = (index: number, value: number) => boolean;
+
+/** Records counted inside an engine: of one arch value and syscall number, decided one value. */
+export type SyscallCount = readonly [arch: number, nr: number, value: number, records: number];
+
+/** Decides `batch` with engine.decideCounting where the engine has it, else with decide(), every record going to `uncounted`. */
+export function decideCounting(engine: Engine, batch: RecordBatch, uncounted: Uncounted): Uint32Array {
+  if (engine.decideCounting) return engine.decideCounting(batch, uncounted);
+  const values = engine.decide(batch);
+  values.forEach((value, i) => void uncounted(i, value));
+  return values;
 }
 
 /** Makes an engine for a stack of verified filters (installation order, oldest first). */

@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { evaluate } from '../../eval/evaluate.js';
 import type { EvalOptions } from '../../eval/options.js';
 import { type FilterSource, loadStack, type Stack } from '../../eval/stack.js';
-import { actionOf } from '../../eval/summary.js';
+import { actionOf, Summary } from '../../eval/summary.js';
 import { interpretBatch } from '../../interp/stack.js';
 import { MAX_FILTER_BYTES } from '../../src/codecs/formats.js';
 import { InputError } from '../../src/errors.js';
@@ -23,6 +23,7 @@ import { thrownBy } from '../helpers.js';
 const SAMPLES = join(import.meta.dirname, '../../bench/samples');
 const DOCKER = join(SAMPLES, 'docker-linear.bpf');
 const ALLOWLIST = join(SAMPLES, 'allowlist-small.bpf');
+const MULTIARCH = join(SAMPLES, 'multiarch.bpf');
 /** ERRNO(1) for open, ALLOW for anything else. */
 const DENY_OPEN = 'ld [nr]\njeq #open, deny, allow\ndeny: ret ERRNO(1)\nallow: ret ALLOW';
 /** Each record's args[0] low half as its value: shows which record decide() made. */
@@ -164,6 +165,33 @@ describe('evaluate and decideTrace', () => {
     expect(report.records).toBe(50_000);
     expect(report.summary?.records).toBe(50_000);
     expect(report.skipped).toEqual({ count: 0 });
+  });
+
+  it.each([
+    { engine: 'jit', workers: 1 },
+    { engine: 'jit', workers: 2 },
+    { engine: 'auto', workers: 1 },
+    { engine: 'auto', workers: 2 },
+    { engine: 'interp', workers: 1 },
+  ] as const)('summarizes as the interpreter decides, counting inside the engine ($engine, $workers workers)', async (options) => {
+    // Several arches, x32 numbers and numbers past the tables, values that depend on the arguments.
+    const records = new Uint8Array([...generateRecords(30_000, 'realistic', 3), ...generateRecords(30_000, 'random', 4)]);
+    const view = new DataView(records.buffer);
+    for (let i = 0; i < records.length / 64; i++) {
+      if (i % 7 === 0) view.setUint32(i * 64 + 4, 0x40000003, true); // i386
+      if (i % 11 === 0) view.setUint32(i * 64, 0x40000000 + (i % 600), true); // x32
+      if (i % 13 === 0) view.setUint32(i * 64, 5000 + (i % 3), true);
+    }
+    const file = join(dir, 'summary-trace.bin');
+    writeFileSync(file, records);
+    for (const filters of [[MULTIARCH], [ALLOWLIST, DOCKER]]) {
+      const stack = await loadStack(filters);
+      const batch = readRecordStream(records, 'le');
+      const reference = new Summary();
+      interpretBatch(stack.filters, batch).forEach((value, i) => void reference.countOne(batch, i, value, 0));
+      const report = await stack.evaluate(file, { summary: true, ...options });
+      expect(report.summary).toEqual(reference.result());
+    }
   });
 
   const variants: { name: string; source: () => string | AsyncIterable<Uint8Array>; options: EvalOptions }[] = [

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { EXAMPLES_PER_DECISION, formatSummary, Summary } from '../../eval/summary.js';
 import { ACTIONS } from '../../src/seccomp/actions.js';
-import { packRecords, type SeccompData } from '../../src/seccomp/records.js';
+import { packRecords, type RecordBatch, type SeccompData } from '../../src/seccomp/records.js';
 
 const X86_64 = 0xc000003e;
 const I386 = 0x40000003;
@@ -17,10 +17,15 @@ const records = [
 ];
 const decisions = Uint32Array.from(records, (r) => (r.arch === I386 ? ACTIONS.KILL_PROCESS : r.nr === 101 ? ACTIONS.ERRNO | 1 : ACTIONS.ALLOW));
 
+/** Counts every record of `batch` as uncounted by an engine, as the interpreter's are. */
+function countAll(summary: Summary, values: Uint32Array, batch: RecordBatch, first: number): void {
+  values.forEach((value, i) => void summary.countOne(batch, i, value, first));
+}
+
 /** The summary of `values` for `calls`, the first being record `first`. */
 function summaryOf(values: Uint32Array, calls: readonly SeccompData[], first = 0): Summary {
   const summary = new Summary();
-  summary.add(values, packRecords(calls), first);
+  countAll(summary, values, packRecords(calls), first);
   return summary;
 }
 
@@ -35,7 +40,7 @@ function mergedAt(at: number, values: Uint32Array, calls: readonly SeccompData[]
 describe('Summary', () => {
   it('counts per action, per arch and per syscall, and keeps the first records of each decision other than ALLOW', () => {
     const summary = new Summary();
-    summary.add(decisions, packRecords(records), 0);
+    countAll(summary, decisions, packRecords(records), 0);
     const result = summary.result();
     expect(result.records).toBe(10);
     expect(result.actions).toEqual({ ALLOW: 5, 'ERRNO(1)': 4, KILL_PROCESS: 1 });
@@ -62,7 +67,7 @@ describe('Summary', () => {
   it('counts syscall numbers outside the usual range (x32, bogus) too', () => {
     const summary = new Summary();
     const odd = [record(X86_64, 0x40000001), record(X86_64, -1), record(X86_64, 5000)];
-    summary.add(new Uint32Array(3).fill(ACTIONS.ALLOW), packRecords(odd), 0);
+    countAll(summary, new Uint32Array(3).fill(ACTIONS.ALLOW), packRecords(odd), 0);
     expect(
       summary
         .result()
@@ -135,7 +140,7 @@ describe('Summary', () => {
             const batch = packRecords(records.slice(from, to));
             const bytes = new Uint8Array(misalign + batch.bytes.length).subarray(misalign);
             bytes.set(batch.bytes);
-            summary.add(values.subarray(from, to), { ...batch, bytes }, from);
+            countAll(summary, values.subarray(from, to), { ...batch, bytes }, from);
           }
           const seen = new Map<string, number>();
           for (const [arch, nr, , byValue] of summary.partial().syscalls) for (const [value, n] of byValue) seen.set(`${arch} ${nr} ${value}`, n);
@@ -145,5 +150,20 @@ describe('Summary', () => {
       ),
       { numRuns: 300 },
     );
+  });
+
+  it('lets an engine count a syscall once its value needs nothing else, and adds what the engine counted', () => {
+    const summary = new Summary();
+    const batch = packRecords([record(X86_64, 0), ...Array.from({ length: EXAMPLES_PER_DECISION }, () => record(X86_64, 101))]);
+    expect(summary.countOne(batch, 0, ACTIONS.ALLOW, 0)).toBe(true); // ALLOW: never an example
+    const ptrace = Array.from({ length: EXAMPLES_PER_DECISION }, (_, i) => summary.countOne(batch, 1 + i, ACTIONS.ERRNO | 1, 0));
+    expect(ptrace).toEqual([...Array<boolean>(EXAMPLES_PER_DECISION - 1).fill(false), true]); // once its examples are all kept
+    summary.addCounts([
+      [X86_64, 0, ACTIONS.ALLOW, 1000],
+      [X86_64, 101, ACTIONS.ERRNO | 1, 7],
+    ]);
+    const result = summary.result();
+    expect(result.actions).toEqual({ ALLOW: 1001, 'ERRNO(1)': 7 + EXAMPLES_PER_DECISION });
+    expect(result.examples.map((e) => e.record)).toEqual([1, 2, 3]);
   });
 });

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { SAMPLE_FILTERS } from '../../bench/samples.js';
 import { TABLE_OFFSET } from '../../jit/layout-abi.js';
-import { layoutTables } from '../../jit/table-layout.js';
+import { ARCH_ENTRY_BYTES, HEADER_BYTES, layoutTables, RESUME_POINT_BYTES, TABLE_HEADER } from '../../jit/table-layout.js';
 import { assemble } from '../../src/codecs/asm.js';
 import { decodeRaw } from '../../src/codecs/raw.js';
 import { decisionTable, NOT_CONSTANT } from '../../src/decision-table.js';
@@ -11,18 +11,28 @@ import { verify } from '../../src/verifier.js';
 const sample = (name: string) => verify(decodeRaw(readFileSync(SAMPLE_FILTERS.find((s) => s.name === name)!.path)));
 
 describe('layoutTables', () => {
-  it('writes one row per syscall number: the value, then an entry number per filter', () => {
+  it('writes a header, the arches, then one row per syscall number: the value, an entry number per filter, a counter', () => {
     const filters = [sample('docker-linear')];
     const table = decisionTable(filters);
     const layout = layoutTables(table, filters);
     const values = table.arches[0]!.values;
-    expect(layout).toMatchObject({ stride: 8, offsets: [TABLE_OFFSET] });
-    expect(layout.bytes.length).toBe(values.length * 8);
     const view = new DataView(layout.bytes.buffer);
+    const word = (at: number) => view.getUint32(at, true);
+    expect(layout).toMatchObject({ stride: 24, counterAt: 8 });
+    expect([TABLE_HEADER.archCount, TABLE_HEADER.filterCount, TABLE_HEADER.stride, TABLE_HEADER.counterAt].map(word)).toEqual([1, 1, 24, 8]);
+    const rowsAt = layout.offsets[0]! - TABLE_OFFSET;
+    expect([0, 4, 8, 12].map((i) => word(HEADER_BYTES + i))).toEqual([table.arches[0]!.auditArch, table.arches[0]!.firstNr, values.length, layout.offsets[0]]);
     const missed = [...values.keys()].filter((i) => values[i] === NOT_CONSTANT);
-    expect(missed.map((i) => view.getUint32(i * 8, true))).toEqual(missed.map(() => NOT_CONSTANT));
-    expect(missed.map((i) => view.getUint32(i * 8 + 4, true))).toEqual([1, 2, 3]); // socket, clone, personality: one entry each
+    expect(missed.map((i) => word(rowsAt + i * 24))).toEqual(missed.map(() => NOT_CONSTANT));
+    expect(missed.map((i) => word(rowsAt + i * 24 + 4))).toEqual([1, 2, 3]); // socket, clone, personality: one entry each
     expect(layout.entries[0]!.map((entry) => entry.a)).toEqual(missed); // A holds nr there
+    expect([...values.keys()].every((i) => [8, 12, 16, 20].every((c) => word(rowsAt + i * 24 + c) === 0))).toBe(true); // counters start unsettled, at 0
+    // The program follows the rows, an instruction in 8 bytes; then its resume points, 19 words each.
+    const instructionsAt = word(HEADER_BYTES + ARCH_ENTRY_BYTES) - TABLE_OFFSET;
+    const first = filters[0]!.instructions[0]!;
+    expect([view.getUint16(instructionsAt, true), word(instructionsAt + 4)]).toEqual([first.code, first.k]);
+    const resumeAt = word(HEADER_BYTES + ARCH_ENTRY_BYTES + 4) - TABLE_OFFSET;
+    expect([0, 1, 2].map((i) => word(resumeAt + i * RESUME_POINT_BYTES))).toEqual(layout.entries[0]!.map((entry) => entry.pc));
   });
 
   it('gives resume points at the same `ret #k` one entry, whatever the state', () => {
