@@ -168,7 +168,9 @@ async function run(
   currentPool: () => EvalPool | undefined,
   startedPool: (pool: EvalPool) => void,
 ): Promise<EvalReport> {
-  let pool = currentPool();
+  // A number of threads asked for, with no pool started before the run (a library caller): the workers start now.
+  let pool = currentPool() ?? (options.workers !== undefined && options.workers > 1 ? new EvalPool(options.workers - 1) : undefined);
+  if (pool && !currentPool()) startedPool(pool);
   const summary = options.summary ? new Summary() : undefined;
   const wanted: WantedOutput = { format: options.lines?.format, binary: options.values !== undefined };
   const skipped: SkippedRecords | undefined = options.skipBad ? { count: 0 } : undefined;

@@ -49,7 +49,7 @@ export interface EvalOptions {
   readonly arch?: string;
   /** Which engine decides (default 'auto': the decision tables, then the JIT once it pays). */
   readonly engine?: EvalEngine;
-  /** Worker threads beside this one; default: as many as pay, up to one per core but this one. */
+  /** Threads deciding: this one and `workers - 1` worker threads; default: as many as pay, up to one per core. */
   readonly workers?: number;
   /** Skip records that cannot be read (counted in the report) instead of failing at the first. */
   readonly skipBad?: boolean;

@@ -136,7 +136,9 @@ export class CompiledFilter {
    */
   private tableValue(record: Uint8Array): number {
     const arch = wordAt(record, SECCOMP_DATA_ARCH, this.le);
-    for (const table of this.arches) {
+    const arches = this.arches;
+    for (let a = 0; a < arches.length; a++) {
+      const table = arches[a]!;
       if (table.auditArch !== arch) continue;
       const index = (wordAt(record, SECCOMP_DATA_NR, this.le) - table.firstNr) >>> 0;
       if (index >= table.length) return NOT_CONSTANT;

@@ -191,6 +191,7 @@ describe('evaluate and decideTrace', () => {
       interpretBatch(stack.filters, batch).forEach((value, i) => void reference.countOne(batch, i, value, 0));
       const report = await stack.evaluate(file, { summary: true, ...options });
       expect(report.summary).toEqual(reference.result());
+      expect(report.timing.workerThreads).toBe(options.workers - 1);
     }
   });
 

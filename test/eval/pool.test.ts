@@ -7,9 +7,11 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { EvalPool } from '../../eval/pool.js';
 import { type LineTask, readLinePiece } from '../../eval/record-stream.js';
 import type { WorkerResult } from '../../eval/worker.js';
+import { compile } from '../../jit/compiled.js';
 import { generateRecords } from '../../src/fuzz/traces.js';
 import { packageRoot } from '../../src/package-root.js';
 import { packRecords } from '../../src/seccomp/records.js';
+import { verify } from '../../src/verifier.js';
 
 /** `ld [nr]; ret a`: each record is decided its syscall number, so results out of order show. */
 const retNr = [
@@ -29,14 +31,15 @@ afterEach(() => {
 });
 
 /** A pool of one worker that reads its ranges from a file of `count` records (returned too), deciding with `engine`. */
-function poolOverFile(count: number, { summary = false, engine = 'interp' as 'interp' | 'table' } = {}): { pool: EvalPool; records: Uint8Array } {
+function poolOverFile(count: number, { summary = false, engine = 'interp' as 'interp' | 'table' | 'jit' } = {}): { pool: EvalPool; records: Uint8Array } {
   const file = join(mkdtempSync(join(tmpdir(), 'cbpf-pool-')), 'r.bin');
   const records = generateRecords(count, 'realistic', 3);
   writeFileSync(file, records);
   const pool = new EvalPool(1);
   const fd = openSync(file, 'r');
   opened.push({ pool, fd });
-  pool.setUp({ filters: retNr, recordFile: { fd, byteOrder: 'le' }, format: undefined, binary: true, summary }, { engine });
+  const setUp = { filters: retNr, recordFile: { fd, byteOrder: 'le' }, format: undefined, binary: true, summary } as const;
+  pool.setUp(setUp, engine === 'jit' ? { engine, modules: { le: compile(verify(retNr[0]!)).module } } : { engine });
   return { pool, records };
 }
 
@@ -68,6 +71,20 @@ describe('EvalPool', () => {
       expect(results.flatMap(decisions)).toEqual(nrs(records, 0, 300));
     },
   );
+
+  it('counts a summary inside the JIT on a worker, and sends its counts at the end', async () => {
+    const { pool, records } = poolOverFile(5000, { summary: true, engine: 'jit' });
+    await untilRoom(pool);
+    pool.send({ first: 0, count: 5000, range: { first: 0, offset: 0, count: 5000 } });
+    const results = [...(await pool.ready()), ...(await pool.drain())];
+    const partial = results.find((r) => r.summary)!.summary!;
+    // ret nr: each syscall number is its own value, counted in its table row but for the first record of each.
+    const expected = new Map<number, number>();
+    for (const nr of nrs(records, 0, 5000)) expected.set(nr, (expected.get(nr) ?? 0) + 1);
+    expect(new Map(partial.syscalls.map(([, nr, count, values]) => [nr, [count, values]]))).toEqual(
+      new Map([...expected].map(([nr, count]) => [nr, [count, [[nr, count]]]])),
+    );
+  });
 
   it('decides a batch sent to it, in either byte order', async () => {
     const { pool } = poolOverFile(0);
