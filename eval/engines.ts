@@ -3,7 +3,8 @@
  * evaluator's tiers, the fuzzer, `kernel-check`, the conformance corpus and
  * `bench`. The JIT's engines load binaryen, so they are loaded on demand.
  */
-import { interpreterEngine, tableEngine } from '../interp/engines.js';
+import { interpreterEngine } from '../interp/engines.js';
+import { tableEngine } from '../jit/tables.js';
 import type { EngineName, MakeEngine } from '../src/engine.js';
 
 /** An engine of the list: its name, what it is, and how to load its maker. */
@@ -16,7 +17,11 @@ export interface EngineKind {
 /** Every engine, in the order of ENGINE_NAMES. */
 export const ENGINES: readonly EngineKind[] = [
   { name: 'interp', description: 'the reference interpreter', load: async () => interpreterEngine },
-  { name: 'table', description: 'decision tables, and the interpreter from resume points where they cannot say', load: async () => tableEngine },
+  {
+    name: 'table',
+    description: 'decision tables, and the filters from resume points where they cannot say, in one generic wasm kernel (no compile)',
+    load: async () => tableEngine,
+  },
   {
     name: 'jit',
     description: 'the JIT: WebAssembly compiled by Binaryen, batches decided inside wasm',

@@ -4,9 +4,10 @@
  * on-disk cache at once or from a compile in a background thread, then the
  * JIT. With `auto`, the compile starts only once it pays (policy.ts).
  */
-import { interpreterEngine, tableEngine } from '../interp/engines.js';
+import { interpreterEngine } from '../interp/engines.js';
 import { cachedModules, compileInWorker } from '../jit/background.js';
 import { moduleEngine } from '../jit/instance.js';
+import { tableEngine } from '../jit/tables.js';
 import { decideCounting, type Engine, type SyscallCount, type Uncounted } from '../src/engine.js';
 import type { ByteOrder } from '../src/seccomp/arches.js';
 import type { RecordBatch } from '../src/seccomp/records.js';

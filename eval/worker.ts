@@ -5,8 +5,9 @@
  * returns what the command wants of each.
  */
 import { parentPort } from 'node:worker_threads';
-import { interpreterEngine, tableEngine } from '../interp/engines.js';
+import { interpreterEngine } from '../interp/engines.js';
 import { moduleEngine } from '../jit/instance.js';
+import { tableEngine } from '../jit/tables.js';
 import type { Engine } from '../src/engine.js';
 import type { Instruction } from '../src/instruction.js';
 import type { ByteOrder } from '../src/seccomp/arches.js';

@@ -3,6 +3,6 @@
  * never the JIT.
  */
 
-export { interpreterEngine, tableEngine } from './engines.js';
+export { interpreterEngine } from './engines.js';
 export { type CountedRun, interpret, interpretCounting, interpretFrom, interpretWithTrace, type Trace, type TraceStep } from './interpret.js';
 export { interpretBatch, interpretStack, type StackDecision } from './stack.js';

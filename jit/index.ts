@@ -7,3 +7,4 @@ export { type JitEngine, moduleEngine } from './instance.js';
 export { jumpTargets, type Segment, segments } from './layout.js';
 export { type BuiltModule, buildModule, DEFAULT_OPTIMIZE, type OptimizeSettings, RECORD_CAPACITY } from './module.js';
 export { standaloneEngine } from './standalone.js';
+export { tableEngine } from './tables.js';

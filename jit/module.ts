@@ -1,6 +1,6 @@
 /**
  * The only file that creates, validates, optimizes, emits and disposes
- * Binaryen modules. A module holds a stack's filters, the kernel's
+ * Binaryen modules (emitModule; kernel.ts fills one too). A module holds a stack's filters, the kernel's
  * precedence over them, and a batch loop, all inside wasm: for several
  * filters, a function each; for one, its code inside the loop.
  *
@@ -279,31 +279,49 @@ export function buildModule(
   byteOrder: ByteOrder,
   options: { optimize?: OptimizeSettings; text?: boolean; table?: DecisionTable } = {},
 ): BuiltModule {
+  return emitModule(
+    'the JIT',
+    options.optimize ?? DEFAULT_OPTIMIZE,
+    (m) => {
+      const table = options.table ?? decisionTable(filters);
+      const layout = layoutTables(table, filters);
+      const scratch = TABLE_OFFSET + layout.bytes.length; // one word, for decide's and filter_0's value
+      const heapBase = scratch + 4;
+      m.setMemory(Math.ceil(heapBase / WASM_PAGE_SIZE), 65536, 'memory', [{ offset: m.i32.const(TABLE_OFFSET), data: layout.bytes }]);
+      m.addGlobal('heap_base', i32, false, m.i32.const(heapBase));
+      m.addGlobalExport('heap_base', 'heap_base');
+      const tables: Tables = { table, layout, byteOrder };
+      if (filters.length === 1) addOneFilterFunctions(m, tables, filters[0]!, scratch);
+      else addStackFunctions(m, tables, filters);
+      for (let i = 0; i < filters.length; i++) m.addFunctionExport(`filter_${i}`, `filter_${i}`);
+      m.addFunctionExport('decide', 'decide');
+      m.addFunctionExport('decide_batch', 'decide_batch');
+      m.addFunctionExport('decide_count', 'decide_count');
+    },
+    options.text,
+  );
+}
+
+/**
+ * A module `build` fills, validated, optimized at `optimize` (Binaryen's
+ * global levels restored after), emitted and disposed. Throws if Binaryen
+ * finds it invalid, naming `what` built it: that would be a bug there.
+ */
+export function emitModule(what: string, optimize: OptimizeSettings, build: (m: binaryen.Module) => void, text = false): BuiltModule {
   const m = new binaryen.Module();
+  const [level, shrink] = [binaryen.getOptimizeLevel(), binaryen.getShrinkLevel()];
   try {
-    const table = options.table ?? decisionTable(filters);
-    const layout = layoutTables(table, filters);
-    const scratch = TABLE_OFFSET + layout.bytes.length; // one word, for decide's and filter_0's value
-    const heapBase = scratch + 4;
-    m.setMemory(Math.ceil(heapBase / WASM_PAGE_SIZE), 65536, 'memory', [{ offset: m.i32.const(TABLE_OFFSET), data: layout.bytes }]);
-    m.addGlobal('heap_base', i32, false, m.i32.const(heapBase));
-    m.addGlobalExport('heap_base', 'heap_base');
-    const tables: Tables = { table, layout, byteOrder };
-    if (filters.length === 1) addOneFilterFunctions(m, tables, filters[0]!, scratch);
-    else addStackFunctions(m, tables, filters);
-    for (let i = 0; i < filters.length; i++) m.addFunctionExport(`filter_${i}`, `filter_${i}`);
-    m.addFunctionExport('decide', 'decide');
-    m.addFunctionExport('decide_batch', 'decide_batch');
-    m.addFunctionExport('decide_count', 'decide_count');
-    if (!m.validate()) throw new Error('internal error: the JIT built an invalid wasm module');
-    const { level, shrink } = options.optimize ?? DEFAULT_OPTIMIZE;
-    if (level > 0) {
-      binaryen.setOptimizeLevel(level);
-      binaryen.setShrinkLevel(shrink);
+    build(m);
+    if (!m.validate()) throw new Error(`internal error: ${what} built an invalid wasm module`);
+    if (optimize.level > 0) {
+      binaryen.setOptimizeLevel(optimize.level);
+      binaryen.setShrinkLevel(optimize.shrink);
       m.optimize();
     }
-    return { binary: m.emitBinary(), ...(options.text ? { text: m.emitText() } : {}) };
+    return { binary: m.emitBinary(), ...(text ? { text: m.emitText() } : {}) };
   } finally {
+    binaryen.setOptimizeLevel(level);
+    binaryen.setShrinkLevel(shrink);
     m.dispose();
   }
 }
