@@ -192,7 +192,8 @@ async function run(
   };
   const started = performance.now();
   const input = await openInput(source, options, rangeRecords, skipped, straceNotes, (task) => pool?.readLines(task));
-  const engine = new TieredEngine(filters, options.engine ?? 'auto');
+  const shortTrace = input.totalBytes !== undefined && input.totalBytes <= BATCH_RECORDS * SECCOMP_DATA_SIZE;
+  const engine = new TieredEngine(filters, options.engine ?? 'auto', shortTrace);
   try {
     await engine.ready();
   } catch (error) {

@@ -36,9 +36,15 @@ export class TieredEngine implements Engine {
   private compiling: Promise<void> | undefined;
   private readonly cancel = new AbortController();
 
+  /**
+   * `shortTrace`: the whole trace is known to be about a batch at most, and
+   * the interpreter decides it all, as building the decision tables would take
+   * longer; for anything longer the tables decide from the first batch.
+   */
   constructor(
     private readonly filters: readonly VerifiedProgram[],
     readonly engine: EvalEngine,
+    private readonly shortTrace = false,
   ) {
     this.interpreter = interpreterEngine(filters);
     if (engine === 'interp') return;
@@ -109,9 +115,9 @@ export class TieredEngine implements Engine {
     return { engine: this.engine === 'interp' ? 'interp' : 'table' };
   }
 
-  /** The JIT's memory, once it is there: records read there are decided without a copy. */
+  /** The memory of the JIT, or else of the tables' kernel, once either is there: records read there are decided without a copy. */
   recordSlots(byteOrder: ByteOrder, count: number): Uint8Array | undefined {
-    return this.jit?.recordSlots?.(byteOrder, count);
+    return (this.jit ?? this.tables)?.recordSlots?.(byteOrder, count);
   }
 
   /** The engine to decide `batch` with, its records counted as that engine's. */
@@ -120,8 +126,7 @@ export class TieredEngine implements Engine {
       this.decided.jitted += batch.count;
       return this.jit;
     }
-    // The first batch is interpreted: building the tables costs more than a short trace takes to interpret.
-    if (this.engine === 'interp' || (!this.tables && this.decided.interpreted === 0)) {
+    if (this.engine === 'interp' || this.shortTrace) {
       this.decided.interpreted += batch.count;
       return this.interpreter;
     }
