@@ -10,13 +10,16 @@
  *
  * Where one cannot be built (no gcc, no libpcap-dev), it is unavailable with
  * the reason, never silently left out.
+ *
+ * It also builds the end-to-end competitor of `cbpf eval --summary`,
+ * bench/native/end-to-end.c, which reads a record file itself (buildEndToEnd).
  */
 
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { accessSync, constants, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { packageRoot } from '../src/package-root.js';
 import type { VerifiedProgram } from '../src/verifier.js';
 import { translateToC } from './translate.js';
@@ -55,13 +58,20 @@ static inline uint32_t decide(const uint8_t *d) { return bpf_filter(program, d, 
   }
 }
 
-/** Why `kind` cannot be built here, or undefined when it can. */
-export function nativeUnavailableReason(kind: NativeKind): string | undefined {
+/** Why nothing can be built here (no gcc), or undefined when it can. */
+function compilerUnavailableReason(): string | undefined {
   try {
     execFileSync('gcc', ['--version'], { stdio: 'ignore' });
+    return undefined;
   } catch {
     return 'no C compiler (gcc)';
   }
+}
+
+/** Why `kind` cannot be built here, or undefined when it can. */
+export function nativeUnavailableReason(kind: NativeKind): string | undefined {
+  const reason = compilerUnavailableReason();
+  if (reason) return reason;
   if (kind === 'libpcap' && !existsSync('/usr/include/pcap/bpf.h')) return 'libpcap-dev is not installed (no /usr/include/pcap/bpf.h)';
   return undefined;
 }
@@ -90,31 +100,42 @@ function nativeBuildDir(): string {
   }
 }
 
+/**
+ * `main` (a C file in bench/native) built with gcc -O2 around `source`,
+ * included as COMPETITOR, and `flags`; kept in nativeBuildDir() under `name`
+ * and a hash of all three, so that it is built once. Returns the binary's
+ * path; throws with the compiler's message on failure.
+ */
+function buildCached(name: string, main: string, source: string, flags: readonly string[]): string {
+  const mainPath = join(packageRoot(), 'bench', 'native', main);
+  const hash = createHash('sha256').update(source).update(readFileSync(mainPath)).update(flags.join(' ')).digest('hex').slice(0, 16);
+  const dir = resolve(nativeBuildDir()); // COMPETITOR is #included: a relative path would be taken from bench/native
+  const binary = join(dir, `${name}-${hash}`);
+  if (!existsSync(binary)) {
+    mkdirSync(dir, { recursive: true });
+    const file = join(dir, `${name}-${hash}.c`);
+    writeFileSync(file, source);
+    const result = spawnSync('gcc', ['-O2', '-w', `-DCOMPETITOR="${file}"`, '-o', `${binary}.${process.pid}.tmp`, mainPath, ...flags], { encoding: 'utf8' });
+    if (result.status !== 0) throw new Error(`gcc failed: ${result.stderr.trim()}`);
+    renameSync(`${binary}.${process.pid}.tmp`, binary);
+  }
+  return binary;
+}
+
 /** Builds `kind` for `program` (cached in nativeBuildDir() by source hash); throws with the compiler's message on failure. */
 export function buildNative(kind: NativeKind, program: VerifiedProgram): NativeCompetitor {
   const reason = nativeUnavailableReason(kind);
   if (reason) throw new Error(`${kind}: ${reason}`);
-  const harness = join(packageRoot(), 'bench', 'native', 'harness.c');
-  const source = competitorSource(kind, program);
-  const hash = createHash('sha256').update(source).update(readFileSync(harness)).digest('hex').slice(0, 16);
-  const dir = nativeBuildDir();
-  const binary = join(dir, `competitor-${hash}`);
-  if (!existsSync(binary)) {
-    mkdirSync(dir, { recursive: true });
-    const file = join(dir, `competitor-${hash}.c`);
-    writeFileSync(file, source);
-    const result = spawnSync(
-      'gcc',
-      ['-O2', '-w', `-DCOMPETITOR="${file}"`, '-o', `${binary}.${process.pid}.tmp`, harness, ...(kind === 'libpcap' ? ['-lpcap'] : [])],
-      { encoding: 'utf8' },
-    );
-    if (result.status !== 0) throw new Error(`${kind}: gcc failed: ${result.stderr.trim()}`);
-    renameSync(`${binary}.${process.pid}.tmp`, binary);
+  let binary: string;
+  try {
+    binary = buildCached('competitor', 'harness.c', competitorSource(kind, program), kind === 'libpcap' ? ['-lpcap'] : []);
+  } catch (error) {
+    throw new Error(`${kind}: ${(error as Error).message}`);
   }
   return {
     kind,
     run(recordsPath, rounds) {
-      const decisionsPath = `${recordsPath}.${hash}.decisions`;
+      const decisionsPath = `${recordsPath}.${basename(binary)}.decisions`;
       const result = spawnSync(binary, [recordsPath, String(rounds), decisionsPath], { encoding: 'utf8' });
       if (result.status !== 0) throw new Error(`${kind}: ${result.stderr.trim() || `exited with ${result.status ?? result.signal}`}`);
       const bytes = readFileSync(decisionsPath);
@@ -123,6 +144,39 @@ export function buildNative(kind: NativeKind, program: VerifiedProgram): NativeC
         roundsNs: (JSON.parse(result.stdout) as { roundsNs: number[] }).roundsNs,
         decisions: new Uint32Array(bytes.buffer, bytes.byteOffset, bytes.length / 4),
       };
+    },
+  };
+}
+
+/** What one run of the end-to-end program printed: nanoseconds from opening the file to the merged counts, the records, and records by decision value. */
+export interface EndToEndRun {
+  readonly ns: number;
+  readonly records: number;
+  readonly values: ReadonlyArray<readonly [value: number, records: number]>;
+}
+
+/** The end-to-end program built: `run` reads, decides and counts a record file on `threads` threads. */
+export interface EndToEndProgram {
+  run(recordsPath: string, threads: number): EndToEndRun;
+}
+
+/**
+ * bench/native/end-to-end.c built to decide with `program` translated to C,
+ * or, with no program, to only read (NO_FILTER: the machine's ceiling for
+ * reading a file). Cached as buildNative's competitors are; throws with the
+ * reason when gcc is missing or fails.
+ */
+export function buildEndToEnd(program: VerifiedProgram | undefined): EndToEndProgram {
+  const reason = compilerUnavailableReason();
+  if (reason) throw new Error(reason);
+  const binary = program
+    ? buildCached('end-to-end', 'end-to-end.c', translateToC(program, 'decide'), ['-pthread'])
+    : buildCached('end-to-end', 'end-to-end.c', 'static int unused;\n', ['-pthread', '-DNO_FILTER']);
+  return {
+    run(recordsPath, threads) {
+      const result = spawnSync(binary, [recordsPath, String(threads)], { encoding: 'utf8' });
+      if (result.status !== 0) throw new Error(`end-to-end: ${result.stderr.trim() || `exited with ${result.status ?? result.signal}`}`);
+      return JSON.parse(result.stdout) as EndToEndRun;
     },
   };
 }

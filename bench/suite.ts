@@ -5,7 +5,8 @@
  * in-process competitors and the harness's own clock for the native ones
  * (bench/native.ts); both report the median and the spread of several rounds
  * after a warm-up. The figures that matter are ratios, which hold on a noisy
- * machine where absolute times drift.
+ * machine where absolute times drift. The end-to-end rows (bench/end-to-end.ts)
+ * time `cbpf eval --summary` in fresh processes against C reading the same file.
  */
 import { execFileSync } from 'node:child_process';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -23,6 +24,7 @@ import { compileProfileText, contextOf, type ProfileContextOptions } from '../sr
 import { libseccompHelper, libseccompInput, libseccompUnavailableReason } from '../src/profile/oracle.js';
 import { SECCOMP_DATA_NR, SECCOMP_DATA_SIZE } from '../src/seccomp/data.js';
 import { type VerifiedProgram, verify } from '../src/verifier.js';
+import { benchEndToEnd, type EndToEndReport, formatEndToEnd } from './end-to-end.js';
 import { buildNative, type NativeCompetitor, type NativeKind, nativeUnavailableReason } from './native.js';
 import { SAMPLE_FILTERS } from './samples.js';
 import { argumentHeavyFilter, largeFilter } from './synthetic.js';
@@ -90,6 +92,8 @@ export interface BenchReport {
   readonly rounds: number;
   readonly workloads: WorkloadResult[];
   readonly compile: CompileResult[];
+  /** `cbpf eval --summary` end to end against C, on the filters of END_TO_END_FILTERS that were measured. */
+  readonly endToEnd: EndToEndReport;
   readonly profiles: ProfileCompileResult[];
 }
 
@@ -372,8 +376,9 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
   };
   const workloads: WorkloadResult[] = [];
   const compile: CompileResult[] = [];
+  const filters = benchFilters(options.filters);
   try {
-    for (const filter of benchFilters(options.filters)) {
+    for (const filter of filters) {
       const result = await benchFilter(filter, settings);
       compile.push(result.compile);
       workloads.push(...result.workloads);
@@ -381,6 +386,7 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
   } finally {
     rmSync(settings.recordsPath, { force: true });
   }
+  const endToEnd = await benchEndToEnd(filters, { quick: options.quick, say: settings.say });
   const profiles = options.filters.length === 0 ? benchProfiles(settings) : [];
   return {
     machine: { cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, node: process.version },
@@ -389,11 +395,12 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
     rounds: settings.rounds,
     workloads,
     compile,
+    endToEnd,
     profiles,
   };
 }
 
-/** The report as tables: one per workload, then compile latency. */
+/** The report as tables: one per workload, the end-to-end rows, then compile latency. */
 export function formatReport(report: BenchReport): string {
   const lines = [
     `cbpf bench: ${report.records} records per workload, median of ${report.rounds} rounds after a warm-up (interpreter and jit decide timed on the first ${report.slowRecords}; every decision checked)`,
@@ -418,6 +425,7 @@ export function formatReport(report: BenchReport): string {
     }
     lines.push('');
   }
+  lines.push(...formatEndToEnd(report.endToEnd));
   lines.push(`compile latency (verify + compile + instantiate, warm: after ${COMPILE_WARM_UP_SECONDS} s of compiling the filter):`);
   for (const c of report.compile)
     lines.push(`  ${c.filter.padEnd(16)} ${String(c.instructions).padStart(5)} instructions  p50 ${c.p50Ms.toFixed(1)} ms  p90 ${c.p90Ms.toFixed(1)} ms`);

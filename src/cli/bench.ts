@@ -1,7 +1,8 @@
 /**
  * `cbpf bench`: the benchmark suite (bench/suite.ts), its report, and the
  * regression gate (bench/gate.ts). The package ships the bench/ code this
- * imports and the files it reads (the samples, the native harness).
+ * imports and the files it reads (the samples, the native harness and the
+ * end-to-end C program).
  */
 import { type Baseline, baselineOf, confirmedFailures, gateFailures, lowerBaseline, parseBaseline } from '../../bench/gate.js';
 import { type Command, UsageError } from './args.js';

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import type { EndToEndResult } from '../../bench/end-to-end.js';
 import { baselineOf, confirmedFailures, gateFailures, lowerBaseline } from '../../bench/gate.js';
 import type { BenchReport, WorkloadResult } from '../../bench/suite.js';
 import { runCli } from '../helpers.js';
@@ -13,13 +14,21 @@ const workload = (ratios: WorkloadResult['ratios'], unavailable?: string): Workl
   ratios,
   inPlaceRatios: {},
 });
-const report = (w: WorkloadResult): BenchReport => ({
+/** docker-linear's end-to-end row: cbpf cached over C at `cached` (undefined: C did not run, for `unavailable`). */
+const endToEnd = (cached: number | undefined, unavailable?: string): EndToEndResult => ({
+  filter: 'docker-linear',
+  instructions: 323,
+  competitors: unavailable ? [{ name: 'C', unavailable }] : [],
+  ratios: cached === undefined ? {} : { 'cbpf cached': cached, 'cbpf uncached': cached / 4 },
+});
+const report = (w: WorkloadResult, rows: EndToEndResult[] = []): BenchReport => ({
   machine: { cpu: 'x', cores: 2, node: 'v20' },
   records: 100,
   slowRecords: 100,
   rounds: 3,
   workloads: [w],
   compile: [],
+  endToEnd: { records: [100, 1000], rounds: 3, filters: rows },
   profiles: [],
 });
 
@@ -57,6 +66,34 @@ describe('the bench gate', () => {
         message: 'docker-linear/realistic: jit batch over js codegen is 6.00x, below the baseline 10.00x less 30% (7.00x)',
       },
     ]);
+  });
+
+  it('keeps the cached end-to-end ratio under end-to-end/FILTER', () => {
+    expect(baselineOf(report(workload({ interpreter: 50 }), [endToEnd(1.25)])).ratios).toEqual({
+      'docker-linear/realistic': { interpreter: 50 },
+      'end-to-end/docker-linear': { 'cbpf cached': 1.25 },
+    });
+  });
+
+  it('gates the cached end-to-end ratio, naming the filter to measure again', () => {
+    const withEndToEnd = { ...baseline, ratios: { ...baseline.ratios, 'end-to-end/docker-linear': { 'cbpf cached': 1.2 } } };
+    const measured = workload({ interpreter: 50, 'js codegen': 10, 'gcc -O2': 0.6 });
+    expect(gateFailures(report(measured, [endToEnd(0.9)]), withEndToEnd)).toEqual([]);
+    expect(gateFailures(report(measured, [endToEnd(0.8)]), withEndToEnd)).toEqual([
+      {
+        workload: 'end-to-end/docker-linear',
+        filter: 'docker-linear',
+        competitor: 'cbpf cached',
+        message: 'end-to-end/docker-linear: cbpf cached over C is 0.80x, below the baseline 1.20x less 30% (0.84x)',
+      },
+    ]);
+    expect(gateFailures(report(measured, [endToEnd(undefined, 'no C compiler (gcc)')]), withEndToEnd).map((f) => f.message)).toEqual([
+      'end-to-end/docker-linear: cbpf cached over C could not be measured (no C compiler (gcc)); the baseline has 1.20x',
+    ]);
+  });
+
+  it('passes end-to-end rows that a baseline without end-to-end figures does not know', () => {
+    expect(gateFailures(report(workload({ interpreter: 50, 'js codegen': 10, 'gcc -O2': 0.6 }), [endToEnd(0.01)]), baseline)).toEqual([]);
   });
 
   it('lowers a baseline figure by figure, keeping figures only one side has', () => {
