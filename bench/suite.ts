@@ -221,16 +221,27 @@ function check(name: string, workload: string, decisions: ArrayLike<number>, exp
   }
 }
 
-/** Times in-process competitors with tinybench: `rounds` timed passes after one warm-up; ns per decision. */
+/**
+ * How long each in-process competitor runs just before it is timed. V8 runs
+ * a wasm function on its baseline compiler until it has executed a good
+ * while, and only then on its optimizing one: a batch of 100,000 records took
+ * some 25 calls to get there. And after a competitor that allocates (the
+ * interpreter), the garbage collector's work slowed the next one's first
+ * rounds two to three times on these two cores. So each competitor warms up
+ * right before its own rounds.
+ */
+const WARM_UP_MS = 250;
+
+/** Times in-process competitors with tinybench, one after the other: `rounds` timed passes after a warm-up (WARM_UP_MS); ns per decision. */
 async function timeInProcess(
   tasks: Array<{ name: CompetitorName; records: number; run: () => void }>,
   rounds: number,
 ): Promise<Map<CompetitorName, CompetitorResult>> {
-  const bench = new Bench({ iterations: rounds, time: 0, warmupIterations: 1, warmupTime: 0, retainSamples: true });
-  for (const task of tasks) bench.add(task.name, task.run);
-  await bench.run();
   const results = new Map<CompetitorName, CompetitorResult>();
   for (const task of tasks) {
+    const bench = new Bench({ iterations: rounds, time: 0, warmupIterations: 1, warmupTime: WARM_UP_MS, retainSamples: true });
+    bench.add(task.name, task.run);
+    await bench.run();
     const result = bench.getTask(task.name)!.result as { latency?: { samples?: readonly number[] }; error?: Error };
     if (result.error) throw result.error;
     const ns = (result.latency?.samples ?? []).map((ms) => (ms * 1e6) / task.records);

@@ -31,6 +31,7 @@ interface Exports extends CountingExports {
 
 /** One tabulated arch, as the module's table block describes it: decide() looks records up here before going into wasm. */
 interface TableArch {
+  /** The audit value and first syscall number as signed 32-bit integers. */
   readonly auditArch: number;
   readonly firstNr: number;
   readonly length: number;
@@ -45,7 +46,7 @@ function tableArches(memory: WebAssembly.Memory): TableArch[] {
   const strideWords = words[TABLE_HEADER.stride >>> 2]! >>> 2;
   return Array.from({ length: words[TABLE_HEADER.archCount >>> 2]! }, (_, a) => {
     const [auditArch, firstNr, length, rowsAt] = words.subarray((HEADER_BYTES + a * ARCH_ENTRY_BYTES) >>> 2);
-    return { auditArch: auditArch!, firstNr: firstNr!, length: length!, firstWord: rowsAt! >>> 2, strideWords };
+    return { auditArch: auditArch! | 0, firstNr: firstNr! | 0, length: length!, firstWord: rowsAt! >>> 2, strideWords };
   });
 }
 
@@ -135,13 +136,14 @@ export class CompiledFilter {
    * memory, which costs several times the decision.
    */
   private tableValue(record: Uint8Array): number {
-    const arch = wordAt(record, SECCOMP_DATA_ARCH, this.le);
+    // Signed 32-bit arithmetic throughout: V8 keeps it in registers, where u32s above 2^31 (audit values) become doubles.
+    const arch = wordAt(record, SECCOMP_DATA_ARCH, this.le) | 0;
     const arches = this.arches;
     for (let a = 0; a < arches.length; a++) {
       const table = arches[a]!;
       if (table.auditArch !== arch) continue;
-      const index = (wordAt(record, SECCOMP_DATA_NR, this.le) - table.firstNr) >>> 0;
-      if (index >= table.length) return NOT_CONSTANT;
+      const index = ((wordAt(record, SECCOMP_DATA_NR, this.le) | 0) - table.firstNr) | 0;
+      if (index < 0 || index >= table.length) return NOT_CONSTANT;
       if (this.words.length === 0) this.words = new Uint32Array(this.exports.memory.buffer);
       return this.words[table.firstWord + index * table.strideWords]!;
     }
