@@ -195,6 +195,25 @@ describe('evaluate and decideTrace', () => {
     }
   });
 
+  it('interprets a trace known to be a batch at most, and decides a longer one with the tables from its first record', async () => {
+    const stack = await loadStack(DOCKER);
+    const cache = process.env.CBPF_CACHE_DIR;
+    process.env.CBPF_CACHE_DIR = 'off'; // no JIT from an earlier test's cache
+    try {
+      for (const [count, tier] of [
+        [100, 'interpreted'],
+        [20_000, 'tabled'],
+      ] as const) {
+        const file = join(dir, `tiers-${count}.bin`);
+        writeFileSync(file, REALISTIC.subarray(0, count * 64));
+        const report = await stack.evaluate(file, { workers: 1 });
+        expect(report.timing).toMatchObject({ interpreted: tier === 'interpreted' ? count : 0, tabled: tier === 'tabled' ? count : 0, jitted: 0 });
+      }
+    } finally {
+      process.env.CBPF_CACHE_DIR = cache;
+    }
+  });
+
   const variants: { name: string; source: () => string | AsyncIterable<Uint8Array>; options: EvalOptions }[] = [
     { name: 'as a stream of odd-sized chunks', source: () => chunked(REALISTIC, 4099), options: {} },
     { name: 'with the interpreter alone', source: () => traceFile, options: { engine: 'interp' } },
