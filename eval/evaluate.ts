@@ -21,7 +21,7 @@ import type { VerifiedProgram } from '../src/verifier.js';
 import { decideWork, type WantedOutput, type Work } from './batch.js';
 import { traceChunks } from './file-chunks.js';
 import type { EvalOptions, EvalReport, EvalTiming, TraceSource } from './options.js';
-import { workersPay } from './policy.js';
+import { workersToStart } from './policy.js';
 import { EvalPool } from './pool.js';
 import {
   BATCH_RECORDS,
@@ -168,9 +168,7 @@ async function run(
   currentPool: () => EvalPool | undefined,
   startedPool: (pool: EvalPool) => void,
 ): Promise<EvalReport> {
-  // A number of threads asked for, with no pool started before the run (a library caller): the workers start now.
-  let pool = currentPool() ?? (options.workers !== undefined && options.workers > 1 ? new EvalPool(options.workers - 1) : undefined);
-  if (pool && !currentPool()) startedPool(pool);
+  let pool = currentPool();
   const summary = options.summary ? new Summary() : undefined;
   const wanted: WantedOutput = { format: options.lines?.format, binary: options.values !== undefined };
   const skipped: SkippedRecords | undefined = options.skipBad ? { count: 0 } : undefined;
@@ -192,6 +190,15 @@ async function run(
   };
   const started = performance.now();
   const input = await openInput(source, options, rangeRecords, skipped, straceNotes, (task) => pool?.readLines(task));
+  const cores = availableParallelism();
+  /** Starts `count` worker threads, if any, for the rest of the run. */
+  const startPool = (count: number): void => {
+    if (count === 0) return;
+    pool = new EvalPool(count);
+    startedPool(pool);
+  };
+  // No pool started before the run (a library caller, or the command's policy said none then): the policy is asked here.
+  if (!pool) startPool(workersToStart(options.workers, cores, input.totalBytes));
   const shortTrace = input.totalBytes !== undefined && input.totalBytes <= BATCH_RECORDS * SECCOMP_DATA_SIZE;
   const engine = new TieredEngine(filters, options.engine ?? 'auto', shortTrace);
   try {
@@ -206,11 +213,8 @@ async function run(
     const bytesRead = input.bytesRead();
     return input.totalBytes === undefined || bytesRead === 0 ? undefined : ((input.totalBytes - bytesRead) * total) / bytesRead;
   };
-  const cores = availableParallelism();
   /** Pieces of work the main thread decided itself. */
   let piecesHere = 0;
-  /** Whether default worker threads should start now, during the run (policy.ts); a given number of workers started them before the run. */
-  const startWorkers = (): boolean => options.workers === undefined && cores > 1 && workersPay(piecesHere, remaining(), fastestPiece);
   const workerSetup: WorkerSetup = {
     filters: filters.map((f) => [...f.instructions]),
     ...(input.recordFile ? { recordFile: input.recordFile } : {}),
@@ -234,9 +238,10 @@ async function run(
   try {
     for await (const work of input.work) {
       await engine.letCompileFinish();
-      if (!pool && startWorkers()) {
-        pool = setUp(new EvalPool(cores - 1));
-        startedPool(pool);
+      const startNow = pool ? 0 : workersToStart(options.workers, cores, input.totalBytes, { pieces: piecesHere, fastestPiece, remaining: remaining() });
+      if (startNow > 0) {
+        startPool(startNow);
+        setUp(pool!);
         engine.judgeRateFrom(total); // and again once one is up
       } else if (pool && poolEngine?.engine !== 'jit' && engine.modules) {
         poolEngine = engine.workerEngine; // the JIT is ready: the workers switch to it

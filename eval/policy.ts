@@ -2,7 +2,8 @@
  * When `cbpf eval` spends a core on something that pays only for long traces:
  * the JIT compile (with `--engine auto`) and worker threads (with the default
  * `--workers`). Pure functions of the command line and the rates seen so far,
- * so that tests can hold them to their thresholds; eval.ts measures and asks.
+ * so that tests can hold them to their thresholds; evaluate.ts and earlyPool
+ * measure and ask.
  */
 
 /**
@@ -18,9 +19,10 @@ export const JUDGE_RATE_AFTER_SECONDS = 0.25;
  * Without `--workers`, worker threads start with the process (earlyPool) for a
  * record input of at least this many bytes (4,194,304 records) or of unknown
  * length (a pipe), to be up when the run starts; for less, once the run shows
- * they pay (workersPay): a worker's start-up takes the core V8 optimizes the
+ * they pay (workersToStart): a worker's start-up takes the core V8 optimizes the
  * main thread's code on, and with the JIT even one up from the start pays only
- * from about this size (docs/benchmarks.md).
+ * from about this size (docs/benchmarks.md; measured again with the summary
+ * counted inside wasm: two threads slower at 128 MiB, faster from 256 MiB).
  */
 export const EARLY_WORKERS_FROM_BYTES = 256 << 20;
 /**
@@ -48,24 +50,31 @@ export function compilePays(decided: number, remaining: number | undefined, seco
   return ((remaining ?? decided) * seconds) / decided > COMPILE_PAYS_AFTER_SECONDS;
 }
 
-/**
- * The worker threads to start with the process, before the run loads: for
- * `--workers N` (`workers`), N - 1; without, one per core (`cores`) but the
- * main thread's when the records, `recordBytes` long (undefined: unknown), are
- * long enough (see EARLY_WORKERS_FROM_BYTES).
- */
-export function earlyWorkers(workers: number | undefined, recordBytes: number | undefined, cores: number): number {
-  if (workers !== undefined) return workers - 1;
-  return recordBytes === undefined || recordBytes >= EARLY_WORKERS_FROM_BYTES ? cores - 1 : 0;
+/** What the main thread has seen of a run so far: the pieces of work it decided itself, its fastest, and the records to come (undefined: unknown). */
+export interface RunSoFar {
+  readonly pieces: number;
+  readonly fastestPiece: { readonly records: number; readonly seconds: number };
+  readonly remaining: number | undefined;
 }
 
 /**
- * Whether default worker threads should start during a run, after the main
- * thread decided `pieces` pieces of work, its fastest `fastestPiece`, with
- * `remaining` records to come (undefined: a stream of unknown length, which
- * gets them at once).
+ * The one worker policy: how many worker threads to start now, for
+ * `--workers N` (`workers`; undefined: the default) on `cores` cores, for
+ * records `recordBytes` long (undefined: of unknown length), before the run
+ * (`soFar` undefined) or during it, once none were started before.
+ *
+ * Asked for N, N - 1 start before the run, none during. By default, one per
+ * core but the main thread's: before the run for an input long enough
+ * (EARLY_WORKERS_FROM_BYTES) or of unknown length; during it, once the main
+ * thread has warmed up (WARM_UP_PIECES) and the rest would take it longer
+ * than WORKERS_PAY_AFTER_SECONDS at its fastest rate so far (a stream of
+ * unknown length gets them then).
  */
-export function workersPay(pieces: number, remaining: number | undefined, fastestPiece: { readonly records: number; readonly seconds: number }): boolean {
-  if (pieces < WARM_UP_PIECES) return false;
-  return remaining === undefined || (remaining * fastestPiece.seconds) / fastestPiece.records > WORKERS_PAY_AFTER_SECONDS;
+export function workersToStart(workers: number | undefined, cores: number, recordBytes: number | undefined, soFar?: RunSoFar): number {
+  if (workers !== undefined) return soFar ? 0 : workers - 1;
+  const all = cores - 1;
+  if (!soFar) return recordBytes === undefined || recordBytes >= EARLY_WORKERS_FROM_BYTES ? all : 0;
+  const { pieces, fastestPiece, remaining } = soFar;
+  if (pieces < WARM_UP_PIECES) return 0;
+  return remaining === undefined || (remaining * fastestPiece.seconds) / fastestPiece.records > WORKERS_PAY_AFTER_SECONDS ? all : 0;
 }

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { packageRoot } from '../src/package-root.js';
 import type { DecidedWork, Work } from './batch.js';
-import { earlyWorkers } from './policy.js';
+import { workersToStart } from './policy.js';
 import type { LineTask, PieceRecords } from './record-stream.js';
 import type { WorkerEngine, WorkerMessage, WorkerResult, WorkerSetup, WorkerTask } from './worker.js';
 
@@ -202,6 +202,6 @@ export class EvalPool {
  * are up, or nearly, when it starts deciding.
  */
 export function earlyPool(workers: number | undefined, traceBytes: number | undefined): EvalPool | undefined {
-  const count = earlyWorkers(workers, traceBytes, availableParallelism());
+  const count = workersToStart(workers, availableParallelism(), traceBytes);
   return count > 0 ? new EvalPool(count) : undefined;
 }
