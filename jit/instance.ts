@@ -182,17 +182,11 @@ export class CompiledFilter {
     const count = records.length / SECCOMP_DATA_SIZE;
     if (!out) out = new Uint32Array(count);
     else if (out.length < count) throw new InputError('output-size', `${count} records, and room for ${out.length} decisions`);
-    const inSlots = this.decideInSlots(records, count);
-    if (inSlots) {
-      out.set(inSlots);
+    if (this.inSlots(records, count)) {
+      out.set(this.decideSlots(count));
       return out;
     }
-    for (let done = 0; done < count; done += this.capacity) {
-      const n = Math.min(this.capacity, count - done);
-      this.recordSlots(n).set(records.subarray(done * SECCOMP_DATA_SIZE, (done + n) * SECCOMP_DATA_SIZE));
-      out.set(this.decideSlots(n), done);
-    }
-    return out;
+    return this.decideInChunks(records, out, (n) => this.decideSlots(n));
   }
 
   /**
@@ -205,18 +199,34 @@ export class CompiledFilter {
   decideCounting(records: Uint8Array, uncounted: Uncounted): Uint32Array {
     checkRecordBytes(records);
     const count = records.length / SECCOMP_DATA_SIZE;
-    if (records.buffer === this.exports.memory.buffer && records.byteOffset === this.slots.at && count <= this.slots.count) {
-      decideCounting(this.exports, this.slots.at, count, this.slots.outputAt, uncounted);
-      return new Uint32Array(this.exports.memory.buffer, this.slots.outputAt, count);
-    }
-    const out = new Uint32Array(count);
+    if (this.inSlots(records, count)) return this.countSlots(count, uncounted);
+    return this.decideInChunks(records, new Uint32Array(count), (n, done) => this.countSlots(n, (i, value) => uncounted(done + i, value)));
+  }
+
+  /** Whether the first `count` records of `records` are the ones recordSlots last handed out. */
+  private inSlots(records: Uint8Array, count: number): boolean {
+    return records.buffer === this.exports.memory.buffer && records.byteOffset === this.slots.at && count <= this.slots.count;
+  }
+
+  /**
+   * Decides `records`, which lie outside wasm memory, into `out`: a chunk of
+   * up to `capacity` at a time copied into the first slots and decided there
+   * by `decide(n, done)` (n records, `done` before them).
+   */
+  private decideInChunks(records: Uint8Array, out: Uint32Array, decide: (n: number, done: number) => Uint32Array): Uint32Array {
+    const count = records.length / SECCOMP_DATA_SIZE;
     for (let done = 0; done < count; done += this.capacity) {
       const n = Math.min(this.capacity, count - done);
       this.recordSlots(n).set(records.subarray(done * SECCOMP_DATA_SIZE, (done + n) * SECCOMP_DATA_SIZE));
-      decideCounting(this.exports, this.slots.at, n, this.slots.outputAt, (i, value) => uncounted(done + i, value));
-      out.set(new Uint32Array(this.exports.memory.buffer, this.slots.outputAt, n), done);
+      out.set(decide(n, done), done);
     }
     return out;
+  }
+
+  /** decideSlots, counting (counting.ts). */
+  private countSlots(count: number, uncounted: Uncounted): Uint32Array {
+    decideCounting(this.exports, this.slots.at, count, this.slots.outputAt, uncounted);
+    return new Uint32Array(this.exports.memory.buffer, this.slots.outputAt, count);
   }
 
   /** The records decideCounting counted since the last call; their counts start again from 0. */
@@ -236,8 +246,7 @@ export class CompiledFilter {
     if (!(Number.isInteger(count) && count >= 0 && count * SECCOMP_DATA_SIZE <= records.length)) {
       throw new InputError('batch-count', `${count} records of ${records.length / SECCOMP_DATA_SIZE}`);
     }
-    if (records.buffer !== this.exports.memory.buffer || records.byteOffset !== this.slots.at || count > this.slots.count) return undefined;
-    return this.decideSlots(count);
+    return this.inSlots(records, count) ? this.decideSlots(count) : undefined;
   }
 
   /**
