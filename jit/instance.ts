@@ -7,16 +7,7 @@ import { NOT_CONSTANT } from '../src/decision-table.js';
 import type { Engine, SyscallCount, Uncounted } from '../src/engine.js';
 import { InputError } from '../src/errors.js';
 import type { ByteOrder } from '../src/seccomp/arches.js';
-import {
-  checkRecord,
-  checkRecordBatch,
-  checkRecordBytes,
-  littleEndian,
-  SECCOMP_DATA_ARCH,
-  SECCOMP_DATA_NR,
-  SECCOMP_DATA_SIZE,
-  wordAt,
-} from '../src/seccomp/data.js';
+import { checkRecord, checkRecordBatch, checkRecordBytes, int32At, littleEndian, SECCOMP_DATA_SIZE } from '../src/seccomp/data.js';
 import { batchByteOrder, type RecordBatch, recordBytes } from '../src/seccomp/records.js';
 import { type CountingExports, decideCounting, takeCounts } from './counting.js';
 import { OUTPUT_OFFSET, RECORD_CAPACITY, TABLE_OFFSET, WASM_PAGE_SIZE } from './layout-abi.js';
@@ -73,9 +64,8 @@ export class CompiledFilter {
    * handed out. Slots past the capacity start after it.
    */
   private readonly scratchAt: number;
-  /** A view of the scratch record; made again once growing memory has detached it (length 0). */
+  /** A view of the scratch record, and memory as words for decide()'s lookups: made again whenever growTo grows memory (which detaches them). */
   private scratch = new Uint8Array(0);
-  /** Memory as words, for decide()'s lookups; made again once growing memory has detached it (length 0). */
   private words = new Uint32Array(0);
   private readonly arches: readonly TableArch[];
   private readonly le: boolean;
@@ -110,10 +100,13 @@ export class CompiledFilter {
     this.arches = tableArches(this.exports.memory);
   }
 
-  /** Grows wasm memory to at least `bytes`. */
+  /** Grows wasm memory to at least `bytes` (nothing else grows it), and makes decide()'s views of it. */
   private growTo(bytes: number): void {
-    const needed = bytes - this.exports.memory.buffer.byteLength;
-    if (needed > 0) this.exports.memory.grow(Math.ceil(needed / WASM_PAGE_SIZE));
+    const { memory } = this.exports;
+    const needed = bytes - memory.buffer.byteLength;
+    if (needed > 0) memory.grow(Math.ceil(needed / WASM_PAGE_SIZE));
+    if (this.scratchAt !== undefined) this.scratch = new Uint8Array(memory.buffer, this.scratchAt, SECCOMP_DATA_SIZE);
+    this.words = new Uint32Array(memory.buffer);
   }
 
   /**
@@ -126,25 +119,29 @@ export class CompiledFilter {
     checkRecord(record);
     const value = this.tableValue(record);
     if (value !== NOT_CONSTANT) return value;
-    this.scratchRecord().set(record);
+    this.scratch.set(record);
     return this.exports.decide(this.scratchAt) >>> 0;
   }
 
   /**
    * The tables' value for `record`, or NOT_CONSTANT where the filters must
    * run: most records are answered so without copying them into wasm
-   * memory, which costs several times the decision.
+   * memory, which costs several times the decision. Written for V8's
+   * optimizer, by instruction counts (docs/benchmarks.md): signed 32-bit
+   * arithmetic, which stays in registers (a u32 above 2^31, as audit values
+   * are, becomes a double); `le` compared with true, not tested for truth;
+   * the offsets of nr and arch as literals, where an imported constant is a
+   * load and a check.
    */
   private tableValue(record: Uint8Array): number {
-    // Signed 32-bit arithmetic throughout: V8 keeps it in registers, where u32s above 2^31 (audit values) become doubles.
-    const arch = wordAt(record, SECCOMP_DATA_ARCH, this.le) | 0;
+    const le = this.le === true;
+    const arch = int32At(record, 4, le); // SECCOMP_DATA_ARCH
     const arches = this.arches;
     for (let a = 0; a < arches.length; a++) {
       const table = arches[a]!;
       if (table.auditArch !== arch) continue;
-      const index = ((wordAt(record, SECCOMP_DATA_NR, this.le) | 0) - table.firstNr) | 0;
+      const index = (int32At(record, 0, le) - table.firstNr) | 0; // SECCOMP_DATA_NR
       if (index < 0 || index >= table.length) return NOT_CONSTANT;
-      if (this.words.length === 0) this.words = new Uint32Array(this.exports.memory.buffer);
       return this.words[table.firstWord + index * table.strideWords]!;
     }
     return NOT_CONSTANT;
@@ -159,14 +156,8 @@ export class CompiledFilter {
     if (!(Number.isInteger(index) && index >= 0 && index < this.filterCount))
       throw new InputError('filter-index', `filter ${index} of a stack of ${this.filterCount}`);
     checkRecord(record);
-    this.scratchRecord().set(record);
+    this.scratch.set(record);
     return this.exports[`filter_${index}`]!(this.scratchAt) >>> 0;
-  }
-
-  /** The scratch record, without allocating: decide's hot path. */
-  private scratchRecord(): Uint8Array {
-    if (this.scratch.length === 0) this.scratch = new Uint8Array(this.exports.memory.buffer, this.scratchAt, SECCOMP_DATA_SIZE);
-    return this.scratch;
   }
 
   /**

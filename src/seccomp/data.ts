@@ -45,11 +45,21 @@ export function halfOffset(offset: number, half: 'lo' | 'hi', byteOrder: ByteOrd
 /** A 32-bit word with its bytes in the other order, as a signed 32-bit integer (`>>> 0` for unsigned). */
 export const byteSwap32 = (word: number): number => ((word & 0xff) << 24) | ((word & 0xff00) << 8) | ((word >>> 8) & 0xff00) | (word >>> 24);
 
-/** The u32 at `at` of `bytes`, little-endian when `le`, else big-endian: byte reads, no view to make (per-record paths). */
-export function wordAt(bytes: Uint8Array, at: number, le: boolean): number {
+/**
+ * The 32-bit word at `at` of `bytes` as a signed integer, little-endian when
+ * `le`, else big-endian: byte reads, no view to make. For per-record paths:
+ * V8 keeps it in a register, where a u32 above 2^31 became a double and made
+ * a table lookup in decide() twice as slow (docs/benchmarks.md).
+ */
+export function int32At(bytes: Uint8Array, at: number, le: boolean): number {
   return le
-    ? (bytes[at]! | (bytes[at + 1]! << 8) | (bytes[at + 2]! << 16) | (bytes[at + 3]! << 24)) >>> 0
-    : ((bytes[at]! << 24) | (bytes[at + 1]! << 16) | (bytes[at + 2]! << 8) | bytes[at + 3]!) >>> 0;
+    ? bytes[at]! | (bytes[at + 1]! << 8) | (bytes[at + 2]! << 16) | (bytes[at + 3]! << 24)
+    : (bytes[at]! << 24) | (bytes[at + 1]! << 16) | (bytes[at + 2]! << 8) | bytes[at + 3]!;
+}
+
+/** The u32 at `at` of `bytes`, little-endian when `le`, else big-endian. */
+export function wordAt(bytes: Uint8Array, at: number, le: boolean): number {
+  return int32At(bytes, at, le) >>> 0;
 }
 
 /**

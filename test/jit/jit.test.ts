@@ -68,6 +68,8 @@ describe('the JIT', () => {
     few.set(records.subarray(0, 10 * 64));
     expect([...compiled.decideSlots(10)]).toEqual(expected.slice(0, 10));
     expect([...compiled.decideBatch(slots)]).toEqual(expected); // no longer the slots: copied, with the same values
+    // decide() looks up and copies through views of memory, made again when memory grew
+    expect(Array.from({ length: count }, (_, i) => compiled.decide(records.subarray(64 * i, 64 * i + 64)))).toEqual(expected);
   });
 
   it('compiles the same stack once', () => {
