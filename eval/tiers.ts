@@ -7,7 +7,7 @@
 import { interpreterEngine } from '../interp/engines.js';
 import { cachedModules, compileInWorker } from '../jit/background.js';
 import { moduleEngine } from '../jit/instance.js';
-import { tableEngine } from '../jit/tables.js';
+import { kernelEngine, tableBlock } from '../jit/tables.js';
 import { decideCounting, type Engine, type SyscallCount, type Uncounted } from '../src/engine.js';
 import type { ByteOrder } from '../src/seccomp/arches.js';
 import type { RecordBatch } from '../src/seccomp/records.js';
@@ -30,6 +30,8 @@ export class TieredEngine implements Engine {
   private readonly decided = { interpreted: 0, tabled: 0, jitted: 0 };
   private jit: Engine | undefined;
   private tables: Engine | undefined;
+  /** The tables' block, built once for this thread's kernel and every worker's. */
+  private tableBytes: Uint8Array | undefined;
   private readonly interpreter: Engine;
   /** Where the first tier's rate is judged from: the start, or when worker threads started or came up (judgeRateFrom). */
   private rateMark = { at: this.startedAt, decided: 0 };
@@ -112,7 +114,12 @@ export class TieredEngine implements Engine {
   /** What worker threads decide with now: the JIT once its modules are there. */
   get workerEngine(): WorkerEngine {
     if (this.modules) return { engine: 'jit', modules: this.modules };
-    return { engine: this.engine === 'interp' ? 'interp' : 'table' };
+    return this.engine === 'interp' ? { engine: 'interp' } : { engine: 'table', tables: this.tableBlock() };
+  }
+
+  private tableBlock(): Uint8Array {
+    this.tableBytes ??= tableBlock(this.filters);
+    return this.tableBytes;
   }
 
   /** The memory of the JIT, or else of the tables' kernel, once either is there: records read there are decided without a copy. */
@@ -131,7 +138,7 @@ export class TieredEngine implements Engine {
       return this.interpreter;
     }
     this.decided.tabled += batch.count;
-    this.tables ??= tableEngine(this.filters);
+    this.tables ??= kernelEngine(this.tableBlock(), this.filters.length);
     return this.tables;
   }
 

@@ -7,7 +7,7 @@
 import { parentPort } from 'node:worker_threads';
 import { interpreterEngine } from '../interp/engines.js';
 import { moduleEngine } from '../jit/instance.js';
-import { tableEngine } from '../jit/tables.js';
+import { kernelEngine } from '../jit/tables.js';
 import type { Engine } from '../src/engine.js';
 import type { Instruction } from '../src/instruction.js';
 import type { ByteOrder } from '../src/seccomp/arches.js';
@@ -26,12 +26,13 @@ export interface WorkerSetup extends WantedOutput {
 
 /**
  * The engine to decide with: the JIT's modules (by the byte order they read),
- * the decision tables (interp/engines.ts), or the interpreter. A later engine
+ * the main thread's decision tables (jit/tables.ts tableBlock), or the interpreter. A later engine
  * message replaces the engine for the work after it.
  */
 export type WorkerEngine =
   | { readonly engine: 'jit'; readonly modules: Partial<Record<ByteOrder, WebAssembly.Module>> }
-  | { readonly engine: 'table' | 'interp' };
+  | { readonly engine: 'table'; readonly tables: Uint8Array }
+  | { readonly engine: 'interp' };
 
 /**
  * What the main thread sends a worker: its setup (first), the engine to use
@@ -89,7 +90,8 @@ parentPort!.on('message', (task: WorkerTask) => {
     const { filters } = run;
     takeCounts(run); // the engine's counts, before it goes
     if (task.engine === 'jit') run.engine = moduleEngine(task.modules, filters.length);
-    else run.engine = (task.engine === 'table' ? tableEngine : interpreterEngine)(filters);
+    else if (task.engine === 'table') run.engine = kernelEngine(task.tables, filters.length);
+    else run.engine = interpreterEngine(filters);
     return answer({ id: task.id, count: 0 });
   }
   if ('piece' in task) {

@@ -12,9 +12,9 @@ import { type Bdd, type BddManager, FALSE } from './bdd.js';
 import { constant, equals, word } from './bitvec.js';
 import { recordOfWords } from './describe.js';
 import { type Case, type Explanation, explainStack, type SyscallDecision } from './explain.js';
+import { SEVERITIES, type Severity } from './severity.js';
 
-export const SEVERITIES = ['low', 'medium', 'high'] as const;
-export type Severity = (typeof SEVERITIES)[number];
+export { SEVERITIES, type Severity } from './severity.js';
 
 export interface Finding {
   readonly severity: Severity;

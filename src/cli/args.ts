@@ -4,11 +4,11 @@
  */
 import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { DECISION_FORMATS, type DecisionFormat, EVAL_ENGINES, type EvalEngine, RECORD_FORMATS, type RecordFormat } from '../../eval/options.js';
-import { SEVERITIES, type Severity } from '../analysis/audit.js';
+import { SEVERITIES, type Severity } from '../analysis/severity.js';
 import { FORMATS, type Format, INPUT_FORMATS, type InputFormat, isFormat, isInputFormat } from '../codecs/format-names.js';
 import { ENGINE_NAMES, type EngineName } from '../engine.js';
 import type { RecordMix } from '../fuzz/traces.js';
-import { contextOf, type ProfileContext, ProfileContextError, type ProfileContextOptions } from '../profile/index.js';
+import { contextOf, type ProfileContext, ProfileContextError, type ProfileContextOptions } from '../profile/resolve.js';
 import { ARCHES, type Arch, archByName, type ByteOrder } from '../seccomp/arches.js';
 
 /** A command line that cannot be run; main() prints it with exit code 2. */

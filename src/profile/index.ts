@@ -3,20 +3,20 @@
  * container (resolve.ts), added to libseccomp's databases (filter.ts) and
  * compiled to cBPF (compile.ts). No binaryen here.
  */
-import { release } from 'node:os';
 import type { Instruction } from '../instruction.js';
 import { syscallNumber } from '../seccomp/syscalls.js';
 import { PROFILE_ARCH_INFO } from './arches.js';
 import { compileProfile } from './compile.js';
 import { buildFilter, type ProfileFilter } from './filter.js';
 import { parseProfile } from './read.js';
-import { type ProfileContext, type ProfileContextOptions, profileContext, resolveProfile } from './resolve.js';
+import { type ProfileContext, resolveProfile } from './resolve.js';
 
 export { compileProfile } from './compile.js';
 export { buildFilter, decideProfile, type ProfileFilter } from './filter.js';
 export { looksLikeProfile, type Profile, parseProfile } from './read.js';
 export { DROP_REASONS, type ResolutionReport, resolutionReport } from './report.js';
 export {
+  contextOf,
   DOCKER_CAPS,
   PODMAN_CAPS,
   type ProfileContext,
@@ -30,11 +30,6 @@ export {
 /** True when libseccomp knows the syscall `name` on some arch (runc and crun skip the names it does not). */
 export function knownSyscall(name: string): boolean {
   return PROFILE_ARCH_INFO.some((a) => syscallNumber(a.arch, name) !== undefined);
-}
-
-/** The context `options` describe; the kernel version defaults to the running kernel's. */
-export function contextOf(options: ProfileContextOptions = {}): ProfileContext {
-  return profileContext(options, release);
 }
 
 /** A profile compiled for one context: the program and what it came from. */

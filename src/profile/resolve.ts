@@ -6,6 +6,7 @@
  * follow moby 20.10, containers/common 0.50, runc 1.1 and crun 1.8; see
  * docs/semantics.md ("Profiles") for each rule and its source.
  */
+import { release } from 'node:os';
 import { ParseError } from '../errors.js';
 import { HOST_ARCHES, type ProfileArchInfo, profileArch, profileArchOf } from './arches.js';
 import type { RuleCondition } from './libseccomp-db.js';
@@ -169,6 +170,11 @@ function parseKernel(text: string): KernelVersion | undefined {
 
 /** A kernel newer than any, for a running kernel whose release says no version: every minKernel holds. */
 const NEWEST_KERNEL: KernelVersion = { major: 0xffff, minor: 0xffff };
+
+/** The context `options` describe; the kernel version defaults to the running kernel's. */
+export function contextOf(options: ProfileContextOptions = {}): ProfileContext {
+  return profileContext(options, release);
+}
 
 /** The context `options` describe, defaults filled in (the running kernel's version needs `runningKernel`). */
 export function profileContext(options: ProfileContextOptions, runningKernel: () => string): ProfileContext {

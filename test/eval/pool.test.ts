@@ -6,8 +6,9 @@ import { pathToFileURL } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { EvalPool } from '../../eval/pool.js';
 import { type LineTask, readLinePiece } from '../../eval/record-stream.js';
-import type { WorkerResult } from '../../eval/worker.js';
+import type { WorkerEngine, WorkerResult } from '../../eval/worker.js';
 import { compile } from '../../jit/compiled.js';
+import { tableBlock } from '../../jit/tables.js';
 import { generateRecords } from '../../src/fuzz/traces.js';
 import { packageRoot } from '../../src/package-root.js';
 import { packRecords } from '../../src/seccomp/records.js';
@@ -39,7 +40,10 @@ function poolOverFile(count: number, { summary = false, engine = 'interp' as 'in
   const fd = openSync(file, 'r');
   opened.push({ pool, fd });
   const setUp = { filters: retNr, recordFile: { fd, byteOrder: 'le' }, format: undefined, binary: true, summary } as const;
-  pool.setUp(setUp, engine === 'jit' ? { engine, modules: { le: compile(verify(retNr[0]!)).module } } : { engine });
+  const filters = [verify(retNr[0]!)];
+  const workerEngine: WorkerEngine =
+    engine === 'jit' ? { engine, modules: { le: compile(filters[0]!).module } } : engine === 'table' ? { engine, tables: tableBlock(filters) } : { engine };
+  pool.setUp(setUp, workerEngine);
   return { pool, records };
 }
 
