@@ -116,6 +116,27 @@ describe('the JIT', () => {
     );
   }, 120_000);
 
+  it('decides records one at a time as the interpreter does, whatever the record before left in memory', () => {
+    const random = seededRandom(23);
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 3 }), (depth) => {
+        const filters = Array.from({ length: depth }, () => verify(generateProgram(random)));
+        const batch = packRecords(
+          biasedRecords(
+            filters.flatMap((f) => [...f.instructions]),
+            random,
+            30,
+            false,
+          ),
+        );
+        const compiled = compile(filters);
+        const oneByOne = Array.from({ length: batch.count }, (_, i) => compiled.decide(batch.bytes.subarray(64 * i, 64 * i + 64)));
+        expect(oneByOne).toEqual([...interpretBatch(filters, batch)]);
+      }),
+      { numRuns: 200 },
+    );
+  }, 120_000);
+
   it('runs each record of a batch from its own state, whatever the record before it left in a one-filter stack inline', () => {
     const x86_64 = 0xc000003e;
     const call = (arch: number, nr: number, arg0: bigint) => ({ arch, nr, instructionPointer: 0n, args: [arg0, 0n, 0n, 0n, 0n, 0n] });
