@@ -48,8 +48,8 @@ export const byteSwap32 = (word: number): number => ((word & 0xff) << 24) | ((wo
 /**
  * The 32-bit word at `at` of `bytes` as a signed integer, little-endian when
  * `le`, else big-endian: byte reads, no view to make. For per-record paths:
- * V8 keeps it in a register, where a u32 above 2^31 became a double and made
- * a table lookup in decide() twice as slow (docs/benchmarks.md).
+ * V8 keeps a signed word in a register, where it makes a double of a u32
+ * above 2^31, as audit values are (decide(), docs/benchmarks.md).
  */
 export function int32At(bytes: Uint8Array, at: number, le: boolean): number {
   return le
