@@ -10,7 +10,7 @@
 import type { SyscallCount } from '../src/engine.js';
 import { ACTIONS, formatAction, hexValue } from '../src/seccomp/actions.js';
 import { archByAuditArch } from '../src/seccomp/arches.js';
-import { SECCOMP_DATA_ARCH, SECCOMP_DATA_NR, SECCOMP_DATA_SIZE, wordAt } from '../src/seccomp/data.js';
+import { int32At, SECCOMP_DATA_ARCH, SECCOMP_DATA_NR, SECCOMP_DATA_SIZE, wordAt } from '../src/seccomp/data.js';
 import { decodeSeccompData, type RecordBatch, recordByteOrder, type SeccompData } from '../src/seccomp/records.js';
 import { syscallName } from '../src/seccomp/syscalls.js';
 
@@ -118,7 +118,7 @@ export class Summary {
     const le = recordByteOrder(batch, i) === 'le';
     const at = i * SECCOMP_DATA_SIZE;
     const counts = this.archCounts(wordAt(batch.bytes, at + SECCOMP_DATA_ARCH, le));
-    counts.add(wordAt(batch.bytes, at + SECCOMP_DATA_NR, le) | 0, value, 1);
+    counts.add(int32At(batch.bytes, at + SECCOMP_DATA_NR, le), value, 1);
     if (isAllow(value)) return true;
     if (this.wantsExample(value)) this.addExamples(value, [{ record: first + i, data: decodeSeccompData(batch.bytes, le ? 'le' : 'be', at) }]);
     return !this.wantsExample(value);

@@ -114,10 +114,10 @@ export class TieredEngine implements Engine {
   /** What worker threads decide with now: the JIT once its modules are there. */
   get workerEngine(): WorkerEngine {
     if (this.modules) return { engine: 'jit', modules: this.modules };
-    return this.engine === 'interp' ? { engine: 'interp' } : { engine: 'table', tables: this.tableBlock() };
+    return this.engine === 'interp' ? { engine: 'interp' } : { engine: 'table', tables: this.sharedTables() };
   }
 
-  private tableBlock(): Uint8Array {
+  private sharedTables(): Uint8Array {
     this.tableBytes ??= tableBlock(this.filters);
     return this.tableBytes;
   }
@@ -138,7 +138,7 @@ export class TieredEngine implements Engine {
       return this.interpreter;
     }
     this.decided.tabled += batch.count;
-    this.tables ??= kernelEngine(this.tableBlock(), this.filters.length);
+    this.tables ??= kernelEngine(this.sharedTables(), this.filters.length);
     return this.tables;
   }
 

@@ -88,24 +88,23 @@ export class CompiledFilter {
     this.le = littleEndian(byteOrder);
     if (!(Number.isInteger(filterCount) && filterCount >= 1)) throw new InputError('empty-stack', `a module of ${filterCount} filters`);
     this.exports = new WebAssembly.Instance(module, {}).exports as unknown as Exports;
-    if (tables) {
-      const end = TABLE_OFFSET + Math.ceil(tables.length / 8) * 8;
-      this.growTo(end);
-      new Uint8Array(this.exports.memory.buffer, TABLE_OFFSET).set(tables);
-      new DataView(this.exports.memory.buffer).setUint32(TABLE_OFFSET + TABLE_HEADER.bigEndian, this.le ? 0 : 1, true);
-      this.exports.heap_base.value = end;
-    }
+    if (tables) this.exports.heap_base.value = TABLE_OFFSET + Math.ceil(tables.length / 8) * 8; // the kernel's heap starts past the block
     this.scratchAt = this.exports.heap_base.value as number;
     this.growTo(this.scratchAt + SECCOMP_DATA_SIZE);
+    if (tables) {
+      new Uint8Array(this.exports.memory.buffer, TABLE_OFFSET).set(tables);
+      new DataView(this.exports.memory.buffer).setUint32(TABLE_OFFSET + TABLE_HEADER.bigEndian, this.le ? 0 : 1, true);
+    }
     this.arches = tableArches(this.exports.memory);
   }
 
-  /** Grows wasm memory to at least `bytes` (nothing else grows it), and makes decide()'s views of it. */
+  /** Grows wasm memory to at least `bytes` (nothing else grows it), and makes decide()'s views of it when its buffer changed. */
   private growTo(bytes: number): void {
     const { memory } = this.exports;
     const needed = bytes - memory.buffer.byteLength;
     if (needed > 0) memory.grow(Math.ceil(needed / WASM_PAGE_SIZE));
-    if (this.scratchAt !== undefined) this.scratch = new Uint8Array(memory.buffer, this.scratchAt, SECCOMP_DATA_SIZE);
+    if (this.words.buffer === memory.buffer) return;
+    this.scratch = new Uint8Array(memory.buffer, this.scratchAt, SECCOMP_DATA_SIZE);
     this.words = new Uint32Array(memory.buffer);
   }
 
