@@ -3,7 +3,6 @@
  * (the loop runs inside wasm). Imports no binaryen: worker threads make one
  * from a WebAssembly.Module compiled elsewhere.
  */
-import { NOT_CONSTANT } from '../src/decision-table.js';
 import type { Engine, SyscallCount, Uncounted } from '../src/engine.js';
 import { InputError } from '../src/errors.js';
 import type { ByteOrder } from '../src/seccomp/arches.js';
@@ -66,7 +65,7 @@ export class CompiledFilter {
   private readonly scratchAt: number;
   /** A view of the scratch record, and memory as words for decide()'s lookups: made again whenever growTo grows memory (which detaches them). */
   private scratch = new Uint8Array(0);
-  private words = new Uint32Array(0);
+  private words = new Int32Array(0);
   private readonly arches: readonly TableArch[];
   private readonly le: boolean;
 
@@ -105,7 +104,7 @@ export class CompiledFilter {
     if (needed > 0) memory.grow(Math.ceil(needed / WASM_PAGE_SIZE));
     if (this.words.buffer === memory.buffer) return;
     this.scratch = new Uint8Array(memory.buffer, this.scratchAt, SECCOMP_DATA_SIZE);
-    this.words = new Uint32Array(memory.buffer);
+    this.words = new Int32Array(memory.buffer);
   }
 
   /**
@@ -117,20 +116,21 @@ export class CompiledFilter {
   decide(record: Uint8Array): number {
     checkRecord(record);
     const value = this.tableValue(record);
-    if (value !== NOT_CONSTANT) return value;
+    if (value !== -1) return value >>> 0; // -1: NOT_CONSTANT
     this.scratch.set(record);
     return this.exports.decide(this.scratchAt) >>> 0;
   }
 
   /**
-   * The tables' value for `record`, or NOT_CONSTANT where the filters must
-   * run: most records are answered so without copying them into wasm
-   * memory, which costs several times the decision. Written for V8's
-   * optimizer, by instruction counts (docs/benchmarks.md): signed 32-bit
-   * arithmetic, which stays in registers (a u32 above 2^31, as audit values
-   * are, becomes a double); `le` compared with true, not tested for truth;
-   * the offsets of nr and arch as literals, where an imported constant is a
-   * load and a check.
+   * The tables' value for `record` as a signed 32-bit integer, or -1
+   * (NOT_CONSTANT) where the filters must run: most records are answered so
+   * without copying them into wasm memory, which costs several times the
+   * decision. Written for V8's optimizer, by instruction counts
+   * (docs/benchmarks.md): signed 32-bit arithmetic, which stays in registers
+   * (a u32 above 2^31, as audit values and NOT_CONSTANT are, becomes a double,
+   * and a value returned so is allocated); `le` compared with true, not
+   * tested for truth; the offsets of nr and arch and NOT_CONSTANT as
+   * literals, where an imported constant is a load and a check.
    */
   private tableValue(record: Uint8Array): number {
     const le = this.le === true;
@@ -140,10 +140,10 @@ export class CompiledFilter {
       const table = arches[a]!;
       if (table.auditArch !== arch) continue;
       const index = (int32At(record, 0, le) - table.firstNr) | 0; // SECCOMP_DATA_NR
-      if (index < 0 || index >= table.length) return NOT_CONSTANT;
+      if (index < 0 || index >= table.length) return -1;
       return this.words[table.firstWord + index * table.strideWords]!;
     }
-    return NOT_CONSTANT;
+    return -1;
   }
 
   /**
