@@ -6,10 +6,10 @@
  */
 import { decideCounting, type Engine } from '../src/engine.js';
 import { HOST_BYTE_ORDER, type RecordBatch } from '../src/seccomp/records.js';
-import { DecisionLines } from './lines.js';
+import type { DecisionLines } from './lines.js';
 import type { DecisionFormat } from './options.js';
-import type { RecordPiece, RecordRange, RecordRangeReader } from './record-stream.js';
-import type { Summary } from './summary.js';
+import type { RecordPiece, RecordRange, RecordRangeReader } from './record-file.js';
+import type { SummaryCounts } from './summary-counts.js';
 
 /** The decisions as little-endian u32s: the bytes of `values` itself where the host is little-endian. */
 function binaryDecisions(values: Uint32Array): Uint8Array {
@@ -25,6 +25,16 @@ function binaryDecisions(values: Uint32Array): Uint8Array {
 /** What the command wants made of the decisions: lines in a format, binary values, both or neither. */
 export interface WantedOutput {
   readonly format: DecisionFormat | undefined;
+  readonly binary: boolean;
+}
+
+/**
+ * How a thread makes the wanted output: `lines` makes the lines of a piece
+ * of `count` decisions (lines.ts, which a thread loads only when lines are
+ * wanted: it brings syscall names).
+ */
+export interface OutputMaker {
+  readonly lines?: (count: number) => DecisionLines;
   readonly binary: boolean;
 }
 
@@ -45,12 +55,18 @@ export type Work = { readonly first: number; readonly count: number } & ({ reado
  * cache-sized piece at a time (into the engine's record slots, if it has
  * them), each piece decided before the next is read.
  */
-export function decideWork(work: Work, reader: RecordRangeReader | undefined, engine: Engine, wanted: WantedOutput, summary: Summary | undefined): DecidedWork {
+export function decideWork(
+  work: Work,
+  reader: RecordRangeReader | undefined,
+  engine: Engine,
+  output: OutputMaker,
+  summary: SummaryCounts | undefined,
+): DecidedWork {
   if (!('batch' in work) && !reader) throw new Error('a range of the record file, with no reader for it');
   const pieces: Iterable<RecordPiece> =
     'batch' in work ? [{ batch: work.batch, first: work.first }] : reader!.pieces(work.range, (byteOrder, count) => engine.recordSlots?.(byteOrder, count));
-  const lines = wanted.format ? new DecisionLines(wanted.format, work.count) : undefined;
-  const values = wanted.binary ? new Uint32Array(work.count) : undefined;
+  const lines = output.lines?.(work.count);
+  const values = output.binary ? new Uint32Array(work.count) : undefined;
   let done = 0;
   for (const { batch, first } of pieces) {
     // With a summary, engines that count do so inside; the interpreter's records are counted here one by one.

@@ -20,14 +20,15 @@ import { HOST_BYTE_ORDER } from '../src/seccomp/records.js';
 import type { VerifiedProgram } from '../src/verifier.js';
 import { decideWork, type WantedOutput, type Work } from './batch.js';
 import { traceChunks } from './file-chunks.js';
+import { outputMaker } from './lines.js';
 import type { EvalOptions, EvalReport, EvalTiming, TraceSource } from './options.js';
 import { workersToStart } from './policy.js';
 import { EvalPool } from './pool.js';
+import { RecordRangeReader } from './record-file.js';
 import {
   BATCH_RECORDS,
   detectStreamFormat,
   type LinePieceReader,
-  RecordRangeReader,
   recordBatches,
   recordRanges,
   type SkippedRecords,
@@ -171,6 +172,7 @@ async function run(
   let pool = currentPool();
   const summary = options.summary ? new Summary() : undefined;
   const wanted: WantedOutput = { format: options.lines?.format, binary: options.values !== undefined };
+  const output = outputMaker(wanted);
   const skipped: SkippedRecords | undefined = options.skipBad ? { count: 0 } : undefined;
   const straceNotes: StraceNotes = { notSyscalls: 0 };
   /** Writes one piece of work's results, in input order. */
@@ -255,7 +257,7 @@ async function run(
       else {
         piecesHere++;
         const pieceStarted = input.readingMoves ? pieceAsked : performance.now();
-        const decided = decideWork(work, input.reader, engine, wanted, summary);
+        const decided = decideWork(work, input.reader, engine, output, summary);
         const seconds = (performance.now() - pieceStarted) / 1000;
         if (seconds * fastestPiece.records < fastestPiece.seconds * work.count) Object.assign(fastestPiece, { records: work.count, seconds });
         if (pool) pool.decidedHere(decided);

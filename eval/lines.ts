@@ -10,6 +10,7 @@
 import { formatAction, hexValue } from '../src/seccomp/actions.js';
 import { SECCOMP_DATA_ARCH, SECCOMP_DATA_NR, SECCOMP_DATA_SIZE } from '../src/seccomp/data.js';
 import type { RecordBatch } from '../src/seccomp/records.js';
+import type { OutputMaker, WantedOutput } from './batch.js';
 import type { DecisionFormat } from './options.js';
 import { actionOf, syscallNames } from './summary.js';
 
@@ -165,3 +166,9 @@ export class DecisionLines {
 
 /** An object's JSON without its braces: its fields, to write among others. */
 const jsonFields = (fields: object): string => JSON.stringify(fields).slice(1, -1);
+
+/** How a thread makes the `wanted` output: lines with DecisionLines, values as they are. */
+export function outputMaker(wanted: WantedOutput): OutputMaker {
+  const { format } = wanted;
+  return { binary: wanted.binary, ...(format ? { lines: (count: number) => new DecisionLines(format, count) } : {}) };
+}

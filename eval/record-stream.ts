@@ -1,17 +1,17 @@
 /**
  * Records from an input of any size, in batches of a bounded number of
  * records: 64-byte binary records (a partial record is carried from one chunk
- * to the next; a file on disk can also be read in ranges), JSON lines, or an
- * strace log. Memory stays bounded by the batch size.
+ * to the next; a file on disk can also be cut into ranges, which record-file.ts
+ * reads), JSON lines, or an strace log. Memory stays bounded by the batch size.
  */
-import { readSync } from 'node:fs';
-import { RECORD_CAPACITY } from '../jit/layout-abi.js';
 import { DecodeError, ParseError } from '../src/errors.js';
 import { type Arch, archByName, type ByteOrder } from '../src/seccomp/arches.js';
 import { SECCOMP_DATA_SIZE } from '../src/seccomp/data.js';
-import { JsonLinesReader, type LeftLine, type LineReader, type RecordBatch, RecordBatchBuilder } from '../src/seccomp/records.js';
+import { JsonLinesReader, type LeftLine, type LineReader } from '../src/seccomp/record-json.js';
+import { type RecordBatch, RecordBatchBuilder } from '../src/seccomp/records.js';
 import { looksLikeStrace, type StraceContext, StraceReader } from '../src/seccomp/strace.js';
 import type { RecordFormat } from './options.js';
+import type { RecordRange } from './record-file.js';
 
 /** How many records a batch holds at most. */
 export const BATCH_RECORDS = 16384;
@@ -138,13 +138,6 @@ function truncatedRecord(index: number, tail: number, skipped: SkippedRecords | 
   countSkipped(skipped, message);
 }
 
-/** A run of whole records of a binary file: `count` records from byte `offset`, the first being record `first`. */
-export interface RecordRange {
-  readonly first: number;
-  readonly offset: number;
-  readonly count: number;
-}
-
 /**
  * The records of a binary file of `size` bytes, as ranges for readers that
  * read the file themselves (RecordRangeReader), each of at most
@@ -159,63 +152,6 @@ export function* recordRanges(size: number, rangeRecords: () => number, skipped:
     first += count;
   }
   truncatedRecord(whole, size % SECCOMP_DATA_SIZE, skipped);
-}
-
-/** Some records and the index of the first in the trace. */
-export interface RecordPiece {
-  readonly batch: RecordBatch;
-  readonly first: number;
-}
-
-/**
- * Records read from a range at a time: as many as the JIT decides where they
- * lie (256 KiB), which stay in the CPU's L2 cache from the read to the
- * decision and the counting. Whole batches at once (1 MiB) went to memory and
- * back, and smaller pieces cost more read calls; both were slower
- * (docs/benchmarks.md).
- */
-const PIECE_RECORDS = RECORD_CAPACITY;
-
-/** Where to read `count` records in `byteOrder`: a buffer of exactly that many bytes, or undefined for the reader's own. */
-export type RecordSlots = (byteOrder: ByteOrder, count: number) => Uint8Array | undefined;
-
-/** Reads ranges of a binary record file in pieces, into one reused buffer: a piece is valid until the next read. */
-export class RecordRangeReader {
-  private readonly bytes = new Uint8Array(PIECE_RECORDS * SECCOMP_DATA_SIZE);
-  private readonly bigEndian: Uint8Array;
-
-  constructor(
-    private readonly fd: number,
-    private readonly byteOrder: ByteOrder,
-  ) {
-    this.bigEndian = new Uint8Array(PIECE_RECORDS).fill(byteOrder === 'be' ? 1 : 0);
-  }
-
-  /**
-   * The records of `range`, a piece at a time, read into `slots` when given
-   * (where the engine decides records without a copy: Engine.recordSlots).
-   */
-  *pieces(range: RecordRange, slots?: RecordSlots): Generator<RecordPiece> {
-    for (let done = 0; done < range.count; done += PIECE_RECORDS) {
-      const count = Math.min(PIECE_RECORDS, range.count - done);
-      const into = slots?.(this.byteOrder, count) ?? this.bytes.subarray(0, count * SECCOMP_DATA_SIZE);
-      yield { batch: this.read(into, range.offset + done * SECCOMP_DATA_SIZE, count, range.first + done), first: range.first + done };
-    }
-  }
-
-  /** Fills `bytes` with `count` records from byte `offset`, the first being record `first`. */
-  private read(bytes: Uint8Array, offset: number, count: number, first: number): RecordBatch {
-    for (let done = 0; done < bytes.length; ) {
-      const n = readSync(this.fd, bytes, done, bytes.length - done, offset + done);
-      if (n === 0)
-        throw new DecodeError(
-          'record-length',
-          `record ${first + Math.floor(done / SECCOMP_DATA_SIZE)}: the file ended early (did it shrink while being read?)`,
-        );
-      done += n;
-    }
-    return { bytes, count, bigEndian: this.bigEndian.subarray(0, count) };
-  }
 }
 
 /**

@@ -2,19 +2,19 @@
  * A worker thread of `cbpf eval`: decides the batches the main thread sends,
  * or reads them itself from a record file, with the JIT modules compiled
  * elsewhere (no binaryen here), the decision tables or the interpreter, and
- * returns what the command wants of each.
+ * returns what the command wants of each. It loads only the code the run
+ * uses, when the run asks for it: its start-up is time the main thread
+ * decides alone (docs/benchmarks.md).
  */
 import { parentPort } from 'node:worker_threads';
-import { interpreterEngine } from '../interp/engines.js';
 import { moduleEngine } from '../jit/instance.js';
-import { kernelEngine } from '../jit/tables.js';
 import type { Engine } from '../src/engine.js';
 import type { Instruction } from '../src/instruction.js';
 import type { ByteOrder } from '../src/seccomp/arches.js';
-import { type VerifiedProgram, verify } from '../src/verifier.js';
-import { type DecidedWork, decideWork, type WantedOutput, type Work } from './batch.js';
-import { type LineTask, type PieceRecords, RecordRangeReader, readLinePiece } from './record-stream.js';
-import { Summary, type SummaryPartial } from './summary.js';
+import { type DecidedWork, decideWork, type OutputMaker, type WantedOutput, type Work } from './batch.js';
+import { RecordRangeReader } from './record-file.js';
+import type { LineTask, PieceRecords } from './record-stream.js';
+import { SummaryCounts, type SummaryPartial } from './summary-counts.js';
 
 /** What a worker decides for: its first message, once the run has loaded its filters (the worker starts before). */
 export interface WorkerSetup extends WantedOutput {
@@ -53,10 +53,10 @@ export interface WorkerResult extends DecidedWork {
 
 /** The run this worker decides for, from its setup message. */
 interface Run {
-  readonly wanted: WantedOutput;
-  readonly filters: VerifiedProgram[];
+  readonly output: OutputMaker;
+  readonly filters: Instruction[][];
   readonly reader: RecordRangeReader | undefined;
-  readonly summary: Summary | undefined;
+  readonly summary: SummaryCounts | undefined;
   engine?: Engine;
 }
 let run: Run | undefined;
@@ -74,28 +74,34 @@ function takeCounts(run: Run): void {
   if (run.summary && run.engine?.takeCounts) run.summary.addCounts(run.engine.takeCounts());
 }
 
-parentPort!.on('message', (task: WorkerTask) => {
+/** The engine `message` asks for, its code loaded first where the JIT's is not enough. */
+async function engineFor(message: WorkerEngine, filters: Instruction[][]): Promise<Engine> {
+  if (message.engine === 'jit') return moduleEngine(message.modules, filters.length);
+  if (message.engine === 'table') return (await import('../jit/tables.js')).kernelEngine(message.tables, filters.length);
+  const [{ interpreterEngine }, { verify }] = await Promise.all([import('../interp/engines.js'), import('../src/verifier.js')]);
+  return interpreterEngine(filters.map((f) => verify(f)));
+}
+
+/** Handles one task, loading first the code it needs that the worker has not loaded yet (lines, reading text, an engine). */
+async function handle(task: WorkerTask): Promise<void> {
   if ('setup' in task) {
     const { setup } = task;
     run = {
-      wanted: setup,
-      filters: setup.filters.map((f) => verify(f)),
+      output: setup.format ? (await import('./lines.js')).outputMaker(setup) : { binary: setup.binary },
+      filters: setup.filters,
       reader: setup.recordFile && new RecordRangeReader(setup.recordFile.fd, setup.recordFile.byteOrder),
-      summary: setup.summary ? new Summary() : undefined,
+      summary: setup.summary ? new SummaryCounts() : undefined,
     };
     return answer({ id: task.id, count: 0 });
   }
   if (!run) throw new Error('a worker was sent a task before its setup');
   if ('engine' in task) {
-    const { filters } = run;
     takeCounts(run); // the engine's counts, before it goes
-    if (task.engine === 'jit') run.engine = moduleEngine(task.modules, filters.length);
-    else if (task.engine === 'table') run.engine = kernelEngine(task.tables, filters.length);
-    else run.engine = interpreterEngine(filters);
+    run.engine = await engineFor(task, run.filters);
     return answer({ id: task.id, count: 0 });
   }
   if ('piece' in task) {
-    const read = readLinePiece(task);
+    const read = (await import('./record-stream.js')).readLinePiece(task);
     return answer({ id: task.id, count: read.batch.count, read });
   }
   if ('finish' in task) {
@@ -103,5 +109,22 @@ parentPort!.on('message', (task: WorkerTask) => {
     return answer({ id: task.id, count: 0, ...(run.summary ? { summary: run.summary.partial() } : {}) });
   }
   if (!run.engine) throw new Error('a worker was sent work before its engine');
-  answer({ id: task.id, ...decideWork(task, run.reader, run.engine, run.wanted, run.summary) });
+  answer({ id: task.id, ...decideWork(task, run.reader, run.engine, run.output, run.summary) });
+}
+
+/**
+ * Tasks are handled one at a time, in the order they came (one may wait for
+ * code to load). A task that fails is thrown again outside the promise: an
+ * uncaught exception ends the thread with an 'error' event, which fails the
+ * run in the main thread (pool.ts).
+ */
+let handled: Promise<void> = Promise.resolve();
+parentPort!.on('message', (task: WorkerTask) => {
+  handled = handled
+    .then(() => handle(task))
+    .catch((error: unknown) =>
+      process.nextTick(() => {
+        throw error;
+      }),
+    );
 });

@@ -23,7 +23,7 @@
  * settles the row on that value, and from then on records of the row with
  * that value are counted in the row without leaving wasm (counting.ts).
  */
-import { type DecisionTable, NOT_CONSTANT, type ResumePoint } from '../src/decision-table.js';
+import type { DecisionTable, ResumePoint } from '../src/decision-table.js';
 import { BPF_K, BPF_RET } from '../src/opcodes.js';
 import type { VerifiedProgram } from '../src/verifier.js';
 import { TABLE_OFFSET } from './layout-abi.js';
@@ -90,8 +90,8 @@ export function layoutTables(table: DecisionTable, filters: readonly VerifiedPro
     return n;
   };
   // Entry numbers first: the resume points' room depends on how many there are.
-  const rowEntries = table.arches.map((arch) =>
-    Array.from(arch.values, (value, index) => (value === NOT_CONSTANT ? arch.resume.get(index)!.map((point, i) => entryNumber(i, point)) : undefined)),
+  const rowEntries = table.arches.map(
+    (arch) => Array.from(arch.values, (_, index) => arch.resume.get(index)?.map((point, i) => entryNumber(i, point))), // resume points are there for NOT_CONSTANT rows only
   );
   const rowsAt = align8(HEADER_BYTES + ARCH_ENTRY_BYTES * table.arches.length + FILTER_ENTRY_BYTES * filters.length);
   const instructionsAt = rowsAt + rowCount * stride;

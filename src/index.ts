@@ -119,20 +119,16 @@ export {
   wordName,
 } from './seccomp/data.js';
 export { errnoName, errnoNumber } from './seccomp/errno.js';
+export { formatRecordJson, parseRecordJson, parseRecordLines, type RecordFields, recordFromFields } from './seccomp/record-json.js';
 export {
   byteOrderOfAuditArch,
   decodeSeccompData,
   encodeSeccompData,
-  formatRecordJson,
   packRecords,
-  parseRecordJson,
-  parseRecordLines,
   type RecordBatch,
-  type RecordFields,
   readRecordStream,
   recordByteOrder,
   recordBytes,
-  recordFromFields,
   type SeccompData,
   writeSeccompData,
 } from './seccomp/records.js';

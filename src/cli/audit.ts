@@ -2,7 +2,7 @@
 
 import { auditStack, SEVERITIES } from '../analysis/audit.js';
 import { AnalysisLimit } from '../analysis/bdd.js';
-import { formatRecordJson } from '../seccomp/records.js';
+import { formatRecordJson } from '../seccomp/record-json.js';
 import type { Command } from './args.js';
 import { CommandFailure, type Io } from './io.js';
 import { loadFilters } from './load.js';

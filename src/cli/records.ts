@@ -5,7 +5,8 @@
  */
 import { generateRecords } from '../fuzz/traces.js';
 import { SECCOMP_DATA_SIZE } from '../seccomp/data.js';
-import { decodeSeccompData, formatRecordJson } from '../seccomp/records.js';
+import { formatRecordJson } from '../seccomp/record-json.js';
+import { decodeSeccompData } from '../seccomp/records.js';
 import type { Command } from './args.js';
 import { CommandFailure, type Io, isStandardOutput } from './io.js';
 

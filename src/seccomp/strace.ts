@@ -22,7 +22,8 @@ import { excerpt, hiddenLineBreak, hiddenLineBreakDetail, quoted } from '../code
 import { ParseError } from '../errors.js';
 import { type Arch, archByName, X32_SYSCALL_BIT } from './arches.js';
 import { SECCOMP_DATA_ARGS } from './data.js';
-import type { LeftLine, LineReader, RecordBatchBuilder } from './records.js';
+import type { LeftLine, LineReader } from './record-json.js';
+import type { RecordBatchBuilder } from './records.js';
 import { syscallNumber } from './syscalls.js';
 
 /** `__AUDIT_ARCH_64BIT`: set in the audit value of 64-bit arches. */

@@ -3,7 +3,8 @@ import { main } from '../../src/cli/main.js';
 import { memoryIo } from '../../src/cli/memory-io.js';
 import { CHUNK_RECORDS, chunkSeed } from '../../src/cli/records.js';
 import { generateRecords } from '../../src/fuzz/traces.js';
-import { decodeSeccompData, parseRecordLines } from '../../src/seccomp/records.js';
+import { parseRecordLines } from '../../src/seccomp/record-json.js';
+import { decodeSeccompData } from '../../src/seccomp/records.js';
 import { runCli } from '../helpers.js';
 
 const decodeAll = (bytes: Uint8Array) => Array.from({ length: bytes.length / 64 }, (_, i) => decodeSeccompData(bytes, 'le', i * 64));

@@ -10,7 +10,8 @@ import { formatAsm } from '../../src/disasm.js';
 import { ParseError } from '../../src/errors.js';
 import type { Instruction } from '../../src/instruction.js';
 import { archByName } from '../../src/seccomp/arches.js';
-import { decodeSeccompData, parseRecordLines, RecordBatchBuilder, recordByteOrder, type SeccompData } from '../../src/seccomp/records.js';
+import { parseRecordLines } from '../../src/seccomp/record-json.js';
+import { decodeSeccompData, RecordBatchBuilder, recordByteOrder, type SeccompData } from '../../src/seccomp/records.js';
 import { StraceReader } from '../../src/seccomp/strace.js';
 
 const TEXT_FORMATS = ['c', 'ddd', 'asm', 'json'] as const;

@@ -6,7 +6,8 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { assemble } from '../../src/codecs/asm.js';
 import type { Instruction } from '../../src/instruction.js';
-import { parseRecordJson, type SeccompData } from '../../src/seccomp/records.js';
+import { parseRecordJson } from '../../src/seccomp/record-json.js';
+import type { SeccompData } from '../../src/seccomp/records.js';
 import type { VerifyErrno, VerifyRule } from '../../src/verifier.js';
 
 /** One case: a stack of programs and either records with their values or a rejection. */

@@ -17,7 +17,8 @@ import { interpretBatch } from '../../interp/stack.js';
 import { MAX_FILTER_BYTES } from '../../src/codecs/formats.js';
 import { InputError } from '../../src/errors.js';
 import { generateRecords } from '../../src/fuzz/traces.js';
-import { encodeSeccompData, packRecords, parseRecordLines, type RecordFields, readRecordStream, recordFromFields } from '../../src/seccomp/records.js';
+import { parseRecordLines, type RecordFields, recordFromFields } from '../../src/seccomp/record-json.js';
+import { encodeSeccompData, packRecords, readRecordStream } from '../../src/seccomp/records.js';
 import { thrownBy } from '../helpers.js';
 
 const SAMPLES = join(import.meta.dirname, '../../bench/samples');

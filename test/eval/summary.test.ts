@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { EXAMPLES_PER_DECISION, formatSummary, Summary } from '../../eval/summary.js';
+import { formatSummary, Summary } from '../../eval/summary.js';
+import { EXAMPLES_PER_DECISION } from '../../eval/summary-counts.js';
 import { ACTIONS } from '../../src/seccomp/actions.js';
 import { packRecords, type RecordBatch, type SeccompData } from '../../src/seccomp/records.js';
 

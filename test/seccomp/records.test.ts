@@ -1,16 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { archByName } from '../../src/seccomp/arches.js';
-import {
-  decodeSeccompData,
-  encodeSeccompData,
-  formatRecordJson,
-  packRecords,
-  parseRecordJson,
-  parseRecordLines,
-  readRecordStream,
-  type SeccompData,
-} from '../../src/seccomp/records.js';
+import { formatRecordJson, parseRecordJson, parseRecordLines } from '../../src/seccomp/record-json.js';
+import { decodeSeccompData, encodeSeccompData, packRecords, readRecordStream, type SeccompData } from '../../src/seccomp/records.js';
 
 const u64 = fc.bigInt({ min: 0n, max: 2n ** 64n - 1n });
 const arbitraryRecord: fc.Arbitrary<SeccompData> = fc.record({
