@@ -327,16 +327,21 @@ function makeBatch(b: KernelBuilder, byteOrder: ByteOrder, counting: boolean): b
     m.block(null, [b.set(cached, rawArch()), b.set(arch, b.swap(byteOrder, get(cached), temp)), makeArchSearch(b, byteOrder, BATCH_LOOKUP)]),
   );
   const counter = (field: number) => m.i32.add(get(row), m.i32.add(get(counterAt), b.k(field)));
-  const unsettled = m.i32.or(
-    m.i32.eqz(get(row)),
-    m.i32.or(m.i32.eqz(m.i32.load(0, 4, counter(ROW_COUNTER.settled))), m.i32.ne(m.i32.load(0, 4, counter(ROW_COUNTER.value)), get(value))),
-  );
+  const counted = `counted_${byteOrder}`;
+  const unsettled = `unsettled_${byteOrder}`;
+  // Three jumps the CPU predicts, as in makeBatchLoop.
   const countRecord = [
-    m.if(
-      unsettled,
-      m.block(null, [m.i32.store(0, 4, b.k(TABLE_OFFSET + TABLE_HEADER.stoppedRow), get(row)), m.br(stopped, 0, m.i32.sub(get(total), get(count)))]),
-    ),
-    m.i64.store(0, 8, counter(ROW_COUNTER.count), m.i64.add(m.i64.load(0, 8, counter(ROW_COUNTER.count)), m.i64.const(1n))),
+    m.block(counted, [
+      m.block(unsettled, [
+        m.br(unsettled, m.i32.eqz(get(row))),
+        m.br(unsettled, m.i32.eqz(m.i32.load(0, 4, counter(ROW_COUNTER.settled)))),
+        m.br(unsettled, m.i32.ne(m.i32.load(0, 4, counter(ROW_COUNTER.value)), get(value))),
+        m.i64.store(0, 8, counter(ROW_COUNTER.count), m.i64.add(m.i64.load(0, 8, counter(ROW_COUNTER.count)), m.i64.const(1n))),
+        m.br(counted),
+      ]),
+      m.i32.store(0, 4, b.k(TABLE_OFFSET + TABLE_HEADER.stoppedRow), get(row)),
+      m.br(stopped, 0, m.i32.sub(get(total), get(count))),
+    ]),
   ];
   const loop = m.loop(
     next,

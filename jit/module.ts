@@ -166,16 +166,17 @@ interface BatchLocals extends DecisionLocals {
 function makeBatchLoop(m: binaryen.Module, locals: BatchLocals, decision: binaryen.ExpressionRef, counterAt: number): binaryen.ExpressionRef {
   const get = (local: number) => m.local.get(local, i32);
   const { ptr, count, out, total, row, value, counting } = locals;
-  const unsettled = m.i32.or(
-    m.i32.eqz(get(row)),
-    m.i32.or(m.i32.eqz(m.i32.load(counterAt + ROW_COUNTER.settled, 4, get(row))), m.i32.ne(m.i32.load(counterAt + ROW_COUNTER.value, 4, get(row)), get(value))),
-  );
-  const countRecord = m.block(null, [
-    m.if(
-      unsettled,
-      m.block(null, [m.i32.store(0, 4, m.i32.const(TABLE_OFFSET + TABLE_HEADER.stoppedRow), get(row)), m.br('stopped', 0, m.i32.sub(get(total), get(count)))]),
-    ),
-    m.i64.store(counterAt + ROW_COUNTER.count, 8, get(row), m.i64.add(m.i64.load(counterAt + ROW_COUNTER.count, 8, get(row)), m.i64.const(1n))),
+  // Three jumps the CPU predicts, not one on three comparisons or-ed together: fewer instructions a record (docs/benchmarks.md).
+  const countRecord = m.block('counted', [
+    m.block('unsettled', [
+      m.br('unsettled', m.i32.eqz(get(row))),
+      m.br('unsettled', m.i32.eqz(m.i32.load(counterAt + ROW_COUNTER.settled, 4, get(row)))),
+      m.br('unsettled', m.i32.ne(m.i32.load(counterAt + ROW_COUNTER.value, 4, get(row)), get(value))),
+      m.i64.store(counterAt + ROW_COUNTER.count, 8, get(row), m.i64.add(m.i64.load(counterAt + ROW_COUNTER.count, 8, get(row)), m.i64.const(1n))),
+      m.br('counted'),
+    ]),
+    m.i32.store(0, 4, m.i32.const(TABLE_OFFSET + TABLE_HEADER.stoppedRow), get(row)),
+    m.br('stopped', 0, m.i32.sub(get(total), get(count))),
   ]);
   const counted = counting === 'never' ? [] : [counting === 'always' ? countRecord : m.if(get(counting), countRecord)];
   const loop = m.loop(
