@@ -89,10 +89,8 @@ export function layoutTables(table: DecisionTable, filters: readonly VerifiedPro
     }
     return n;
   };
-  // Entry numbers first: the resume points' room depends on how many there are.
-  const rowEntries = table.arches.map(
-    (arch) => Array.from(arch.values, (_, index) => arch.resume.get(index)?.map((point, i) => entryNumber(i, point))), // resume points are there for NOT_CONSTANT rows only
-  );
+  // Entry numbers first: the resume points' room depends on how many there are. Only NOT_CONSTANT rows have resume points.
+  const rowEntries = table.arches.map((arch) => Array.from(arch.values, (_, index) => arch.resume.get(index)?.map((point, i) => entryNumber(i, point))));
   const rowsAt = align8(HEADER_BYTES + ARCH_ENTRY_BYTES * table.arches.length + FILTER_ENTRY_BYTES * filters.length);
   const instructionsAt = rowsAt + rowCount * stride;
   const resumeAt = instructionsAt + 8 * filters.reduce((n, f) => n + f.instructions.length, 0);
