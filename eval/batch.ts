@@ -2,7 +2,7 @@
  * What `cbpf eval` does with each piece of work, wherever it is decided (the
  * main thread or a worker): decide its records and make text lines, binary
  * values and summary counts of the decisions (the lines are made in
- * lines.ts, the summary in summary.ts).
+ * lines.ts, the summary's counts in summary-counts.ts).
  */
 import { decideCounting, type Engine } from '../src/engine.js';
 import { HOST_BYTE_ORDER, type RecordBatch } from '../src/seccomp/records.js';
