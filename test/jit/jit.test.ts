@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { SAMPLE_FILTERS } from '../../bench/samples.js';
+import { argumentHeavyFilter } from '../../bench/synthetic.js';
 import { interpret } from '../../interp/interpret.js';
 import { interpretBatch } from '../../interp/stack.js';
 import { compile, decideRecords } from '../../jit/compiled.js';
@@ -11,7 +12,8 @@ import { decodeRaw } from '../../src/codecs/raw.js';
 import { biasedRecords, generateProgram } from '../../src/fuzz/programs.js';
 import { seededRandom } from '../../src/fuzz/random.js';
 import { generateRecords } from '../../src/fuzz/traces.js';
-import { encodeSeccompData, packRecords } from '../../src/seccomp/records.js';
+import { int32At } from '../../src/seccomp/data.js';
+import { encodeSeccompData, packRecords, readRecordStream } from '../../src/seccomp/records.js';
 import { verify } from '../../src/verifier.js';
 
 const sample = (name: string) => verify(decodeRaw(readFileSync(SAMPLE_FILTERS.find((s) => s.name === name)!.path)));
@@ -29,6 +31,25 @@ describe('the JIT', () => {
     },
     60_000,
   );
+
+  it('counts each record inside the batch loop, or hands it to JavaScript, by arch, syscall and value as the interpreter decides', () => {
+    // argument-heavy decides a syscall several ways by its arguments; alone it runs inline in the loop, in a stack through run_filters.
+    for (const stack of [[argumentHeavyFilter()], [sample('allowlist-small'), argumentHeavyFilter(), sample('docker-linear')]]) {
+      const records = new Uint8Array([...generateRecords(20_000, 'realistic', 8), ...generateRecords(20_000, 'random', 9)]);
+      const key = (i: number, value: number) => `${int32At(records, i * 64 + 4, true) >>> 0} ${int32At(records, i * 64, true)} ${value >>> 0}`;
+      const tally = (counts: Map<string, number>, at: string, n: number) => counts.set(at, (counts.get(at) ?? 0) + n);
+      const expected = new Map<string, number>();
+      interpretBatch(stack, readRecordStream(records, 'le')).forEach((value, i) => void tally(expected, key(i, value), 1));
+      const counted = new Map<string, number>();
+      const compiled = compile(stack);
+      compiled.decideCounting(records, (i, value) => {
+        tally(counted, key(i, value), 1);
+        return true; // settle the row on this value: its later records of the value are counted in wasm
+      });
+      for (const [arch, nr, value, n] of compiled.takeCounts()) tally(counted, `${arch >>> 0} ${nr} ${value >>> 0}`, n);
+      expect(counted).toEqual(expected);
+    }
+  });
 
   it('gives the same values through decide, decideBatch and the zero-copy slots', () => {
     const compiled = compile(sample('docker-tree'));
