@@ -12,10 +12,18 @@ import { describe, expect, it } from 'vitest';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 
-/** The relative modules `source` imports statically for their values (not `import type`, nor a list of types only). */
+/**
+ * The relative modules `source` loads statically: imports and re-exports of
+ * values (not `import type`, nor a list of types only), and imports for their
+ * side effects.
+ */
 function valueImports(source: string): string[] {
   const found: string[] = [];
-  for (const m of source.matchAll(/^import\s+(type\s+)?([^;]*?)\s*from\s*'(\.[^']+)';/gms)) {
+  for (const m of source.matchAll(/^(?:import|export)\s+(type\s+)?([^;=()]*?)\s*from\s*'(\.[^']+)';|^import\s+'(\.[^']+)';/gm)) {
+    if (m[4]) {
+      found.push(m[4]);
+      continue;
+    }
     const list = /^\{([\s\S]*)\}$/.exec(m[2]!.trim()); // a list of names and nothing else
     const typesOnly = list !== null && list[1]!.split(',').every((name) => !name.trim() || /^type\s/.test(name.trim()));
     if (!m[1] && !typesOnly) found.push(m[3]!);
@@ -49,8 +57,13 @@ describe("a worker thread's code", () => {
       "} from './h.js';",
       "import * as i from './i.js';",
       "const j = await import('./j.js');",
+      "export { k } from './k.js';",
+      "export type { L } from './l.js';",
+      "import './m.js';",
+      'export const n = 1;',
+      "export function o() { return import('./o.js'); }",
     ].join('\n');
-    expect(valueImports(source)).toEqual(['./a.js', './f.js', './h.js', './i.js']);
+    expect(valueImports(source)).toEqual(['./a.js', './f.js', './h.js', './i.js', './k.js', './m.js']);
   });
 
   it('loads the JIT, the record file reader and the counting, and nothing a run may not use', () => {
