@@ -69,6 +69,6 @@ export class RecordRangeReader {
         );
       done += n;
     }
-    return { bytes, count, bigEndian: this.bigEndian.subarray(0, count) };
+    return { bytes, count, bigEndian: this.bigEndian.subarray(0, count), byteOrder: this.byteOrder };
   }
 }

@@ -8,7 +8,7 @@ import { DecodeError, ParseError } from '../src/errors.js';
 import { type Arch, archByName, type ByteOrder } from '../src/seccomp/arches.js';
 import { SECCOMP_DATA_SIZE } from '../src/seccomp/data.js';
 import { JsonLinesReader, type LeftLine, type LineReader } from '../src/seccomp/record-json.js';
-import { type RecordBatch, RecordBatchBuilder } from '../src/seccomp/records.js';
+import { type RecordBatch, RecordBatchBuilder, uniformBatch } from '../src/seccomp/records.js';
 import { looksLikeStrace, type StraceContext, StraceReader } from '../src/seccomp/strace.js';
 import type { RecordFormat } from './options.js';
 import type { RecordRange } from './record-file.js';
@@ -93,10 +93,9 @@ async function* binaryBatches(chunks: AsyncIterable<Uint8Array>, byteOrder: Byte
   let filled = 0;
   let seen = 0;
   const flush = (bytes: number): RecordBatch => {
-    const count = bytes / SECCOMP_DATA_SIZE;
-    const batch = { bytes: pending.subarray(0, bytes), count, bigEndian: new Uint8Array(count).fill(byteOrder === 'be' ? 1 : 0) };
+    const batch = uniformBatch(pending.subarray(0, bytes), byteOrder);
     pending = new Uint8Array(batchBytes);
-    seen += count;
+    seen += batch.count;
     return batch;
   };
   for await (const chunk of chunks) {
@@ -108,9 +107,9 @@ async function* binaryBatches(chunks: AsyncIterable<Uint8Array>, byteOrder: Byte
       chunk.byteOffset === 0 &&
       chunk.buffer.byteLength === chunk.length
     ) {
-      const count = chunk.length / SECCOMP_DATA_SIZE;
-      seen += count;
-      yield { bytes: chunk, count, bigEndian: new Uint8Array(count).fill(byteOrder === 'be' ? 1 : 0) };
+      const batch = uniformBatch(chunk, byteOrder);
+      seen += batch.count;
+      yield batch;
       continue;
     }
     let at = 0;

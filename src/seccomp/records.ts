@@ -92,6 +92,12 @@ export interface RecordBatch {
   readonly bytes: Uint8Array;
   readonly count: number;
   readonly bigEndian: Uint8Array;
+  /**
+   * Set when every record is in this byte order, as a binary file's or
+   * stream's are (bigEndian then says so for each): engines take it rather
+   * than look through bigEndian, a scan per batch on the hot path.
+   */
+  readonly byteOrder?: ByteOrder;
 }
 
 /** The byte order of this machine's typed arrays (little-endian on x86 and most ARM). */
@@ -108,6 +114,7 @@ export function recordByteOrder(batch: RecordBatch, i: number): ByteOrder {
 
 /** The byte order every record of `batch` is in, or undefined when they mix (JSON lines of several arches). */
 export function batchByteOrder(batch: RecordBatch): ByteOrder | undefined {
+  if (batch.byteOrder !== undefined) return batch.byteOrder;
   const first = batch.bigEndian[0]!;
   const other = batch.bigEndian.indexOf(first ^ 1); // native indexOf: twice a piece on the hot path, where a JS loop slowed a summary (docs/benchmarks.md)
   return other !== -1 && other < batch.count ? undefined : first ? 'be' : 'le';
@@ -136,8 +143,13 @@ export function readRecordStream(bytes: Uint8Array, byteOrder: ByteOrder): Recor
       `record stream is ${bytes.length} bytes: ${whole} whole records and a truncated last one of ${bytes.length % SECCOMP_DATA_SIZE} bytes`,
     );
   }
+  return uniformBatch(bytes, byteOrder);
+}
+
+/** A batch of the whole records in `bytes`, every one in `byteOrder`. */
+export function uniformBatch(bytes: Uint8Array, byteOrder: ByteOrder): RecordBatch {
   const count = bytes.length / SECCOMP_DATA_SIZE;
-  return { bytes, count, bigEndian: new Uint8Array(count).fill(byteOrder === 'be' ? 1 : 0) };
+  return { bytes, count, bigEndian: new Uint8Array(count).fill(byteOrder === 'be' ? 1 : 0), byteOrder };
 }
 
 /**

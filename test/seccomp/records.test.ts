@@ -1,8 +1,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { archByName } from '../../src/seccomp/arches.js';
+import { checkRecordBatch } from '../../src/seccomp/data.js';
 import { formatRecordJson, parseRecordJson, parseRecordLines } from '../../src/seccomp/record-json.js';
-import { decodeSeccompData, encodeSeccompData, packRecords, readRecordStream, type SeccompData } from '../../src/seccomp/records.js';
+import { batchByteOrder, decodeSeccompData, encodeSeccompData, packRecords, readRecordStream, type SeccompData } from '../../src/seccomp/records.js';
 
 const u64 = fc.bigInt({ min: 0n, max: 2n ** 64n - 1n });
 const arbitraryRecord: fc.Arbitrary<SeccompData> = fc.record({
@@ -165,8 +166,15 @@ describe('seccomp_data records', () => {
   });
 
   it('reads binary streams of whole records only', () => {
-    expect(readRecordStream(new Uint8Array(128), 'be')).toMatchObject({ count: 2, bigEndian: new Uint8Array([1, 1]) });
+    expect(readRecordStream(new Uint8Array(128), 'be')).toMatchObject({ count: 2, bigEndian: new Uint8Array([1, 1]), byteOrder: 'be' });
     expect(() => readRecordStream(new Uint8Array(130), 'le')).toThrow('record stream is 130 bytes: 2 whole records and a truncated last one of 2 bytes');
+  });
+
+  it("takes a batch's byteOrder as its records', rejecting one its first record disagrees with", () => {
+    const batch = readRecordStream(new Uint8Array(128), 'le');
+    expect(batchByteOrder(batch)).toBe('le');
+    expect(batchByteOrder({ ...batch, byteOrder: undefined, bigEndian: new Uint8Array([0, 1]) })).toBeUndefined();
+    expect(() => checkRecordBatch({ ...batch, byteOrder: 'be' })).toThrow(expect.objectContaining({ code: 'byte-order' }));
   });
 
   it('packs each record in its own arch byte order', () => {
