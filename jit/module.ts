@@ -62,8 +62,8 @@ interface DecisionLocals {
   readonly slot: number;
   readonly value: number;
   readonly row: number;
-  /** A local that, when not 0, skips the tables: the filters run from pc 0. */
-  readonly skipTables?: number;
+  /** A one-filter stack's entry local (lower.ts), set here: 0 outside the tables, else the row's resume point. */
+  readonly entry?: number;
 }
 
 /**
@@ -88,13 +88,14 @@ function makeDecision(m: binaryen.Module, tables: Tables, locals: DecisionLocals
         m.local.set(row, m.i32.add(m.i32.mul(get(slot), m.i32.const(layout.stride)), m.i32.const(layout.offsets[i]!))),
         m.local.set(value, m.i32.load(0, 4, get(row))),
         m.drop(m.br('decided', m.i32.ne(get(value), m.i32.const(NOT_CONSTANT | 0)), get(value))), // br_if passes its value on when not taken
+        ...(locals.entry === undefined ? [] : [m.local.set(locals.entry, m.i32.load(4, 4, get(row)))]),
         m.br('run'),
       ]),
     ),
   );
   const lookup = m.block('run', [
     m.local.set(row, m.i32.const(0)),
-    ...(locals.skipTables === undefined ? [] : [m.br('run', get(locals.skipTables))]),
+    ...(locals.entry === undefined ? [] : [m.local.set(locals.entry, m.i32.const(0))]),
     ...(perArch.length === 0
       ? []
       : [
@@ -211,56 +212,58 @@ function addStackFunctions(m: binaryen.Module, tables: Tables, filters: readonly
   m.addFunction('decide_count', params, i32, [i32, i32, i32, i32], loop(batch('always')));
 }
 
-/** run_batch's parameters (`skipTables` is `own`) and locals, then the filter's A, X and M[] from FILTER_STATE on. */
-const RUN_BATCH = { ptr: 0, count: 1, out: 2, skipTables: 3, counting: 4, slot: 5, value: 6, row: 7, total: 8, entry: 9 } as const;
-const FILTER_STATE = 10;
+/** run_batch's parameters and locals, then the filter's A, X and M[] from FILTER_STATE on. */
+const RUN_BATCH = { ptr: 0, count: 1, out: 2, counting: 3, slot: 4, value: 5, row: 6, total: 7, entry: 8 } as const;
+const FILTER_STATE = 9;
+
+/** Whether `filter` can end with a value the kernel's precedence changes (RET A, or ALLOW with data): only then is its own value not the stack's. */
+function ownValueDiffers(filter: VerifiedProgram): boolean {
+  return filter.instructions.some(({ code, k }) => code === 0x16 /* ret a */ || (code === 0x06 /* ret #k */ && resolveStack([k]) !== k));
+}
 
 /**
  * A stack of one filter (the usual case): its code once, inline in the loop
- * of `run_batch(in, count, out, own, counting) -> stopped at`, which
- * `decide_batch`, `decide_count`, `decide` and `filter_0` call (the last two
- * for one record, its value at `scratch`); with `own` not 0, the filter's own
- * value, from pc 0, before precedence; with `counting` not 0, counting as
- * decide_count does (makeBatchLoop). Inline,
- * as the calls (run_filters, then the filter's function) made a record run
- * from its resume point far dearer than a table hit (docs/benchmarks.md).
+ * of `run_batch(in, count, out, counting) -> stopped at`, which
+ * `decide_batch`, `decide_count` and `decide` call (the last for one record,
+ * its value at `scratch`); with `counting` not 0, counting as decide_count
+ * does (makeBatchLoop). Inline, as the calls (run_filters, then the filter's
+ * function) made a record run from its resume point far dearer than a table
+ * hit (docs/benchmarks.md). `filter_0` is `decide` unless the filter's own
+ * value can differ from the stack's; then it is the filter in a function of
+ * its own, run from pc 0, so that the loop tests nothing per record for it.
  */
 function addOneFilterFunctions(m: binaryen.Module, tables: Tables, filter: VerifiedProgram, scratch: number): void {
   const get = (local: number) => m.local.get(local, i32);
-  const own = () => get(RUN_BATCH.skipTables);
-  /** Ends the filter with `value`: as it is for its own value, else with the precedence over one filter. */
-  const exit = (value: number | 'A') => {
-    if (value === 'A') return m.br('decided', 0, m.select(own(), get(FILTER_STATE), makePrecedenceOfOne(m, FILTER_STATE)));
-    const decided = resolveStack([value]);
-    return m.br('decided', 0, decided === value ? m.i32.const(value | 0) : m.select(own(), m.i32.const(value | 0), m.i32.const(decided | 0)));
-  };
+  /** Ends the filter with `value`, with the precedence over one filter. */
+  const exit = (value: number | 'A') => m.br('decided', 0, value === 'A' ? makePrecedenceOfOne(m, FILTER_STATE) : m.i32.const(resolveStack([value]) | 0));
   const frame: FilterFrame = { ptr: RUN_BATCH.ptr, entry: RUN_BATCH.entry, a: FILTER_STATE, x: FILTER_STATE + 1, m0: FILTER_STATE + 2, fresh: false, exit };
-  const runFilter = () =>
-    m.block(null, [m.local.set(RUN_BATCH.entry, makeEntry(m, RUN_BATCH.row, 0)), lowerFilter(m, filter, tables.byteOrder, tables.layout.entries[0], frame)]);
   const locals = [...Array<number>(FILTER_STATE - RUN_BATCH.slot).fill(i32), ...FILTER_LOCALS];
   const batch: BatchLocals = RUN_BATCH;
+  const runFilter = () => lowerFilter(m, filter, tables.byteOrder, tables.layout.entries[0], frame);
   m.addFunction(
     'run_batch',
-    binaryen.createType([i32, i32, i32, i32, i32]),
+    binaryen.createType([i32, i32, i32, i32]),
     i32,
     locals,
     makeBatchLoop(m, batch, makeDecision(m, tables, batch, runFilter), tables.layout.counterAt),
   );
   const params = binaryen.createType([i32, i32, i32]);
-  const runBatch = (counting: number) => m.call('run_batch', [get(0), get(1), get(2), m.i32.const(0), m.i32.const(counting)], i32);
+  const runBatch = (counting: number) => m.call('run_batch', [get(0), get(1), get(2), m.i32.const(counting)], i32);
   m.addFunction('decide_batch', params, none, [], m.drop(runBatch(0)));
   m.addFunction('decide_count', params, i32, [], runBatch(1));
-  const one = (ownValue: number) =>
+  const decideOne = () =>
     m.block(
       null,
-      [
-        m.drop(m.call('run_batch', [get(0), m.i32.const(1), m.i32.const(scratch), m.i32.const(ownValue), m.i32.const(0)], i32)),
-        m.i32.load(0, 4, m.i32.const(scratch)),
-      ],
+      [m.drop(m.call('run_batch', [get(0), m.i32.const(1), m.i32.const(scratch), m.i32.const(0)], i32)), m.i32.load(0, 4, m.i32.const(scratch))],
       i32,
     );
-  m.addFunction('decide', i32, i32, [], one(0));
-  m.addFunction('filter_0', i32, i32, [], one(1));
+  m.addFunction('decide', i32, i32, [], decideOne());
+  if (!ownValueDiffers(filter)) {
+    m.addFunction('filter_0', i32, i32, [], decideOne());
+    return;
+  }
+  m.addFunction('run_0', binaryen.createType([i32, i32]), i32, FILTER_LOCALS, lowerFilter(m, filter, tables.byteOrder));
+  m.addFunction('filter_0', i32, i32, [], m.call('run_0', [get(0), m.i32.const(0)], i32));
 }
 
 /** What building a module gives: the wasm binary, and its text when asked for. */
