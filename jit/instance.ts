@@ -114,7 +114,7 @@ export class CompiledFilter {
    * (a length comparison: this is the per-record hot path).
    */
   decide(record: Uint8Array): number {
-    checkRecord(record);
+    if (record.length !== 64) checkRecord(record); // SECCOMP_DATA_SIZE as a literal: see tableValue
     const value = this.tableValue(record);
     if (value !== -1) return value >>> 0; // -1: NOT_CONSTANT
     this.scratch.set(record);
@@ -129,8 +129,10 @@ export class CompiledFilter {
    * (docs/benchmarks.md): signed 32-bit arithmetic, which stays in registers
    * (a u32 above 2^31, as audit values and NOT_CONSTANT are, becomes a double,
    * and a value returned so is allocated); `le` compared with true, not
-   * tested for truth; the offsets of nr and arch and NOT_CONSTANT as
-   * literals, where an imported constant is a load and a check.
+   * tested for truth; the offsets of nr and arch, NOT_CONSTANT and (in
+   * decide) the record's size as literals, where an imported binding, or a
+   * module's own `const`, is a load and a check per call; `Math.imul` for the
+   * row's word, which V8 does not check for overflow as it does `*`.
    */
   private tableValue(record: Uint8Array): number {
     const le = this.le === true;
@@ -141,7 +143,7 @@ export class CompiledFilter {
       if (table.auditArch !== arch) continue;
       const index = (int32At(record, 0, le) - table.firstNr) | 0; // SECCOMP_DATA_NR
       if (index < 0 || index >= table.length) return -1;
-      return this.words[table.firstWord + index * table.strideWords]!;
+      return this.words[table.firstWord + Math.imul(index, table.strideWords)]!;
     }
     return -1;
   }
