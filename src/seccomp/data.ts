@@ -127,7 +127,7 @@ export function checkRecordBatch(batch: RecordBatch): void {
     throw new InputError('batch-count', `a batch of ${count} records has ${bytes.length / SECCOMP_DATA_SIZE} records' bytes`);
   if (bigEndian.length !== count) throw new InputError('batch-count', `a batch of ${count} records has ${bigEndian.length} byte orders`);
   if (batch.byteOrder !== undefined && count > 0 && bigEndian[0] !== (batch.byteOrder === 'be' ? 1 : 0))
-    throw new InputError('byte-order', `a batch of ${batch.byteOrder} records whose first is not`);
+    throw new InputError('byte-order', `a batch said to hold only '${batch.byteOrder}' records, whose first is not`);
 }
 
 /**

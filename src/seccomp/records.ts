@@ -116,7 +116,7 @@ export function recordByteOrder(batch: RecordBatch, i: number): ByteOrder {
 export function batchByteOrder(batch: RecordBatch): ByteOrder | undefined {
   if (batch.byteOrder !== undefined) return batch.byteOrder;
   const first = batch.bigEndian[0]!;
-  const other = batch.bigEndian.indexOf(first ^ 1); // native indexOf: twice a piece on the hot path, where a JS loop slowed a summary (docs/benchmarks.md)
+  const other = batch.bigEndian.indexOf(first ^ 1); // native indexOf: a JS loop here slowed a summary (docs/benchmarks.md)
   return other !== -1 && other < batch.count ? undefined : first ? 'be' : 'le';
 }
 
