@@ -251,15 +251,14 @@ function addOneFilterFunctions(m: binaryen.Module, tables: Tables, filter: Verif
   const runBatch = (counting: number) => m.call('run_batch', [get(0), get(1), get(2), m.i32.const(counting)], i32);
   m.addFunction('decide_batch', params, none, [], m.drop(runBatch(0)));
   m.addFunction('decide_count', params, i32, [], runBatch(1));
-  const decideOne = () =>
-    m.block(
-      null,
-      [m.drop(m.call('run_batch', [get(0), m.i32.const(1), m.i32.const(scratch), m.i32.const(0)], i32)), m.i32.load(0, 4, m.i32.const(scratch))],
-      i32,
-    );
-  m.addFunction('decide', i32, i32, [], decideOne());
+  const decideOne = m.block(
+    null,
+    [m.drop(m.call('run_batch', [get(0), m.i32.const(1), m.i32.const(scratch), m.i32.const(0)], i32)), m.i32.load(0, 4, m.i32.const(scratch))],
+    i32,
+  );
+  m.addFunction('decide', i32, i32, [], decideOne);
   if (!ownValueDiffers(filter)) {
-    m.addFunction('filter_0', i32, i32, [], decideOne());
+    m.addFunction('filter_0', i32, i32, [], m.call('decide', [get(0)], i32));
     return;
   }
   m.addFunction('run_0', binaryen.createType([i32, i32]), i32, FILTER_LOCALS, lowerFilter(m, filter, tables.byteOrder));
