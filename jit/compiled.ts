@@ -6,8 +6,8 @@ import { encodeRaw } from '../src/codecs/raw.js';
 import type { MakeEngine } from '../src/engine.js';
 import { InputError } from '../src/errors.js';
 import type { ByteOrder } from '../src/seccomp/arches.js';
-import { littleEndian } from '../src/seccomp/data.js';
-import type { RecordBatch } from '../src/seccomp/records.js';
+import { checkRecordBatch, littleEndian } from '../src/seccomp/data.js';
+import { type RecordBatch, recordByteOrder, recordBytes } from '../src/seccomp/records.js';
 import type { VerifiedProgram } from '../src/verifier.js';
 import { CompiledFilter, decideBatchWith, instanceEngine } from './instance.js';
 import { buildModule, DEFAULT_OPTIMIZE, type OptimizeSettings } from './module.js';
@@ -71,4 +71,21 @@ export function decideRecords(filters: readonly VerifiedProgram[], batch: Record
 export const jitEngine: MakeEngine = (filters) => {
   if (filters.length === 0) throw new InputError('empty-stack', 'the JIT needs at least one filter');
   return instanceEngine((byteOrder) => compile(filters, { byteOrder }));
+};
+
+/**
+ * CompiledFilter.decide() as an engine, a record at a time: the path a
+ * library user deciding syscalls one by one takes (tables, then the filters
+ * lowered to JavaScript), for the fuzzer and the conformance corpus.
+ * @throws InputError `empty-stack` for no filters.
+ */
+export const decideEngine: MakeEngine = (filters) => {
+  if (filters.length === 0) throw new InputError('empty-stack', 'decide needs at least one filter');
+  return {
+    name: 'jit decide',
+    decide: (batch) => {
+      checkRecordBatch(batch);
+      return Uint32Array.from({ length: batch.count }, (_, i) => compile(filters, { byteOrder: recordByteOrder(batch, i) }).decide(recordBytes(batch, i)));
+    },
+  };
 };

@@ -8,9 +8,11 @@ import { InputError } from '../src/errors.js';
 import type { ByteOrder } from '../src/seccomp/arches.js';
 import { checkRecord, checkRecordBatch, checkRecordBytes, int32At, littleEndian, SECCOMP_DATA_SIZE } from '../src/seccomp/data.js';
 import { batchByteOrder, type RecordBatch, recordBytes } from '../src/seccomp/records.js';
+import { verify } from '../src/verifier.js';
 import { type CountingExports, decideCounting, takeCounts } from './counting.js';
 import { OUTPUT_OFFSET, RECORD_CAPACITY, TABLE_OFFSET, WASM_PAGE_SIZE } from './layout-abi.js';
-import { ARCH_ENTRY_BYTES, HEADER_BYTES, TABLE_HEADER } from './table-layout.js';
+import { lowerStackToJs, type StackRun } from './lower-js.js';
+import { ARCH_ENTRY_BYTES, HEADER_BYTES, readTableFilters, TABLE_HEADER } from './table-layout.js';
 
 interface Exports extends CountingExports {
   readonly decide: (record: number) => number;
@@ -68,6 +70,8 @@ export class CompiledFilter {
   private words = new Int32Array(0);
   private readonly arches: readonly TableArch[];
   private readonly le: boolean;
+  /** decide()'s run of the filters for records the tables cannot answer: made at the first such record; null for wasm. */
+  private stackRun: StackRun | null | undefined;
 
   /**
    * Instantiates `module`, built for `byteOrder` records and a stack of
@@ -108,24 +112,29 @@ export class CompiledFilter {
   }
 
   /**
-   * The stack's value for one 64-byte record. The record is copied whole
-   * into wasm memory, so nothing of an earlier record is ever read.
+   * The stack's value for one 64-byte record, decided where it lies: by the
+   * tables, else by the filters lowered to JavaScript (lower-js.ts), which
+   * cost less than copying the record into wasm memory and calling in; a
+   * stack too large for that is run in wasm, from a whole copy of the record.
    * @throws InputError `record-size` unless `record` is exactly 64 bytes
    * (a length comparison: this is the per-record hot path).
    */
   decide(record: Uint8Array): number {
-    if (record.length !== 64) checkRecord(record); // SECCOMP_DATA_SIZE as a literal: see tableValue
-    const value = this.tableValue(record);
-    if (value !== -1) return value >>> 0; // -1: NOT_CONSTANT
+    if (record.length !== 64) checkRecord(record); // SECCOMP_DATA_SIZE as a literal: see tableRow
+    const row = this.tableRow(record);
+    if (row !== -1) {
+      const value = this.words[row]!;
+      if (value !== -1) return value >>> 0; // -1: NOT_CONSTANT
+    }
+    this.stackRun ??= this.makeStackRun();
+    if (this.stackRun !== null) return this.stackRun(record, this.words, row) >>> 0;
     this.scratch.set(record);
     return this.exports.decide(this.scratchAt) >>> 0;
   }
 
   /**
-   * The tables' value for `record` as a signed 32-bit integer, or -1
-   * (NOT_CONSTANT) where the filters must run: most records are answered so
-   * without copying them into wasm memory, which costs several times the
-   * decision. Written for V8's optimizer, by instruction counts
+   * The record's table row, as the index in `words` of its value, or -1
+   * outside the tables. Written for V8's optimizer, by instruction counts
    * (docs/benchmarks.md): signed 32-bit arithmetic, which stays in registers
    * (a u32 above 2^31, as audit values and NOT_CONSTANT are, becomes a double,
    * and a value returned so is allocated); `le` compared with true, not
@@ -134,7 +143,7 @@ export class CompiledFilter {
    * module's own `const`, is a load and a check per call; `Math.imul` for the
    * row's word, which V8 does not check for overflow as it does `*`.
    */
-  private tableValue(record: Uint8Array): number {
+  private tableRow(record: Uint8Array): number {
     const le = this.le === true;
     const arch = int32At(record, 4, le); // SECCOMP_DATA_ARCH
     const arches = this.arches;
@@ -143,9 +152,20 @@ export class CompiledFilter {
       if (table.auditArch !== arch) continue;
       const index = (int32At(record, 0, le) - table.firstNr) | 0; // SECCOMP_DATA_NR
       if (index < 0 || index >= table.length) return -1;
-      return this.words[table.firstWord + Math.imul(index, table.strideWords)]!;
+      return table.firstWord + Math.imul(index, table.strideWords);
     }
     return -1;
+  }
+
+  /**
+   * The stack lowered to JavaScript (lower-js.ts), from the filters and
+   * resume points in the table block, which the module's own code was made
+   * from, so that any instance can make it; null when it is too large to
+   * lower so.
+   */
+  private makeStackRun(): StackRun | null {
+    const filters = readTableFilters(this.exports.memory.buffer).map(({ instructions, entries }) => ({ program: verify(instructions), entries }));
+    return lowerStackToJs(filters, this.byteOrder) ?? null;
   }
 
   /**

@@ -24,6 +24,7 @@
  * that value are counted in the row without leaving wasm (counting.ts).
  */
 import type { DecisionTable, ResumePoint } from '../src/decision-table.js';
+import type { Instruction } from '../src/instruction.js';
 import { BPF_K, BPF_RET } from '../src/opcodes.js';
 import type { VerifiedProgram } from '../src/verifier.js';
 import { TABLE_OFFSET } from './layout-abi.js';
@@ -137,4 +138,41 @@ export function layoutTables(table: DecisionTable, filters: readonly VerifiedPro
     }
   });
   return { bytes, offsets, stride, counterAt, entries };
+}
+
+/** A filter as the table block holds it: its instructions and its resume points, entry n being `entries[n - 1]`. */
+export interface TableFilter {
+  readonly instructions: Instruction[];
+  readonly entries: ResumePoint[];
+}
+
+/**
+ * The filters of the table block at TABLE_OFFSET in `memory`, read back: a
+ * filter's instructions end where the next filter's begin (the last's, where
+ * the resume points begin), and its resume points likewise (the last's, at
+ * the kernel's M scratch).
+ */
+export function readTableFilters(memory: ArrayBuffer): TableFilter[] {
+  const view = new DataView(memory, TABLE_OFFSET);
+  const word = (at: number): number => view.getUint32(at, true);
+  const filterCount = word(TABLE_HEADER.filterCount);
+  const directory = HEADER_BYTES + ARCH_ENTRY_BYTES * word(TABLE_HEADER.archCount);
+  const starts = Array.from({ length: filterCount }, (_, i) => ({
+    instructions: word(directory + i * FILTER_ENTRY_BYTES) - TABLE_OFFSET,
+    resume: word(directory + i * FILTER_ENTRY_BYTES + 4) - TABLE_OFFSET,
+  }));
+  return starts.map((start, i) => {
+    const instructionsEnd = starts[i + 1]?.instructions ?? starts[0]!.resume;
+    const resumeEnd = starts[i + 1]?.resume ?? word(TABLE_HEADER.scratchM) - TABLE_OFFSET;
+    const instructions = Array.from({ length: (instructionsEnd - start.instructions) / 8 }, (_, n) => {
+      const at = start.instructions + 8 * n;
+      return { code: view.getUint16(at, true), jt: view.getUint8(at + 2), jf: view.getUint8(at + 3), k: word(at + 4) };
+    });
+    const entries = Array.from({ length: (resumeEnd - start.resume) / RESUME_POINT_BYTES }, (_, n) => {
+      const at = start.resume + RESUME_POINT_BYTES * n;
+      const [pc, a, x, ...m] = Array.from({ length: RESUME_POINT_BYTES / 4 }, (_, w) => word(at + 4 * w));
+      return { pc: pc!, a: a!, x: x!, m };
+    });
+    return { instructions, entries };
+  });
 }

@@ -4,23 +4,16 @@
  */
 import { describe, expect, it } from 'vitest';
 import { ENGINES } from '../eval/engines.js';
-import { compile } from '../jit/compiled.js';
+import { decideEngine } from '../jit/compiled.js';
 import { formatAsm } from '../src/disasm.js';
 import type { MakeEngine } from '../src/engine.js';
-import { packRecords, recordByteOrder, recordBytes } from '../src/seccomp/records.js';
+import { packRecords } from '../src/seccomp/records.js';
 import { type VerifiedProgram, VerifyError, verify, verifyStack } from '../src/verifier.js';
 import { loadCorpus } from './conformance/corpus.js';
 
-/** CompiledFilter.decide, a record at a time: the path `decide()` users take. */
-const oneRecordAtATime: MakeEngine = (filters) => ({
-  name: 'jit, one record at a time',
-  decide: (batch) =>
-    Uint32Array.from({ length: batch.count }, (_, i) => compile(filters, { byteOrder: recordByteOrder(batch, i) }).decide(recordBytes(batch, i))),
-});
-
 const ENGINE_MAKERS: readonly { name: string; make: MakeEngine }[] = [
   ...(await Promise.all(ENGINES.map(async (engine) => ({ name: engine.name, make: await engine.load() })))),
-  { name: 'jit, one record at a time', make: oneRecordAtATime },
+  { name: 'jit decide', make: decideEngine },
 ];
 
 const corpus = loadCorpus();

@@ -36,7 +36,7 @@ export interface ReadsPrograms {
 }
 
 /** What `cbpf fuzz` can check. */
-export const FUZZ_TARGETS = ['jit', 'table', 'standalone', 'kernel', 'verifier', 'codec', 'profile', 'inputs'] as const;
+export const FUZZ_TARGETS = ['jit', 'decide', 'table', 'standalone', 'kernel', 'verifier', 'codec', 'profile', 'inputs'] as const;
 /** One of FUZZ_TARGETS. */
 export type FuzzTargetName = (typeof FUZZ_TARGETS)[number];
 /** The mixes `cbpf records` generates (src/fuzz/traces.ts). */

@@ -2,6 +2,7 @@
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { MakeEngine } from '../engine.js';
 import type { FuzzBudget } from '../fuzz/differential.js';
 import { oracleUnavailableReason } from '../kernel/helper.js';
 import { type Command, FUZZ_TARGETS, type FuzzTargetName } from './args.js';
@@ -36,12 +37,13 @@ async function runDifferential(command: FuzzCommand, io: Io, targets: readonly F
   const { loadEngine } = await import('../../eval/engines.js');
   const interpreter = await loadEngine('interp');
   /** An engine of the list against the interpreter. */
-  const against = async (engine: 'jit' | 'table' | 'standalone') =>
-    engineTarget(engine, interpreter, await loadEngine(engine), { maxStack: 8, records: 40, anyArch: true, shrinkBudget: 5000 });
+  const against = (name: string, engine: MakeEngine) =>
+    engineTarget(name, interpreter, engine, { maxStack: 8, records: 40, anyArch: true, shrinkBudget: 5000 });
   const make: Record<Exclude<FuzzTargetName, 'inputs'>, () => Promise<ReturnType<typeof codecTarget>>> = {
-    jit: () => against('jit'),
-    table: () => against('table'),
-    standalone: () => against('standalone'),
+    jit: async () => against('jit', await loadEngine('jit')),
+    decide: async () => against('decide', (await import('../../jit/compiled.js')).decideEngine),
+    table: async () => against('table', await loadEngine('table')),
+    standalone: async () => against('standalone', await loadEngine('standalone')),
     kernel: async () => kernelTarget(interpreter),
     verifier: async () => verifierTarget(),
     codec: async () => codecTarget(),

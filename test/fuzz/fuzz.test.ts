@@ -68,7 +68,7 @@ describe('cbpf fuzz', () => {
   it.each([
     [['fuzz', '--seconds', '1', '--runs', '2'], 'fuzz: give --seconds or --runs, not both'],
     [['fuzz', 'file'], 'fuzz takes no FILE, got 1'],
-    [['fuzz', '--target', 'gvisor'], '--target: unknown value "gvisor" (one of jit, table, standalone, kernel, verifier, codec, profile, inputs, all)'],
+    [['fuzz', '--target', 'gvisor'], '--target: unknown value "gvisor" (one of jit, decide, table, standalone, kernel, verifier, codec, profile, inputs, all)'],
   ])('rejects %j', async (argv, message) => {
     const run = await runCli(argv);
     expect(run).toMatchObject({ code: 2, stderr: `cbpf: ${message}\nTry 'cbpf fuzz --help'.\n` });

@@ -1,0 +1,171 @@
+/**
+ * Lowering to JavaScript, for CompiledFilter.decide(): one record decided
+ * where it lies. Copying a record into wasm memory and calling into wasm cost
+ * several times the decision itself (docs/benchmarks.md), so a record the
+ * decision tables cannot answer runs the filters as JavaScript instead. The
+ * shape is lower.ts's, instruction by instruction: the same layout
+ * (layout.ts), a labelled block per jump target, a jump is `break`, and the
+ * entry is a `switch` that sets A, X and M[] and breaks to the resume point.
+ * A and X are kept as signed 32-bit numbers, which V8 keeps in registers.
+ */
+import type { ResumePoint } from '../src/decision-table.js';
+import { ACTIONS, resolveStack, SECCOMP_RET_ACTION_FULL } from '../src/seccomp/actions.js';
+import type { ByteOrder } from '../src/seccomp/arches.js';
+import { SECCOMP_DATA_SIZE } from '../src/seccomp/data.js';
+import type { VerifiedProgram } from '../src/verifier.js';
+import { jumpTargets, segments } from './layout.js';
+
+/**
+ * A stack's value, as a signed 32-bit number, for the 64-byte record `r`
+ * whose table row is at `w[row]` (`w`: wasm memory as words), each filter
+ * run from the entry its column of the row gives; from pc 0 when `row` is -1
+ * (outside the tables).
+ */
+export type StackRun = (r: Uint8Array, w: Int32Array, row: number) => number;
+
+/**
+ * The most jump targets a filter may have to be lowered here: V8 parses
+ * nested blocks recursively, and a few thousand overflow its stack. Real
+ * filters have a few hundred; decide() runs larger ones in wasm.
+ */
+export const MAX_JS_TARGETS = 1000;
+
+/** How a lowered filter ends: a statement that returns the constant `value`, or A. */
+type Exit = (value: number | 'A') => string;
+
+const label = (pc: number): string => `p${pc}`;
+
+/** The record's 32-bit word at byte `k`, as a signed number. */
+function load(k: number, byteOrder: ByteOrder): string {
+  const [b0, b1, b2, b3] = byteOrder === 'le' ? [k, k + 1, k + 2, k + 3] : [k + 3, k + 2, k + 1, k];
+  return `(r[${b0}] | r[${b1}] << 8 | r[${b2}] << 16 | r[${b3}] << 24)`;
+}
+
+/** A conditional jump: break to the true target when `condition` holds, else to the false one (or fall through). */
+function branch(condition: string, pc: number, jt: number, jf: number): string {
+  const [whenTrue, whenFalse] = [pc + 1 + jt, pc + 1 + jf];
+  if (whenTrue === whenFalse) return whenTrue === pc + 1 ? '' : `break ${label(whenTrue)};`;
+  if (whenTrue === pc + 1) return `if (!(${condition})) break ${label(whenFalse)};`;
+  return `if (${condition}) break ${label(whenTrue)};${whenFalse === pc + 1 ? '' : ` break ${label(whenFalse)};`}`;
+}
+
+/** One instruction as a JavaScript statement, in the interpreter's case order (lower.ts beside it). */
+function lowerInstruction(program: VerifiedProgram, pc: number, byteOrder: ByteOrder, exit: Exit): string {
+  const { code, jt, jf, k } = program.instructions[pc]!;
+  const K = k | 0; // signed, as A and X are
+  const U = k >>> 0; // for unsigned compares and division
+  // biome-ignore format: one line per opcode, read beside the interpreter
+  switch (code) {
+    case 0x20: return `A = ${load(k, byteOrder)};`; // ld [k]: k is an aligned offset below 64 (verify())
+    case 0x80: return `A = ${SECCOMP_DATA_SIZE};`;
+    case 0x81: return `X = ${SECCOMP_DATA_SIZE};`;
+    case 0x00: return `A = ${K};`;
+    case 0x01: return `X = ${K};`;
+    case 0x60: return `A = m${k};`; // ld M[k]: k < 16 and written before (verify())
+    case 0x61: return `X = m${k};`;
+    case 0x02: return `m${k} = A;`;
+    case 0x03: return `m${k} = X;`;
+    case 0x04: return `A = (A + ${K}) | 0;`;
+    case 0x0c: return 'A = (A + X) | 0;';
+    case 0x14: return `A = (A - ${K}) | 0;`;
+    case 0x1c: return 'A = (A - X) | 0;';
+    case 0x24: return `A = Math.imul(A, ${K});`;
+    case 0x2c: return 'A = Math.imul(A, X);';
+    case 0x34: return `A = ((A >>> 0) / ${U}) | 0;`; // k != 0 (verify()); |0 truncates the quotient, below 2^32
+    case 0x3c: return `if (X === 0) ${exit(0)} A = ((A >>> 0) / (X >>> 0)) | 0;`; // X = 0 ends the filter with 0
+    case 0x44: return `A = A | ${K};`;
+    case 0x4c: return 'A = A | X;';
+    case 0x54: return `A = A & ${K};`;
+    case 0x5c: return 'A = A & X;';
+    case 0x64: return `A = A << ${k};`; // k < 32 (verify())
+    case 0x6c: return 'A = A << X;'; // the count mod 32, as the kernel and wasm take it
+    case 0x74: return `A = (A >>> ${k}) | 0;`;
+    case 0x7c: return 'A = (A >>> X) | 0;';
+    case 0x84: return 'A = -A | 0;';
+    case 0xa4: return `A = A ^ ${K};`;
+    case 0xac: return 'A = A ^ X;';
+    case 0x07: return 'X = A;';
+    case 0x87: return 'A = X;';
+    case 0x05: return k === 0 ? '' : `break ${label(pc + 1 + k)};`;
+    case 0x15: return branch(`A === ${K}`, pc, jt, jf);
+    case 0x1d: return branch('A === X', pc, jt, jf);
+    case 0x25: return branch(`(A >>> 0) > ${U}`, pc, jt, jf); // jgt, jge: unsigned
+    case 0x2d: return branch('(A >>> 0) > (X >>> 0)', pc, jt, jf);
+    case 0x35: return branch(`(A >>> 0) >= ${U}`, pc, jt, jf);
+    case 0x3d: return branch('(A >>> 0) >= (X >>> 0)', pc, jt, jf);
+    case 0x45: return branch(`(A & ${K}) !== 0`, pc, jt, jf);
+    case 0x4d: return branch('(A & X) !== 0', pc, jt, jf);
+    case 0x06: return exit(k);
+    case 0x16: return exit('A');
+    default:
+      throw new Error(`unreachable: opcode 0x${code.toString(16)} passed verify()`);
+  }
+}
+
+/**
+ * `program` as statements that end with `exit`, entered at pc 0 when the
+ * variable `entry` is 0, else at `entries[entry - 1]` (every pc > 0), which
+ * the caller vouches is where a record's run passes with that state
+ * (src/decision-table.ts); undefined beyond MAX_JS_TARGETS.
+ */
+function lowerFilterToJs(program: VerifiedProgram, byteOrder: ByteOrder, entries: readonly ResumePoint[], exit: Exit): string | undefined {
+  const insns = program.instructions;
+  const targets = [...new Set([...jumpTargets(insns), ...entries.map((entry) => entry.pc)])].sort((a, b) => a - b);
+  if (targets.length > MAX_JS_TARGETS) return undefined;
+  const stored = [...new Set(insns.filter((insn) => insn.code === 0x02 || insn.code === 0x03).map((insn) => insn.k))]; // st, stx M[k]
+  const code = (start: number, end: number) => Array.from({ length: end - start }, (_, i) => lowerInstruction(program, start + i, byteOrder, exit));
+  const state = (entry: ResumePoint) => [`A = ${entry.a | 0};`, `X = ${entry.x | 0};`, ...stored.map((k) => `m${k} = ${entry.m[k]! | 0};`)].join(' ');
+  const dispatch =
+    entries.length === 0 ? [] : ['switch (entry) {', ...entries.map((entry, i) => `case ${i + 1}: ${state(entry)} break ${label(entry.pc)};`), '}'];
+  const lines = [`let A = 0, X = 0${stored.map((k) => `, m${k} = 0`).join('')};`];
+  // Blocks open outermost first, so that the block of the first target closes first (layout.ts).
+  lines.push(
+    [...targets]
+      .reverse()
+      .map((pc) => `${label(pc)}: {`)
+      .join(' '),
+  );
+  const [first, ...rest] = segments(insns, targets);
+  lines.push(...dispatch, ...code(first!.start, first!.end));
+  for (const segment of rest) lines.push('}', ...code(segment.start, segment.end));
+  return lines.join('\n');
+}
+
+/** A filter of a stack, as the table block holds it (table-layout.ts). */
+export interface StackFilter {
+  readonly program: VerifiedProgram;
+  readonly entries: readonly ResumePoint[];
+}
+
+/** The kernel's precedence as JavaScript: `value` replaces `result` when its action ranks lower (signed), as in resolveStack. */
+const ranksLower = (value: string, result: string): string => `(${value} & ${SECCOMP_RET_ACTION_FULL | 0}) < (${result} & ${SECCOMP_RET_ACTION_FULL | 0})`;
+
+/**
+ * A stack of filters lowered to one JavaScript function (StackRun), or
+ * undefined when a filter has more than MAX_JS_TARGETS jump targets. One
+ * filter is lowered inline, its values resolved as a stack of one where it
+ * returns (a constant one when lowering); several are a function each, run
+ * newest first as the kernel runs them.
+ */
+export function lowerStackToJs(filters: readonly StackFilter[], byteOrder: ByteOrder): StackRun | undefined {
+  const entryOf = (i: number) => `row === -1 ? 0 : w[row + ${1 + i}]`;
+  const ALLOW = ACTIONS.ALLOW | 0;
+  let source: string;
+  if (filters.length === 1) {
+    const [{ program, entries }] = filters as [StackFilter];
+    const exit: Exit = (value) => (value === 'A' ? `return ${ranksLower('A', String(ALLOW))} ? A : ${ALLOW};` : `return ${resolveStack([value]) | 0};`);
+    const body = lowerFilterToJs(program, byteOrder, entries, exit);
+    if (body === undefined) return undefined;
+    source = `return function decide(r, w, row) {\nconst entry = ${entryOf(0)};\n${body}\n};`;
+  } else {
+    const exit: Exit = (value) => `return ${value === 'A' ? 'A' : value | 0};`;
+    const bodies = filters.map(({ program, entries }) => lowerFilterToJs(program, byteOrder, entries, exit));
+    if (bodies.some((body) => body === undefined)) return undefined;
+    const runs = filters.map((_, i) => `v = filter${i}(r, ${entryOf(i)}); if (${ranksLower('v', 'result')}) result = v;`).reverse();
+    source = [
+      ...bodies.map((body, i) => `function filter${i}(r, entry) {\n${body}\n}`),
+      `return function decide(r, w, row) {\nlet result = ${ALLOW}, v = 0;\n${runs.join('\n')}\nreturn result;\n};`,
+    ].join('\n');
+  }
+  return new Function(`'use strict';\n${source}`)() as StackRun;
+}
