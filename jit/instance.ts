@@ -70,8 +70,8 @@ export class CompiledFilter {
   private words = new Int32Array(0);
   private readonly arches: readonly TableArch[];
   private readonly le: boolean;
-  /** decide()'s run of the filters for records the tables cannot answer: made at the first such record; null for wasm. */
-  private stackRun: StackRun | null | undefined;
+  /** How decide() runs the filters for records the tables cannot answer: made at the first such record (makeStackRun). */
+  private stackRun: StackRun | undefined;
 
   /**
    * Instantiates `module`, built for `byteOrder` records and a stack of
@@ -127,9 +127,7 @@ export class CompiledFilter {
       if (value !== -1) return value >>> 0; // -1: NOT_CONSTANT
     }
     this.stackRun ??= this.makeStackRun();
-    if (this.stackRun !== null) return this.stackRun(record, this.words, row) >>> 0;
-    this.scratch.set(record);
-    return this.exports.decide(this.scratchAt) >>> 0;
+    return this.stackRun(record, this.words, row) >>> 0;
   }
 
   /**
@@ -158,14 +156,21 @@ export class CompiledFilter {
   }
 
   /**
-   * The stack lowered to JavaScript (lower-js.ts), from the filters and
-   * resume points in the table block, which the module's own code was made
-   * from, so that any instance can make it; null when it is too large to
-   * lower so.
+   * How decide() runs the filters: the stack lowered to JavaScript
+   * (lower-js.ts), from the filters and resume points in the table block,
+   * which the module's own code was made from, so that any instance can make
+   * it; for a stack too large to lower so, the module's `decide` on a whole
+   * copy of the record in wasm memory.
    */
-  private makeStackRun(): StackRun | null {
+  private makeStackRun(): StackRun {
     const filters = readTableFilters(this.exports.memory.buffer).map(({ instructions, entries }) => ({ program: verify(instructions), entries }));
-    return lowerStackToJs(filters, this.byteOrder) ?? null;
+    return (
+      lowerStackToJs(filters, this.byteOrder) ??
+      ((record) => {
+        this.scratch.set(record);
+        return this.exports.decide(this.scratchAt);
+      })
+    );
   }
 
   /**
