@@ -36,7 +36,7 @@ async function runDifferential(command: FuzzCommand, io: Io, targets: readonly F
   const { codecTarget, engineTarget, failureAsCase, kernelTarget, profileTarget, runFuzz: run, verifierTarget } = await import('../fuzz/differential.js');
   const { loadEngine } = await import('../../eval/engines.js');
   const interpreter = await loadEngine('interp');
-  /** An engine of the list against the interpreter. */
+  /** An engine against the interpreter, reported as `name`. */
   const against = (name: string, engine: MakeEngine) =>
     engineTarget(name, interpreter, engine, { maxStack: 8, records: 40, anyArch: true, shrinkBudget: 5000 });
   const make: Record<Exclude<FuzzTargetName, 'inputs'>, () => Promise<ReturnType<typeof codecTarget>>> = {
