@@ -8,7 +8,6 @@ import { InputError } from '../src/errors.js';
 import type { ByteOrder } from '../src/seccomp/arches.js';
 import { checkRecord, checkRecordBatch, checkRecordBytes, int32At, littleEndian, SECCOMP_DATA_SIZE } from '../src/seccomp/data.js';
 import { batchByteOrder, type RecordBatch, recordBytes } from '../src/seccomp/records.js';
-import { verify } from '../src/verifier.js';
 import { type CountingExports, decideCounting, takeCounts } from './counting.js';
 import { OUTPUT_OFFSET, RECORD_CAPACITY, TABLE_OFFSET, WASM_PAGE_SIZE } from './layout-abi.js';
 import { lowerStackToJs, type StackRun } from './lower-js.js';
@@ -163,9 +162,8 @@ export class CompiledFilter {
    * copy of the record in wasm memory.
    */
   private makeStackRun(): StackRun {
-    const filters = readTableFilters(this.exports.memory.buffer).map(({ instructions, entries }) => ({ program: verify(instructions), entries }));
     return (
-      lowerStackToJs(filters, this.byteOrder) ??
+      lowerStackToJs(readTableFilters(this.exports.memory.buffer), this.byteOrder) ??
       ((record) => {
         this.scratch.set(record);
         return this.exports.decide(this.scratchAt);

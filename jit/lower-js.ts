@@ -9,10 +9,10 @@
  * A and X are kept as signed 32-bit numbers, which V8 keeps in registers.
  */
 import type { ResumePoint } from '../src/decision-table.js';
+import type { Program } from '../src/instruction.js';
 import { ACTIONS, resolveStack, SECCOMP_RET_ACTION_FULL } from '../src/seccomp/actions.js';
 import type { ByteOrder } from '../src/seccomp/arches.js';
 import { SECCOMP_DATA_SIZE } from '../src/seccomp/data.js';
-import type { VerifiedProgram } from '../src/verifier.js';
 import { jumpTargets, segments } from './layout.js';
 
 /**
@@ -25,8 +25,9 @@ export type StackRun = (r: Uint8Array, w: Int32Array, row: number) => number;
 
 /**
  * The most jump targets a filter may have to be lowered here: V8 parses
- * nested blocks recursively, and a few thousand overflow its stack. Real
- * filters have a few hundred; decide() runs larger ones in wasm.
+ * nested blocks recursively (2,000 parsed here, 4,096 overflowed its stack).
+ * The bundled Docker and Podman profiles compile to 33 and 23; decide() runs
+ * filters with more than this in wasm.
  */
 export const MAX_JS_TARGETS = 1000;
 
@@ -50,8 +51,8 @@ function branch(condition: string, pc: number, jt: number, jf: number): string {
 }
 
 /** One instruction as a JavaScript statement, in the interpreter's case order (lower.ts beside it). */
-function lowerInstruction(program: VerifiedProgram, pc: number, byteOrder: ByteOrder, exit: Exit): string {
-  const { code, jt, jf, k } = program.instructions[pc]!;
+function lowerInstruction(program: Program, pc: number, byteOrder: ByteOrder, exit: Exit): string {
+  const { code, jt, jf, k } = program[pc]!;
   const K = k | 0; // signed, as A and X are
   const U = k >>> 0; // for unsigned compares and division
   // biome-ignore format: one line per opcode, read beside the interpreter
@@ -103,17 +104,16 @@ function lowerInstruction(program: VerifiedProgram, pc: number, byteOrder: ByteO
 }
 
 /**
- * `program` as statements that end with `exit`, entered at pc 0 when the
+ * `insns` as statements that end with `exit`, entered at pc 0 when the
  * variable `entry` is 0, else at `entries[entry - 1]` (every pc > 0), which
  * the caller vouches is where a record's run passes with that state
  * (src/decision-table.ts); undefined beyond MAX_JS_TARGETS.
  */
-function lowerFilterToJs(program: VerifiedProgram, byteOrder: ByteOrder, entries: readonly ResumePoint[], exit: Exit): string | undefined {
-  const insns = program.instructions;
+function lowerFilterToJs(insns: Program, byteOrder: ByteOrder, entries: readonly ResumePoint[], exit: Exit): string | undefined {
   const targets = [...new Set([...jumpTargets(insns), ...entries.map((entry) => entry.pc)])].sort((a, b) => a - b);
   if (targets.length > MAX_JS_TARGETS) return undefined;
   const stored = [...new Set(insns.filter((insn) => insn.code === 0x02 || insn.code === 0x03).map((insn) => insn.k))]; // st, stx M[k]
-  const code = (start: number, end: number) => Array.from({ length: end - start }, (_, i) => lowerInstruction(program, start + i, byteOrder, exit));
+  const code = (start: number, end: number) => Array.from({ length: end - start }, (_, i) => lowerInstruction(insns, start + i, byteOrder, exit));
   const state = (entry: ResumePoint) => [`A = ${entry.a | 0};`, `X = ${entry.x | 0};`, ...stored.map((k) => `m${k} = ${entry.m[k]! | 0};`)].join(' ');
   const dispatch =
     entries.length === 0 ? [] : ['switch (entry) {', ...entries.map((entry, i) => `case ${i + 1}: ${state(entry)} break ${label(entry.pc)};`), '}'];
@@ -131,9 +131,13 @@ function lowerFilterToJs(program: VerifiedProgram, byteOrder: ByteOrder, entries
   return lines.join('\n');
 }
 
-/** A filter of a stack, as the table block holds it (table-layout.ts). */
+/**
+ * A filter of a stack, as the table block holds it (table-layout.ts): the
+ * instructions of a program verify() accepted when the module was built,
+ * which the table kernel runs as they are too, and its resume points.
+ */
 export interface StackFilter {
-  readonly program: VerifiedProgram;
+  readonly instructions: Program;
   readonly entries: readonly ResumePoint[];
 }
 
@@ -152,14 +156,14 @@ export function lowerStackToJs(filters: readonly StackFilter[], byteOrder: ByteO
   const ALLOW = ACTIONS.ALLOW | 0;
   let source: string;
   if (filters.length === 1) {
-    const [{ program, entries }] = filters as [StackFilter];
+    const [{ instructions, entries }] = filters as [StackFilter];
     const exit: Exit = (value) => (value === 'A' ? `return ${ranksLower('A', String(ALLOW))} ? A : ${ALLOW};` : `return ${resolveStack([value]) | 0};`);
-    const body = lowerFilterToJs(program, byteOrder, entries, exit);
+    const body = lowerFilterToJs(instructions, byteOrder, entries, exit);
     if (body === undefined) return undefined;
     source = `return function decide(r, w, row) {\nconst entry = ${entryOf(0)};\n${body}\n};`;
   } else {
     const exit: Exit = (value) => `return ${value === 'A' ? 'A' : value | 0};`;
-    const bodies = filters.map(({ program, entries }) => lowerFilterToJs(program, byteOrder, entries, exit));
+    const bodies = filters.map(({ instructions, entries }) => lowerFilterToJs(instructions, byteOrder, entries, exit));
     if (bodies.some((body) => body === undefined)) return undefined;
     const runs = filters.map((_, i) => `v = filter${i}(r, ${entryOf(i)}); if (${ranksLower('v', 'result')}) result = v;`).reverse();
     source = [

@@ -49,7 +49,7 @@ describe('decide() past the decision tables (jit/lower-js.ts)', () => {
     program.push(stmt(BPF_RET | BPF_K, ACTIONS.ALLOW));
     for (let i = 0; i < n; i++) program.push(stmt(BPF_RET | BPF_K, ACTIONS.ERRNO | i));
     const filter = verify(program);
-    expect(lowerStackToJs([{ program: filter, entries: [] }], 'le')).toBeUndefined();
+    expect(lowerStackToJs([{ instructions: filter.instructions, entries: [] }], 'le')).toBeUndefined();
     const records = packRecords(
       [0, 1, 549, 1099, 1100, 0xffffffff].map((a0) => ({ arch: 0xc000003e, nr: 0, instructionPointer: 0n, args: [BigInt(a0), 0n, 0n, 0n, 0n, 0n] })),
     ).bytes;
