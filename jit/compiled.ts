@@ -81,11 +81,14 @@ export const jitEngine: MakeEngine = (filters) => {
  */
 export const decideEngine: MakeEngine = (filters) => {
   if (filters.length === 0) throw new InputError('empty-stack', 'decide needs at least one filter');
+  // Compiled once per byte order, not looked up in the cache by the programs' bytes for every record.
+  const compiled: Partial<Record<ByteOrder, CompiledFilter>> = {};
+  const forOrder = (byteOrder: ByteOrder): CompiledFilter => (compiled[byteOrder] ??= compile(filters, { byteOrder }));
   return {
     name: 'jit decide',
     decide: (batch) => {
       checkRecordBatch(batch);
-      return Uint32Array.from({ length: batch.count }, (_, i) => compile(filters, { byteOrder: recordByteOrder(batch, i) }).decide(recordBytes(batch, i)));
+      return Uint32Array.from({ length: batch.count }, (_, i) => forOrder(recordByteOrder(batch, i)).decide(recordBytes(batch, i)));
     },
   };
 };

@@ -28,6 +28,11 @@ export function jumpTargets(program: Program): number[] {
   return [...targets].sort((a, b) => a - b);
 }
 
+/** The pcs that need a block in a program entered at pc 0 or at `entryPcs` (resume points): its jump targets and those, ascending. */
+export function blockTargets(program: Program, entryPcs: readonly number[]): number[] {
+  return [...new Set([...jumpTargets(program), ...entryPcs])].sort((a, b) => a - b);
+}
+
 /** A run of straight-line pcs [start, end) that begins right after block `closes` ends (or at pc 0). */
 export interface Segment {
   readonly start: number;

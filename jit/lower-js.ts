@@ -13,7 +13,7 @@ import type { Program } from '../src/instruction.js';
 import { ACTIONS, resolveStack, SECCOMP_RET_ACTION_FULL } from '../src/seccomp/actions.js';
 import type { ByteOrder } from '../src/seccomp/arches.js';
 import { SECCOMP_DATA_SIZE } from '../src/seccomp/data.js';
-import { jumpTargets, segments } from './layout.js';
+import { blockTargets, segments } from './layout.js';
 
 /**
  * A stack's value, as a signed 32-bit number, for the 64-byte record `r`
@@ -110,7 +110,10 @@ function lowerInstruction(program: Program, pc: number, byteOrder: ByteOrder, ex
  * (src/decision-table.ts); undefined beyond MAX_JS_TARGETS.
  */
 function lowerFilterToJs(insns: Program, byteOrder: ByteOrder, entries: readonly ResumePoint[], exit: Exit): string | undefined {
-  const targets = [...new Set([...jumpTargets(insns), ...entries.map((entry) => entry.pc)])].sort((a, b) => a - b);
+  const targets = blockTargets(
+    insns,
+    entries.map((entry) => entry.pc),
+  );
   if (targets.length > MAX_JS_TARGETS) return undefined;
   const stored = [...new Set(insns.filter((insn) => insn.code === 0x02 || insn.code === 0x03).map((insn) => insn.k))]; // st, stx M[k]
   const code = (start: number, end: number) => Array.from({ length: end - start }, (_, i) => lowerInstruction(insns, start + i, byteOrder, exit));

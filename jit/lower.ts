@@ -12,7 +12,7 @@ import type { Instruction } from '../src/instruction.js';
 import type { ByteOrder } from '../src/seccomp/arches.js';
 import { SECCOMP_DATA_SIZE } from '../src/seccomp/data.js';
 import type { VerifiedProgram } from '../src/verifier.js';
-import { jumpTargets, segments } from './layout.js';
+import { blockTargets, segments } from './layout.js';
 
 const { i32 } = binaryen;
 
@@ -192,7 +192,10 @@ class Lowering {
   lowerProgram(program: VerifiedProgram, entries: readonly ResumePoint[]): binaryen.ExpressionRef {
     const { m } = this;
     const insns = program.instructions;
-    const targets = [...new Set([...jumpTargets(insns), ...entries.map((entry) => entry.pc)])].sort((a, b) => a - b);
+    const targets = blockTargets(
+      insns,
+      entries.map((entry) => entry.pc),
+    );
     const code = (start: number, end: number) => insns.slice(start, end).map((insn, i) => this.lowerInstruction(insn, start + i));
     const [first, ...rest] = segments(insns, targets);
     const stored = [...new Set(insns.filter((insn) => insn.code === 0x02 || insn.code === 0x03).map((insn) => insn.k))]; // st, stx M[k]
