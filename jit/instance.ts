@@ -165,17 +165,14 @@ export class CompiledFilter {
    * How decide() runs the filters: the stack lowered to JavaScript
    * (lower-js.ts), from the filters and resume points in the table block,
    * which the module's own code was made from, so that any instance can make
-   * it; for a stack too large to lower so, the module's `decide` on a whole
-   * copy of the record in wasm memory.
+   * it; where the lowering cannot (lower-js.ts says when), the module's
+   * `decide` on a whole copy of the record in wasm memory.
    */
   private makeStackRun(): StackRun {
-    return (
-      lowerStackToJs(readTableFilters(this.exports.memory.buffer), this.byteOrder) ??
-      ((record) => {
-        this.scratch.set(record);
-        return this.exports.decide(this.scratchAt);
-      })
-    );
+    return lowerStackToJs(readTableFilters(this.exports.memory.buffer), this.byteOrder, (record) => {
+      this.scratch.set(record);
+      return this.exports.decide(this.scratchAt);
+    });
   }
 
   /**

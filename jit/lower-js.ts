@@ -7,9 +7,11 @@
  * (layout.ts), a labelled block per jump target, a jump is `break`, and the
  * entry is a `switch` that sets A, X and M[] and breaks to the resume point.
  * A and X are kept as signed 32-bit numbers, which V8 keeps in registers.
+ * A lone filter too large to lower whole is lowered a resume point at a time,
+ * as records reach them (lowerByEntry).
  */
 import type { ResumePoint } from '../src/decision-table.js';
-import type { Program } from '../src/instruction.js';
+import { isConditionalJump, isJump, isReturn, type Program } from '../src/instruction.js';
 import { ACTIONS, resolveStack, SECCOMP_RET_ACTION_FULL } from '../src/seccomp/actions.js';
 import type { ByteOrder } from '../src/seccomp/arches.js';
 import { SECCOMP_DATA_SIZE } from '../src/seccomp/data.js';
@@ -24,10 +26,11 @@ import { blockTargets, segments } from './layout.js';
 export type StackRun = (r: Uint8Array, w: Int32Array, row: number) => number;
 
 /**
- * The most jump targets a filter may have to be lowered here: V8 parses
- * nested blocks recursively (2,000 parsed here, 4,096 overflowed its stack).
- * The bundled Docker and Podman profiles compile to 33 and 23; decide() runs
- * filters with more than this in wasm.
+ * The most jump targets a function made here may have: V8 parses nested
+ * blocks recursively (2,000 parsed here, 4,096 overflowed its stack), and
+ * does not optimize a function that large anyway. The bundled Docker and
+ * Podman profiles compile to 33 and 23; a filter with more is lowered a
+ * resume point at a time (lowerByEntry).
  */
 export const MAX_JS_TARGETS = 1000;
 
@@ -103,23 +106,40 @@ function lowerInstruction(program: Program, pc: number, byteOrder: ByteOrder, ex
   }
 }
 
+/** Which pcs of `insns` a run entered at `start` can reach: jumps go forward only, so one pass in order. */
+function reachableFrom(insns: Program, start: number): boolean[] {
+  const reached = insns.map((_, pc) => pc === start);
+  insns.forEach((insn, pc) => {
+    if (!reached[pc]) return;
+    const next = isConditionalJump(insn) ? [pc + 1 + insn.jt, pc + 1 + insn.jf] : isJump(insn) ? [pc + 1 + insn.k] : isReturn(insn) ? [] : [pc + 1];
+    for (const to of next) reached[to] = true;
+  });
+  return reached;
+}
+
 /**
  * `insns` as statements that end with `exit`, entered at pc 0 when the
  * variable `entry` is 0, else at `entries[entry - 1]` (every pc > 0), which
  * the caller vouches is where a record's run passes with that state
- * (src/decision-table.ts); undefined beyond MAX_JS_TARGETS.
+ * (src/decision-table.ts); or, given `from`, only the code a run entered
+ * there reaches, entered there. Undefined beyond MAX_JS_TARGETS.
  */
-function lowerFilterToJs(insns: Program, byteOrder: ByteOrder, entries: readonly ResumePoint[], exit: Exit): string | undefined {
+function lowerFilterToJs(insns: Program, byteOrder: ByteOrder, entries: readonly ResumePoint[], exit: Exit, from?: ResumePoint): string | undefined {
+  const reached = from && reachableFrom(insns, from.pc);
   const targets = blockTargets(
     insns,
-    entries.map((entry) => entry.pc),
-  );
+    (from ? [from] : entries).map((entry) => entry.pc),
+  ).filter((pc) => !reached || reached[pc]);
   if (targets.length > MAX_JS_TARGETS) return undefined;
   const stored = [...new Set(insns.filter((insn) => insn.code === 0x02 || insn.code === 0x03).map((insn) => insn.k))]; // st, stx M[k]
-  const code = (start: number, end: number) => Array.from({ length: end - start }, (_, i) => lowerInstruction(insns, start + i, byteOrder, exit));
+  const code = (start: number, end: number) =>
+    Array.from({ length: end - start }, (_, i) => (!reached || reached[start + i] ? lowerInstruction(insns, start + i, byteOrder, exit) : ''));
   const state = (entry: ResumePoint) => [`A = ${entry.a | 0};`, `X = ${entry.x | 0};`, ...stored.map((k) => `m${k} = ${entry.m[k]! | 0};`)].join(' ');
-  const dispatch =
-    entries.length === 0 ? [] : ['switch (entry) {', ...entries.map((entry, i) => `case ${i + 1}: ${state(entry)} break ${label(entry.pc)};`), '}'];
+  const dispatch = from
+    ? [`${state(from)} break ${label(from.pc)};`]
+    : entries.length === 0
+      ? []
+      : ['switch (entry) {', ...entries.map((entry, i) => `case ${i + 1}: ${state(entry)} break ${label(entry.pc)};`), '}'];
   const lines = [`let A = 0, X = 0${stored.map((k) => `, m${k} = 0`).join('')};`];
   // Blocks open outermost first, so that the block of the first target closes first (layout.ts).
   lines.push(
@@ -147,31 +167,55 @@ export interface StackFilter {
 /** The kernel's precedence as JavaScript: `value` replaces `result` when its action ranks lower (signed), as in resolveStack. */
 const ranksLower = (value: string, result: string): string => `(${value} & ${SECCOMP_RET_ACTION_FULL | 0}) < (${result} & ${SECCOMP_RET_ACTION_FULL | 0})`;
 
+/** A lone filter's exits: its values resolved as a stack of one (a constant one when lowering). */
+const loneExit: Exit = (value) =>
+  value === 'A' ? `return ${ranksLower('A', String(ACTIONS.ALLOW | 0))} ? A : ${ACTIONS.ALLOW | 0};` : `return ${resolveStack([value]) | 0};`;
+
 /**
- * A stack of filters lowered to one JavaScript function (StackRun), or
- * undefined when a filter has more than MAX_JS_TARGETS jump targets. One
- * filter is lowered inline, its values resolved as a stack of one where it
- * returns (a constant one when lowering); several are a function each, run
- * newest first as the kernel runs them.
+ * A lone filter too large to lower whole, as a function per resume point,
+ * each of only the code that a run entered there reaches (in libseccomp's
+ * shape, a syscall's argument checks), made the first time a record's row
+ * enters there. A run from pc 0 (entry 0, or outside the tables), and an
+ * entry whose code is too large still, goes to `fallback`.
  */
-export function lowerStackToJs(filters: readonly StackFilter[], byteOrder: ByteOrder): StackRun | undefined {
+function lowerByEntry({ instructions, entries }: StackFilter, byteOrder: ByteOrder, fallback: StackRun): StackRun {
+  const runs: StackRun[] = [];
+  const lowerEntry = (entry: number): StackRun | undefined => {
+    const body = entry === 0 ? undefined : lowerFilterToJs(instructions, byteOrder, entries, loneExit, entries[entry - 1]);
+    return body === undefined ? undefined : (new Function('r', `'use strict';\n${body}`) as StackRun);
+  };
+  return (r, w, row) => {
+    const entry = row === -1 ? 0 : w[row + 1]!;
+    let run = runs[entry];
+    if (run === undefined) run = runs[entry] = lowerEntry(entry) ?? fallback;
+    return run(r, w, row);
+  };
+}
+
+/**
+ * A stack of filters lowered to one JavaScript function (StackRun). One
+ * filter is lowered inline, its values resolved as a stack of one where it
+ * returns; several are a function each, run newest first as the kernel runs
+ * them. A lone filter with more than MAX_JS_TARGETS jump targets is lowered
+ * by entry (lowerByEntry); a stack of several with one such filter runs
+ * `fallback`.
+ */
+export function lowerStackToJs(filters: readonly StackFilter[], byteOrder: ByteOrder, fallback: StackRun): StackRun {
   const entryOf = (i: number) => `row === -1 ? 0 : w[row + ${1 + i}]`;
-  const ALLOW = ACTIONS.ALLOW | 0;
   let source: string;
   if (filters.length === 1) {
-    const [{ instructions, entries }] = filters as [StackFilter];
-    const exit: Exit = (value) => (value === 'A' ? `return ${ranksLower('A', String(ALLOW))} ? A : ${ALLOW};` : `return ${resolveStack([value]) | 0};`);
-    const body = lowerFilterToJs(instructions, byteOrder, entries, exit);
-    if (body === undefined) return undefined;
+    const [filter] = filters as [StackFilter];
+    const body = lowerFilterToJs(filter.instructions, byteOrder, filter.entries, loneExit);
+    if (body === undefined) return lowerByEntry(filter, byteOrder, fallback);
     source = `return function decide(r, w, row) {\nconst entry = ${entryOf(0)};\n${body}\n};`;
   } else {
     const exit: Exit = (value) => `return ${value === 'A' ? 'A' : value | 0};`;
     const bodies = filters.map(({ instructions, entries }) => lowerFilterToJs(instructions, byteOrder, entries, exit));
-    if (bodies.some((body) => body === undefined)) return undefined;
+    if (bodies.some((body) => body === undefined)) return fallback;
     const runs = filters.map((_, i) => `v = filter${i}(r, ${entryOf(i)}); if (${ranksLower('v', 'result')}) result = v;`).reverse();
     source = [
       ...bodies.map((body, i) => `function filter${i}(r, entry) {\n${body}\n}`),
-      `return function decide(r, w, row) {\nlet result = ${ALLOW}, v = 0;\n${runs.join('\n')}\nreturn result;\n};`,
+      `return function decide(r, w, row) {\nlet result = ${ACTIONS.ALLOW | 0}, v = 0;\n${runs.join('\n')}\nreturn result;\n};`,
     ].join('\n');
   }
   return new Function(`'use strict';\n${source}`)() as StackRun;

@@ -1,11 +1,11 @@
 import { readFileSync } from 'node:fs';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { SAMPLE_FILTERS } from '../../bench/samples.js';
-import { argumentHeavyFilter } from '../../bench/synthetic.js';
+import { argumentHeavyFilter, largeFilter } from '../../bench/synthetic.js';
 import { interpret } from '../../interp/interpret.js';
 import { interpretBatch } from '../../interp/stack.js';
 import { compile } from '../../jit/compiled.js';
-import { lowerStackToJs, MAX_JS_TARGETS } from '../../jit/lower-js.js';
+import { lowerStackToJs, MAX_JS_TARGETS, type StackRun } from '../../jit/lower-js.js';
 import { assemble } from '../../src/codecs/asm.js';
 import { decodeRaw } from '../../src/codecs/raw.js';
 import { biasedRecords } from '../../src/fuzz/programs.js';
@@ -41,19 +41,52 @@ describe('decide() past the decision tables (jit/lower-js.ts)', () => {
       expect(decideEach(stack, batch.bytes), `${stack.length} filters`).toEqual([...interpretBatch(stack, batch)]);
   });
 
-  it(`leaves a filter with more than ${MAX_JS_TARGETS} jump targets to wasm, deciding alike`, () => {
-    // ld args[0]; then per i: jeq #i, jt 0, jf 1 (past the ja); ja to ret ERRNO(i); last, ret ALLOW and the rets.
-    const n = 1100;
+  /** ld args[0]; then per i < n: jeq #i, jt 0, jf 1 (past the ja); ja to ret ERRNO(i); last, ret ALLOW and the rets: 2n + 1 jump targets. */
+  function jeqChain(n: number): Instruction[] {
     const program: Instruction[] = [stmt(BPF_LD | BPF_W | BPF_ABS, 16)];
     for (let i = 0; i < n; i++) program.push(jump(BPF_JMP | BPF_JEQ | BPF_K, i, 0, 1), stmt(BPF_JMP | BPF_JA, 2 * (n - i) - 1 + i));
     program.push(stmt(BPF_RET | BPF_K, ACTIONS.ALLOW));
     for (let i = 0; i < n; i++) program.push(stmt(BPF_RET | BPF_K, ACTIONS.ERRNO | i));
-    const filter = verify(program);
-    expect(lowerStackToJs([{ instructions: filter.instructions, entries: [] }], 'le')).toBeUndefined();
+    return program;
+  }
+
+  it(`lowers a lone filter with more than ${MAX_JS_TARGETS} jump targets a resume point at a time, the rest to the fallback`, () => {
+    const instructions = verify(jeqChain(1100)).instructions;
+    const state = { x: 0, m: Array<number>(16).fill(0) };
+    // At the jeq of 1095 with A = 1095; at the jeq of 1090 with A = 5000, which falls through the last ten to ALLOW.
+    const entries = [
+      { pc: 1 + 2 * 1095, a: 1095, ...state },
+      { pc: 1 + 2 * 1090, a: 5000, ...state },
+    ];
+    const fallback = vi.fn<StackRun>(() => 7);
+    const run = lowerStackToJs([{ instructions, entries }], 'le', fallback);
+    const rowsEntering = (entry: number) => new Int32Array([-1, entry]);
+    const record = new Uint8Array(64);
+    expect(run(record, rowsEntering(1), 0) >>> 0).toBe(ACTIONS.ERRNO | 1095);
+    expect(run(record, rowsEntering(2), 0) >>> 0).toBe(ACTIONS.ALLOW);
+    expect(run(record, rowsEntering(1), 0) >>> 0).toBe(ACTIONS.ERRNO | 1095); // the entry's function, made once, again
+    expect(fallback).not.toHaveBeenCalled();
+    expect(run(record, rowsEntering(0), 0)).toBe(7); // from pc 0
+    expect(run(record, rowsEntering(1), -1)).toBe(7); // outside the tables
+    expect(fallback).toHaveBeenCalledTimes(2);
+  });
+
+  it('decides with a large filter lowered by entry as the interpreter does', () => {
+    const filter = largeFilter();
+    const records = packRecords(biasedRecords(filter.instructions, seededRandom(13), 3000, true)).bytes;
+    const expected = Array.from({ length: 3000 }, (_, i) => interpret(filter, records.subarray(i * 64, i * 64 + 64), 'le'));
+    expect(decideEach(filter, records)).toEqual(expected);
+  });
+
+  it('runs a stack of several with a filter too large to lower in wasm, deciding alike', () => {
+    const filter = verify(jeqChain(1100));
+    const allowAll = verify(assemble('ret ALLOW'));
     const records = packRecords(
       [0, 1, 549, 1099, 1100, 0xffffffff].map((a0) => ({ arch: 0xc000003e, nr: 0, instructionPointer: 0n, args: [BigInt(a0), 0n, 0n, 0n, 0n, 0n] })),
     ).bytes;
-    expect(decideEach(filter, records)).toEqual([0x50000, 0x50001, 0x50000 + 549, 0x50000 + 1099, ACTIONS.ALLOW, ACTIONS.ALLOW]);
+    const errnos = [0x50000, 0x50001, 0x50000 + 549, 0x50000 + 1099, ACTIONS.ALLOW, ACTIONS.ALLOW];
+    expect(decideEach(filter, records)).toEqual(errnos);
+    expect(decideEach([allowAll, filter], records)).toEqual(errnos);
   });
 
   it('reads big-endian records in their byte order', () => {
