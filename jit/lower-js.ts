@@ -29,8 +29,8 @@ export type StackRun = (r: Uint8Array, w: Int32Array, row: number) => number;
  * The most jump targets a function made here may have: V8 parses nested
  * blocks recursively (2,000 parsed here, 4,096 overflowed its stack), and
  * does not optimize a function that large anyway. The bundled Docker and
- * Podman profiles compile to 33 and 23; a filter with more is lowered a
- * resume point at a time (lowerByEntry).
+ * Podman profiles compile to 33 and 23; a lone filter with more is lowered
+ * a resume point at a time (lowerByEntry), a stack with one runs in wasm.
  */
 export const MAX_JS_TARGETS = 1000;
 
@@ -181,7 +181,7 @@ const loneExit: Exit = (value) =>
 function lowerByEntry({ instructions, entries }: StackFilter, byteOrder: ByteOrder, fallback: StackRun): StackRun {
   const runs: StackRun[] = [];
   const lowerEntry = (entry: number): StackRun | undefined => {
-    const body = entry === 0 ? undefined : lowerFilterToJs(instructions, byteOrder, entries, loneExit, entries[entry - 1]);
+    const body = entry === 0 ? undefined : lowerFilterToJs(instructions, byteOrder, [], loneExit, entries[entry - 1]);
     return body === undefined ? undefined : (new Function('r', `'use strict';\n${body}`) as StackRun);
   };
   return (r, w, row) => {
