@@ -15,15 +15,21 @@
  *
  * Every jump at pc targets a pc > pc, whose block is still open there.
  */
-import { isConditionalJump, isJump, type Program } from '../src/instruction.js';
+import { type Instruction, isConditionalJump, isJump, isReturn, type Program } from '../src/instruction.js';
+
+/** The pcs a run goes on to from `insn` at `pc`: a jump's destinations, none after a return, else the next. */
+export function successors(insn: Instruction, pc: number): number[] {
+  if (isConditionalJump(insn)) return [pc + 1 + insn.jt, pc + 1 + insn.jf];
+  if (isJump(insn)) return [pc + 1 + insn.k];
+  return isReturn(insn) ? [] : [pc + 1];
+}
 
 /** The pcs that need a block: targets of taken jumps other than the next instruction, ascending. */
 export function jumpTargets(program: Program): number[] {
   const targets = new Set<number>();
   program.forEach((insn, pc) => {
     if (!isJump(insn)) return;
-    const destinations = isConditionalJump(insn) ? [pc + 1 + insn.jt, pc + 1 + insn.jf] : [pc + 1 + insn.k];
-    for (const to of destinations) if (to !== pc + 1) targets.add(to);
+    for (const to of successors(insn, pc)) if (to !== pc + 1) targets.add(to);
   });
   return [...targets].sort((a, b) => a - b);
 }

@@ -11,11 +11,11 @@
  * as records reach them (lowerByEntry).
  */
 import type { ResumePoint } from '../src/decision-table.js';
-import { isConditionalJump, isJump, isReturn, type Program } from '../src/instruction.js';
+import type { Program } from '../src/instruction.js';
 import { ACTIONS, resolveStack, SECCOMP_RET_ACTION_FULL } from '../src/seccomp/actions.js';
 import type { ByteOrder } from '../src/seccomp/arches.js';
 import { SECCOMP_DATA_SIZE } from '../src/seccomp/data.js';
-import { blockTargets, segments } from './layout.js';
+import { blockTargets, segments, successors } from './layout.js';
 
 /**
  * A stack's value, as a signed 32-bit number, for the 64-byte record `r`
@@ -111,8 +111,7 @@ function reachableFrom(insns: Program, start: number): boolean[] {
   const reached = insns.map((_, pc) => pc === start);
   insns.forEach((insn, pc) => {
     if (!reached[pc]) return;
-    const next = isConditionalJump(insn) ? [pc + 1 + insn.jt, pc + 1 + insn.jf] : isJump(insn) ? [pc + 1 + insn.k] : isReturn(insn) ? [] : [pc + 1];
-    for (const to of next) reached[to] = true;
+    for (const to of successors(insn, pc)) reached[to] = true;
   });
   return reached;
 }
