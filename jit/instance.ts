@@ -10,35 +10,14 @@ import { checkRecord, checkRecordBatch, checkRecordBytes, littleEndian, SECCOMP_
 import { batchByteOrder, type RecordBatch, recordBytes } from '../src/seccomp/records.js';
 import { type CountingExports, decideCounting, takeCounts } from './counting.js';
 import { OUTPUT_OFFSET, RECORD_CAPACITY, TABLE_OFFSET, WASM_PAGE_SIZE } from './layout-abi.js';
-import { lowerStackToJs, type StackRun } from './lower-js.js';
-import { ARCH_ENTRY_BYTES, HEADER_BYTES, readTableFilters, TABLE_HEADER } from './table-layout.js';
+import { lowerDecide, lowerStackToJs, type RecordDecide } from './lower-js.js';
+import { readTableArches, readTableFilters, TABLE_HEADER } from './table-layout.js';
 
 interface Exports extends CountingExports {
   readonly decide: (record: number) => number;
   readonly decide_batch: (input: number, count: number, output: number) => void;
   readonly heap_base: WebAssembly.Global;
   readonly [filter: `filter_${number}`]: ((record: number) => number) | undefined;
-}
-
-/** One tabulated arch, as the module's table block describes it: decide() looks records up here before going into wasm. */
-interface TableArch {
-  /** The audit value and first syscall number as signed 32-bit integers. */
-  readonly auditArch: number;
-  readonly firstNr: number;
-  readonly length: number;
-  /** The index of its first row's value in a Uint32Array of memory, and the row's stride in words. */
-  readonly firstWord: number;
-  readonly strideWords: number;
-}
-
-/** The arches of the table block in `memory`. */
-function tableArches(memory: WebAssembly.Memory): TableArch[] {
-  const words = new Uint32Array(memory.buffer, TABLE_OFFSET);
-  const strideWords = words[TABLE_HEADER.stride >>> 2]! >>> 2;
-  return Array.from({ length: words[TABLE_HEADER.archCount >>> 2]! }, (_, a) => {
-    const [auditArch, firstNr, length, rowsAt] = words.subarray((HEADER_BYTES + a * ARCH_ENTRY_BYTES) >>> 2);
-    return { auditArch: auditArch! | 0, firstNr: firstNr! | 0, length: length!, firstWord: rowsAt! >>> 2, strideWords };
-  });
 }
 
 /** Where records recordSlots handed out are, how many, and where their decisions go. */
@@ -67,10 +46,9 @@ export class CompiledFilter {
   /** A view of the scratch record, and memory as words for decide()'s lookups: made again whenever growTo grows memory (which detaches them). */
   private scratch = new Uint8Array(0);
   private words = new Int32Array(0);
-  private readonly arches: readonly TableArch[];
   private readonly le: boolean;
-  /** How decide() runs the filters for records the tables cannot answer: made at the first such record (makeStackRun). */
-  private stackRun: StackRun | undefined;
+  /** decide() for this stack, made at its first call (makeDecide: a few milliseconds for a Docker profile). */
+  private decideRecord: RecordDecide | undefined;
 
   /**
    * Instantiates `module`, built for `byteOrder` records and a stack of
@@ -97,7 +75,6 @@ export class CompiledFilter {
       new Uint8Array(this.exports.memory.buffer, TABLE_OFFSET).set(tables);
       new DataView(this.exports.memory.buffer).setUint32(TABLE_OFFSET + TABLE_HEADER.bigEndian, this.le ? 0 : 1, true);
     }
-    this.arches = tableArches(this.exports.memory);
   }
 
   /** Grows wasm memory to at least `bytes` (nothing else grows it), and makes decide()'s views of it when its buffer changed. */
@@ -116,63 +93,28 @@ export class CompiledFilter {
    * cost less than copying the record into wasm memory and calling in; a
    * stack too large for that is run in wasm, from a whole copy of the record.
    * @throws InputError `record-size` unless `record` is exactly 64 bytes
-   * (a length comparison: this is the per-record hot path).
+   * (a length comparison, the size as a literal: this is the per-record hot path).
    */
   decide(record: Uint8Array): number {
-    if (record.length !== 64) checkRecord(record); // SECCOMP_DATA_SIZE as a literal: see tableRow
-    const row = this.tableRow(record);
-    if (row !== -1) {
-      const value = this.words[row]!;
-      if (value !== -1) return value >>> 0; // -1: NOT_CONSTANT
-    }
-    this.stackRun ??= this.makeStackRun();
-    return this.stackRun(record, this.words, row) >>> 0;
+    if (record.length !== 64) checkRecord(record);
+    this.decideRecord ??= this.makeDecide();
+    return this.decideRecord(record, this.words) >>> 0;
   }
 
   /**
-   * The record's table row, as the index in `words` of its value, or -1
-   * outside the tables. Written for V8's optimizer, by instruction counts
-   * (docs/benchmarks.md): signed 32-bit arithmetic, which stays in registers
-   * (a u32 above 2^31, as audit values and NOT_CONSTANT are, becomes a double,
-   * and a value returned so is allocated); `le` compared with true, not
-   * tested for truth; the offsets of nr and arch, NOT_CONSTANT and (in
-   * decide) the record's size as literals, where an imported binding, or a
-   * module's own `const`, is a load and a check per call; the words read
-   * here, not by data.ts's int32At, whose every call checks the binding and
-   * its target (8 instructions a decision); `Math.imul` for the row's word,
-   * which V8 does not check for overflow as it does `*`.
+   * decide() for this stack, as JavaScript of its own (lower-js.ts): the
+   * table lookup, and the stack lowered from the filters and resume points in
+   * the table block, which the module's own code was made from, so that any
+   * instance can make it; where the lowering cannot (lower-js.ts says when),
+   * the module's `decide` on a whole copy of the record in wasm memory.
    */
-  private tableRow(record: Uint8Array): number {
-    const le = this.le === true;
-    const arch = le // SECCOMP_DATA_ARCH
-      ? record[4]! | (record[5]! << 8) | (record[6]! << 16) | (record[7]! << 24)
-      : (record[4]! << 24) | (record[5]! << 16) | (record[6]! << 8) | record[7]!;
-    const arches = this.arches;
-    for (let a = 0; a < arches.length; a++) {
-      const table = arches[a]!;
-      if (table.auditArch !== arch) continue;
-      const nr = le // SECCOMP_DATA_NR
-        ? record[0]! | (record[1]! << 8) | (record[2]! << 16) | (record[3]! << 24)
-        : (record[0]! << 24) | (record[1]! << 16) | (record[2]! << 8) | record[3]!;
-      const index = (nr - table.firstNr) | 0;
-      if (index < 0 || index >= table.length) return -1;
-      return table.firstWord + Math.imul(index, table.strideWords);
-    }
-    return -1;
-  }
-
-  /**
-   * How decide() runs the filters: the stack lowered to JavaScript
-   * (lower-js.ts), from the filters and resume points in the table block,
-   * which the module's own code was made from, so that any instance can make
-   * it; where the lowering cannot (lower-js.ts says when), the module's
-   * `decide` on a whole copy of the record in wasm memory.
-   */
-  private makeStackRun(): StackRun {
-    return lowerStackToJs(readTableFilters(this.exports.memory.buffer), this.byteOrder, (record) => {
+  private makeDecide(): RecordDecide {
+    const block = this.exports.memory.buffer;
+    const run = lowerStackToJs(readTableFilters(block), this.byteOrder, (record) => {
       this.scratch.set(record);
       return this.exports.decide(this.scratchAt);
     });
+    return lowerDecide(readTableArches(block), this.byteOrder, run);
   }
 
   /**

@@ -16,6 +16,7 @@ import { ACTIONS, resolveStack, SECCOMP_RET_ACTION_FULL } from '../src/seccomp/a
 import type { ByteOrder } from '../src/seccomp/arches.js';
 import { SECCOMP_DATA_SIZE } from '../src/seccomp/data.js';
 import { blockTargets, segments, successors } from './layout.js';
+import type { TableArch } from './table-layout.js';
 
 /**
  * A stack's value, as a signed 32-bit number, for the 64-byte record `r`
@@ -24,6 +25,9 @@ import { blockTargets, segments, successors } from './layout.js';
  * (outside the tables).
  */
 export type StackRun = (r: Uint8Array, w: Int32Array, row: number) => number;
+
+/** A stack's value, as a signed 32-bit number, for the 64-byte record `r` (`w`: wasm memory as words, the tables in it). */
+export type RecordDecide = (r: Uint8Array, w: Int32Array) => number;
 
 /**
  * The most jump targets a function made here may have: V8 parses nested
@@ -218,4 +222,32 @@ export function lowerStackToJs(filters: readonly StackFilter[], byteOrder: ByteO
     ].join('\n');
   }
   return new Function(`'use strict';\n${source}`)() as StackRun;
+}
+
+/**
+ * decide() for one stack: the record's table row looked up with the arches'
+ * numbers as literals (`row`: the index in `w` of its value, or -1 outside
+ * the tables), its value returned where it is constant, else `run`'s. A
+ * small function of its own per stack, which V8 inlines where decide() is
+ * called, rather than one method reading the arches from objects (fewer
+ * instructions a call, docs/benchmarks.md). Signed 32-bit numbers throughout
+ * (a u32 above 2^31 would be a double), and `Math.imul`, which V8 does not
+ * check for overflow as it does `*`.
+ */
+export function lowerDecide(arches: readonly TableArch[], byteOrder: ByteOrder, run: StackRun): RecordDecide {
+  const lookups = arches.map(
+    (arch) =>
+      `if (arch === ${arch.auditArch}) { const index = (${load(0, byteOrder)} - ${arch.firstNr}) | 0; ` +
+      `if (index >= 0 && index < ${arch.length}) row = ${arch.firstWord} + Math.imul(index, ${arch.strideWords}); }`,
+  );
+  const source = [
+    'return function decide(r, w) {',
+    `const arch = ${load(4, byteOrder)};`,
+    'let row = -1;',
+    lookups.join(' else '),
+    'if (row !== -1) { const value = w[row]; if (value !== -1) return value; }', // -1: NOT_CONSTANT
+    'return run(r, w, row);',
+    '};',
+  ].join('\n');
+  return new Function('run', `'use strict';\n${source}`)(run) as RecordDecide;
 }

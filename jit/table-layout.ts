@@ -140,6 +140,27 @@ export function layoutTables(table: DecisionTable, filters: readonly VerifiedPro
   return { bytes, offsets, stride, counterAt, entries };
 }
 
+/** One tabulated arch as the table block holds it, for decide()'s lookup (lower-js.ts). */
+export interface TableArch {
+  /** The audit value and first syscall number as signed 32-bit integers. */
+  readonly auditArch: number;
+  readonly firstNr: number;
+  readonly length: number;
+  /** The index of its first row's value in an Int32Array of memory, and a row's stride in words. */
+  readonly firstWord: number;
+  readonly strideWords: number;
+}
+
+/** The arches of the table block at TABLE_OFFSET in `memory`. */
+export function readTableArches(memory: ArrayBuffer): TableArch[] {
+  const words = new Uint32Array(memory, TABLE_OFFSET);
+  const strideWords = words[TABLE_HEADER.stride >>> 2]! >>> 2;
+  return Array.from({ length: words[TABLE_HEADER.archCount >>> 2]! }, (_, a) => {
+    const [auditArch, firstNr, length, rowsAt] = words.subarray((HEADER_BYTES + a * ARCH_ENTRY_BYTES) >>> 2);
+    return { auditArch: auditArch! | 0, firstNr: firstNr! | 0, length: length!, firstWord: rowsAt! >>> 2, strideWords };
+  });
+}
+
 /** A filter as the table block holds it: its instructions and its resume points, entry n being `entries[n - 1]`. */
 export interface TableFilter {
   readonly instructions: Instruction[];

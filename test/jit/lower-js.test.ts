@@ -5,7 +5,7 @@ import { argumentHeavyFilter, largeFilter } from '../../bench/synthetic.js';
 import { interpret } from '../../interp/interpret.js';
 import { interpretBatch } from '../../interp/stack.js';
 import { compile } from '../../jit/compiled.js';
-import { lowerStackToJs, MAX_JS_TARGETS, type StackRun } from '../../jit/lower-js.js';
+import { lowerDecide, lowerStackToJs, MAX_JS_TARGETS, type StackRun } from '../../jit/lower-js.js';
 import { assemble } from '../../src/codecs/asm.js';
 import { decodeRaw } from '../../src/codecs/raw.js';
 import { biasedRecords } from '../../src/fuzz/programs.js';
@@ -87,6 +87,31 @@ describe('decide() past the decision tables (jit/lower-js.ts)', () => {
     const errnos = [0x50000, 0x50001, 0x50000 + 549, 0x50000 + 1099, ACTIONS.ALLOW, ACTIONS.ALLOW];
     expect(decideEach(filter, records)).toEqual(errnos);
     expect(decideEach([allowAll, filter], records)).toEqual(errnos);
+  });
+
+  it.each(['le', 'be'] as const)('looks a %s record up by arch and nr, and runs the stack from its row where the value is not constant', (byteOrder) => {
+    // x86_64 tabulates nr 0 to 2, i386 nr 10 and 11; a row is the value (-1: NOT_CONSTANT) and an entry.
+    const arches = [
+      { auditArch: 0xc000003e | 0, firstNr: 0, length: 3, firstWord: 0, strideWords: 2 },
+      { auditArch: 0x40000003, firstNr: 10, length: 2, firstWord: 6, strideWords: 2 },
+    ];
+    const w = new Int32Array([5, 0, -1, 1, 0x7fff0000, 0, -1, 2, 9, 0]);
+    const run = vi.fn<StackRun>((_r, _w, row) => 1000 + row);
+    const decide = lowerDecide(arches, byteOrder, run);
+    const record = (arch: number, nr: number) => encodeSeccompData({ arch, nr, instructionPointer: 0n, args: [0n, 0n, 0n, 0n, 0n, 0n] }, byteOrder);
+    const cases: [arch: number, nr: number, value: number][] = [
+      [0xc000003e, 0, 5],
+      [0xc000003e, 1, 1002],
+      [0xc000003e, 2, 0x7fff0000],
+      [0xc000003e, 3, 999],
+      [0xc000003e, -1, 999],
+      [0x40000003, 9, 999],
+      [0x40000003, 10, 1006],
+      [0x40000003, 11, 9],
+      [0xc00000b7, 0, 999],
+    ];
+    for (const [arch, nr, value] of cases) expect(decide(record(arch, nr), w), `arch 0x${arch.toString(16)} nr ${nr}`).toBe(value);
+    expect(run).toHaveBeenCalledTimes(6);
   });
 
   it('reads big-endian records in their byte order', () => {
