@@ -46,7 +46,6 @@ export class CompiledFilter {
   /** A view of the scratch record, and memory as words for decide()'s lookups: made again whenever growTo grows memory (which detaches them). */
   private scratch = new Uint8Array(0);
   private words = new Int32Array(0);
-  private readonly le: boolean;
   /** decide() for this stack, made at its first call (makeDecide: a few milliseconds for a Docker profile). */
   private decideRecord: RecordDecide | undefined;
 
@@ -65,7 +64,7 @@ export class CompiledFilter {
     readonly filterCount: number,
     tables?: Uint8Array,
   ) {
-    this.le = littleEndian(byteOrder);
+    const le = littleEndian(byteOrder); // throws for any other byte order
     if (!(Number.isInteger(filterCount) && filterCount >= 1)) throw new InputError('empty-stack', `a module of ${filterCount} filters`);
     this.exports = new WebAssembly.Instance(module, {}).exports as unknown as Exports;
     if (tables) this.exports.heap_base.value = TABLE_OFFSET + Math.ceil(tables.length / 8) * 8; // the kernel's heap starts past the block
@@ -73,7 +72,7 @@ export class CompiledFilter {
     this.growTo(this.scratchAt + SECCOMP_DATA_SIZE);
     if (tables) {
       new Uint8Array(this.exports.memory.buffer, TABLE_OFFSET).set(tables);
-      new DataView(this.exports.memory.buffer).setUint32(TABLE_OFFSET + TABLE_HEADER.bigEndian, this.le ? 0 : 1, true);
+      new DataView(this.exports.memory.buffer).setUint32(TABLE_OFFSET + TABLE_HEADER.bigEndian, le ? 0 : 1, true);
     }
   }
 

@@ -242,7 +242,7 @@ export function lowerDecide(arches: readonly TableArch[], byteOrder: ByteOrder, 
   );
   const source = [
     'return function decide(r, w) {',
-    `const arch = ${load(4, byteOrder)};`,
+    `const arch = ${load(4, byteOrder)};`, // SECCOMP_DATA_ARCH, then SECCOMP_DATA_NR, as literals
     'let row = -1;',
     lookups.join(' else '),
     'if (row !== -1) { const value = w[row]; if (value !== -1) return value; }', // -1: NOT_CONSTANT
