@@ -7,15 +7,13 @@
 import type { SyscallCount, Uncounted } from '../src/engine.js';
 import { SECCOMP_DATA_SIZE } from '../src/seccomp/data.js';
 import { TABLE_OFFSET } from './layout-abi.js';
-import { ARCH_ENTRY_BYTES, HEADER_BYTES, ROW_COUNTER, TABLE_HEADER } from './table-layout.js';
+import { ROW_COUNTER, readTableArches, TABLE_HEADER } from './table-layout.js';
 
 /** What a module that counts exports. */
 export interface CountingExports {
   readonly memory: WebAssembly.Memory;
   readonly decide_count: (input: number, count: number, output: number) => number;
 }
-
-const word = (memory: WebAssembly.Memory, at: number): number => new Uint32Array(memory.buffer, at, 1)[0]!;
 
 /**
  * Decides the `count` records at `input`, their values at `output`, counting
@@ -44,19 +42,15 @@ export function decideCounting(exports: CountingExports, input: number, count: n
 /** The counts in `memory`'s rows as (arch, nr, value, records), each row's count reset to 0. */
 export function takeCounts(memory: WebAssembly.Memory): SyscallCount[] {
   const counts: SyscallCount[] = [];
-  const archCount = word(memory, TABLE_OFFSET + TABLE_HEADER.archCount);
-  const stride = word(memory, TABLE_OFFSET + TABLE_HEADER.stride);
-  const counterAt = word(memory, TABLE_OFFSET + TABLE_HEADER.counterAt);
   const words = new Uint32Array(memory.buffer);
-  for (let a = 0; a < archCount; a++) {
-    const entry = (TABLE_OFFSET + HEADER_BYTES + a * ARCH_ENTRY_BYTES) >>> 2;
-    const [auditArch, firstNr, length, rowsAt] = [words[entry]!, words[entry + 1]!, words[entry + 2]!, words[entry + 3]!];
+  const counterWord = words[(TABLE_OFFSET + TABLE_HEADER.counterAt) >>> 2]! >>> 2;
+  for (const { auditArch, firstNr, length, firstWord, strideWords } of readTableArches(memory.buffer)) {
     for (let i = 0; i < length; i++) {
-      const counter = (rowsAt + i * stride + counterAt) >>> 2;
+      const counter = firstWord + i * strideWords + counterWord;
       const low = (ROW_COUNTER.count >>> 2) + counter;
       const records = words[low]! + words[low + 1]! * 2 ** 32;
       if (records === 0) continue;
-      counts.push([auditArch, (firstNr + i) | 0, words[counter + (ROW_COUNTER.value >>> 2)]!, records]);
+      counts.push([auditArch >>> 0, (firstNr + i) | 0, words[counter + (ROW_COUNTER.value >>> 2)]!, records]);
       words[low] = 0;
       words[low + 1] = 0;
     }

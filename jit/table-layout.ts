@@ -140,7 +140,7 @@ export function layoutTables(table: DecisionTable, filters: readonly VerifiedPro
   return { bytes, offsets, stride, counterAt, entries };
 }
 
-/** One tabulated arch as the table block holds it, for decide()'s lookup (lower-js.ts). */
+/** One tabulated arch as the table block holds it: for decide()'s lookup (lower-js.ts) and the summary's counts (counting.ts). */
 export interface TableArch {
   /** The audit value and first syscall number as signed 32-bit integers. */
   readonly auditArch: number;
