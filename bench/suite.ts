@@ -5,7 +5,8 @@
  * in-process competitors and the harness's own clock for the native ones
  * (bench/native.ts); both report the median and the spread of several rounds
  * after a warm-up. The figures that matter are ratios, which hold on a noisy
- * machine where absolute times drift. The end-to-end rows (bench/end-to-end.ts)
+ * machine where absolute times drift: the competitors they compare are timed
+ * round by round side by side (timeSideBySide). The end-to-end rows (bench/end-to-end.ts)
  * time `cbpf eval --summary` in fresh processes against C reading the same file.
  */
 import { execFileSync } from 'node:child_process';
@@ -228,26 +229,75 @@ function check(name: string, workload: string, decisions: ArrayLike<number>, exp
  * some 25 calls to get there. And after a competitor that allocates (the
  * interpreter), the garbage collector's work slowed the next one's first
  * rounds two to three times on these two cores. So each competitor warms up
- * right before its own rounds.
+ * right before its first round.
  */
 const WARM_UP_MS = 250;
+/**
+ * How long an in-process competitor runs untimed again before each timed
+ * round after its first, side by side with others (timeSideBySide): with a
+ * single untimed pass (under a millisecond with `--quick`), some rounds read
+ * two to three times slower than the others.
+ */
+const ROUND_WARM_UP_MS = 25;
 
-/** Times in-process competitors with tinybench, one after the other: `rounds` timed passes after a warm-up (WARM_UP_MS); ns per decision. */
-async function timeInProcess(
-  tasks: Array<{ name: CompetitorName; records: number; run: () => void }>,
-  rounds: number,
-): Promise<Map<CompetitorName, CompetitorResult>> {
+/** A competitor timed in this process: `run` decides `records` records. */
+interface InProcessTask {
+  readonly name: CompetitorName;
+  readonly records: number;
+  readonly run: () => void;
+}
+
+/** `passes` timed passes of `task` in a row with tinybench, after untimed ones for `warmUpMs` (one at least): ns per decision of each. */
+async function timePasses(task: InProcessTask, passes: number, warmUpMs: number): Promise<number[]> {
+  const bench = new Bench({ iterations: passes, time: 0, warmupIterations: 1, warmupTime: warmUpMs, retainSamples: true });
+  bench.add(task.name, task.run);
+  await bench.run();
+  const result = bench.getTask(task.name)!.result as { latency?: { samples?: readonly number[] }; error?: Error };
+  if (result.error) throw result.error;
+  return (result.latency?.samples ?? []).map((ms) => (ms * 1e6) / task.records);
+}
+
+/** A competitor's figures from its rounds' ns per decision. */
+function figures(name: CompetitorName, ns: readonly number[]): CompetitorResult {
+  return { name, nsPerDecision: percentile(ns, 0.5), spread: [Math.min(...ns), Math.max(...ns)] };
+}
+
+/** Times in-process competitors one after the other: `rounds` timed passes in a row after a warm-up (WARM_UP_MS); ns per decision. */
+async function timeInProcess(tasks: readonly InProcessTask[], rounds: number): Promise<Map<CompetitorName, CompetitorResult>> {
   const results = new Map<CompetitorName, CompetitorResult>();
-  for (const task of tasks) {
-    const bench = new Bench({ iterations: rounds, time: 0, warmupIterations: 1, warmupTime: WARM_UP_MS, retainSamples: true });
-    bench.add(task.name, task.run);
-    await bench.run();
-    const result = bench.getTask(task.name)!.result as { latency?: { samples?: readonly number[] }; error?: Error };
-    if (result.error) throw result.error;
-    const ns = (result.latency?.samples ?? []).map((ms) => (ms * 1e6) / task.records);
-    results.set(task.name, { name: task.name, nsPerDecision: percentile(ns, 0.5), spread: [Math.min(...ns), Math.max(...ns)] });
-  }
+  for (const task of tasks) results.set(task.name, figures(task.name, await timePasses(task, rounds, WARM_UP_MS)));
   return results;
+}
+
+/** A competitor timed side by side with others: `time` gives one round's ns per decision (warming up first on round 0). */
+interface SideBySide {
+  readonly name: CompetitorName;
+  readonly time: (round: number) => Promise<number>;
+}
+
+/**
+ * An in-process competitor as one of those timed side by side: each round a
+ * timed pass right after untimed ones (its records back in the caches, as a
+ * native round has them after its own warm-up pass): WARM_UP_MS of them
+ * before the first, ROUND_WARM_UP_MS before the others.
+ */
+const inProcessRound = (task: InProcessTask): SideBySide => ({
+  name: task.name,
+  time: async (round) => (await timePasses(task, 1, round === 0 ? WARM_UP_MS : ROUND_WARM_UP_MS))[0]!,
+});
+
+/**
+ * Times `competitors` side by side: each round times every one once, in an
+ * order turned by one each round, so that a slow spell of the shared machine
+ * falls on all of them rather than on whichever ran its rounds then.
+ */
+async function timeSideBySide(competitors: readonly SideBySide[], rounds: number): Promise<Map<CompetitorName, CompetitorResult>> {
+  const ns = new Map(competitors.map((c) => [c.name, [] as number[]]));
+  for (let round = 0; round < rounds; round++) {
+    const turned = [...competitors.slice(round % competitors.length), ...competitors.slice(0, round % competitors.length)];
+    for (const competitor of turned) ns.get(competitor.name)!.push(await competitor.time(round));
+  }
+  return new Map([...ns].map(([name, roundsNs]) => [name, figures(name, roundsNs)]));
 }
 
 /**
@@ -310,6 +360,11 @@ async function benchFilter({ name, program }: BenchFilter, settings: RunSettings
     const views = Array.from({ length: slow }, (_, i) => records.subarray(i * 64, i * 64 + 64));
     for (let i = 0; i < slow; i++) out[i] = jit.decide(views[i]!);
     check('jit decide', workload, out, expected, slow);
+    writeFileSync(recordsPath, records);
+    // Timed each in a row after its warm-up: the interpreter and the JS code generator, slow (an untimed pass before
+    // each round would double their time: 28 s a pass on large-4091's worst mix), and the per-call JIT, whose ratio is
+    // over the batch, not a native program, and whose passes of 20,000 calls, timed each after others' rounds, read
+    // slower than in a row (docker-tree's worst mix: 36 and 38 ns a call in two quick runs, against 21 and 29).
     const timed = await timeInProcess(
       [
         {
@@ -319,7 +374,6 @@ async function benchFilter({ name, program }: BenchFilter, settings: RunSettings
             for (let i = 0; i < slow; i++) out[i] = interpret(program, views[i]!, 'le');
           },
         },
-        { name: 'decision tables', records: count, run: () => void tables.decide(batch) },
         { name: 'js codegen', records: count, run: runJs },
         {
           name: 'jit decide',
@@ -328,22 +382,33 @@ async function benchFilter({ name, program }: BenchFilter, settings: RunSettings
             for (let i = 0; i < slow; i++) out[i] = jit.decide(views[i]!);
           },
         },
-        { name: 'jit batch', records: count, run: () => void jit.decideBatch(records, out) },
-        { name: 'jit in place', records: count, run: () => void inPlace.decideSlots(count) },
       ],
       rounds,
     );
-    writeFileSync(recordsPath, records);
-    for (const native of natives) {
-      if (!native.competitor) {
-        timed.set(native.kind, { name: native.kind, unavailable: native.unavailable });
-        continue;
-      }
-      const { roundsNs, decisions } = native.competitor.run(recordsPath, rounds);
-      if (native.kind !== 'memory bound') check(native.kind, workload, decisions, expected, count); // it reads nr, it decides nothing
-      const ns = roundsNs.map((t) => t / count);
-      timed.set(native.kind, { name: native.kind, nsPerDecision: percentile(ns, 0.5), spread: [Math.min(...ns), Math.max(...ns)] });
-    }
+    // The rows compared with the native programs, side by side: the tables' and the JIT's batches (a native round is a
+    // fresh process with its own warm-up pass, its decisions checked each time).
+    const nativeRounds = natives.flatMap(({ competitor }): SideBySide[] =>
+      competitor
+        ? [
+            {
+              name: competitor.kind,
+              time: async () => {
+                const { roundsNs, decisions } = competitor.run(recordsPath, 1);
+                if (competitor.kind !== 'memory bound') check(competitor.kind, workload, decisions, expected, count); // it reads nr, it decides nothing
+                return roundsNs[0]! / count;
+              },
+            },
+          ]
+        : [],
+    );
+    const batches: InProcessTask[] = [
+      { name: 'decision tables', records: count, run: () => void tables.decide(batch) },
+      { name: 'jit batch', records: count, run: () => void jit.decideBatch(records, out) },
+      { name: 'jit in place', records: count, run: () => void inPlace.decideSlots(count) },
+    ];
+    const sideBySide = await timeSideBySide([...batches.map(inProcessRound), ...nativeRounds], rounds);
+    for (const [name, result] of sideBySide) timed.set(name, result);
+    for (const native of natives) if (!native.competitor) timed.set(native.kind, { name: native.kind, unavailable: native.unavailable });
     const competitors = COMPETITORS.map((c) => timed.get(c)!);
     const ratiosOver = (jit: CompetitorName): Partial<Record<CompetitorName, number>> => {
       const jitNs = timed.get(jit)!.nsPerDecision!;
