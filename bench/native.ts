@@ -29,7 +29,8 @@ export type NativeKind = 'gcc -O2' | 'libpcap' | 'memory bound';
 /** A built competitor: `run` times `rounds` passes over a record file. */
 export interface NativeCompetitor {
   readonly kind: NativeKind;
-  run(recordsPath: string, rounds: number): { roundsNs: number[]; decisions: Uint32Array };
+  /** `rounds` timed passes over the records, after untimed ones for `warmUpMs` (one at least); the decisions of the last. */
+  run(recordsPath: string, rounds: number, warmUpMs?: number): { roundsNs: number[]; decisions: Uint32Array };
 }
 
 const NO_PREPARE = 'static void prepare(uint8_t *records, size_t count) { (void)records; (void)count; }\n';
@@ -134,9 +135,9 @@ export function buildNative(kind: NativeKind, program: VerifiedProgram): NativeC
   }
   return {
     kind,
-    run(recordsPath, rounds) {
+    run(recordsPath, rounds, warmUpMs = 0) {
       const decisionsPath = `${recordsPath}.${basename(binary)}.decisions`;
-      const result = spawnSync(binary, [recordsPath, String(rounds), decisionsPath], { encoding: 'utf8' });
+      const result = spawnSync(binary, [recordsPath, String(rounds), decisionsPath, String(warmUpMs)], { encoding: 'utf8' });
       if (result.status !== 0) throw new Error(`${kind}: ${result.stderr.trim() || `exited with ${result.status ?? result.signal}`}`);
       const bytes = readFileSync(decisionsPath);
       rmSync(decisionsPath);

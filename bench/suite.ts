@@ -233,10 +233,13 @@ function check(name: string, workload: string, decisions: ArrayLike<number>, exp
  */
 const WARM_UP_MS = 250;
 /**
- * How long an in-process competitor runs untimed again before each timed
- * round after its first, side by side with others (timeSideBySide): with a
- * single untimed pass (under a millisecond with `--quick`), some rounds read
- * two to three times slower than the others.
+ * How long a competitor timed side by side with others (timeSideBySide), in
+ * this process or a fresh native one, runs untimed again before each timed
+ * pass after its first (which follows WARM_UP_MS of them): after a single
+ * untimed pass (under a millisecond with `--quick`), a round read two to three
+ * times slower in some rounds than in others, and gcc's harness 3.5 to 10.5 ns
+ * a record on allowlist-small's and docker-tree's worst mixes, against 3.1 to
+ * 6.4 after 35 passes.
  */
 const ROUND_WARM_UP_MS = 25;
 
@@ -275,15 +278,13 @@ interface SideBySide {
   readonly time: (round: number) => Promise<number>;
 }
 
-/**
- * An in-process competitor as one of those timed side by side: each round a
- * timed pass right after untimed ones (its records back in the caches, as a
- * native round has them after its own warm-up pass): WARM_UP_MS of them
- * before the first, ROUND_WARM_UP_MS before the others.
- */
+/** How long a competitor timed side by side runs untimed before its timed pass in `round`. */
+const roundWarmUpMs = (round: number): number => (round === 0 ? WARM_UP_MS : ROUND_WARM_UP_MS);
+
+/** An in-process competitor as one of those timed side by side: each round a timed pass right after untimed ones. */
 const inProcessRound = (task: InProcessTask): SideBySide => ({
   name: task.name,
-  time: async (round) => (await timePasses(task, 1, round === 0 ? WARM_UP_MS : ROUND_WARM_UP_MS))[0]!,
+  time: async (round) => (await timePasses(task, 1, roundWarmUpMs(round)))[0]!,
 });
 
 /**
@@ -386,14 +387,14 @@ async function benchFilter({ name, program }: BenchFilter, settings: RunSettings
       rounds,
     );
     // The rows compared with the native programs, side by side: the tables' and the JIT's batches (a native round is a
-    // fresh process with its own warm-up pass, its decisions checked each time).
+    // fresh process that warms up as long as an in-process round does, its decisions checked each time).
     const nativeRounds = natives.flatMap(({ competitor }): SideBySide[] =>
       competitor
         ? [
             {
               name: competitor.kind,
-              time: async () => {
-                const { roundsNs, decisions } = competitor.run(recordsPath, 1);
+              time: async (round) => {
+                const { roundsNs, decisions } = competitor.run(recordsPath, 1, roundWarmUpMs(round));
                 if (competitor.kind !== 'memory bound') check(competitor.kind, workload, decisions, expected, count); // it reads nr, it decides nothing
                 return roundsNs[0]! / count;
               },

@@ -3,10 +3,11 @@
  * with one competitor's code included as COMPETITOR (a file that defines
  * `prepare` and `decide`):
  *
- *   harness RECORDS ROUNDS DECISIONS
+ *   harness RECORDS ROUNDS DECISIONS [WARM_UP_MS]
  *
  * reads the 64-byte little-endian records of RECORDS, lets `prepare` adapt
- * them (libpcap wants big-endian words), decides each once to warm up, then
+ * them (libpcap wants big-endian words), decides them all once to warm up,
+ * and again until WARM_UP_MS milliseconds have passed (none if absent), then
  * times ROUNDS passes over all of them. It prints one line of JSON,
  * {"roundsNs":[...]}, and writes the decisions of the last pass to DECISIONS
  * as little-endian u32s, for the caller to check against the interpreter.
@@ -26,8 +27,8 @@ static uint64_t now_ns(void) {
 }
 
 int main(int argc, char **argv) {
-  if (argc != 4) {
-    fprintf(stderr, "usage: %s RECORDS ROUNDS DECISIONS\n", argv[0]);
+  if (argc != 4 && argc != 5) {
+    fprintf(stderr, "usage: %s RECORDS ROUNDS DECISIONS [WARM_UP_MS]\n", argv[0]);
     return 2;
   }
   FILE *in = fopen(argv[1], "rb");
@@ -41,7 +42,11 @@ int main(int argc, char **argv) {
   if (!records || !out || fread(records, 64, count, in) != count) { fprintf(stderr, "cannot read %s\n", argv[1]); return 1; }
   fclose(in);
   prepare(records, count);
-  for (size_t i = 0; i < count; i++) out[i] = decide(records + 64 * i);
+  uint64_t warm_up_ns = argc == 5 ? (uint64_t)(atof(argv[4]) * 1e6) : 0;
+  uint64_t warm_up_start = now_ns();
+  do {
+    for (size_t i = 0; i < count; i++) out[i] = decide(records + 64 * i);
+  } while (now_ns() - warm_up_start < warm_up_ns);
   int rounds = atoi(argv[2]);
   printf("{\"roundsNs\":[");
   for (int r = 0; r < rounds; r++) {
