@@ -235,10 +235,10 @@ const WARM_UP_MS = 250;
 /**
  * How long a competitor timed side by side with others (timeSideBySide), in
  * this process or a fresh native one, runs untimed again before each timed
- * pass after its first (which follows WARM_UP_MS of them): after a single
- * untimed pass (under a millisecond with `--quick`), a round read two to three
- * times slower in some rounds than in others, and gcc's harness 3.5 to 10.5 ns
- * a record on allowlist-small's and docker-tree's worst mixes, against 3.1 to
+ * pass after its first (which follows WARM_UP_MS of them). After a single
+ * untimed pass (under a millisecond with `--quick`), some rounds read two to
+ * three times slower than others, and gcc's harness took 3.5 to 10.5 ns a
+ * record on allowlist-small's and docker-tree's worst mixes, against 3.1 to
  * 6.4 after 35 passes.
  */
 const ROUND_WARM_UP_MS = 25;
@@ -272,7 +272,7 @@ async function timeInProcess(tasks: readonly InProcessTask[], rounds: number): P
   return results;
 }
 
-/** A competitor timed side by side with others: `time` gives one round's ns per decision (warming up first on round 0). */
+/** A competitor timed side by side with others: `time` gives one round's ns per decision, warming up first (roundWarmUpMs). */
 interface SideBySide {
   readonly name: CompetitorName;
   readonly time: (round: number) => Promise<number>;
