@@ -235,11 +235,10 @@ const WARM_UP_MS = 250;
 /**
  * How long a competitor timed side by side with others (timeSideBySide), in
  * this process or a fresh native one, runs untimed again before each timed
- * pass after its first (which follows WARM_UP_MS of them). After a single
- * untimed pass (under a millisecond with `--quick`), some rounds read two to
- * three times slower than others, and gcc's harness took 3.5 to 10.5 ns a
- * record on allowlist-small's and docker-tree's worst mixes, against 3.1 to
- * 6.4 after 35 passes.
+ * pass after its first (which follows WARM_UP_MS of them): after a single
+ * untimed pass, rounds swung by several times and gcc's harness ran well
+ * below its settled speed (docs/benchmarks.md), so every competitor warms up
+ * alike.
  */
 const ROUND_WARM_UP_MS = 25;
 
@@ -363,9 +362,8 @@ async function benchFilter({ name, program }: BenchFilter, settings: RunSettings
     check('jit decide', workload, out, expected, slow);
     writeFileSync(recordsPath, records);
     // Timed each in a row after its warm-up: the interpreter and the JS code generator, slow (an untimed pass before
-    // each round would double their time: 28 s a pass on large-4091's worst mix), and the per-call JIT, whose ratio is
-    // over the batch, not a native program, and whose passes of 20,000 calls, timed each after others' rounds, read
-    // slower than in a row (docker-tree's worst mix: 36 and 38 ns a call in two quick runs, against 21 and 29).
+    // each round would double their time), and the per-call JIT, whose ratio is over the batch, not a native program,
+    // and whose short passes read slower timed each after others' rounds than in a row (docs/benchmarks.md).
     const timed = await timeInProcess(
       [
         {
