@@ -271,6 +271,14 @@ async function timeInProcess(tasks: readonly InProcessTask[], rounds: number): P
   return results;
 }
 
+/**
+ * How many passes a competitor timed side by side makes in a row each round,
+ * the round's figure their median: a lone pass of 100,000 records lasts a
+ * fraction of a millisecond, and one slow spell of the shared machine moved
+ * it by half (docs/benchmarks.md). Native and in-process competitors alike.
+ */
+const PASSES_PER_ROUND = 5;
+
 /** A competitor timed side by side with others: `time` gives one round's ns per decision, warming up first (roundWarmUpMs). */
 interface SideBySide {
   readonly name: CompetitorName;
@@ -280,14 +288,14 @@ interface SideBySide {
 /** How long a competitor timed side by side runs untimed before its timed pass in `round`. */
 const roundWarmUpMs = (round: number): number => (round === 0 ? WARM_UP_MS : ROUND_WARM_UP_MS);
 
-/** An in-process competitor as one of those timed side by side: each round a timed pass right after untimed ones. */
+/** An in-process competitor as one of those timed side by side: each round PASSES_PER_ROUND timed passes right after untimed ones. */
 const inProcessRound = (task: InProcessTask): SideBySide => ({
   name: task.name,
-  time: async (round) => (await timePasses(task, 1, roundWarmUpMs(round)))[0]!,
+  time: async (round) => percentile(await timePasses(task, PASSES_PER_ROUND, roundWarmUpMs(round)), 0.5),
 });
 
 /**
- * Times `competitors` side by side: each round times every one once, in an
+ * Times `competitors` side by side: each round times every one in turn (PASSES_PER_ROUND passes), in an
  * order turned by one each round, so that a slow spell of the shared machine
  * falls on all of them rather than on whichever ran its rounds then.
  */
@@ -392,9 +400,9 @@ async function benchFilter({ name, program }: BenchFilter, settings: RunSettings
             {
               name: competitor.kind,
               time: async (round) => {
-                const { roundsNs, decisions } = competitor.run(recordsPath, 1, roundWarmUpMs(round));
+                const { roundsNs, decisions } = competitor.run(recordsPath, PASSES_PER_ROUND, roundWarmUpMs(round));
                 if (competitor.kind !== 'memory bound') check(competitor.kind, workload, decisions, expected, count); // it reads nr, it decides nothing
-                return roundsNs[0]! / count;
+                return percentile(roundsNs, 0.5) / count;
               },
             },
           ]
