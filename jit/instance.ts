@@ -10,7 +10,7 @@ import { checkRecord, checkRecordBatch, checkRecordBytes, littleEndian, SECCOMP_
 import { batchByteOrder, type RecordBatch, recordBytes } from '../src/seccomp/records.js';
 import { type CountingExports, decideCounting, takeCounts } from './counting.js';
 import { OUTPUT_OFFSET, RECORD_CAPACITY, TABLE_OFFSET, WASM_PAGE_SIZE } from './layout-abi.js';
-import { lowerDecide, lowerStackToJs, type RecordDecide } from './lower-js.js';
+import { lowerDecide, lowerStackToJs, type RecordDecide, type WordsView } from './lower-js.js';
 import { readTableArches, readTableFilters, TABLE_HEADER } from './table-layout.js';
 
 interface Exports extends CountingExports {
@@ -45,9 +45,22 @@ export class CompiledFilter {
   private readonly scratchAt: number;
   /** A view of the scratch record, and memory as words for decide()'s lookups: made again whenever growTo grows memory (which detaches them). */
   private scratch = new Uint8Array(0);
-  private words = new Int32Array(0);
-  /** decide() for this stack, made at its first call (makeDecide: a few milliseconds for a Docker profile). */
-  private decideRecord: RecordDecide | undefined;
+  private readonly memoryWords: WordsView = { words: new Int32Array(0) };
+
+  /**
+   * The stack's value for one 64-byte record, decided where it lies: by the
+   * tables, else by the filters lowered to JavaScript (lower-js.ts), which
+   * cost less than copying the record into wasm memory and calling in; a
+   * stack too large for that is run in wasm, from a whole copy of the record.
+   * A function of this instance's own, made at its first call (makeDecide: a
+   * few milliseconds for a Docker profile), which then replaces this one.
+   * @throws InputError `record-size` unless `record` is exactly 64 bytes
+   * (a length comparison, the size as a literal: this is the per-record hot path).
+   */
+  decide: RecordDecide = (record) => {
+    this.decide = this.makeDecide();
+    return this.decide(record);
+  };
 
   /**
    * Instantiates `module`, built for `byteOrder` records and a stack of
@@ -81,23 +94,9 @@ export class CompiledFilter {
     const { memory } = this.exports;
     const needed = bytes - memory.buffer.byteLength;
     if (needed > 0) memory.grow(Math.ceil(needed / WASM_PAGE_SIZE));
-    if (this.words.buffer === memory.buffer) return;
+    if (this.memoryWords.words.buffer === memory.buffer) return;
     this.scratch = new Uint8Array(memory.buffer, this.scratchAt, SECCOMP_DATA_SIZE);
-    this.words = new Int32Array(memory.buffer);
-  }
-
-  /**
-   * The stack's value for one 64-byte record, decided where it lies: by the
-   * tables, else by the filters lowered to JavaScript (lower-js.ts), which
-   * cost less than copying the record into wasm memory and calling in; a
-   * stack too large for that is run in wasm, from a whole copy of the record.
-   * @throws InputError `record-size` unless `record` is exactly 64 bytes
-   * (a length comparison, the size as a literal: this is the per-record hot path).
-   */
-  decide(record: Uint8Array): number {
-    if (record.length !== 64) checkRecord(record);
-    this.decideRecord ??= this.makeDecide();
-    return this.decideRecord(record, this.words) >>> 0;
+    this.memoryWords.words = new Int32Array(memory.buffer);
   }
 
   /**
@@ -113,7 +112,7 @@ export class CompiledFilter {
       this.scratch.set(record);
       return this.exports.decide(this.scratchAt);
     });
-    return lowerDecide(readTableArches(block), this.byteOrder, run);
+    return lowerDecide(readTableArches(block), this.byteOrder, run, this.memoryWords, checkRecord);
   }
 
   /**

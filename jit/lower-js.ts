@@ -26,8 +26,8 @@ import type { TableArch } from './table-layout.js';
  */
 export type StackRun = (r: Uint8Array, w: Int32Array, row: number) => number;
 
-/** A stack's value, as a signed 32-bit number, for the 64-byte record `r` (`w`: wasm memory as words, the tables in it). */
-export type RecordDecide = (r: Uint8Array, w: Int32Array) => number;
+/** A stack's value for one 64-byte record. */
+export type RecordDecide = (record: Uint8Array) => number;
 
 /**
  * The most jump targets a function made here may have: V8 parses nested
@@ -224,30 +224,44 @@ export function lowerStackToJs(filters: readonly StackFilter[], byteOrder: ByteO
   return new Function(`'use strict';\n${source}`)() as StackRun;
 }
 
+/** Where a made decide() finds wasm memory as words: replaced when memory grows (which detaches the old view). */
+export interface WordsView {
+  words: Int32Array;
+}
+
 /**
- * decide() for one stack: the record's table row looked up with the arches'
- * numbers as literals (`row`: the index in `w` of its value, or -1 outside
- * the tables), its value returned where it is constant, else `run`'s. A
- * small function of its own per stack, which V8 inlines where decide() is
- * called, rather than one method reading the arches from objects (fewer
- * instructions a call, docs/benchmarks.md). Signed 32-bit numbers throughout
- * (a u32 above 2^31 would be a double), and `Math.imul`, which V8 does not
- * check for overflow as it does `*`.
+ * decide() for one stack, as a function of its own: the record's size
+ * checked (`check` throws unless it is 64 bytes), its table row looked up
+ * with the arches' numbers as literals (`row`: the index in `w` of its value,
+ * or -1 outside the tables), its value returned where it is constant, else
+ * `run`'s; unsigned. Made with `new Function` for each stack, so that no call
+ * site in it is shared with another stack's: a method calling each stack's
+ * function saw them all, and V8 then inlined none (docs/benchmarks.md).
+ * Signed 32-bit numbers throughout (a u32 above 2^31 would be a double), and
+ * `Math.imul`, which V8 does not check for overflow as it does `*`.
  */
-export function lowerDecide(arches: readonly TableArch[], byteOrder: ByteOrder, run: StackRun): RecordDecide {
+export function lowerDecide(
+  arches: readonly TableArch[],
+  byteOrder: ByteOrder,
+  run: StackRun,
+  memory: WordsView,
+  check: (record: Uint8Array) => void,
+): RecordDecide {
   const lookups = arches.map(
     (arch) =>
       `if (arch === ${arch.auditArch}) { const index = (${load(0, byteOrder)} - ${arch.firstNr}) | 0; ` +
       `if (index >= 0 && index < ${arch.length}) row = ${arch.firstWord} + Math.imul(index, ${arch.strideWords}); }`,
   );
   const source = [
-    'return function decide(r, w) {',
+    'return function decide(r) {',
+    `if (r.length !== ${SECCOMP_DATA_SIZE}) check(r);`,
+    'const w = memory.words;',
     `const arch = ${load(4, byteOrder)};`, // SECCOMP_DATA_ARCH, then SECCOMP_DATA_NR, as literals
     'let row = -1;',
     lookups.join(' else '),
-    'if (row !== -1) { const value = w[row]; if (value !== -1) return value; }', // -1: NOT_CONSTANT
-    'return run(r, w, row);',
+    'if (row !== -1) { const value = w[row]; if (value !== -1) return value >>> 0; }', // -1: NOT_CONSTANT
+    'return run(r, w, row) >>> 0;',
     '};',
   ].join('\n');
-  return new Function('run', `'use strict';\n${source}`)(run) as RecordDecide;
+  return new Function('run', 'memory', 'check', `'use strict';\n${source}`)(run, memory, check) as RecordDecide;
 }

@@ -97,7 +97,10 @@ describe('decide() past the decision tables (jit/lower-js.ts)', () => {
     ];
     const w = new Int32Array([5, 0, -1, 1, 0x7fff0000, 0, -1, 2, 9, 0]);
     const run = vi.fn<StackRun>((_r, _w, row) => 1000 + row);
-    const decide = lowerDecide(arches, byteOrder, run);
+    const check = vi.fn((record: Uint8Array) => {
+      throw new Error(`${record.length} bytes`);
+    });
+    const decide = lowerDecide(arches, byteOrder, run, { words: w }, check);
     const record = (arch: number, nr: number) => encodeSeccompData({ arch, nr, instructionPointer: 0n, args: [0n, 0n, 0n, 0n, 0n, 0n] }, byteOrder);
     const cases: [arch: number, nr: number, value: number][] = [
       [0xc000003e, 0, 5],
@@ -110,8 +113,10 @@ describe('decide() past the decision tables (jit/lower-js.ts)', () => {
       [0x40000003, 11, 9],
       [0xc00000b7, 0, 999],
     ];
-    for (const [arch, nr, value] of cases) expect(decide(record(arch, nr), w), `arch 0x${arch.toString(16)} nr ${nr}`).toBe(value);
+    for (const [arch, nr, value] of cases) expect(decide(record(arch, nr)), `arch 0x${arch.toString(16)} nr ${nr}`).toBe(value);
     expect(run).toHaveBeenCalledTimes(6);
+    expect(check).not.toHaveBeenCalled();
+    expect(() => decide(record(0xc000003e, 0).subarray(1))).toThrow('63 bytes');
   });
 
   it('reads big-endian records in their byte order', () => {
