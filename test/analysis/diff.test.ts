@@ -15,7 +15,7 @@ import { resolveStack } from '../../src/seccomp/actions.js';
 import { byteOrderOfAuditArch, encodeSeccompData, packRecords } from '../../src/seccomp/records.js';
 import { type VerifiedProgram, verify } from '../../src/verifier.js';
 import { runCli } from '../helpers.js';
-import { kernelIt } from '../system-deps.js';
+import { i386Missing, kernelIt } from '../system-deps.js';
 
 const X86_64 = 0xc000003e;
 const I386 = 0x40000003;
@@ -152,18 +152,18 @@ const PLANTED: readonly { name: string; original: () => Instruction[]; broken: (
 
 describe('diff finds planted generator bugs, with records the live kernel confirms', () => {
   for (const planted of PLANTED) {
-    kernelIt(`finds ${planted.name}`, () => {
+    kernelIt(`finds ${planted.name}`, (context) => {
       const original = planted.original();
       const broken = planted.broken([...original]);
       expect(broken).not.toEqual(original);
       const result = diffStacks([verify(original)], [verify(broken)], { arches: [X86_64, I386], max: 5 });
       expect(result.equivalent).toBe(false);
-      const kernel = (insns: Instruction[]) => kernelDecide(insns, packRecords(result.differences.map((d) => d.record)));
+      const issuable = result.differences.filter((d) => d.record.arch !== I386 || !i386Missing());
+      if (issuable.length === 0) context.skip(`the kernel cannot confirm: every difference is an i386 record, and ${i386Missing()}`);
+      const kernel = (insns: Instruction[]) => kernelDecide(insns, packRecords(issuable.map((d) => d.record)));
       const [before, after] = [kernel(original), kernel(broken)];
-      const confirmed = result.differences.filter(
-        (d, i) => !before.bypassed[i] && resolveStack([before.values[i]!]) === d.a && resolveStack([after.values[i]!]) === d.b,
-      );
-      expect(confirmed.length, JSON.stringify(result.differences.map((d) => d.record.nr))).toBeGreaterThan(0);
+      const confirmed = issuable.filter((d, i) => !before.bypassed[i] && resolveStack([before.values[i]!]) === d.a && resolveStack([after.values[i]!]) === d.b);
+      expect(confirmed.length, JSON.stringify(issuable.map((d) => d.record.nr))).toBeGreaterThan(0);
     });
   }
 });
