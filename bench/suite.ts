@@ -286,8 +286,8 @@ async function timeInProcess(tasks: readonly InProcessTask[], rounds: number): P
 /**
  * How many passes a competitor timed side by side makes in a row each round,
  * the round's figure their median: a lone pass of 100,000 records lasts a
- * fraction of a millisecond, and one slow spell of the shared machine moved
- * it by half (docs/benchmarks.md). Native and in-process competitors alike.
+ * fraction of a millisecond, and a slow spell of the shared machine doubled
+ * some (docs/benchmarks.md). Native and in-process competitors alike.
  */
 const PASSES_PER_ROUND = 5;
 
