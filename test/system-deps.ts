@@ -9,8 +9,7 @@ import { it, type TestContext } from 'vitest';
 import { oracleUnavailableReason } from '../src/kernel/helper.js';
 import { kernelDecide } from '../src/kernel/oracle.js';
 import { archNamed } from '../src/seccomp/arches.js';
-import { SECCOMP_DATA_ARCH, SECCOMP_DATA_SIZE } from '../src/seccomp/data.js';
-import { packRecords, type RecordBatch } from '../src/seccomp/records.js';
+import { decodeSeccompData, packRecords, type RecordBatch, recordByteOrder, recordBytes } from '../src/seccomp/records.js';
 
 function libseccompReason(): string | undefined {
   try {
@@ -77,11 +76,6 @@ export function i386Missing(): string | undefined {
 /** `batch` without its i386 records where the kernel cannot decide them (i386Missing), for tests that ask the kernel. */
 export function kernelIssuable(batch: RecordBatch): RecordBatch {
   if (!i386Missing()) return batch;
-  const keep = Array.from({ length: batch.count }, (_, i) => i).filter((i) => {
-    const view = new DataView(batch.bytes.buffer, batch.bytes.byteOffset + i * SECCOMP_DATA_SIZE, SECCOMP_DATA_SIZE);
-    return view.getUint32(SECCOMP_DATA_ARCH, !batch.bigEndian[i]) !== AUDIT_ARCH_I386;
-  });
-  const bytes = new Uint8Array(keep.length * SECCOMP_DATA_SIZE);
-  for (const [at, i] of keep.entries()) bytes.set(batch.bytes.subarray(i * SECCOMP_DATA_SIZE, (i + 1) * SECCOMP_DATA_SIZE), at * SECCOMP_DATA_SIZE);
-  return { bytes, count: keep.length, bigEndian: Uint8Array.from(keep, (i) => batch.bigEndian[i]!) };
+  const records = Array.from({ length: batch.count }, (_, i) => decodeSeccompData(recordBytes(batch, i), recordByteOrder(batch, i)));
+  return packRecords(records.filter((record) => record.arch !== AUDIT_ARCH_I386));
 }
