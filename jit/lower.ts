@@ -32,6 +32,8 @@ export interface FilterFrame {
   readonly fresh: boolean;
   /** The statement that ends the filter with the constant `value`, or with A. */
   exit(value: number | 'A'): binaryen.ExpressionRef;
+  /** When given, the entry local holds an index into this list of entry numbers rather than the entry number itself. */
+  readonly entryByIndex?: readonly number[];
 }
 
 /** Locals after the parameters of a filter's own function: A, X, M[0..15]. */
@@ -173,13 +175,16 @@ class Lowering {
   /**
    * The jump to the frame's entry: `br_table` to a block per resume point that
    * sets A, X and M[] and branches to its pc (whose block is open here), or on
-   * to pc 0 for entry 0. `stored` are the M[k] the program stores to.
+   * to pc 0 for entry 0; through the frame's entryByIndex if it has one.
+   * `stored` are the M[k] the program stores to.
    */
   private makeEntryDispatch(entries: readonly ResumePoint[], stored: readonly number[]): binaryen.ExpressionRef {
     const { m } = this;
     const { entry: ENTRY, a: A, x: X, m0: M0, fresh } = this.frame;
     const entryLabel = (i: number) => (i === entries.length ? 'start' : `entry${i + 1}`);
-    let nest = namedBlock(m, entryLabel(0), [m.switch(['start', ...entries.map((_, i) => entryLabel(i))], 'start', this.get(ENTRY))]);
+    const numbers = this.frame.entryByIndex ?? [0, ...entries.map((_, i) => i + 1)];
+    const labels = numbers.map((n) => (n === 0 ? 'start' : entryLabel(n - 1)));
+    let nest = namedBlock(m, entryLabel(0), [m.switch(labels, 'start', this.get(ENTRY))]);
     entries.forEach((entry, i) => {
       const state = [m.local.set(A, this.k(entry.a)), m.local.set(X, this.k(entry.x))];
       for (const k of stored) if (!fresh || entry.m[k] !== 0) state.push(m.local.set(M0 + k, this.k(entry.m[k]!)));

@@ -62,8 +62,12 @@ interface DecisionLocals {
   readonly slot: number;
   readonly value: number;
   readonly row: number;
-  /** A one-filter stack's entry local (lower.ts), set here: 0 outside the tables, else the row's resume point. */
-  readonly entry?: number;
+  /**
+   * A one-filter stack's entry local (lower.ts), set here: 0 outside the
+   * tables, else the row's entry number, or with `byRow`, 1 + the row's index
+   * among all rows (the frame's entryByIndex maps it to the entry number).
+   */
+  readonly entry?: { readonly local: number; readonly byRow: boolean };
 }
 
 /**
@@ -76,7 +80,7 @@ interface DecisionLocals {
  * a chain of compares, which ran far slower (docs/benchmarks.md).
  */
 function makeDecision(m: binaryen.Module, tables: Tables, locals: DecisionLocals, runFilters: () => binaryen.ExpressionRef): binaryen.ExpressionRef {
-  const { ptr, slot, value, row } = locals;
+  const { ptr, slot, value, row, entry } = locals;
   const get = (local: number) => m.local.get(local, i32);
   const { table, layout, byteOrder } = tables;
   const perArch = table.arches.map((arch, i) =>
@@ -88,14 +92,16 @@ function makeDecision(m: binaryen.Module, tables: Tables, locals: DecisionLocals
         m.local.set(row, m.i32.add(m.i32.mul(get(slot), m.i32.const(layout.stride)), m.i32.const(layout.offsets[i]!))),
         m.local.set(value, m.i32.load(0, 4, get(row))),
         m.drop(m.br('decided', m.i32.ne(get(value), m.i32.const(NOT_CONSTANT | 0)), get(value))), // br_if passes its value on when not taken
-        ...(locals.entry === undefined ? [] : [m.local.set(locals.entry, m.i32.load(4, 4, get(row)))]),
+        ...(entry === undefined
+          ? []
+          : [m.local.set(entry.local, entry.byRow ? m.i32.add(get(slot), m.i32.const(layout.firstRows[i]! + 1)) : m.i32.load(4, 4, get(row)))]),
         m.br('run'),
       ]),
     ),
   );
   const lookup = m.block('run', [
     m.local.set(row, m.i32.const(0)),
-    ...(locals.entry === undefined ? [] : [m.local.set(locals.entry, m.i32.const(0))]),
+    ...(entry === undefined ? [] : [m.local.set(entry.local, m.i32.const(0))]),
     ...(perArch.length === 0
       ? []
       : [
@@ -236,9 +242,23 @@ function addOneFilterFunctions(m: binaryen.Module, tables: Tables, filter: Verif
   const get = (local: number) => m.local.get(local, i32);
   /** Ends the filter with `value`, with the precedence over one filter. */
   const exit = (value: number | 'A') => m.br('decided', 0, value === 'A' ? makePrecedenceOfOne(m, FILTER_STATE) : m.i32.const(resolveStack([value]) | 0));
-  const frame: FilterFrame = { ptr: RUN_BATCH.ptr, entry: RUN_BATCH.entry, a: FILTER_STATE, x: FILTER_STATE + 1, m0: FILTER_STATE + 2, fresh: false, exit };
+  // With many resume points V8 compiles the entry's br_table to a jump table: keyed on the row
+  // rather than on the entry number read from it, its index is ready a load sooner, and a
+  // mispredicted jump is found out sooner. With a few, V8 compiles it to compares, which a
+  // predictable mix runs faster than an indirect jump (docs/benchmarks.md).
+  const byRow = tables.layout.entries[0]!.length > 4;
+  const frame: FilterFrame = {
+    ptr: RUN_BATCH.ptr,
+    entry: RUN_BATCH.entry,
+    a: FILTER_STATE,
+    x: FILTER_STATE + 1,
+    m0: FILTER_STATE + 2,
+    fresh: false,
+    exit,
+    ...(byRow ? { entryByIndex: [0, ...tables.layout.entriesByRow[0]!] } : {}),
+  };
   const locals = [...Array<number>(FILTER_STATE - RUN_BATCH.slot).fill(i32), ...FILTER_LOCALS];
-  const batch: BatchLocals = RUN_BATCH;
+  const batch: BatchLocals = { ...RUN_BATCH, entry: { local: RUN_BATCH.entry, byRow } };
   const runFilter = () => lowerFilter(m, filter, tables.byteOrder, tables.layout.entries[0], frame);
   m.addFunction(
     'run_batch',

@@ -63,6 +63,10 @@ export interface TableLayout {
   readonly counterAt: number;
   /** Per filter: its resume points, entry n being `entries[n - 1]`. */
   readonly entries: readonly (readonly ResumePoint[])[];
+  /** Per arch: the index of its first row among all rows (every arch's, in order). */
+  readonly firstRows: readonly number[];
+  /** Per filter: the entry number each row holds for it, by the row's index among all rows (0 in a constant row). */
+  readonly entriesByRow: readonly (readonly number[])[];
 }
 
 /** Resume points that behave alike share an entry: at a `ret #k` the state no longer matters. */
@@ -137,7 +141,9 @@ export function layoutTables(table: DecisionTable, filters: readonly VerifiedPro
       resume += RESUME_POINT_BYTES;
     }
   });
-  return { bytes, offsets, stride, counterAt, entries };
+  const firstRows = offsets.map((offset) => (offset - offsets[0]!) / stride);
+  const entriesByRow = filters.map((_, i) => rowEntries.flat().map((numbers) => numbers?.[i] ?? 0));
+  return { bytes, offsets, stride, counterAt, entries, firstRows, entriesByRow };
 }
 
 /** One tabulated arch as the table block holds it: for decide()'s lookup (lower-js.ts) and the summary's counts (counting.ts). */

@@ -35,6 +35,20 @@ describe('layoutTables', () => {
     expect([0, 1, 2].map((i) => word(resumeAt + i * RESUME_POINT_BYTES))).toEqual(layout.entries[0]!.map((entry) => entry.pc));
   });
 
+  it("lists each filter's entry numbers by row across the arches, as the rows hold them", () => {
+    const filters = [sample('multiarch')];
+    const table = decisionTable(filters);
+    const layout = layoutTables(table, filters);
+    const view = new DataView(layout.bytes.buffer);
+    expect(table.arches).toHaveLength(2);
+    expect(layout.firstRows).toEqual([0, table.arches[0]!.values.length]);
+    const held = table.arches.flatMap((arch, a) =>
+      Array.from(arch.values, (_, slot) => view.getUint32(layout.offsets[a]! - TABLE_OFFSET + slot * layout.stride + 4, true)),
+    );
+    expect(layout.entriesByRow[0]).toEqual(held);
+    expect(new Set(held).size).toBe(layout.entries[0]!.length + 1); // every entry, and 0 for the constant rows
+  });
+
   it('gives resume points at the same `ret #k` one entry, whatever the state', () => {
     const needsArgs = 'ld [4]\njeq #AUDIT_ARCH_X86_64, native, allow\nnative: ld [16]\nret a\nallow: ret ALLOW';
     const fixed = 'ld [4]\njeq #AUDIT_ARCH_X86_64, native, allow\nnative: ld [0]\nret ERRNO(1)\nallow: ret ALLOW';
