@@ -25,6 +25,7 @@ const report = (w: WorkloadResult, rows: EndToEndResult[] = []): BenchReport => 
   machine: { cpu: 'x', cores: 2, node: 'v20' },
   records: 100,
   slowRecords: 100,
+  decideRecords: 100,
   rounds: 3,
   workloads: [w],
   compile: [],
