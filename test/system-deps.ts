@@ -7,7 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { it, type TestContext } from 'vitest';
 import { oracleUnavailableReason } from '../src/kernel/helper.js';
-import { kernelDecide } from '../src/kernel/oracle.js';
+import { i386BypassReason } from '../src/kernel/oracle.js';
 import { archNamed } from '../src/seccomp/arches.js';
 import { decodeSeccompData, packRecords, type RecordBatch, recordByteOrder, recordBytes } from '../src/seccomp/records.js';
 
@@ -55,22 +55,14 @@ export function itWhenAvailable(missing: string | undefined, name: string, fn: (
 export const kernelIt = (name: string, fn: (context: TestContext) => unknown, timeout = 120_000): void => itWhenAvailable(oracleMissing, name, fn, timeout);
 
 const AUDIT_ARCH_I386 = archNamed('i386').auditArch;
-let i386Reason: string | undefined | null = null;
+let i386Warned = false;
 
-/**
- * Why the live kernel cannot decide i386 records here, or undefined when it
- * can: some sandbox kernels answer a 32-bit syscall (int 0x80) before seccomp
- * runs, so no filter sees it (KernelDecisions.bypassed). Asked once, of the
- * kernel, the first time a test wants to know; printed then.
- */
+/** Why the live kernel cannot decide i386 records here (i386BypassReason), or undefined; printed the first time a test asks. */
 export function i386Missing(): string | undefined {
-  if (i386Reason !== null) return i386Reason;
-  const record = packRecords([{ arch: AUDIT_ARCH_I386, nr: 20, instructionPointer: 0n, args: [0n, 0n, 0n, 0n, 0n, 0n] }]);
-  i386Reason = kernelDecide([{ code: 0x06, jt: 0, jf: 0, k: 0x00050001 }], record).bypassed[0]
-    ? 'this kernel answers i386 syscalls (int 0x80) before seccomp runs'
-    : undefined;
-  if (i386Reason) console.warn(`SKIPPING i386 records in kernel tests: ${i386Reason}`);
-  return i386Reason;
+  const reason = i386BypassReason();
+  if (reason && !i386Warned) console.warn(`SKIPPING i386 records in kernel tests: ${reason}`);
+  i386Warned = true;
+  return reason;
 }
 
 /** `batch` without its i386 records where the kernel cannot decide them (i386Missing), for tests that ask the kernel. */

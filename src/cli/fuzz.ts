@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import type { MakeEngine } from '../engine.js';
 import type { FuzzBudget } from '../fuzz/differential.js';
 import { oracleUnavailableReason } from '../kernel/helper.js';
+import { i386BypassReason } from '../kernel/oracle.js';
 import { type Command, FUZZ_TARGETS, type FuzzTargetName } from './args.js';
 import type { InputFailure } from './fuzz-inputs.js';
 import { CommandFailure, type Io } from './io.js';
@@ -44,7 +45,11 @@ async function runDifferential(command: FuzzCommand, io: Io, targets: readonly F
     decide: async () => against('decide', (await import('../../jit/compiled.js')).decideEngine),
     table: async () => against('table', await loadEngine('table')),
     standalone: async () => against('standalone', await loadEngine('standalone')),
-    kernel: async () => kernelTarget(interpreter),
+    kernel: async () => {
+      const bypass = i386BypassReason();
+      if (bypass) io.stderr(`cbpf fuzz: the kernel target sends x86_64 records only: ${bypass}\n`);
+      return kernelTarget(interpreter);
+    },
     verifier: async () => verifierTarget(),
     codec: async () => codecTarget(),
     profile: async () => {

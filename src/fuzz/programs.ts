@@ -7,7 +7,7 @@
  */
 import type { Instruction } from '../instruction.js';
 import { ACTIONS } from '../seccomp/actions.js';
-import { ARCHES } from '../seccomp/arches.js';
+import { ARCHES, archNamed } from '../seccomp/arches.js';
 import type { SeccompData } from '../seccomp/records.js';
 import { chance, int, pick, type Random, u32 } from './random.js';
 
@@ -156,23 +156,29 @@ export function mutateProgram(program: readonly Instruction[], random: Random): 
   return out;
 }
 
+/** The arches of the records an x86-64 host can issue to its kernel. */
+const X86_ARCHES: readonly number[] = ['x86_64', 'i386'].map((name) => archNamed(name).auditArch);
+
 /**
  * Records aimed at `program`: each word (nr, and both halves of every
  * argument) is often one of the program's compared constants, or one off,
- * or 0 or 0xffffffff. Arches are x86_64 or i386 unless `anyArch`.
+ * or 0 or 0xffffffff. Their arches are drawn from `arches` (audit values;
+ * x86_64 and i386 by default), or from every arch, and the program's
+ * constants, for 'any'.
  */
-export function biasedRecords(program: readonly Instruction[], random: Random, count: number, anyArch = false): SeccompData[] {
+export function biasedRecords(program: readonly Instruction[], random: Random, count: number, arches: readonly number[] | 'any' = X86_ARCHES): SeccompData[] {
   const constants = program.filter((i) => (i.code & 0x07) === 0x05 && (i.code & 0x08) === 0 && i.code !== 0x05).map((i) => i.k);
   const word = (): number => {
     if (constants.length > 0 && chance(random, 0.5)) return (pick(random, constants) + pick(random, [0, 0, 1, -1])) >>> 0;
     return chance(random, 0.3) ? pick(random, [0, 0xffffffff, 0x80000000]) : chance(random, 0.5) ? int(random, 0, 500) : u32(random);
   };
-  const arches = anyArch ? ARCHES.map((a) => a.auditArch) : [0xc000003e, 0x40000003];
+  const anyArch = arches === 'any';
+  const chosen = anyArch ? ARCHES.map((a) => a.auditArch) : arches;
   return Array.from({ length: count }, () => {
-    const arch = chance(random, 0.2) && constants.length > 0 ? pick(random, constants) : pick(random, arches);
+    const arch = chance(random, 0.2) && constants.length > 0 ? pick(random, constants) : pick(random, chosen);
     return {
       nr: word() | 0,
-      arch: anyArch ? arch : arches.includes(arch) ? arch : pick(random, arches),
+      arch: anyArch || chosen.includes(arch) ? arch : pick(random, chosen),
       instructionPointer: (BigInt(u32(random)) << 32n) | BigInt(u32(random)),
       args: Array.from({ length: 6 }, () => (BigInt(word()) << 32n) | BigInt(word())),
     };

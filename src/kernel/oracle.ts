@@ -121,6 +121,22 @@ export function kernelDecide(program: Program, batch: RecordBatch): KernelDecisi
   return { values, ips, bypassed };
 }
 
+let i386Bypass: string | undefined | null = null;
+
+/**
+ * Why this kernel's seccomp filters never see i386 syscalls, or undefined
+ * when they do: some sandbox kernels answer a 32-bit syscall (int 0x80)
+ * before seccomp runs (KernelDecisions.bypassed). Asked of the kernel once.
+ */
+export function i386BypassReason(): string | undefined {
+  if (i386Bypass !== null) return i386Bypass;
+  const record = new Uint8Array(SECCOMP_DATA_SIZE);
+  new DataView(record.buffer).setUint32(SECCOMP_DATA_ARCH, AUDIT_ARCH_I386, true);
+  const { bypassed } = kernelDecide([{ code: 0x06, jt: 0, jf: 0, k: 0x00050001 }], { bytes: record, count: 1, bigEndian: new Uint8Array(1) });
+  i386Bypass = bypassed[0] ? 'this kernel answers i386 syscalls (int 0x80) before seccomp runs' : undefined;
+  return i386Bypass;
+}
+
 /**
  * Record i as the kernel saw it: its instruction pointer is where the helper
  * made the call, and an i386 record's arguments are cut to 32 bits.

@@ -33,7 +33,7 @@ describe('explain', () => {
     const random = seededRandom(31);
     const realistic = generateRecords(2000, 'realistic', 3);
     const records = [
-      ...biasedRecords(filter.instructions, random, 3000, true),
+      ...biasedRecords(filter.instructions, random, 3000, 'any'),
       ...Array.from({ length: 2000 }, (_, i) => decodeSeccompData(realistic.subarray(i * 64, i * 64 + 64), 'le')),
     ];
     let checked = 0;

@@ -51,7 +51,7 @@ describe('the kernel cost of a trace', () => {
       const stack = programs.map((p) => verify(p));
       // Records aimed at the programs' constants, plus plain x86_64 and i386 syscalls the cache can serve.
       const records = [
-        ...biasedRecords(programs.flat(), random, 30, true),
+        ...biasedRecords(programs.flat(), random, 30, 'any'),
         ...[0, 1, 2, 60, 231].map((nr) => ({ nr, arch: 0xc000003e, instructionPointer: 0n, args: [] })),
         ...[3, 4].map((nr) => ({ nr, arch: 0x40000003, instructionPointer: 0n, args: [] })),
       ];

@@ -128,7 +128,7 @@ describe('the JIT', () => {
             filters.flatMap((f) => [...f.instructions]),
             random,
             30,
-            true,
+            'any',
           ),
         );
         const expected = [...interpretBatch(filters, batch)];
