@@ -7,10 +7,11 @@ import { seededRandom } from '../fuzz/random.js';
 import { generateRecords } from '../fuzz/traces.js';
 import type { Instruction } from '../instruction.js';
 import { OracleError, OracleUnavailable } from '../kernel/helper.js';
-import { kernelAccepts, kernelDecide } from '../kernel/oracle.js';
+import { i386BypassReason, kernelAccepts, kernelDecide } from '../kernel/oracle.js';
 import { compareDecisions, type DecisionMismatch, kernelVerdict, verifierVerdict } from '../kernel/parity.js';
 import { MAX_REWRITABLE_LENGTH } from '../kernel/rewrite.js';
 import { hexValue } from '../seccomp/actions.js';
+import { archNamed } from '../seccomp/arches.js';
 import { SECCOMP_DATA_NR } from '../seccomp/data.js';
 import { packRecords, type RecordBatch, readRecordStream, recordBytes } from '../seccomp/records.js';
 import { verify } from '../verifier.js';
@@ -20,10 +21,12 @@ import { loadProgram, loadRecords } from './load.js';
 
 const SHOWN_MISMATCHES = 20;
 
+/** The records given, or realistic x86_64 ones and some aimed at the program (x86_64 and i386, where the kernel's filters see i386 syscalls). */
 function tracesFor(program: Instruction[], given: RecordBatch | undefined, count: number): { batch: RecordBatch; described: string } {
   if (given) return { batch: given, described: `${given.count} records` };
   const realistic = readRecordStream(generateRecords(count, 'realistic', 1), 'le');
-  const aimed = packRecords(biasedRecords(program, seededRandom(1), Math.ceil(count / 10)));
+  const arches = i386BypassReason() === undefined ? undefined : [archNamed('x86_64').auditArch];
+  const aimed = packRecords(biasedRecords(program, seededRandom(1), Math.ceil(count / 10), arches));
   const bytes = new Uint8Array(realistic.bytes.length + aimed.bytes.length);
   bytes.set(realistic.bytes);
   bytes.set(aimed.bytes, realistic.bytes.length);
@@ -44,6 +47,7 @@ export async function runKernelCheck(command: Extract<Command, { kind: 'kernel-c
   const given =
     command.records === undefined ? undefined : await loadRecords(io, command.records, { format: command.recordFormat, byteOrder: 'le', arch: command.arch });
   let failures = 0;
+  let noted = false;
   for (const path of command.inputs) {
     const { program } = await loadProgram(io, path, command);
     const file = displayName(path);
@@ -64,6 +68,9 @@ export async function runKernelCheck(command: Extract<Command, { kind: 'kernel-c
         continue;
       }
       const filter = verify(program);
+      const bypass = given ? undefined : i386BypassReason();
+      if (bypass && !noted) io.stderr(`cbpf kernel-check: records aimed at each program are x86_64 only: ${bypass}\n`);
+      noted ||= bypass !== undefined;
       const { batch, described } = tracesFor(program, given, command.count);
       const kernel = kernelDecide(program, batch);
       const bypassed = [...kernel.bypassed.keys()].filter((i) => kernel.bypassed[i]);

@@ -4,7 +4,10 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { interpreterEngine } from '../../interp/engines.js';
 import { jitEngine } from '../../jit/compiled.js';
+import { assemble } from '../../src/codecs/asm.js';
 import { codecTarget, engineTarget, failureAsCase, kernelTarget, runFuzz, verifierTarget } from '../../src/fuzz/differential.js';
+import { biasedRecords } from '../../src/fuzz/programs.js';
+import { seededRandom } from '../../src/fuzz/random.js';
 import { packRecords } from '../../src/seccomp/records.js';
 import { verify } from '../../src/verifier.js';
 import { loadCorpus } from '../conformance/corpus.js';
@@ -13,6 +16,18 @@ import { kernelIt } from '../system-deps.js';
 import { faultyEngine } from './faulty-interpreter.js';
 
 const jit = () => engineTarget('jit', interpreterEngine, jitEngine, { maxStack: 8, records: 40, anyArch: true, shrinkBudget: 5000 });
+
+describe('records aimed at a program', () => {
+  const program = assemble('ld [4]\njeq #0x40000028, allow, next\nnext: ld [0]\njeq #7, allow, kill\nkill: ret KILL_PROCESS\nallow: ret ALLOW');
+  const arches = (given?: readonly number[] | 'any') => new Set(biasedRecords(program, seededRandom(3), 2000, given).map((r) => r.arch));
+
+  it('are x86_64 or i386 by default, of the arches given, or of any arch and the constants the program compares', () => {
+    expect(arches()).toEqual(new Set([0xc000003e, 0x40000003]));
+    expect(arches([0xc000003e])).toEqual(new Set([0xc000003e]));
+    expect(arches('any')).toContain(0x40000028); // arm, which the program compares with
+    expect(arches('any').size).toBeGreaterThan(5);
+  });
+});
 
 describe('a fixed-seed fuzz run, as npm test runs it', () => {
   it('finds no disagreement between the JIT and the interpreter, or in any codec', () => {
