@@ -12,11 +12,10 @@ import { readProgram, writeProgram } from '../codecs/formats.js';
 import { formatAsm } from '../disasm.js';
 import type { MakeEngine } from '../engine.js';
 import { type Instruction, programsEqual } from '../instruction.js';
-import { i386BypassReason, kernelAccepts, kernelDecide } from '../kernel/oracle.js';
+import { kernelAccepts, kernelArches, kernelDecide } from '../kernel/oracle.js';
 import { compareDecisions, kernelVerdict, verifierVerdict } from '../kernel/parity.js';
 import { MAX_REWRITABLE_LENGTH } from '../kernel/rewrite.js';
 import { hexValue } from '../seccomp/actions.js';
-import { archNamed } from '../seccomp/arches.js';
 import { formatRecordJson } from '../seccomp/record-json.js';
 import { byteOrderOfAuditArch, decodeSeccompData, encodeSeccompData, packRecords, type SeccompData } from '../seccomp/records.js';
 import { type VerifiedProgram, verify } from '../verifier.js';
@@ -155,12 +154,12 @@ export function verifierTarget(batch = 50): FuzzTarget {
 /**
  * The interpreter against the live kernel, one generated program and a set of
  * x86_64/i386 records at a time (x86_64 only where the kernel answers i386
- * syscalls before seccomp: i386BypassReason), each record as the kernel saw
+ * syscalls before seccomp: kernelArches), each record as the kernel saw
  * it (its own instruction pointer, i386 arguments cut to 32 bits). Shrinks
  * with the kernel in the loop, so its budget is small.
  */
 export function kernelTarget(interpreter: MakeEngine, records = 40, shrinkBudget = 300): FuzzTarget {
-  const arches = i386BypassReason() === undefined ? undefined : [archNamed('x86_64').auditArch];
+  const arches = kernelArches();
   const mismatches = (c: FuzzCase) => {
     const program = c.filters[0]!;
     const batch = packRecords([c.record]);

@@ -137,6 +137,11 @@ export function i386BypassReason(): string | undefined {
   return i386Bypass;
 }
 
+/** The arches (audit values) of the records this kernel's filters can be asked about: x86_64, and i386 unless i386BypassReason says otherwise. */
+export function kernelArches(): number[] {
+  return i386BypassReason() === undefined ? [AUDIT_ARCH_X86_64, AUDIT_ARCH_I386] : [AUDIT_ARCH_X86_64];
+}
+
 /**
  * Record i as the kernel saw it: its instruction pointer is where the helper
  * made the call, and an i386 record's arguments are cut to 32 bits.
