@@ -11,8 +11,8 @@ import { i386BypassReason, kernelAccepts, kernelArches, kernelDecide } from '../
 import { compareDecisions, type DecisionMismatch, kernelVerdict, verifierVerdict } from '../kernel/parity.js';
 import { MAX_REWRITABLE_LENGTH } from '../kernel/rewrite.js';
 import { hexValue } from '../seccomp/actions.js';
-import { SECCOMP_DATA_NR } from '../seccomp/data.js';
-import { packRecords, type RecordBatch, readRecordStream, recordBytes } from '../seccomp/records.js';
+import { archNamed } from '../seccomp/arches.js';
+import { decodeSeccompData, packRecords, type RecordBatch, readRecordStream, recordByteOrder, recordBytes } from '../seccomp/records.js';
 import { verify } from '../verifier.js';
 import type { Command } from './args.js';
 import { CommandFailure, displayName, type Io } from './io.js';
@@ -30,6 +30,15 @@ function tracesFor(program: Instruction[], given: RecordBatch | undefined, count
   bytes.set(aimed.bytes, realistic.bytes.length);
   const batch = { bytes, count: realistic.count + aimed.count, bigEndian: new Uint8Array(realistic.count + aimed.count) };
   return { batch, described: `${realistic.count} realistic + ${aimed.count} aimed records` };
+}
+
+/** What the host's kernel answered before seccomp: i386 syscalls, and x86_64 syscalls by number. */
+function describeBypassed(batch: RecordBatch, bypassed: readonly number[]): string {
+  const records = bypassed.map((i) => decodeSeccompData(recordBytes(batch, i), recordByteOrder(batch, i)));
+  const i386 = records.filter((r) => r.arch === archNamed('i386').auditArch).length;
+  const nrs = [...new Set(records.filter((r) => r.arch !== archNamed('i386').auditArch).map((r) => r.nr))].sort((a, b) => a - b);
+  const numbered = nrs.length === 0 ? [] : [`syscall ${nrs.slice(0, 8).join(', ')}${nrs.length > 8 ? ', ...' : ''}`];
+  return [...(i386 > 0 ? [`i386 syscalls (${i386} records)`] : []), ...numbered].join(' and ');
 }
 
 function describeMismatches(engine: EngineName, mismatches: DecisionMismatch[]): string[] {
@@ -72,18 +81,14 @@ export async function runKernelCheck(command: Extract<Command, { kind: 'kernel-c
       const { batch, described } = tracesFor(program, given, command.count);
       const kernel = kernelDecide(program, batch);
       const bypassed = [...kernel.bypassed.keys()].filter((i) => kernel.bypassed[i]);
-      const nrs = [...new Set(bypassed.map((i) => new DataView(recordBytes(batch, i).slice().buffer).getInt32(SECCOMP_DATA_NR, true)))].sort((a, b) => a - b);
       for (const engine of command.engines) {
         const mismatches = compareDecisions(kernel, batch, (await loadEngine(engine))([filter]));
         failures += mismatches.length;
         io.stdout(`  ${described}: ${mismatches.length} mismatches (${engine})\n`);
         if (mismatches.length > 0) io.stdout(`${formatAsm(program).replace(/^/gm, '    ')}${describeMismatches(engine, mismatches).join('\n')}\n`);
       }
-      if (bypassed.length > 0) {
-        io.stdout(
-          `  ${bypassed.length} records left out: this host's kernel answers syscall ${nrs.slice(0, 8).join(', ')}${nrs.length > 8 ? ', ...' : ''} before seccomp runs\n`,
-        );
-      }
+      if (bypassed.length > 0)
+        io.stdout(`  ${bypassed.length} records left out: this host's kernel answers ${describeBypassed(batch, bypassed)} before seccomp runs\n`);
       io.stdout(`  ${((performance.now() - started) / 1000).toFixed(1)} s\n`);
     } catch (error) {
       if (error instanceof OracleUnavailable || error instanceof OracleError) throw new CommandFailure(error.message);
