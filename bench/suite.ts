@@ -90,7 +90,7 @@ export interface BenchReport {
   readonly records: number;
   /** Records the interpreter is timed on (it is slow on large filters). */
   readonly slowRecords: number;
-  /** Records the per-call JIT is timed on (ONE_AT_A_TIME_RECORDS). */
+  /** Records the per-call JIT is timed on. */
   readonly decideRecords: number;
   readonly rounds: number;
   readonly workloads: WorkloadResult[];
@@ -212,14 +212,6 @@ function compileFresh(program: VerifiedProgram): CompiledFilter {
   const binary = buildModule([verify(program.instructions)], 'le').binary;
   return new CompiledFilter(binary, new WebAssembly.Module(binary), 'le', 1);
 }
-
-/**
- * Records the per-call JIT is timed on, in a quick run and a full one alike:
- * each is a view made before the timing starts, and a full run's 200,000
- * views with their records (over 20 MB) timed the walk over them more than the
- * call (docs/benchmarks.md); a caller deciding one record has it at hand.
- */
-const ONE_AT_A_TIME_RECORDS = 20_000;
 
 /**
  * A loop calling `jit.decide` on each of `views`, made afresh (new Function)
@@ -347,7 +339,7 @@ function nativeCompetitor(kind: NativeKind, program: VerifiedProgram): { kind: N
 
 /** Compile latency of one filter, then every mix through every competitor. */
 async function benchFilter({ name, program }: BenchFilter, settings: RunSettings): Promise<{ compile: CompileResult; workloads: WorkloadResult[] }> {
-  const { count, rounds, slowCount, mixes, recordsPath, say } = settings;
+  const { count, rounds, slowCount, decideCount, mixes, recordsPath, say } = settings;
   const workloads: WorkloadResult[] = [];
   say(`${name}: compile latency`);
   for (const warmUp = performance.now(); performance.now() - warmUp < COMPILE_WARM_UP_SECONDS * 1000; ) compileFresh(program);
@@ -388,7 +380,7 @@ async function benchFilter({ name, program }: BenchFilter, settings: RunSettings
     const slow = Math.min(count, slowCount);
     // One view per record, made before timing: the one-record competitors are timed on the call, not on making views.
     const views = Array.from({ length: slow }, (_, i) => records.subarray(i * 64, i * 64 + 64));
-    const decideViews = views.slice(0, ONE_AT_A_TIME_RECORDS);
+    const decideViews = views.slice(0, decideCount);
     const decideEach = oneAtATime();
     decideEach(jit, decideViews, out);
     check('jit decide', workload, out, expected, decideViews.length);
@@ -456,8 +448,15 @@ async function benchFilter({ name, program }: BenchFilter, settings: RunSettings
 interface RunSettings {
   readonly count: number;
   readonly rounds: number;
-  /** The interpreter is timed on at most this many records (it is slow on large filters), and checked on them. */
+  /** The interpreter is timed on at most this many records (it is slow on large filters). */
   readonly slowCount: number;
+  /**
+   * The per-call JIT is timed on at most this many, in a quick run and a full
+   * one alike: each a view made before the timing starts, and a full run's
+   * 200,000 views timed cache misses in walking them besides the call
+   * (docs/benchmarks.md); a caller deciding one record has it at hand.
+   */
+  readonly decideCount: number;
   readonly mixes: readonly Mix[];
   readonly compileRuns: number;
   readonly recordsPath: string;
@@ -469,6 +468,7 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
     count: options.quick ? 100_000 : 1_000_000,
     rounds: options.quick ? 3 : 5,
     slowCount: options.quick ? 20_000 : 200_000,
+    decideCount: 20_000,
     mixes: options.quick ? ['realistic', 'worst'] : MIXES,
     compileRuns: options.quick ? 7 : 21,
     recordsPath: join(tmpdir(), `cbpf-bench-${process.pid}.bin`),
@@ -492,7 +492,7 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
     machine: { cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, node: process.version },
     records: settings.count,
     slowRecords: settings.slowCount,
-    decideRecords: Math.min(settings.count, ONE_AT_A_TIME_RECORDS),
+    decideRecords: Math.min(settings.count, settings.decideCount),
     rounds: settings.rounds,
     workloads,
     compile,

@@ -218,6 +218,16 @@ function addStackFunctions(m: binaryen.Module, tables: Tables, filters: readonly
   m.addFunction('decide_count', params, i32, [i32, i32, i32, i32], loop(batch('always')));
 }
 
+/**
+ * A lone filter with more resume points than this jumps to them by its table
+ * row, not by the entry number read from the row. With many, V8 compiles the
+ * `br_table` to a jump table either way, and keyed on the row its index is
+ * ready a load sooner, so a mispredicted jump is found out sooner; with a few,
+ * V8 compiles it to compares on the entry number, which a predictable mix runs
+ * faster than an indirect jump (docs/benchmarks.md).
+ */
+const ROW_KEYED_ABOVE_ENTRIES = 4;
+
 /** run_batch's parameters and locals, then the filter's A, X and M[] from FILTER_STATE on. */
 const RUN_BATCH = { ptr: 0, count: 1, out: 2, counting: 3, slot: 4, value: 5, row: 6, total: 7, entry: 8 } as const;
 const FILTER_STATE = 9;
@@ -242,11 +252,7 @@ function addOneFilterFunctions(m: binaryen.Module, tables: Tables, filter: Verif
   const get = (local: number) => m.local.get(local, i32);
   /** Ends the filter with `value`, with the precedence over one filter. */
   const exit = (value: number | 'A') => m.br('decided', 0, value === 'A' ? makePrecedenceOfOne(m, FILTER_STATE) : m.i32.const(resolveStack([value]) | 0));
-  // With many resume points V8 compiles the entry's br_table to a jump table: keyed on the row
-  // rather than on the entry number read from it, its index is ready a load sooner, and a
-  // mispredicted jump is found out sooner. With a few, V8 compiles it to compares, which a
-  // predictable mix runs faster than an indirect jump (docs/benchmarks.md).
-  const byRow = tables.layout.entries[0]!.length > 4;
+  const byRow = tables.layout.entries[0]!.length > ROW_KEYED_ABOVE_ENTRIES;
   const frame: FilterFrame = {
     ptr: RUN_BATCH.ptr,
     entry: RUN_BATCH.entry,
@@ -255,7 +261,7 @@ function addOneFilterFunctions(m: binaryen.Module, tables: Tables, filter: Verif
     m0: FILTER_STATE + 2,
     fresh: false,
     exit,
-    ...(byRow ? { entryByIndex: [0, ...tables.layout.entriesByRow[0]!] } : {}),
+    ...(byRow ? { entryByIndex: [0, ...tables.layout.entriesByRow[0]!] } : {}), // index 0: outside the tables (makeDecision's `+ 1`)
   };
   const locals = [...Array<number>(FILTER_STATE - RUN_BATCH.slot).fill(i32), ...FILTER_LOCALS];
   const batch: BatchLocals = { ...RUN_BATCH, entry: { local: RUN_BATCH.entry, byRow } };

@@ -112,10 +112,12 @@ export function layoutTables(table: DecisionTable, filters: readonly VerifiedPro
   put(TABLE_HEADER.counterAt, counterAt);
   put(TABLE_HEADER.scratchM, TABLE_OFFSET + scratchAt);
   const offsets: number[] = [];
+  const firstRows: number[] = [];
   let row = 0;
   table.arches.forEach((arch, a) => {
     const first = rowsAt + row * stride;
     offsets.push(TABLE_OFFSET + first);
+    firstRows.push(row);
     const entry = HEADER_BYTES + a * ARCH_ENTRY_BYTES;
     putAll(entry, [arch.auditArch, arch.firstNr, arch.values.length, TABLE_OFFSET + first]);
     arch.values.forEach((value, index) => {
@@ -141,7 +143,6 @@ export function layoutTables(table: DecisionTable, filters: readonly VerifiedPro
       resume += RESUME_POINT_BYTES;
     }
   });
-  const firstRows = offsets.map((offset) => (offset - offsets[0]!) / stride);
   const entriesByRow = filters.map((_, i) => rowEntries.flat().map((numbers) => numbers?.[i] ?? 0));
   return { bytes, offsets, stride, counterAt, entries, firstRows, entriesByRow };
 }

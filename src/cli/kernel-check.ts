@@ -20,11 +20,12 @@ import { loadProgram, loadRecords } from './load.js';
 
 const SHOWN_MISMATCHES = 20;
 
-/** The records given, or realistic x86_64 ones and some aimed at the program (x86_64 and i386, where the kernel's filters see i386 syscalls). */
-function tracesFor(program: Instruction[], given: RecordBatch | undefined, count: number): { batch: RecordBatch; described: string } {
-  if (given) return { batch: given, described: `${given.count} records` };
+const AUDIT_ARCH_I386 = archNamed('i386').auditArch;
+
+/** `count` realistic x86_64 records, and a tenth as many aimed at the program, of `arches` (kernelArches). */
+function generatedTraces(program: Instruction[], count: number, arches: readonly number[]): { batch: RecordBatch; described: string } {
   const realistic = readRecordStream(generateRecords(count, 'realistic', 1), 'le');
-  const aimed = packRecords(biasedRecords(program, seededRandom(1), Math.ceil(count / 10), kernelArches()));
+  const aimed = packRecords(biasedRecords(program, seededRandom(1), Math.ceil(count / 10), arches));
   const bytes = new Uint8Array(realistic.bytes.length + aimed.bytes.length);
   bytes.set(realistic.bytes);
   bytes.set(aimed.bytes, realistic.bytes.length);
@@ -35,8 +36,8 @@ function tracesFor(program: Instruction[], given: RecordBatch | undefined, count
 /** What the host's kernel answered before seccomp: i386 syscalls, and x86_64 syscalls by number. */
 function describeBypassed(batch: RecordBatch, bypassed: readonly number[]): string {
   const records = bypassed.map((i) => decodeSeccompData(recordBytes(batch, i), recordByteOrder(batch, i)));
-  const i386 = records.filter((r) => r.arch === archNamed('i386').auditArch).length;
-  const nrs = [...new Set(records.filter((r) => r.arch !== archNamed('i386').auditArch).map((r) => r.nr))].sort((a, b) => a - b);
+  const i386 = records.filter((r) => r.arch === AUDIT_ARCH_I386).length;
+  const nrs = [...new Set(records.filter((r) => r.arch !== AUDIT_ARCH_I386).map((r) => r.nr))].sort((a, b) => a - b);
   const numbered = nrs.length === 0 ? [] : [`syscall ${nrs.slice(0, 8).join(', ')}${nrs.length > 8 ? ', ...' : ''}`];
   return [...(i386 > 0 ? [`i386 syscalls (${i386} records)`] : []), ...numbered].join(' and ');
 }
@@ -78,7 +79,7 @@ export async function runKernelCheck(command: Extract<Command, { kind: 'kernel-c
       const bypass = given ? undefined : i386BypassReason();
       if (bypass && !noted) io.stderr(`cbpf kernel-check: records aimed at each program are x86_64 only: ${bypass}\n`);
       noted ||= bypass !== undefined;
-      const { batch, described } = tracesFor(program, given, command.count);
+      const { batch, described } = given ? { batch: given, described: `${given.count} records` } : generatedTraces(program, command.count, kernelArches());
       const kernel = kernelDecide(program, batch);
       const bypassed = [...kernel.bypassed.keys()].filter((i) => kernel.bypassed[i]);
       for (const engine of command.engines) {

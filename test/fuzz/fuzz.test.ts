@@ -24,7 +24,7 @@ describe('records aimed at a program', () => {
   it('are x86_64 or i386 by default, of the arches given, or of any arch and the constants the program compares', () => {
     expect(arches()).toEqual(new Set([0xc000003e, 0x40000003]));
     expect(arches([0xc000003e])).toEqual(new Set([0xc000003e]));
-    expect(arches('any')).toContain(0x40000028); // arm, which the program compares with
+    expect(arches('any')).toContain(7); // a constant the program compares with, though no arch's
     expect(arches('any').size).toBeGreaterThan(5);
   });
 });

@@ -14,7 +14,7 @@ import { seededRandom } from '../../src/fuzz/random.js';
 import { generateRecords } from '../../src/fuzz/traces.js';
 import { int32At } from '../../src/seccomp/data.js';
 import { encodeSeccompData, packRecords, readRecordStream } from '../../src/seccomp/records.js';
-import { verify } from '../../src/verifier.js';
+import { type VerifiedProgram, verify } from '../../src/verifier.js';
 
 const sample = (name: string) => verify(decodeRaw(readFileSync(SAMPLE_FILTERS.find((s) => s.name === name)!.path)));
 
@@ -108,6 +108,40 @@ describe('the JIT', () => {
       const record = encodeSeccompData({ nr: 0, arch: 0xc000003e, instructionPointer: 0n, args: [] });
       new DataView(record.buffer).setUint32(0, a, true);
       expect(compiled.decide(record)).toBe(interpret(filter, record, 'le'));
+    }
+  });
+
+  /** Syscalls 1 to 6 on x86_64 and on i386, each allowed for one value of args[0]: twelve resume points, in adjacent rows of two arches. */
+  const adjacentResumePoints = (): VerifiedProgram => {
+    const lines = ['ld [4]', 'jeq #0xc000003e, x86, other', 'other: jeq #0x40000003, i386, deny'];
+    for (const [arch, base] of [
+      ['x86', 10],
+      ['i386', 20],
+    ] as const) {
+      lines.push(`${arch}: ld [0]`);
+      for (let nr = 1; nr <= 6; nr++)
+        lines.push(
+          `${nr === 1 ? '' : `${arch}_n${nr - 1}: `}jeq #${nr}, ${arch}_${nr}, ${arch}_n${nr}`,
+          `${arch}_${nr}: ld [16]`,
+          `jeq #${base + nr}, allow, deny`,
+        );
+      lines.push(`${arch}_n6: ja allow`);
+    }
+    return verify(assemble([...lines, 'deny: ret #0x50001', 'allow: ret #0x7fff0000'].join('\n')));
+  };
+
+  it.each([
+    ['adjacent resume points on two arches (reached by the table row)', adjacentResumePoints],
+    ['multiarch (seven resume points on two arches, reached by the table row)', () => sample('multiarch')],
+    ['docker-linear (three resume points, reached by the entry number in the row)', () => sample('docker-linear')],
+  ])('reaches the resume points of %s on every arch, in either byte order, as the interpreter decides', (_, make) => {
+    const filter = make();
+    const data = biasedRecords(filter.instructions, seededRandom(19), 5000, 'any');
+    for (const byteOrder of ['le', 'be'] as const) {
+      const records = new Uint8Array(data.flatMap((d) => [...encodeSeccompData(d, byteOrder)]));
+      const decided = compile(filter, { byteOrder }).decideBatch(records);
+      const expected = data.map((_, i) => interpret(filter, records.subarray(i * 64, i * 64 + 64), byteOrder));
+      expect([...decided]).toEqual(expected);
     }
   });
 
