@@ -52,15 +52,18 @@ export class CompiledFilter {
    * tables, else by the filters lowered to JavaScript (lower-js.ts), which
    * cost less than copying the record into wasm memory and calling in; a
    * stack too large for that is run in wasm, from a whole copy of the record.
-   * A function of this instance's own, made at its first call (makeDecide: a
-   * few milliseconds for a Docker profile), which then replaces this one.
+   * A function of this instance's own, made when `decide` is first read
+   * (makeDecide: a few milliseconds for a Docker profile) and kept as an own
+   * property: a call site never sees a stand-in, which as a second target
+   * there made every later call dearer (docs/benchmarks.md).
    * @throws InputError `record-size` unless `record` is exactly 64 bytes
    * (a length comparison, the size as a literal: this is the per-record hot path).
    */
-  decide: RecordDecide = (record) => {
-    this.decide = this.makeDecide();
-    return this.decide(record);
-  };
+  get decide(): RecordDecide {
+    const decide = this.makeDecide();
+    Object.defineProperty(this, 'decide', { value: decide });
+    return decide;
+  }
 
   /**
    * Instantiates `module`, built for `byteOrder` records and a stack of

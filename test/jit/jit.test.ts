@@ -6,6 +6,7 @@ import { argumentHeavyFilter } from '../../bench/synthetic.js';
 import { interpret } from '../../interp/interpret.js';
 import { interpretBatch } from '../../interp/stack.js';
 import { compile, decideRecords } from '../../jit/compiled.js';
+import { CompiledFilter } from '../../jit/instance.js';
 import { buildModule } from '../../jit/module.js';
 import { assemble } from '../../src/codecs/asm.js';
 import { decodeRaw } from '../../src/codecs/raw.js';
@@ -143,6 +144,16 @@ describe('the JIT', () => {
       const expected = data.map((_, i) => interpret(filter, records.subarray(i * 64, i * 64 + 64), byteOrder));
       expect([...decided]).toEqual(expected);
     }
+  });
+
+  it('makes one decide() per instance, however it is first read: a detached one is the same function', () => {
+    const { binary } = buildModule([sample('docker-linear')], 'le');
+    const instance = new CompiledFilter(binary, new WebAssembly.Module(binary), 'le', 1);
+    const decide = instance.decide; // read before any call, as `const { decide } = filter` or a callback would
+    const records = generateRecords(10, 'realistic', 4);
+    const values = Array.from({ length: 10 }, (_, i) => decide(records.subarray(i * 64, i * 64 + 64)));
+    expect(instance.decide).toBe(decide);
+    expect(values).toEqual([...instance.decideBatch(records)]);
   });
 
   it('reads big-endian records when compiled for them', () => {
