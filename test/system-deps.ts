@@ -7,8 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { it, type TestContext } from 'vitest';
 import { oracleUnavailableReason } from '../src/kernel/helper.js';
-import { i386BypassReason } from '../src/kernel/oracle.js';
-import { archNamed } from '../src/seccomp/arches.js';
+import { i386BypassReason, kernelArches } from '../src/kernel/oracle.js';
 import { decodeSeccompData, packRecords, type RecordBatch, recordByteOrder, recordBytes } from '../src/seccomp/records.js';
 
 function libseccompReason(): string | undefined {
@@ -54,7 +53,6 @@ export function itWhenAvailable(missing: string | undefined, name: string, fn: (
 /** A test that needs the live kernel oracle. */
 export const kernelIt = (name: string, fn: (context: TestContext) => unknown, timeout = 120_000): void => itWhenAvailable(oracleMissing, name, fn, timeout);
 
-const AUDIT_ARCH_I386 = archNamed('i386').auditArch;
 let i386Warned = false;
 
 /** Why the live kernel cannot decide i386 records here (i386BypassReason), or undefined; printed the first time a test asks. */
@@ -65,9 +63,10 @@ export function i386Missing(): string | undefined {
   return reason;
 }
 
-/** `batch` without its i386 records where the kernel cannot decide them (i386Missing), for tests that ask the kernel. */
+/** `batch` with only the records of arches the kernel can decide (kernelArches; i386 left out where i386Missing says), for tests that ask the kernel. */
 export function kernelIssuable(batch: RecordBatch): RecordBatch {
   if (!i386Missing()) return batch;
+  const arches = kernelArches();
   const records = Array.from({ length: batch.count }, (_, i) => decodeSeccompData(recordBytes(batch, i), recordByteOrder(batch, i)));
-  return packRecords(records.filter((record) => record.arch !== AUDIT_ARCH_I386));
+  return packRecords(records.filter((record) => arches.includes(record.arch)));
 }

@@ -6,8 +6,8 @@
 import { encodeRaw } from '../codecs/raw.js';
 import type { Program } from '../instruction.js';
 import { archByAuditArch } from '../seccomp/arches.js';
-import { checkRecordBatch, SECCOMP_DATA_ARCH, SECCOMP_DATA_ARGS, SECCOMP_DATA_IP, SECCOMP_DATA_NR, SECCOMP_DATA_SIZE } from '../seccomp/data.js';
-import { type RecordBatch, recordBytes } from '../seccomp/records.js';
+import { checkRecordBatch, SECCOMP_DATA_ARCH, SECCOMP_DATA_ARGS, SECCOMP_DATA_IP, SECCOMP_DATA_SIZE } from '../seccomp/data.js';
+import { packRecords, type RecordBatch, recordBytes } from '../seccomp/records.js';
 import { OracleError, runHelper } from './helper.js';
 import { PASS_SHIFTS, rewriteForPass, valueFromErrnos } from './rewrite.js';
 
@@ -131,11 +131,8 @@ let i386Bypass: string | undefined | null = null;
 export function i386BypassReason(): string | undefined {
   if (i386Bypass !== null) return i386Bypass;
   // getpid (i386 number 20): harmless where it runs unfiltered, and no special case of the syscall path, as restart_syscall (0) is.
-  const record = new Uint8Array(SECCOMP_DATA_SIZE);
-  const view = new DataView(record.buffer);
-  view.setUint32(SECCOMP_DATA_NR, 20, true);
-  view.setUint32(SECCOMP_DATA_ARCH, AUDIT_ARCH_I386, true);
-  const { bypassed } = kernelDecide([{ code: 0x06, jt: 0, jf: 0, k: 0x00050001 }], { bytes: record, count: 1, bigEndian: new Uint8Array(1) });
+  const record = packRecords([{ arch: AUDIT_ARCH_I386, nr: 20, instructionPointer: 0n, args: [] }]);
+  const { bypassed } = kernelDecide([{ code: 0x06, jt: 0, jf: 0, k: 0x00050001 }], record);
   i386Bypass = bypassed[0] ? 'this kernel answers i386 syscalls (int 0x80) before seccomp runs' : undefined;
   return i386Bypass;
 }
