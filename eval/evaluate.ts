@@ -11,8 +11,7 @@
  * of it. Lines of text (JSON lines, strace logs) are read into records on the
  * workers too, and decided here.
  */
-import { closeSync, openSync } from 'node:fs';
-import { stat } from 'node:fs/promises';
+import { closeSync, openSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { archNamed, type ByteOrder } from '../src/seccomp/arches.js';
 import { SECCOMP_DATA_SIZE } from '../src/seccomp/data.js';
@@ -25,15 +24,7 @@ import type { EvalOptions, EvalReport, EvalTiming, TraceSource } from './options
 import { workersToStart } from './policy.js';
 import { EvalPool } from './pool.js';
 import { RecordRangeReader } from './record-file.js';
-import {
-  BATCH_RECORDS,
-  detectStreamFormat,
-  type LinePieceReader,
-  recordBatches,
-  recordRanges,
-  type SkippedRecords,
-  type StraceNotes,
-} from './record-stream.js';
+import { BATCH_RECORDS, detectFileFormat, type LinePieceReader, recordBatches, recordRanges, type SkippedRecords, type StraceNotes } from './record-stream.js';
 import { Summary } from './summary.js';
 import { TieredEngine } from './tiers.js';
 import type { WorkerEngine, WorkerResult, WorkerSetup } from './worker.js';
@@ -67,8 +58,8 @@ const RANGE_SECONDS = 0.008;
 const MAX_RANGE_RECORDS = 16 * BATCH_RECORDS;
 
 /** The size of `path` if it is a regular file, which other threads can open and read at any offset. */
-async function regularFileSize(path: string): Promise<number | undefined> {
-  const info = await stat(path);
+function regularFileSize(path: string): number | undefined {
+  const info = statSync(path);
   return info.isFile() ? info.size : undefined;
 }
 
@@ -77,37 +68,45 @@ async function regularFileSize(path: string): Promise<number | undefined> {
  * own); anything else (streams, pipes, JSON lines, strace logs) is streamed
  * here, lines of text read into records by `readLinesElsewhere` when it can.
  */
-async function openInput(
+function openInput(
   source: TraceSource,
   options: EvalOptions,
   rangeRecords: () => number,
   skipped: SkippedRecords | undefined,
   straceNotes: StraceNotes,
   readLinesElsewhere: LinePieceReader,
-): Promise<Input> {
+): Input {
   const byteOrder = options.byteOrder ?? 'le';
   const arch = archNamed(options.arch ?? 'x86_64');
-  const size = typeof source === 'string' ? await regularFileSize(source) : undefined;
+  const size = typeof source === 'string' ? regularFileSize(source) : undefined;
   let format = options.format;
-  if (size !== undefined && format === undefined) format = await detectStreamFormat(traceChunks(source));
-  if (typeof source === 'string' && size !== undefined && format === 'bin') {
+  if (typeof source === 'string' && size !== undefined) {
     const fd = openSync(source, 'r');
-    const reader = new RecordRangeReader(fd, byteOrder);
-    let read = 0;
-    return {
-      work: (async function* () {
-        for (const range of recordRanges(size, rangeRecords, skipped)) {
-          read = range.offset + range.count * SECCOMP_DATA_SIZE;
-          yield { first: range.first, count: range.count, range };
-        }
-      })(),
-      totalBytes: size,
-      bytesRead: () => read,
-      recordFile: { fd, byteOrder },
-      reader,
-      readingMoves: false,
-      close: () => closeSync(fd),
-    };
+    try {
+      format ??= detectFileFormat(fd);
+    } catch (error) {
+      closeSync(fd);
+      throw error;
+    }
+    if (format === 'bin') {
+      const reader = new RecordRangeReader(fd, byteOrder);
+      let read = 0;
+      return {
+        work: (async function* () {
+          for (const range of recordRanges(size, rangeRecords, skipped)) {
+            read = range.offset + range.count * SECCOMP_DATA_SIZE;
+            yield { first: range.first, count: range.count, range };
+          }
+        })(),
+        totalBytes: size,
+        bytesRead: () => read,
+        recordFile: { fd, byteOrder },
+        reader,
+        readingMoves: false,
+        close: () => closeSync(fd),
+      };
+    }
+    closeSync(fd); // text is streamed, as from a pipe
   }
   let read = 0;
   const counted = (async function* () {
@@ -191,7 +190,7 @@ async function run(
     return Math.min(MAX_RANGE_RECORDS, Math.max(BATCH_RECORDS, records));
   };
   const started = performance.now();
-  const input = await openInput(source, options, rangeRecords, skipped, straceNotes, (task) => pool?.readLines(task));
+  const input = openInput(source, options, rangeRecords, skipped, straceNotes, (task) => pool?.readLines(task));
   const cores = availableParallelism();
   /** Starts `count` worker threads, if any, for the rest of the run. */
   const startPool = (count: number): void => {

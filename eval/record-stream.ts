@@ -4,6 +4,7 @@
  * to the next; a file on disk can also be cut into ranges, which record-file.ts
  * reads), JSON lines, or an strace log. Memory stays bounded by the batch size.
  */
+import { readSync } from 'node:fs';
 import { DecodeError, ParseError } from '../src/errors.js';
 import { type Arch, archByName, type ByteOrder } from '../src/seccomp/arches.js';
 import { SECCOMP_DATA_SIZE } from '../src/seccomp/data.js';
@@ -67,7 +68,7 @@ export function detectRecordFormat(start: Uint8Array): RecordFormat {
  * Reads `iterator` until its chunks hold the part of the trace that tells its
  * format (headEnd), or end; returns those chunks, whole.
  */
-async function readHead(iterator: AsyncIterator<Uint8Array>): Promise<Uint8Array[]> {
+export async function readHead(iterator: AsyncIterator<Uint8Array>): Promise<Uint8Array[]> {
   const head: Uint8Array[] = [];
   for (;;) {
     const next = await iterator.next();
@@ -77,14 +78,20 @@ async function readHead(iterator: AsyncIterator<Uint8Array>): Promise<Uint8Array
   }
 }
 
-/** The format of the trace `chunks` start, reading only as much of them as it takes. */
-export async function detectStreamFormat(chunks: AsyncIterable<Uint8Array>): Promise<RecordFormat> {
-  const iterator = chunks[Symbol.asyncIterator]();
-  try {
-    return detectRecordFormat(Buffer.concat(await readHead(iterator)));
-  } finally {
-    await iterator.return?.();
+/**
+ * The format of the file open as `fd`, from its first HEAD_BYTES (all headEnd
+ * ever needs), read at once: a stream's chunks wait on the event loop, which
+ * cost a run's start more than the read itself.
+ */
+export function detectFileFormat(fd: number): RecordFormat {
+  const head = new Uint8Array(HEAD_BYTES);
+  let filled = 0;
+  while (filled < head.length) {
+    const read = readSync(fd, head, filled, head.length - filled, filled);
+    if (read === 0) break;
+    filled += read;
   }
+  return detectRecordFormat(head.subarray(0, filled));
 }
 
 async function* binaryBatches(chunks: AsyncIterable<Uint8Array>, byteOrder: ByteOrder, skipped: SkippedRecords | undefined): AsyncGenerator<RecordBatch> {

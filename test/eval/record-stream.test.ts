@@ -1,11 +1,15 @@
+import { closeSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   BATCH_RECORDS,
+  detectFileFormat,
   detectRecordFormat,
-  detectStreamFormat,
   type LinePieceReader,
   type RecordStreamOptions,
+  readHead,
   readLinePiece,
   recordBatches,
   type SkippedRecords,
@@ -312,6 +316,25 @@ describe('recordBatches on text', () => {
 });
 
 describe("a trace's format", () => {
+  /** The format of a stream, told as recordBatches tells it: from the chunks readHead takes. */
+  const streamFormat = async (chunks: AsyncIterable<Uint8Array>) => detectRecordFormat(Buffer.concat(await readHead(chunks[Symbol.asyncIterator]())));
+  let dir = '';
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'cbpf-format-'));
+  });
+  afterAll(() => rmSync(dir, { recursive: true }));
+  /** The format of a file of `bytes`, told as evaluate() tells it. */
+  const fileFormat = (bytes: Uint8Array) => {
+    const path = join(dir, 'trace');
+    writeFileSync(path, bytes);
+    const fd = openSync(path, 'r');
+    try {
+      return detectFileFormat(fd);
+    } finally {
+      closeSync(fd);
+    }
+  };
+
   /** Starts that put a line break, a control byte or both near the rule's bounds (64 bytes, 4,096). */
   const start = fc
     .array(
@@ -323,10 +346,11 @@ describe("a trace's format", () => {
     )
     .map((parts) => Uint8Array.from(Buffer.from(parts.join(''), 'latin1')));
 
-  it('is told the same however the input is cut into chunks, as a file is (first chunk of 1 MiB) or a pipe', async () => {
+  it('is told the same from a file and however a pipe cuts the input into chunks', async () => {
     await fc.assert(
       fc.asyncProperty(start, fc.array(fc.nat(), { maxLength: 8 }), async (bytes, cuts) => {
-        expect(await detectStreamFormat(chunksOf(bytes, cuts))).toBe(detectRecordFormat(bytes));
+        expect(await streamFormat(chunksOf(bytes, cuts))).toBe(detectRecordFormat(bytes));
+        expect(fileFormat(bytes)).toBe(detectRecordFormat(bytes));
       }),
     );
   });
@@ -342,6 +366,7 @@ describe("a trace's format", () => {
   ])('$what: $format', async ({ text, format }) => {
     const bytes = Uint8Array.from(Buffer.from(text, 'latin1'));
     expect(detectRecordFormat(bytes)).toBe(format);
-    expect(await detectStreamFormat(chunksOf(bytes, [1, 2, 3, 70, 4100]))).toBe(format);
+    expect(await streamFormat(chunksOf(bytes, [1, 2, 3, 70, 4100]))).toBe(format);
+    expect(fileFormat(bytes)).toBe(format);
   });
 });
