@@ -32,9 +32,18 @@ export interface FilterFrame {
   readonly fresh: boolean;
   /** The statement that ends the filter with the constant `value`, or with A. */
   exit(value: number | 'A'): binaryen.ExpressionRef;
-  /** When given, the entry local holds an index into this list of entry numbers rather than the entry number itself. */
+  /**
+   * When given, the entry local holds an index into this list of entry
+   * numbers rather than the entry number itself; CONSTANT_ROW in it jumps to
+   * `constantExit`.
+   */
   readonly entryByIndex?: readonly number[];
+  /** Makes the statement that ends the filter with its table row's constant value (for CONSTANT_ROW in entryByIndex). */
+  constantExit?(): binaryen.ExpressionRef;
 }
+
+/** In a frame's entryByIndex: a table row whose value is constant, which the jump takes to the frame's constantExit. */
+export const CONSTANT_ROW = -1;
 
 /** Locals after the parameters of a filter's own function: A, X, M[0..15]. */
 export const FILTER_LOCALS: readonly number[] = Array(18).fill(i32);
@@ -183,8 +192,10 @@ class Lowering {
     const { entry: ENTRY, a: A, x: X, m0: M0, fresh } = this.frame;
     const entryLabel = (i: number) => (i === entries.length ? 'start' : `entry${i + 1}`);
     const numbers = this.frame.entryByIndex ?? [0, ...entries.map((_, i) => i + 1)];
-    const labels = numbers.map((n) => (n === 0 ? 'start' : entryLabel(n - 1)));
-    let nest = namedBlock(m, entryLabel(0), [m.switch(labels, 'start', this.get(ENTRY))]);
+    const labels = numbers.map((n) => (n === CONSTANT_ROW ? 'constant' : n === 0 ? 'start' : entryLabel(n - 1)));
+    const jump = m.switch(labels, 'start', this.get(ENTRY));
+    const { constantExit } = this.frame;
+    let nest = namedBlock(m, entryLabel(0), constantExit ? [namedBlock(m, 'constant', [jump]), constantExit()] : [jump]);
     entries.forEach((entry, i) => {
       const state = [m.local.set(A, this.k(entry.a)), m.local.set(X, this.k(entry.x))];
       for (const k of stored) if (!fresh || entry.m[k] !== 0) state.push(m.local.set(M0 + k, this.k(entry.m[k]!)));

@@ -28,7 +28,7 @@ import type { ByteOrder } from '../src/seccomp/arches.js';
 import { SECCOMP_DATA_ARCH, SECCOMP_DATA_NR, SECCOMP_DATA_SIZE } from '../src/seccomp/data.js';
 import type { VerifiedProgram } from '../src/verifier.js';
 import { OUTPUT_OFFSET, RECORD_CAPACITY, TABLE_OFFSET, WASM_PAGE_SIZE } from './layout-abi.js';
-import { FILTER_LOCALS, type FilterFrame, lowerFilter, makeRecordLoad } from './lower.js';
+import { CONSTANT_ROW, FILTER_LOCALS, type FilterFrame, lowerFilter, makeRecordLoad } from './lower.js';
 import { layoutTables, ROW_COUNTER, TABLE_HEADER, type TableLayout } from './table-layout.js';
 
 export { OUTPUT_OFFSET, RECORD_CAPACITY };
@@ -66,8 +66,10 @@ interface DecisionLocals {
    * A one-filter stack's entry local (lower.ts), set here: 0 outside the
    * tables, else the row's entry number, or with `byRow`, 1 + the row's index
    * among all rows (the frame's entryByIndex maps it to the entry number).
+   * With `constantsToo`, constant rows take that jump too (to the frame's
+   * constantExit), rather than a branch of their own before it.
    */
-  readonly entry?: { readonly local: number; readonly byRow: boolean };
+  readonly entry?: { readonly local: number; readonly byRow: boolean; readonly constantsToo: boolean };
 }
 
 /**
@@ -91,7 +93,7 @@ function makeDecision(m: binaryen.Module, tables: Tables, locals: DecisionLocals
         m.br('run', m.i32.ge_u(get(slot), m.i32.const(arch.values.length))),
         m.local.set(row, m.i32.add(m.i32.mul(get(slot), m.i32.const(layout.stride)), m.i32.const(layout.offsets[i]!))),
         m.local.set(value, m.i32.load(0, 4, get(row))),
-        m.drop(m.br('decided', m.i32.ne(get(value), m.i32.const(NOT_CONSTANT | 0)), get(value))), // br_if passes its value on when not taken
+        ...(entry?.constantsToo ? [] : [m.drop(m.br('decided', m.i32.ne(get(value), m.i32.const(NOT_CONSTANT | 0)), get(value)))]), // br_if passes its value on when not taken
         ...(entry === undefined
           ? []
           : [m.local.set(entry.local, entry.byRow ? m.i32.add(get(slot), m.i32.const(layout.firstRows[i]! + 1)) : m.i32.load(4, 4, get(row)))]),
@@ -228,6 +230,16 @@ function addStackFunctions(m: binaryen.Module, tables: Tables, filters: readonly
  */
 const ROW_KEYED_ABOVE_ENTRIES = 4;
 
+/**
+ * A row-keyed filter whose tables have at least this share of rows to run
+ * (not constant) sends constant rows through the same jump. Where records
+ * often need the filter, the branch on the row's value before the jump is
+ * mispredicted often, and the jump alone decides sooner; where nearly every
+ * row is constant (most profiles), that branch is predicted and cheaper than
+ * the jump (docs/benchmarks.md).
+ */
+const CONSTANTS_THROUGH_JUMP_FROM_SHARE = 0.1;
+
 /** run_batch's parameters and locals, then the filter's A, X and M[] from FILTER_STATE on. */
 const RUN_BATCH = { ptr: 0, count: 1, out: 2, counting: 3, slot: 4, value: 5, row: 6, total: 7, entry: 8 } as const;
 const FILTER_STATE = 9;
@@ -253,6 +265,8 @@ function addOneFilterFunctions(m: binaryen.Module, tables: Tables, filter: Verif
   /** Ends the filter with `value`, with the precedence over one filter. */
   const exit = (value: number | 'A') => m.br('decided', 0, value === 'A' ? makePrecedenceOfOne(m, FILTER_STATE) : m.i32.const(resolveStack([value]) | 0));
   const byRow = tables.layout.entries[0]!.length > ROW_KEYED_ABOVE_ENTRIES;
+  const constantRows = tables.table.arches.flatMap((arch) => Array.from(arch.values, (value) => value !== NOT_CONSTANT));
+  const constantsToo = byRow && constantRows.filter((constant) => !constant).length >= CONSTANTS_THROUGH_JUMP_FROM_SHARE * constantRows.length;
   const frame: FilterFrame = {
     ptr: RUN_BATCH.ptr,
     entry: RUN_BATCH.entry,
@@ -261,10 +275,11 @@ function addOneFilterFunctions(m: binaryen.Module, tables: Tables, filter: Verif
     m0: FILTER_STATE + 2,
     fresh: false,
     exit,
-    ...(byRow ? { entryByIndex: [0, ...tables.layout.entriesByRow[0]!] } : {}), // index 0: outside the tables (makeDecision's `+ 1`)
+    ...(byRow ? { entryByIndex: [0, ...tables.layout.entriesByRow[0]!.map((n, row) => (constantsToo && constantRows[row] ? CONSTANT_ROW : n))] } : {}), // index 0: outside the tables (makeDecision's `+ 1`)
+    ...(constantsToo ? { constantExit: () => m.br('decided', 0, get(RUN_BATCH.value)) } : {}),
   };
   const locals = [...Array<number>(FILTER_STATE - RUN_BATCH.slot).fill(i32), ...FILTER_LOCALS];
-  const batch: BatchLocals = { ...RUN_BATCH, entry: { local: RUN_BATCH.entry, byRow } };
+  const batch: BatchLocals = { ...RUN_BATCH, entry: { local: RUN_BATCH.entry, byRow, constantsToo } };
   const runFilter = () => lowerFilter(m, filter, tables.byteOrder, tables.layout.entries[0], frame);
   m.addFunction(
     'run_batch',

@@ -112,27 +112,40 @@ describe('the JIT', () => {
     }
   });
 
-  /** Syscalls 1 to 6 on x86_64 and on i386, each allowed for one value of args[0]: twelve resume points, in adjacent rows of two arches. */
-  const adjacentResumePoints = (): VerifiedProgram => {
-    const lines = ['ld [4]', 'jeq #0xc000003e, x86, other', 'other: jeq #0x40000003, i386, deny'];
+  /**
+   * Syscalls 1 to `last` on x86_64 and on i386, each allowed for one value of
+   * args[0]: a resume point each, in adjacent rows of two arches.
+   */
+  const adjacentResumePoints = (last: number): VerifiedProgram => {
+    const lines = [
+      'ld [4]',
+      'jeq #0xc000003e, go_x86, not_x86',
+      'go_x86: ja x86',
+      'not_x86: jeq #0x40000003, go_i386, deny',
+      'go_i386: ja i386',
+      'deny: ret #0x50001',
+    ];
     for (const [arch, base] of [
-      ['x86', 10],
-      ['i386', 20],
+      ['x86', 100],
+      ['i386', 200],
     ] as const) {
       lines.push(`${arch}: ld [0]`);
-      for (let nr = 1; nr <= 6; nr++)
+      for (let nr = 1; nr <= last; nr++)
         lines.push(
-          `${nr === 1 ? '' : `${arch}_n${nr - 1}: `}jeq #${nr}, ${arch}_${nr}, ${arch}_n${nr}`,
-          `${arch}_${nr}: ld [16]`,
-          `jeq #${base + nr}, allow, deny`,
+          `${arch}_nr${nr}: jeq #${nr}, ${arch}_args${nr}, ${arch}_nr${nr + 1}`,
+          `${arch}_args${nr}: ld [16]`,
+          `jeq #${base + nr}, ${arch}_allow${nr}, ${arch}_deny${nr}`,
+          `${arch}_allow${nr}: ret #0x7fff0000`,
+          `${arch}_deny${nr}: ret #0x50001`,
         );
-      lines.push(`${arch}_n6: ja allow`);
+      lines.push(`${arch}_nr${last + 1}: ret #0x7fff0000`);
     }
-    return verify(assemble([...lines, 'deny: ret #0x50001', 'allow: ret #0x7fff0000'].join('\n')));
+    return verify(assemble(lines.join('\n')));
   };
 
   it.each([
-    ['adjacent resume points on two arches (reached by the table row)', adjacentResumePoints],
+    ['twelve adjacent resume points on two arches (reached by the table row)', () => adjacentResumePoints(6)],
+    ['120 adjacent resume points on two arches (constant rows through the same jump)', () => adjacentResumePoints(60)],
     ['multiarch (seven resume points on two arches, reached by the table row)', () => sample('multiarch')],
     ['docker-linear (three resume points, reached by the entry number in the row)', () => sample('docker-linear')],
   ])('reaches the resume points of %s on every arch, in either byte order, as the interpreter decides', (_, make) => {
