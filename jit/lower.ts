@@ -184,8 +184,9 @@ class Lowering {
   /**
    * The jump to the frame's entry: `br_table` to a block per resume point that
    * sets A, X and M[] and branches to its pc (whose block is open here), or on
-   * to pc 0 for entry 0; through the frame's entryByIndex if it has one.
-   * `stored` are the M[k] the program stores to.
+   * to pc 0 for entry 0; through the frame's entryByIndex if it has one, a
+   * constant row to the frame's constantExit. `stored` are the M[k] the
+   * program stores to.
    */
   private makeEntryDispatch(entries: readonly ResumePoint[], stored: readonly number[]): binaryen.ExpressionRef {
     const { m } = this;
