@@ -265,6 +265,7 @@ function addOneFilterFunctions(m: binaryen.Module, tables: Tables, filter: Verif
   /** Ends the filter with `value`, with the precedence over one filter. */
   const exit = (value: number | 'A') => m.br('decided', 0, value === 'A' ? makePrecedenceOfOne(m, FILTER_STATE) : m.i32.const(resolveStack([value]) | 0));
   const byRow = tables.layout.entries[0]!.length > ROW_KEYED_ABOVE_ENTRIES;
+  // From the table's values, not entriesByRow: entry 0 there is both a constant row and a resume point at pc 0.
   const constantRows = tables.table.arches.flatMap((arch) => Array.from(arch.values, (value) => value !== NOT_CONSTANT));
   const constantsToo = byRow && constantRows.filter((constant) => !constant).length >= CONSTANTS_THROUGH_JUMP_FROM_SHARE * constantRows.length;
   const frame: FilterFrame = {
