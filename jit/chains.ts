@@ -1,12 +1,13 @@
 /**
  * Chains: the code a resume point runs, where it is only a row of tests on
  * record words, each of which may end the filter with a constant (as
- * libseccomp's argument checks are), kept as data rather than code. A module
- * evaluates a chain with no jump at all (module.ts): every test is computed
- * and the first one that ends the run gives the value. Where records spread
- * over many syscalls whose arguments are checked, that replaces a jump to
- * each syscall's own code, which the CPU cannot predict, by a few more
- * instructions it runs at full speed (docs/benchmarks.md).
+ * libseccomp's argument checks are), kept as data in the table block
+ * (table-layout.ts). A chain is evaluated with no jump at all (module.ts,
+ * kernel.ts): every test is computed and the first one that ends the run
+ * gives the value. Where records spread over many syscalls whose arguments
+ * are checked, that replaces a jump to each syscall's own code, which the CPU
+ * cannot predict, by a few more instructions it runs at full speed; in the
+ * table kernel, it replaces the interpreter (docs/benchmarks.md).
  */
 import type { ResumePoint } from '../src/decision-table.js';
 import type { Instruction } from '../src/instruction.js';
@@ -128,30 +129,28 @@ export const CHAIN_TEST = { mask: 0, value: 8, offset: 16, endsWhenDifferent: 20
 export const CHAIN_TEST_BYTES = 32;
 
 /**
- * The chains of a module as one block at `at` in memory: per row (every
- * arch's, in order), the address of its chain or 0 for a row without one,
- * then each distinct chain, padded to `length` tests, its `last` after them.
+ * Distinct chains of `byRow` laid out from address `at`, each padded to
+ * `length` tests and followed by its `last`: their bytes, and the address of
+ * each row's chain (0 for a row without one).
  */
-export function layoutChains(byRow: readonly (Chain | undefined)[], length: number, at: number): Uint8Array {
+export function layoutChains(byRow: readonly (Chain | undefined)[], length: number, at: number): { bytes: Uint8Array; addresses: number[] } {
   const stride = length * CHAIN_TEST_BYTES + 8;
-  const addresses = new Map<string, number>();
+  const byKey = new Map<string, number>();
   const distinct: Chain[] = [];
-  const firstChainAt = at + Math.ceil((4 * byRow.length) / 8) * 8;
-  const rowChains = byRow.map((chain) => {
+  const addresses = byRow.map((chain) => {
     if (!chain) return 0;
     const key = `${chain.last}:${chain.tests.map((t) => `${t.offset},${t.mask},${t.value},${t.endsWhenEqual},${t.leaf}`).join(';')}`;
-    let address = addresses.get(key);
+    let address = byKey.get(key);
     if (address === undefined) {
-      address = firstChainAt + distinct.push(chain) * stride - stride;
-      addresses.set(key, address);
+      address = at + distinct.push(chain) * stride - stride;
+      byKey.set(key, address);
     }
     return address;
   });
-  const bytes = new Uint8Array(firstChainAt - at + distinct.length * stride);
+  const bytes = new Uint8Array(distinct.length * stride);
   const view = new DataView(bytes.buffer);
-  rowChains.forEach((address, row) => void view.setUint32(4 * row, address, true));
   distinct.forEach((chain, i) => {
-    const start = firstChainAt - at + i * stride;
+    const start = i * stride;
     const padded = [...chain.tests, ...Array<ChainTest>(length - chain.tests.length).fill(NEUTRAL_TEST)];
     padded.forEach((test, t) => {
       const where = start + t * CHAIN_TEST_BYTES;
@@ -163,5 +162,5 @@ export function layoutChains(byRow: readonly (Chain | undefined)[], length: numb
     });
     view.setUint32(start + length * CHAIN_TEST_BYTES, chain.last >>> 0, true);
   });
-  return bytes;
+  return { bytes, addresses };
 }

@@ -22,13 +22,15 @@
  *                                           decide_batch, counting each record in its row's
  *                                           counter as module.ts's decide_count does
  * Records are in the byte order the header's bigEndian field gives, one per
- * instance; the header must hold at least one filter.
+ * instance; the header must hold at least one filter. Little-endian records
+ * of a row with a chain are decided by the chain, not the interpreter.
  */
 import binaryen from 'binaryen';
 import { NOT_CONSTANT } from '../src/decision-table.js';
 import { ACTIONS, SECCOMP_RET_ACTION_FULL } from '../src/seccomp/actions.js';
 import type { ByteOrder } from '../src/seccomp/arches.js';
 import { SECCOMP_DATA_ARCH, SECCOMP_DATA_NR, SECCOMP_DATA_SIZE } from '../src/seccomp/data.js';
+import { CHAIN_TEST, CHAIN_TEST_BYTES } from './chains.js';
 import { TABLE_OFFSET, WASM_PAGE_SIZE } from './layout-abi.js';
 import { emitModule, type OptimizeSettings } from './module.js';
 import { ARCH_ENTRY_BYTES, FILTER_ENTRY_BYTES, HEADER_BYTES, RESUME_POINT_BYTES, ROW_COUNTER, TABLE_HEADER } from './table-layout.js';
@@ -224,7 +226,7 @@ function addRunFilters(b: KernelBuilder, byteOrder: ByteOrder): void {
 }
 
 /** The locals of a table lookup, after the function's parameters. */
-const LOOKUP_NAMES = ['archesEnd', 'stride', 'first', 'length', 'rows', 'row', 'value', 'index', 'entry', 'arch', 'temp'] as const;
+const LOOKUP_NAMES = ['archesEnd', 'stride', 'first', 'length', 'rows', 'row', 'value', 'index', 'entry', 'arch', 'temp', 'chain', 'test', 'chosen'] as const;
 type LookupLocals = Record<(typeof LOOKUP_NAMES)[number], number> & { readonly ptr: number };
 
 /** Sets the lookup's `archesEnd` and `stride` from the header: once per call. */
@@ -285,8 +287,61 @@ function makeDecision(b: KernelBuilder, byteOrder: ByteOrder, locals: LookupLoca
     b.set(row, m.i32.add(get(rows), m.i32.mul(get(index), get(stride)))),
     b.set(value, m.i32.load(0, 4, get(row))),
     m.drop(m.br(decided, m.i32.ne(get(value), b.k(NOT_CONSTANT)), get(value))), // br_if passes its value on when not taken
+    ...(byteOrder === 'le' ? [makeChainExit(b, locals, decided)] : []), // a chain test loads a 64-bit argument as it lies
   ]);
   return m.block(decided, [lookup, m.call(runFunction(byteOrder), [get(ptr), get(row)], i32)], i32);
+}
+
+/**
+ * Where the tables have chains (chains.ts) and the row at local `row` has
+ * one, ends block `decided` with its value for the record at local `ptr`:
+ * every test computed, padded to the header's chainLength, the leaf of the
+ * first that ends the run taken with a `select` (as module.ts's makeChainValue).
+ */
+function makeChainExit(b: KernelBuilder, locals: LookupLocals, decided: string): binaryen.ExpressionRef {
+  const { m } = b;
+  const { ptr, row, chain, test, chosen } = locals;
+  const get = (local: number) => b.get(local);
+  const field = (at: number, type: 'i32' | 'i64' = 'i32') => m[type].load(at, type === 'i32' ? 4 : 8, get(test));
+  const tests = m.loop(
+    'chain',
+    m.if(
+      m.i32.ne(get(test), get(chain)),
+      m.block(null, [
+        b.set(test, m.i32.sub(get(test), b.k(CHAIN_TEST_BYTES))),
+        b.set(
+          chosen,
+          m.select(
+            m.i32.xor(
+              m.i64.eq(
+                m.i64.and(m.i64.load(0, 8, m.i32.add(get(ptr), field(CHAIN_TEST.offset))), field(CHAIN_TEST.mask, 'i64')),
+                field(CHAIN_TEST.value, 'i64'),
+              ),
+              field(CHAIN_TEST.endsWhenDifferent),
+            ),
+            field(CHAIN_TEST.leaf),
+            get(chosen),
+          ),
+        ),
+        m.br('chain'),
+      ]),
+    ),
+  );
+  return m.if(
+    b.header('chainFromRow'),
+    m.block(null, [
+      b.set(chain, m.i32.load(0, 4, m.i32.add(get(row), b.header('chainFromRow')))),
+      m.if(
+        get(chain),
+        m.block(null, [
+          b.set(test, m.i32.add(get(chain), m.i32.mul(b.header('chainLength'), b.k(CHAIN_TEST_BYTES)))), // past the last test: at the chain's last value
+          b.set(chosen, m.i32.load(0, 4, get(test))),
+          tests,
+          m.br(decided, 0, get(chosen)),
+        ]),
+      ),
+    ]),
+  );
 }
 
 /** `decide(record) -> i32`: one record, its arch searched for. */

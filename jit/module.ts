@@ -6,8 +6,8 @@
  *
  * The module's ABI (documented in docs/design.md, stable for standalone use):
  *   memory                                  exported: RECORD_CAPACITY records at 0, their outputs at
- *                                           OUTPUT_OFFSET, then the decision tables and a lone
- *                                           filter's chains (read-only), and a word of scratch
+ *                                           OUTPUT_OFFSET, then the decision tables (read-only)
+ *                                           and a word of scratch
  *   heap_base: i32 global                   the first byte after those: grow memory and put
  *                                           more records and outputs from here
  *   filter_<i>(record: i32) -> i32          filter i's own value (0 = oldest)
@@ -20,7 +20,7 @@
  * tables (src/decision-table.ts) and runs the filters only where the value
  * depends on more than those two, each from its resume point: past the
  * syscall-number dispatch, at the checks of that syscall's arguments. A lone
- * filter whose checks are chains (chains.ts) decides those rows from data.
+ * filter whose checks are chains (chains.ts) may decide those rows from data.
  */
 import binaryen from 'binaryen';
 import { type DecisionTable, decisionTable, NOT_CONSTANT } from '../src/decision-table.js';
@@ -28,7 +28,7 @@ import { ACTIONS, resolveStack, SECCOMP_RET_ACTION_FULL } from '../src/seccomp/a
 import type { ByteOrder } from '../src/seccomp/arches.js';
 import { SECCOMP_DATA_ARCH, SECCOMP_DATA_NR, SECCOMP_DATA_SIZE } from '../src/seccomp/data.js';
 import type { VerifiedProgram } from '../src/verifier.js';
-import { CHAIN_TEST, CHAIN_TEST_BYTES, type Chain, chainFrom, layoutChains } from './chains.js';
+import { CHAIN_TEST, CHAIN_TEST_BYTES } from './chains.js';
 import { OUTPUT_OFFSET, RECORD_CAPACITY, TABLE_OFFSET, WASM_PAGE_SIZE } from './layout-abi.js';
 import { CONSTANT_ROW, FILTER_LOCALS, type FilterFrame, lowerFilter, makeRecordLoad } from './lower.js';
 import { layoutTables, ROW_COUNTER, TABLE_HEADER, type TableLayout } from './table-layout.js';
@@ -56,8 +56,6 @@ interface Tables {
   readonly table: DecisionTable;
   readonly layout: TableLayout;
   readonly byteOrder: ByteOrder;
-  /** A lone filter's chains (chains.ts), where it has them: the block's address, and the tests every chain is padded to. */
-  readonly chains?: { readonly at: number; readonly length: number };
 }
 
 /** The scratch locals of a decision: the record pointer, the lookup's slot and value, and the table row the filters run from. */
@@ -74,7 +72,11 @@ interface DecisionLocals {
    * constantExit), rather than a branch of their own before it.
    */
   readonly entry?: { readonly local: number; readonly byRow: boolean; readonly constantsToo: boolean };
-  /** With the tables' chains: the local that holds the address of the record's row's chain, or 0. */
+  /**
+   * Where a lone filter's rows run it often (`constantsToo`) and its tables
+   * have chains, for little-endian records: the local that holds the address
+   * of the record's row's chain, or 0.
+   */
   readonly chain?: number;
 }
 
@@ -90,8 +92,9 @@ interface DecisionLocals {
 function makeDecision(m: binaryen.Module, tables: Tables, locals: DecisionLocals, runFilters: () => binaryen.ExpressionRef): binaryen.ExpressionRef {
   const { ptr, slot, value, row, entry, chain } = locals;
   const get = (local: number) => m.local.get(local, i32);
-  const { table, layout, byteOrder, chains } = tables;
-  const withChains = chains !== undefined && chain !== undefined;
+  const { table, layout, byteOrder } = tables;
+  const { chains } = layout;
+  const withChains = chains !== undefined && chain !== undefined && entry?.constantsToo === true && byteOrder === 'le';
   const perArch = table.arches.map((arch, i) =>
     m.if(
       m.i32.eq(get(value), m.i32.const(arch.auditArch | 0)),
@@ -104,7 +107,7 @@ function makeDecision(m: binaryen.Module, tables: Tables, locals: DecisionLocals
         ...(entry === undefined
           ? []
           : [m.local.set(entry.local, entry.byRow ? m.i32.add(get(slot), m.i32.const(layout.firstRows[i]! + 1)) : m.i32.load(4, 4, get(row)))]),
-        ...(withChains ? [m.local.set(chain, m.i32.load(chains.at + 4 * layout.firstRows[i]!, 4, m.i32.shl(get(slot), m.i32.const(2))))] : []),
+        ...(withChains ? [m.local.set(chain, m.i32.load(chains.fromRow, 4, get(row)))] : []),
         m.br('run'),
       ]),
     ),
@@ -267,38 +270,6 @@ const ROW_KEYED_ABOVE_ENTRIES = 4;
  */
 const CONSTANTS_THROUGH_JUMP_FROM_SHARE = 0.1;
 
-/** How a lone filter's batch loop jumps to a record's code (see ROW_KEYED_ABOVE_ENTRIES, CONSTANTS_THROUGH_JUMP_FROM_SHARE). */
-function loneDispatch(table: DecisionTable, layout: TableLayout): { byRow: boolean; constantsToo: boolean; constantRows: boolean[] } {
-  const byRow = layout.entries[0]!.length > ROW_KEYED_ABOVE_ENTRIES;
-  // From the table's values, not entriesByRow: entry 0 there is both a constant row and a resume point at pc 0.
-  const constantRows = table.arches.flatMap((arch) => Array.from(arch.values, (value) => value !== NOT_CONSTANT));
-  const constantsToo = byRow && constantRows.filter((constant) => !constant).length >= CONSTANTS_THROUGH_JUMP_FROM_SHARE * constantRows.length;
-  return { byRow, constantsToo, constantRows };
-}
-
-/**
- * A lone filter's chains by row (chains.ts), where its records often need the
- * filter (constants through the jump, above): a constant row's is its value;
- * a row with a resume point has one where its code is a chain. Undefined
- * where that is not so, or no row to run has a chain.
- */
-export function loneChains(
-  table: DecisionTable,
-  layout: TableLayout,
-  filter: VerifiedProgram,
-  byteOrder: ByteOrder,
-): { byRow: (Chain | undefined)[]; length: number } | undefined {
-  if (byteOrder !== 'le' || !loneDispatch(table, layout).constantsToo) return undefined;
-  const values = table.arches.flatMap((arch) => [...arch.values]);
-  const byRow = values.map((value, row): Chain | undefined => {
-    if (value !== NOT_CONSTANT) return { tests: [], last: value };
-    const entry = layout.entriesByRow[0]![row]!;
-    return entry === 0 ? undefined : chainFrom(filter.instructions, layout.entries[0]![entry - 1]!, (k) => resolveStack([k]));
-  });
-  if (!byRow.some((chain, row) => chain && values[row] === NOT_CONSTANT)) return undefined;
-  return { byRow, length: Math.max(...byRow.map((chain) => chain?.tests.length ?? 0)) };
-}
-
 /** run_batch's parameters and locals, then the filter's A, X and M[] from FILTER_STATE on. */
 const RUN_BATCH = { ptr: 0, count: 1, out: 2, counting: 3, slot: 4, value: 5, row: 6, total: 7, entry: 8, chain: 9 } as const;
 const FILTER_STATE = 10;
@@ -323,7 +294,10 @@ function addOneFilterFunctions(m: binaryen.Module, tables: Tables, filter: Verif
   const get = (local: number) => m.local.get(local, i32);
   /** Ends the filter with `value`, with the precedence over one filter. */
   const exit = (value: number | 'A') => m.br('decided', 0, value === 'A' ? makePrecedenceOfOne(m, FILTER_STATE) : m.i32.const(resolveStack([value]) | 0));
-  const { byRow, constantsToo, constantRows } = loneDispatch(tables.table, tables.layout);
+  const byRow = tables.layout.entries[0]!.length > ROW_KEYED_ABOVE_ENTRIES;
+  // From the table's values, not entriesByRow: entry 0 there is both a constant row and a resume point at pc 0.
+  const constantRows = tables.table.arches.flatMap((arch) => Array.from(arch.values, (value) => value !== NOT_CONSTANT));
+  const constantsToo = byRow && constantRows.filter((constant) => !constant).length >= CONSTANTS_THROUGH_JUMP_FROM_SHARE * constantRows.length;
   const frame: FilterFrame = {
     ptr: RUN_BATCH.ptr,
     entry: RUN_BATCH.entry,
@@ -386,16 +360,12 @@ export function buildModule(
     (m) => {
       const table = options.table ?? decisionTable(filters);
       const layout = layoutTables(table, filters);
-      const chains = filters.length === 1 ? loneChains(table, layout, filters[0]!, byteOrder) : undefined;
-      const chainsAt = TABLE_OFFSET + Math.ceil(layout.bytes.length / 8) * 8;
-      const chainBytes = chains ? layoutChains(chains.byRow, chains.length, chainsAt) : new Uint8Array(0);
-      const scratch = chainsAt + chainBytes.length; // one word, for decide's and filter_0's value
+      const scratch = TABLE_OFFSET + layout.bytes.length; // one word, for decide's and filter_0's value
       const heapBase = scratch + 4;
-      const segments = [{ offset: m.i32.const(TABLE_OFFSET), data: layout.bytes }, ...(chains ? [{ offset: m.i32.const(chainsAt), data: chainBytes }] : [])];
-      m.setMemory(Math.ceil(heapBase / WASM_PAGE_SIZE), 65536, 'memory', segments);
+      m.setMemory(Math.ceil(heapBase / WASM_PAGE_SIZE), 65536, 'memory', [{ offset: m.i32.const(TABLE_OFFSET), data: layout.bytes }]);
       m.addGlobal('heap_base', i32, false, m.i32.const(heapBase));
       m.addGlobalExport('heap_base', 'heap_base');
-      const tables: Tables = { table, layout, byteOrder, ...(chains ? { chains: { at: chainsAt, length: chains.length } } : {}) };
+      const tables: Tables = { table, layout, byteOrder };
       if (filters.length === 1) addOneFilterFunctions(m, tables, filters[0]!, scratch);
       else addStackFunctions(m, tables, filters);
       for (let i = 0; i < filters.length; i++) m.addFunctionExport(`filter_${i}`, `filter_${i}`);

@@ -17,6 +17,9 @@
  *   instructions per filter, 8 bytes each, as struct sock_filter
  *   resume points per filter, RESUME_POINT_BYTES each: pc, A, X, M[0..15]
  *   M            16 words of scratch for the kernel's filter runs
+ *   chains       a lone filter's, where its rows have any (chains.ts): per
+ *                row, `stride` bytes apart, the address of its chain (0: none),
+ *                then the chains, each padded to the header's chainLength tests
  *
  * The row counter is what `--summary` counts inside wasm: once JavaScript has
  * seen a record of a row and all the examples it wants of its value, it
@@ -26,7 +29,9 @@
 import type { DecisionTable, ResumePoint } from '../src/decision-table.js';
 import type { Instruction } from '../src/instruction.js';
 import { BPF_K, BPF_RET } from '../src/opcodes.js';
+import { resolveStack } from '../src/seccomp/actions.js';
 import type { VerifiedProgram } from '../src/verifier.js';
+import { type Chain, chainFrom, layoutChains } from './chains.js';
 import { TABLE_OFFSET } from './layout-abi.js';
 
 /** Where each header field is, from the start of the block. */
@@ -43,8 +48,12 @@ export const TABLE_HEADER = {
   stoppedRow: 20,
   /** Where the kernel's M scratch is. */
   scratchM: 24,
+  /** How far a row's chain address lies past the row, or 0 when there are no chains (chains.ts). */
+  chainFromRow: 28,
+  /** The tests every chain is padded to. */
+  chainLength: 32,
 } as const;
-export const HEADER_BYTES = 32;
+export const HEADER_BYTES = 40;
 export const ARCH_ENTRY_BYTES = 16;
 export const FILTER_ENTRY_BYTES = 8;
 export const RESUME_POINT_BYTES = 4 * 19;
@@ -67,6 +76,8 @@ export interface TableLayout {
   readonly firstRows: readonly number[];
   /** Per filter: the entry number each row holds for it, by the row's index among all rows (0 in a constant row). */
   readonly entriesByRow: readonly (readonly number[])[];
+  /** A lone filter's chains, where a row to run has one: as the header's chainFromRow and chainLength. */
+  readonly chains?: { readonly fromRow: number; readonly length: number };
 }
 
 /** Resume points that behave alike share an entry: at a `ret #k` the state no longer matters. */
@@ -75,6 +86,29 @@ function entryKey(program: VerifiedProgram, point: ResumePoint): string {
 }
 
 const align8 = (n: number): number => Math.ceil(n / 8) * 8;
+
+/**
+ * A lone filter's chains by row (chains.ts): a constant row's is its value,
+ * a row to run has one where its resume point's code is a chain; undefined
+ * for a stack, or where no row to run has one.
+ */
+function loneChains(
+  table: DecisionTable,
+  filters: readonly VerifiedProgram[],
+  rowEntries: readonly (readonly number[] | undefined)[],
+  entries: readonly ResumePoint[][],
+) {
+  if (filters.length !== 1) return undefined;
+  // A row has entry numbers where it runs the filter, none where its value is constant (this file loads no decision-table.ts).
+  const byRow = table.arches
+    .flatMap((arch) => [...arch.values])
+    .map((value, row): Chain | undefined => {
+      const entry = rowEntries[row]?.[0];
+      if (entry === undefined) return { tests: [], last: value };
+      return entry === 0 ? undefined : chainFrom(filters[0]!.instructions, entries[0]![entry - 1]!, (k) => resolveStack([k]));
+    });
+  return byRow.some((chain, row) => chain && rowEntries[row] !== undefined) ? byRow : undefined;
+}
 
 /** Lays `table` out for a stack of `filters` (the ones it was made from). */
 export function layoutTables(table: DecisionTable, filters: readonly VerifiedProgram[]): TableLayout {
@@ -100,7 +134,11 @@ export function layoutTables(table: DecisionTable, filters: readonly VerifiedPro
   const instructionsAt = rowsAt + rowCount * stride;
   const resumeAt = instructionsAt + 8 * filters.reduce((n, f) => n + f.instructions.length, 0);
   const scratchAt = resumeAt + RESUME_POINT_BYTES * entries.reduce((n, e) => n + e.length, 0);
-  const bytes = new Uint8Array(scratchAt + 64);
+  const chains = loneChains(table, filters, rowEntries.flat(), entries);
+  const chainRowsAt = align8(scratchAt + 64);
+  const chainLength = Math.max(0, ...(chains ?? []).map((chain) => chain?.tests.length ?? 0));
+  const laidOut = chains && layoutChains(chains, chainLength, TABLE_OFFSET + chainRowsAt + rowCount * stride);
+  const bytes = new Uint8Array(laidOut ? chainRowsAt + rowCount * stride + laidOut.bytes.length : scratchAt + 64);
   const view = new DataView(bytes.buffer);
   const put = (at: number, word: number): void => view.setUint32(at, word, true);
   const putAll = (at: number, words: readonly number[]): void => {
@@ -111,6 +149,12 @@ export function layoutTables(table: DecisionTable, filters: readonly VerifiedPro
   put(TABLE_HEADER.stride, stride);
   put(TABLE_HEADER.counterAt, counterAt);
   put(TABLE_HEADER.scratchM, TABLE_OFFSET + scratchAt);
+  if (laidOut) {
+    put(TABLE_HEADER.chainFromRow, chainRowsAt - rowsAt);
+    put(TABLE_HEADER.chainLength, chainLength);
+    laidOut.addresses.forEach((address, row) => void put(chainRowsAt + row * stride, address));
+    bytes.set(laidOut.bytes, chainRowsAt + rowCount * stride);
+  }
   const offsets: number[] = [];
   const firstRows: number[] = [];
   let row = 0;
@@ -144,7 +188,16 @@ export function layoutTables(table: DecisionTable, filters: readonly VerifiedPro
     }
   });
   const entriesByRow = filters.map((_, i) => rowEntries.flat().map((numbers) => numbers?.[i] ?? 0));
-  return { bytes, offsets, stride, counterAt, entries, firstRows, entriesByRow };
+  return {
+    bytes,
+    offsets,
+    stride,
+    counterAt,
+    entries,
+    firstRows,
+    entriesByRow,
+    ...(laidOut ? { chains: { fromRow: chainRowsAt - rowsAt, length: chainLength } } : {}),
+  };
 }
 
 /** One tabulated arch as the table block holds it: for decide()'s lookup (lower-js.ts) and the summary's counts (counting.ts). */

@@ -3,11 +3,13 @@ import { describe, expect, it } from 'vitest';
 import { argumentHeavyFilter, largeFilter } from '../../bench/synthetic.js';
 import { interpretBatch } from '../../interp/stack.js';
 import { chainFrom, MAX_CHAIN_TESTS } from '../../jit/chains.js';
-import { compile, decideRecords } from '../../jit/compiled.js';
-import { loneChains } from '../../jit/module.js';
+import { decideRecords, jitEngine } from '../../jit/compiled.js';
+import type { JitEngine } from '../../jit/instance.js';
+import { TABLE_OFFSET } from '../../jit/layout-abi.js';
 import { layoutTables } from '../../jit/table-layout.js';
+import { tableEngine } from '../../jit/tables.js';
 import { assemble } from '../../src/codecs/asm.js';
-import { decisionTable } from '../../src/decision-table.js';
+import { decisionTable, NOT_CONSTANT } from '../../src/decision-table.js';
 import { biasedRecords } from '../../src/fuzz/programs.js';
 import { type Random, seededRandom } from '../../src/fuzz/random.js';
 import { generateRecords } from '../../src/fuzz/traces.js';
@@ -22,9 +24,12 @@ const EPERM = ACTIONS.ERRNO | 1;
 /** How many rows of `filter`'s tables that run the filter have a chain. */
 function chainRows(filter: VerifiedProgram): number {
   const table = decisionTable([filter]);
-  const rows = table.arches.flatMap((arch) => [...arch.values]);
-  const chains = loneChains(table, layoutTables(table, [filter]), filter, 'le');
-  return chains ? chains.byRow.filter((chain, row) => chain && rows[row] === 0xffffffff).length : 0;
+  const layout = layoutTables(table, [filter]);
+  if (!layout.chains) return 0;
+  const view = new DataView(layout.bytes.buffer);
+  const rowsAt = layout.offsets[0]! - TABLE_OFFSET;
+  const values = table.arches.flatMap((arch) => [...arch.values]);
+  return values.filter((value, row) => value === NOT_CONSTANT && view.getUint32(rowsAt + row * layout.stride + layout.chains!.fromRow, true) !== 0).length;
 }
 
 /**
@@ -105,27 +110,28 @@ describe('chains', () => {
     expect(from(tests(MAX_CHAIN_TESTS + 1))).toBeUndefined();
   });
 
-  it('decide argument-heavy and large-4091 exactly as the interpreter, counting included', () => {
+  it('decide argument-heavy and large-4091 exactly as the interpreter, in the JIT and the table kernel, counting included', () => {
     for (const filter of [argumentHeavyFilter(), largeFilter()]) {
       expect(chainRows(filter)).toBeGreaterThan(50);
       const records = new Uint8Array([...generateRecords(20_000, 'realistic', 3), ...generateRecords(20_000, 'random', 4)]);
       const batch = readRecordStream(records, 'le');
       const expected = [...interpretBatch([filter], batch)];
-      expect([...decideRecords([filter], batch)]).toEqual(expected);
-      const counted = new Map<number, number>();
-      const compiled = compile(filter);
-      compiled.decideCounting(records, (_, value) => {
-        counted.set(value >>> 0, (counted.get(value >>> 0) ?? 0) + 1);
-        return true;
-      });
-      for (const [, , value, n] of compiled.takeCounts()) counted.set(value >>> 0, (counted.get(value >>> 0) ?? 0) + n);
       const tally = new Map<number, number>();
       for (const value of expected) tally.set(value, (tally.get(value) ?? 0) + 1);
-      expect(counted).toEqual(tally);
+      for (const engine of [jitEngine([filter]), tableEngine([filter])] as JitEngine[]) {
+        expect([...engine.decide(batch)], engine.name).toEqual(expected);
+        const counted = new Map<number, number>();
+        engine.decideCounting(batch, (_, value) => {
+          counted.set(value >>> 0, (counted.get(value >>> 0) ?? 0) + 1);
+          return true; // settle the row on this value
+        });
+        for (const [, , value, n] of engine.takeCounts()) counted.set(value >>> 0, (counted.get(value >>> 0) ?? 0) + n);
+        expect(counted, engine.name).toEqual(tally);
+      }
     }
   }, 60_000);
 
-  it('decide generated argument checks exactly as the interpreter', () => {
+  it('decide generated argument checks exactly as the interpreter, in the JIT and the table kernel', () => {
     const random = seededRandom(29);
     let withChains = 0;
     fc.assert(
@@ -137,7 +143,9 @@ describe('chains', () => {
           i % 2 ? { ...call, nr: i % (syscalls + 2) } : call,
         );
         const batch = packRecords(calls);
-        expect([...decideRecords([filter], batch)]).toEqual([...interpretBatch([filter], batch)]);
+        const expected = [...interpretBatch([filter], batch)];
+        expect([...decideRecords([filter], batch)]).toEqual(expected);
+        expect([...tableEngine([filter]).decide(batch)]).toEqual(expected);
       }),
       { numRuns: 150 },
     );
