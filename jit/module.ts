@@ -72,11 +72,7 @@ interface DecisionLocals {
    * constantExit), rather than a branch of their own before it.
    */
   readonly entry?: { readonly local: number; readonly byRow: boolean; readonly constantsToo: boolean };
-  /**
-   * Where a lone filter's rows run it often (`constantsToo`) and its tables
-   * have chains, for little-endian records: the local that holds the address
-   * of the record's row's chain, or 0.
-   */
+  /** Where the tables' chains decide (a lone filter's, see addOneFilterFunctions): the local that holds the address of the record's row's chain, or 0. */
   readonly chain?: number;
 }
 
@@ -94,7 +90,7 @@ function makeDecision(m: binaryen.Module, tables: Tables, locals: DecisionLocals
   const get = (local: number) => m.local.get(local, i32);
   const { table, layout, byteOrder } = tables;
   const { chains } = layout;
-  const withChains = chains !== undefined && chain !== undefined && entry?.constantsToo === true && byteOrder === 'le';
+  const withChains = chains !== undefined && chain !== undefined;
   const perArch = table.arches.map((arch, i) =>
     m.if(
       m.i32.eq(get(value), m.i32.const(arch.auditArch | 0)),
@@ -271,8 +267,8 @@ const ROW_KEYED_ABOVE_ENTRIES = 4;
 const CONSTANTS_THROUGH_JUMP_FROM_SHARE = 0.1;
 
 /** run_batch's parameters and locals, then the filter's A, X and M[] from FILTER_STATE on. */
-const RUN_BATCH = { ptr: 0, count: 1, out: 2, counting: 3, slot: 4, value: 5, row: 6, total: 7, entry: 8, chain: 9 } as const;
-const FILTER_STATE = 10;
+const RUN_BATCH = { ptr: 0, count: 1, out: 2, counting: 3, slot: 4, value: 5, row: 6, total: 7, entry: 8 } as const;
+const FILTER_STATE = 9;
 
 /** Whether `filter` can end with a value the kernel's precedence changes (RET A, or ALLOW with data): only then is its own value not the stack's. */
 function ownValueDiffers(filter: VerifiedProgram): boolean {
@@ -309,8 +305,11 @@ function addOneFilterFunctions(m: binaryen.Module, tables: Tables, filter: Verif
     ...(byRow ? { entryByIndex: [0, ...tables.layout.entriesByRow[0]!.map((n, row) => (constantsToo && constantRows[row] ? CONSTANT_ROW : n))] } : {}), // index 0: outside the tables (makeDecision's `+ 1`)
     ...(constantsToo ? { constantExit: () => m.br('decided', 0, get(RUN_BATCH.value)) } : {}),
   };
-  const locals = [...Array<number>(FILTER_STATE - RUN_BATCH.slot).fill(i32), ...FILTER_LOCALS];
-  const batch: BatchLocals = { ...RUN_BATCH, entry: { local: RUN_BATCH.entry, byRow, constantsToo } };
+  // Where the filter runs often, the tables' chains decide their rows (little-endian records only: chains.ts), in a local after the filter's.
+  const withChains = constantsToo && tables.layout.chains !== undefined && tables.byteOrder === 'le';
+  const locals = [...Array<number>(FILTER_STATE - RUN_BATCH.slot).fill(i32), ...FILTER_LOCALS, ...(withChains ? [i32] : [])];
+  const chain = FILTER_STATE + FILTER_LOCALS.length;
+  const batch: BatchLocals = { ...RUN_BATCH, entry: { local: RUN_BATCH.entry, byRow, constantsToo }, ...(withChains ? { chain } : {}) };
   const runFilter = () => lowerFilter(m, filter, tables.byteOrder, tables.layout.entries[0], frame);
   m.addFunction(
     'run_batch',

@@ -12,14 +12,14 @@
  *   rows         per syscall number of each arch, `stride` bytes: the stack's
  *                value (or NOT_CONSTANT), then per filter the entry number it
  *                runs from when the filters must run (0: from pc 0; n: its
- *                resume point n - 1, see src/decision-table.ts), then the
- *                row's summary counter (ROW_COUNTER)
+ *                resume point n - 1, see src/decision-table.ts), then where a
+ *                lone filter has chains (chains.ts) the address of the row's
+ *                (0: none), then the row's summary counter (ROW_COUNTER)
  *   instructions per filter, 8 bytes each, as struct sock_filter
  *   resume points per filter, RESUME_POINT_BYTES each: pc, A, X, M[0..15]
  *   M            16 words of scratch for the kernel's filter runs
- *   chains       a lone filter's, where its rows have any (chains.ts): per
- *                row, `stride` bytes apart, the address of its chain (0: none),
- *                then the chains, each padded to the header's chainLength tests
+ *   chains       a lone filter's, where its rows have any: each padded to
+ *                the header's chainLength tests
  *
  * The row counter is what `--summary` counts inside wasm: once JavaScript has
  * seen a record of a row and all the examples it wants of its value, it
@@ -48,7 +48,7 @@ export const TABLE_HEADER = {
   stoppedRow: 20,
   /** Where the kernel's M scratch is. */
   scratchM: 24,
-  /** How far a row's chain address lies past the row, or 0 when there are no chains (chains.ts). */
+  /** Where in a row its chain's address is, or 0 when there are no chains (chains.ts). */
   chainFromRow: 28,
   /** The tests every chain is padded to. */
   chainLength: 32,
@@ -112,8 +112,6 @@ function loneChains(
 
 /** Lays `table` out for a stack of `filters` (the ones it was made from). */
 export function layoutTables(table: DecisionTable, filters: readonly VerifiedProgram[]): TableLayout {
-  const counterAt = align8(4 * (1 + filters.length));
-  const stride = counterAt + ROW_COUNTER.bytes;
   const rowCount = table.arches.reduce((n, arch) => n + arch.values.length, 0);
   const entries = filters.map(() => [] as ResumePoint[]);
   const numbers = filters.map(() => new Map<string, number>());
@@ -130,15 +128,18 @@ export function layoutTables(table: DecisionTable, filters: readonly VerifiedPro
   };
   // Entry numbers first: the resume points' room depends on how many there are. Only NOT_CONSTANT rows have resume points.
   const rowEntries = table.arches.map((arch) => Array.from(arch.values, (_, index) => arch.resume.get(index)?.map((point, i) => entryNumber(i, point))));
+  const chains = loneChains(table, filters, rowEntries.flat(), entries);
+  const chainFromRow = 4 * (1 + filters.length); // after the entry numbers, where there are chains
+  const counterAt = align8(chainFromRow + (chains ? 4 : 0));
+  const stride = counterAt + ROW_COUNTER.bytes;
   const rowsAt = align8(HEADER_BYTES + ARCH_ENTRY_BYTES * table.arches.length + FILTER_ENTRY_BYTES * filters.length);
   const instructionsAt = rowsAt + rowCount * stride;
   const resumeAt = instructionsAt + 8 * filters.reduce((n, f) => n + f.instructions.length, 0);
   const scratchAt = resumeAt + RESUME_POINT_BYTES * entries.reduce((n, e) => n + e.length, 0);
-  const chains = loneChains(table, filters, rowEntries.flat(), entries);
-  const chainRowsAt = align8(scratchAt + 64);
+  const chainsAt = align8(scratchAt + 64);
   const chainLength = Math.max(0, ...(chains ?? []).map((chain) => chain?.tests.length ?? 0));
-  const laidOut = chains && layoutChains(chains, chainLength, TABLE_OFFSET + chainRowsAt + rowCount * stride);
-  const bytes = new Uint8Array(laidOut ? chainRowsAt + rowCount * stride + laidOut.bytes.length : scratchAt + 64);
+  const laidOut = chains && layoutChains(chains, chainLength, TABLE_OFFSET + chainsAt);
+  const bytes = new Uint8Array(laidOut ? chainsAt + laidOut.bytes.length : scratchAt + 64);
   const view = new DataView(bytes.buffer);
   const put = (at: number, word: number): void => view.setUint32(at, word, true);
   const putAll = (at: number, words: readonly number[]): void => {
@@ -150,10 +151,10 @@ export function layoutTables(table: DecisionTable, filters: readonly VerifiedPro
   put(TABLE_HEADER.counterAt, counterAt);
   put(TABLE_HEADER.scratchM, TABLE_OFFSET + scratchAt);
   if (laidOut) {
-    put(TABLE_HEADER.chainFromRow, chainRowsAt - rowsAt);
+    put(TABLE_HEADER.chainFromRow, chainFromRow);
     put(TABLE_HEADER.chainLength, chainLength);
-    laidOut.addresses.forEach((address, row) => void put(chainRowsAt + row * stride, address));
-    bytes.set(laidOut.bytes, chainRowsAt + rowCount * stride);
+    laidOut.addresses.forEach((address, row) => void put(rowsAt + row * stride + chainFromRow, address));
+    bytes.set(laidOut.bytes, chainsAt);
   }
   const offsets: number[] = [];
   const firstRows: number[] = [];
@@ -196,7 +197,7 @@ export function layoutTables(table: DecisionTable, filters: readonly VerifiedPro
     entries,
     firstRows,
     entriesByRow,
-    ...(laidOut ? { chains: { fromRow: chainRowsAt - rowsAt, length: chainLength } } : {}),
+    ...(laidOut ? { chains: { fromRow: chainFromRow, length: chainLength } } : {}),
   };
 }
 

@@ -11,22 +11,25 @@ import { verify } from '../../src/verifier.js';
 const sample = (name: string) => verify(decodeRaw(readFileSync(SAMPLE_FILTERS.find((s) => s.name === name)!.path)));
 
 describe('layoutTables', () => {
-  it('writes a header, the arches, then one row per syscall number: the value, an entry number per filter, a counter', () => {
+  it("writes a header, the arches, then one row per syscall number: the value, an entry number per filter, a lone filter's chain, a counter", () => {
     const filters = [sample('docker-linear')];
     const table = decisionTable(filters);
     const layout = layoutTables(table, filters);
     const values = table.arches[0]!.values;
     const view = new DataView(layout.bytes.buffer);
     const word = (at: number) => view.getUint32(at, true);
-    expect(layout).toMatchObject({ stride: 24, counterAt: 8 });
-    expect([TABLE_HEADER.archCount, TABLE_HEADER.filterCount, TABLE_HEADER.stride, TABLE_HEADER.counterAt].map(word)).toEqual([1, 1, 24, 8]);
+    expect(layout).toMatchObject({ stride: 32, counterAt: 16, chains: { fromRow: 8 } });
+    expect([TABLE_HEADER.archCount, TABLE_HEADER.filterCount, TABLE_HEADER.stride, TABLE_HEADER.counterAt, TABLE_HEADER.chainFromRow].map(word)).toEqual([
+      1, 1, 32, 16, 8,
+    ]);
     const rowsAt = layout.offsets[0]! - TABLE_OFFSET;
     expect([0, 4, 8, 12].map((i) => word(HEADER_BYTES + i))).toEqual([table.arches[0]!.auditArch, table.arches[0]!.firstNr, values.length, layout.offsets[0]]);
     const missed = [...values.keys()].filter((i) => values[i] === NOT_CONSTANT);
-    expect(missed.map((i) => word(rowsAt + i * 24))).toEqual(missed.map(() => NOT_CONSTANT));
-    expect(missed.map((i) => word(rowsAt + i * 24 + 4))).toEqual([1, 2, 3]); // socket, clone, personality: one entry each
+    expect(missed.map((i) => word(rowsAt + i * 32))).toEqual(missed.map(() => NOT_CONSTANT));
+    expect(missed.map((i) => word(rowsAt + i * 32 + 4))).toEqual([1, 2, 3]); // socket, clone, personality: one entry each
+    expect(missed.map((i) => word(rowsAt + i * 32 + 8) !== 0)).toEqual([true, false, true]); // clone's checks are no chain
     expect(layout.entries[0]!.map((entry) => entry.a)).toEqual(missed); // A holds nr there
-    expect([...values.keys()].every((i) => [8, 12, 16, 20].every((c) => word(rowsAt + i * 24 + c) === 0))).toBe(true); // counters start unsettled, at 0
+    expect([...values.keys()].every((i) => [16, 20, 24, 28].every((c) => word(rowsAt + i * 32 + c) === 0))).toBe(true); // counters start unsettled, at 0
     // The program follows the rows, an instruction in 8 bytes; then its resume points, 19 words each.
     const instructionsAt = word(HEADER_BYTES + ARCH_ENTRY_BYTES) - TABLE_OFFSET;
     const first = filters[0]!.instructions[0]!;
