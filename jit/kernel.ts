@@ -30,9 +30,9 @@ import { NOT_CONSTANT } from '../src/decision-table.js';
 import { ACTIONS, SECCOMP_RET_ACTION_FULL } from '../src/seccomp/actions.js';
 import type { ByteOrder } from '../src/seccomp/arches.js';
 import { SECCOMP_DATA_ARCH, SECCOMP_DATA_NR, SECCOMP_DATA_SIZE } from '../src/seccomp/data.js';
-import { CHAIN_TEST, CHAIN_TEST_BYTES } from './chains.js';
+import { CHAIN_TEST_BYTES } from './chains.js';
 import { TABLE_OFFSET, WASM_PAGE_SIZE } from './layout-abi.js';
-import { emitModule, type OptimizeSettings } from './module.js';
+import { emitModule, makeChainTest, type OptimizeSettings } from './module.js';
 import { ARCH_ENTRY_BYTES, FILTER_ENTRY_BYTES, HEADER_BYTES, RESUME_POINT_BYTES, ROW_COUNTER, TABLE_HEADER } from './table-layout.js';
 
 /** Binaryen's optimize level for the kernel: V8 optimizes the code again, so every level decided alike, and -O3 makes slightly fewer bytes than none. */
@@ -296,35 +296,17 @@ function makeDecision(b: KernelBuilder, byteOrder: ByteOrder, locals: LookupLoca
  * Where the tables have chains (chains.ts) and the row at local `row` has
  * one, ends block `decided` with its value for the record at local `ptr`:
  * every test computed, padded to the header's chainLength, the leaf of the
- * first that ends the run taken with a `select` (as module.ts's makeChainValue).
+ * first that ends the run taken with a `select` (makeChainTest).
  */
 function makeChainExit(b: KernelBuilder, locals: LookupLocals, decided: string): binaryen.ExpressionRef {
   const { m } = b;
   const { ptr, row, chain, test, chosen } = locals;
   const get = (local: number) => b.get(local);
-  const field = (at: number, type: 'i32' | 'i64' = 'i32') => m[type].load(at, type === 'i32' ? 4 : 8, get(test));
   const tests = m.loop(
     'chain',
     m.if(
       m.i32.ne(get(test), get(chain)),
-      m.block(null, [
-        b.set(test, m.i32.sub(get(test), b.k(CHAIN_TEST_BYTES))),
-        b.set(
-          chosen,
-          m.select(
-            m.i32.xor(
-              m.i64.eq(
-                m.i64.and(m.i64.load(0, 8, m.i32.add(get(ptr), field(CHAIN_TEST.offset))), field(CHAIN_TEST.mask, 'i64')),
-                field(CHAIN_TEST.value, 'i64'),
-              ),
-              field(CHAIN_TEST.endsWhenDifferent),
-            ),
-            field(CHAIN_TEST.leaf),
-            get(chosen),
-          ),
-        ),
-        m.br('chain'),
-      ]),
+      m.block(null, [b.set(test, m.i32.sub(get(test), b.k(CHAIN_TEST_BYTES))), b.set(chosen, makeChainTest(m, ptr, test, 0, get(chosen))), m.br('chain')]),
     ),
   );
   return m.if(

@@ -130,15 +130,22 @@ function makeDecision(m: binaryen.Module, tables: Tables, locals: DecisionLocals
  * tests that ends the run, else its last value, as nested `select`s.
  */
 function makeChainValue(m: binaryen.Module, ptr: number, chain: number, length: number): binaryen.ExpressionRef {
-  const field = (test: number, at: number, type: 'i32' | 'i64' = 'i32') =>
-    m[type].load(test * CHAIN_TEST_BYTES + at, type === 'i32' ? 4 : 8, m.local.get(chain, i32));
   let value = m.i32.load(length * CHAIN_TEST_BYTES, 4, m.local.get(chain, i32));
-  for (let t = length - 1; t >= 0; t--) {
-    const word = m.i64.load(0, 8, m.i32.add(m.local.get(ptr, i32), field(t, CHAIN_TEST.offset)));
-    const equal = m.i64.eq(m.i64.and(word, field(t, CHAIN_TEST.mask, 'i64')), field(t, CHAIN_TEST.value, 'i64'));
-    value = m.select(m.i32.xor(equal, field(t, CHAIN_TEST.endsWhenDifferent)), field(t, CHAIN_TEST.leaf), value);
-  }
+  for (let t = length - 1; t >= 0; t--) value = makeChainTest(m, ptr, chain, t * CHAIN_TEST_BYTES, value);
   return value;
+}
+
+/**
+ * For the record at local `ptr`, the leaf of the chain test `at` bytes past
+ * the address in local `test` where the test ends the run, else `otherwise`:
+ * a `select`, with no jump. The modules unroll a chain's tests; the table
+ * kernel loops over them.
+ */
+export function makeChainTest(m: binaryen.Module, ptr: number, test: number, at: number, otherwise: binaryen.ExpressionRef): binaryen.ExpressionRef {
+  const field = (offset: number, type: 'i32' | 'i64' = 'i32') => m[type].load(at + offset, type === 'i32' ? 4 : 8, m.local.get(test, i32));
+  const word = m.i64.load(0, 8, m.i32.add(m.local.get(ptr, i32), field(CHAIN_TEST.offset)));
+  const equal = m.i64.eq(m.i64.and(word, field(CHAIN_TEST.mask, 'i64')), field(CHAIN_TEST.value, 'i64'));
+  return m.select(m.i32.xor(equal, field(CHAIN_TEST.endsWhenDifferent)), field(CHAIN_TEST.leaf), otherwise);
 }
 
 /**
