@@ -124,6 +124,57 @@ export function chainFrom(instructions: readonly Instruction[], point: ResumePoi
   }
 }
 
+/** The shortest row of offsets that holds both `a` and `b` in order. */
+function mergeOffsets(a: readonly number[], b: readonly number[]): number[] {
+  // shortest[i][j]: the shortest row holding a[i..] and b[j..]
+  const shortest: number[][][] = Array.from({ length: a.length + 1 }, () => []);
+  for (let i = a.length; i >= 0; i--) {
+    for (let j = b.length; j >= 0; j--) {
+      if (i === a.length) shortest[i]![j] = b.slice(j);
+      else if (j === b.length) shortest[i]![j] = a.slice(i);
+      else if (a[i] === b[j]) shortest[i]![j] = [a[i]!, ...shortest[i + 1]![j + 1]!];
+      else {
+        const [takeA, takeB] = [shortest[i + 1]![j]!, shortest[i]![j + 1]!];
+        shortest[i]![j] = takeA.length <= takeB.length ? [a[i]!, ...takeA] : [b[j]!, ...takeB];
+      }
+    }
+  }
+  return shortest[0]![0]!;
+}
+
+/**
+ * The offsets of `chains`' tests as one row that every chain follows in
+ * order, a neutral test where it tests none there, when that row is no longer
+ * than the longest chain: then a module reads each test's word at a constant
+ * offset, which waits on no load of the chain; else undefined.
+ */
+export function chainColumns(chains: readonly Chain[]): number[] | undefined {
+  const longest = Math.max(0, ...chains.map((chain) => chain.tests.length));
+  let columns: number[] = [];
+  for (const chain of chains) {
+    columns = mergeOffsets(
+      columns,
+      chain.tests.map((test) => test.offset),
+    );
+    if (columns.length > longest) return undefined;
+  }
+  return columns;
+}
+
+/** `chain`'s tests in `columns` (which hold its offsets in order), a neutral test at each offset it does not test there. */
+export function alignChain(chain: Chain, columns: readonly number[]): Chain {
+  const tests: ChainTest[] = [];
+  let next = 0;
+  for (const offset of columns) {
+    const test = chain.tests[next];
+    if (test?.offset === offset) {
+      tests.push(test);
+      next++;
+    } else tests.push({ ...NEUTRAL_TEST, offset });
+  }
+  return { tests, last: chain.last };
+}
+
 /** Where a chain test's fields are in memory, little-endian: mask and value as u64s, the others as u32s. */
 export const CHAIN_TEST = { mask: 0, value: 8, offset: 16, endsWhenDifferent: 20, leaf: 24 } as const;
 export const CHAIN_TEST_BYTES = 32;

@@ -120,7 +120,7 @@ function makeDecision(m: binaryen.Module, tables: Tables, locals: DecisionLocals
           ...perArch,
         ]),
   ]);
-  const chainExit = withChains ? [m.if(get(chain), m.br('decided', 0, makeChainValue(m, ptr, chain, chains.length)))] : [];
+  const chainExit = withChains ? [m.if(get(chain), m.br('decided', 0, makeChainValue(m, ptr, chain, chains)))] : [];
   return m.block('decided', [lookup, ...chainExit, runFilters()], i32);
 }
 
@@ -129,21 +129,30 @@ function makeDecision(m: binaryen.Module, tables: Tables, locals: DecisionLocals
  * record at local `ptr`, with no jump: the leaf of the first of its `length`
  * tests that ends the run, else its last value, as nested `select`s.
  */
-function makeChainValue(m: binaryen.Module, ptr: number, chain: number, length: number): binaryen.ExpressionRef {
+function makeChainValue(m: binaryen.Module, ptr: number, chain: number, { length, columns }: NonNullable<TableLayout['chains']>): binaryen.ExpressionRef {
   let value = m.i32.load(length * CHAIN_TEST_BYTES, 4, m.local.get(chain, i32));
-  for (let t = length - 1; t >= 0; t--) value = makeChainTest(m, ptr, chain, t * CHAIN_TEST_BYTES, value);
+  for (let t = length - 1; t >= 0; t--) value = makeChainTest(m, ptr, chain, t * CHAIN_TEST_BYTES, value, columns?.[t]);
   return value;
 }
 
 /**
  * For the record at local `ptr`, the leaf of the chain test `at` bytes past
  * the address in local `test` where the test ends the run, else `otherwise`:
- * a `select`, with no jump. The modules unroll a chain's tests; the table
- * kernel loops over them.
+ * a `select`, with no jump. The modules unroll a chain's tests, each word at
+ * its column's constant `offset` where the chains have columns; the table
+ * kernel loops over them, each word at the test's own offset.
  */
-export function makeChainTest(m: binaryen.Module, ptr: number, test: number, at: number, otherwise: binaryen.ExpressionRef): binaryen.ExpressionRef {
+export function makeChainTest(
+  m: binaryen.Module,
+  ptr: number,
+  test: number,
+  at: number,
+  otherwise: binaryen.ExpressionRef,
+  offset?: number,
+): binaryen.ExpressionRef {
   const field = (offset: number, type: 'i32' | 'i64' = 'i32') => m[type].load(at + offset, type === 'i32' ? 4 : 8, m.local.get(test, i32));
-  const word = m.i64.load(0, 8, m.i32.add(m.local.get(ptr, i32), field(CHAIN_TEST.offset)));
+  const record = () => m.local.get(ptr, i32);
+  const word = offset === undefined ? m.i64.load(0, 8, m.i32.add(record(), field(CHAIN_TEST.offset))) : m.i64.load(offset, 8, record());
   const equal = m.i64.eq(m.i64.and(word, field(CHAIN_TEST.mask, 'i64')), field(CHAIN_TEST.value, 'i64'));
   return m.select(m.i32.xor(equal, field(CHAIN_TEST.endsWhenDifferent)), field(CHAIN_TEST.leaf), otherwise);
 }

@@ -31,7 +31,7 @@ import type { Instruction } from '../src/instruction.js';
 import { BPF_K, BPF_RET } from '../src/opcodes.js';
 import { resolveStack } from '../src/seccomp/actions.js';
 import type { VerifiedProgram } from '../src/verifier.js';
-import { type Chain, chainFrom, layoutChains } from './chains.js';
+import { alignChain, type Chain, chainColumns, chainFrom, layoutChains } from './chains.js';
 import { TABLE_OFFSET } from './layout-abi.js';
 
 /** Where each header field is, from the start of the block. */
@@ -76,8 +76,12 @@ export interface TableLayout {
   readonly firstRows: readonly number[];
   /** Per filter: the entry number each row holds for it, by the row's index among all rows (0 in a constant row). */
   readonly entriesByRow: readonly (readonly number[])[];
-  /** A lone filter's chains, where a row to run has one: as the header's chainFromRow and chainLength. */
-  readonly chains?: { readonly fromRow: number; readonly length: number };
+  /**
+   * A lone filter's chains, where a row to run has one: as the header's
+   * chainFromRow and chainLength, and where every chain's test t reads the
+   * same offset, those offsets (chainColumns).
+   */
+  readonly chains?: { readonly fromRow: number; readonly length: number; readonly columns?: readonly number[] };
 }
 
 /** Resume points that behave alike share an entry: at a `ret #k` the state no longer matters. */
@@ -137,8 +141,10 @@ export function layoutTables(table: DecisionTable, filters: readonly VerifiedPro
   const resumeAt = instructionsAt + 8 * filters.reduce((n, f) => n + f.instructions.length, 0);
   const scratchAt = resumeAt + RESUME_POINT_BYTES * entries.reduce((n, e) => n + e.length, 0);
   const chainsAt = align8(scratchAt + 64);
-  const chainLength = Math.max(0, ...(chains ?? []).map((chain) => chain?.tests.length ?? 0));
-  const laidOut = chains && layoutChains(chains, chainLength, TABLE_OFFSET + chainsAt);
+  const columns = chains && chainColumns(chains.filter((chain) => chain !== undefined));
+  const aligned = columns ? chains!.map((chain) => chain && alignChain(chain, columns)) : chains;
+  const chainLength = Math.max(0, ...(aligned ?? []).map((chain) => chain?.tests.length ?? 0));
+  const laidOut = aligned && layoutChains(aligned, chainLength, TABLE_OFFSET + chainsAt);
   const bytes = new Uint8Array(laidOut ? chainsAt + laidOut.bytes.length : scratchAt + 64);
   const view = new DataView(bytes.buffer);
   const put = (at: number, word: number): void => view.setUint32(at, word, true);
@@ -197,7 +203,7 @@ export function layoutTables(table: DecisionTable, filters: readonly VerifiedPro
     entries,
     firstRows,
     entriesByRow,
-    ...(laidOut ? { chains: { fromRow: chainFromRow, length: chainLength } } : {}),
+    ...(laidOut ? { chains: { fromRow: chainFromRow, length: chainLength, ...(columns ? { columns } : {}) } } : {}),
   };
 }
 

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { argumentHeavyFilter, largeFilter } from '../../bench/synthetic.js';
 import { interpretBatch } from '../../interp/stack.js';
-import { chainFrom, MAX_CHAIN_TESTS } from '../../jit/chains.js';
+import { alignChain, chainColumns, chainFrom, MAX_CHAIN_TESTS } from '../../jit/chains.js';
 import { decideRecords, jitEngine } from '../../jit/compiled.js';
 import type { JitEngine } from '../../jit/instance.js';
 import { TABLE_OFFSET } from '../../jit/layout-abi.js';
@@ -95,6 +95,21 @@ describe('chains', () => {
     // Both must hold: 5 and then 7 in the same word is never so, which one test of the word against 5 | 7 would let pass.
     expect(from(['ld [16]', 'jeq #5, n1, deny', 'n1: ld [16]', 'jeq #7, n2, deny', ...tail])?.tests).toHaveLength(3);
     expect(from(['ld [16]', 'jset #1, deny, n1', 'n1: ld [16]', 'jset #6, deny, n2', ...tail])?.tests).toHaveLength(2);
+  });
+
+  it('line up in columns of offsets where none grows longer for it', () => {
+    const test = (offset: number) => ({ offset, mask: 1n, value: 0n, endsWhenEqual: false, leaf: 7 });
+    const chain = (...offsets: number[]) => ({ tests: offsets.map(test), last: 1 });
+    // argument-heavy's shapes: arguments 0, 1 and 2, or 0 and 2.
+    const columns = chainColumns([chain(16, 24, 32), chain(16, 32), chain()]);
+    expect(columns).toEqual([16, 24, 32]);
+    expect(alignChain(chain(16, 32), columns!).tests.map((t) => [t.offset, t.mask])).toEqual([
+      [16, 1n],
+      [24, 0n],
+      [32, 1n],
+    ]);
+    // Arguments 1 then 0, and 0 then 1: in one row of columns, one chain would test three words.
+    expect(chainColumns([chain(24, 16), chain(16, 24)])).toBeUndefined();
   });
 
   it('are not made of code that computes, compares by order, or has more tests than a chain holds', () => {
