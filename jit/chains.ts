@@ -11,6 +11,7 @@
  */
 import type { ResumePoint } from '../src/decision-table.js';
 import type { Instruction } from '../src/instruction.js';
+import { bpfOp, jumpTaken } from '../src/opcodes.js';
 
 /**
  * One test: the record's 64-bit word at byte `offset` (a multiple of 8,
@@ -56,14 +57,6 @@ function merged(before: ChainTest, test: ChainTest): ChainTest | undefined {
   return { ...before, mask: before.mask | test.mask, value: before.value | test.value };
 }
 
-/** Whether conditional jump `code` (jeq, jgt, jge, jset on k) is taken for A = `a`, both unsigned. */
-function jumpTaken(code: number, a: number, k: number): boolean {
-  if (code === 0x15) return a === k;
-  if (code === 0x25) return a > k;
-  if (code === 0x35) return a >= k;
-  return (a & k) !== 0;
-}
-
 /**
  * The code `instructions` runs from `point` as a chain, each `ret #k` as the
  * value `constant(k)`, or undefined when it is anything else: loads of record
@@ -100,7 +93,7 @@ export function chainFrom(instructions: readonly Instruction[], point: ResumePoi
       case 0x35:
       case 0x45: {
         if ('constant' in a) {
-          pc += jumpTaken(code, a.constant, k >>> 0) ? jt : jf;
+          pc += jumpTaken(bpfOp(code), a.constant, k >>> 0) ? jt : jf;
           break;
         }
         if (code !== 0x15 && code !== 0x45) return undefined; // jgt, jge on a record word: no masked equality

@@ -23,11 +23,7 @@ import {
   BPF_AND,
   BPF_DIV,
   BPF_JA,
-  BPF_JEQ,
-  BPF_JGE,
-  BPF_JGT,
   BPF_JMP,
-  BPF_JSET,
   BPF_K,
   BPF_LD,
   BPF_LDX,
@@ -46,6 +42,7 @@ import {
   BPF_TAX,
   BPF_X,
   BPF_XOR,
+  jumpTaken,
 } from './opcodes.js';
 import { resolveStack } from './seccomp/actions.js';
 import { ARCHES, archByAuditArch } from './seccomp/arches.js';
@@ -120,22 +117,6 @@ function aluValue(op: number, left: number, right: number): number {
       return (left ^ right) >>> 0;
     default:
       throw new Error(`unreachable: ALU op 0x${op.toString(16)} passed verify()`);
-  }
-}
-
-/** Whether a BPF_JMP condition holds (both operands known). */
-function jumpTaken(op: number, left: number, right: number): boolean {
-  switch (op) {
-    case BPF_JEQ:
-      return left === right;
-    case BPF_JGT:
-      return left > right;
-    case BPF_JGE:
-      return left >= right;
-    case BPF_JSET:
-      return (left & right) !== 0;
-    default:
-      throw new Error(`unreachable: jump op 0x${op.toString(16)} passed verify()`);
   }
 }
 

@@ -99,3 +99,19 @@ export const bpfSrc = (code: number): number => code & 0x08;
 export const bpfRval = (code: number): number => code & 0x18;
 /** The operation bits of a MISC opcode. */
 export const bpfMiscOp = (code: number): number => code & 0xf8;
+
+/** Whether a BPF_JMP condition holds (both operands known). */
+export function jumpTaken(op: number, left: number, right: number): boolean {
+  switch (op) {
+    case BPF_JEQ:
+      return left === right;
+    case BPF_JGT:
+      return left > right;
+    case BPF_JGE:
+      return left >= right;
+    case BPF_JSET:
+      return (left & right) !== 0;
+    default:
+      throw new Error(`unreachable: jump op 0x${op.toString(16)} passed verify()`);
+  }
+}
