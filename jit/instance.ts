@@ -11,7 +11,7 @@ import { batchByteOrder, type RecordBatch, recordBytes } from '../src/seccomp/re
 import { type CountingExports, decideCounting, takeCounts } from './counting.js';
 import { OUTPUT_OFFSET, RECORD_CAPACITY, TABLE_OFFSET, WASM_PAGE_SIZE } from './layout-abi.js';
 import { lowerDecide, lowerStackToJs, type RecordDecide, type WordsView } from './lower-js.js';
-import { readTableArches, readTableFilters, TABLE_HEADER } from './table-layout.js';
+import { readTableArches, readTableChains, readTableFilters, TABLE_HEADER } from './table-layout.js';
 
 interface Exports extends CountingExports {
   readonly decide: (record: number) => number;
@@ -111,10 +111,15 @@ export class CompiledFilter {
    */
   private makeDecide(): RecordDecide {
     const block = this.exports.memory.buffer;
-    const run = lowerStackToJs(readTableFilters(block), this.byteOrder, (record) => {
-      this.scratch.set(record);
-      return this.exports.decide(this.scratchAt);
-    });
+    const run = lowerStackToJs(
+      readTableFilters(block),
+      this.byteOrder,
+      (record) => {
+        this.scratch.set(record);
+        return this.exports.decide(this.scratchAt);
+      },
+      readTableChains(block),
+    );
     return lowerDecide(readTableArches(block), this.byteOrder, run, this.memoryWords, checkRecord);
   }
 

@@ -8,15 +8,16 @@
  * entry is a `switch` that sets A, X and M[] and breaks to the resume point.
  * A and X are kept as signed 32-bit numbers, which V8 keeps in registers.
  * A lone filter too large to lower whole is lowered a resume point at a time,
- * as records reach them (lowerByEntry).
+ * as records reach them, its chains read as data (lowerByEntry).
  */
 import type { ResumePoint } from '../src/decision-table.js';
 import type { Program } from '../src/instruction.js';
 import { ACTIONS, resolveStack, SECCOMP_RET_ACTION_FULL } from '../src/seccomp/actions.js';
 import type { ByteOrder } from '../src/seccomp/arches.js';
 import { SECCOMP_DATA_SIZE } from '../src/seccomp/data.js';
+import { CHAIN_TEST, CHAIN_TEST_BYTES } from './chains.js';
 import { blockTargets, segments, successors } from './layout.js';
-import type { TableArch } from './table-layout.js';
+import type { TableArch, TableChains } from './table-layout.js';
 
 /**
  * A stack's value, as a signed 32-bit number, for the 64-byte record `r`
@@ -175,24 +176,59 @@ const loneExit: Exit = (value) =>
   value === 'A' ? `return ${ranksLower('A', String(ACTIONS.ALLOW | 0))} ? A : ${ACTIONS.ALLOW | 0};` : `return ${resolveStack([value]) | 0};`;
 
 /**
+ * The statements that return the value of the row's chain, if it has one
+ * (chains.ts, little-endian records): the leaf of the first test that ends the run, else the value
+ * after the padded tests, each test written out. A test compares the
+ * record's 64-bit word at its offset, masked, as two 32-bit halves; where
+ * the chains have columns, each word is loaded once, at its literal offset.
+ */
+function chainValue({ fromRowWords, length, columns }: TableChains): string {
+  const word = (t: number, name: keyof typeof CHAIN_TEST, high = false) => `w[t + ${(t * CHAIN_TEST_BYTES + CHAIN_TEST[name]) / 4 + (high ? 1 : 0)}]`;
+  const loads = [...new Set(columns)].map((offset) => `const c${offset} = ${load(offset, 'le')}, c${offset + 4} = ${load(offset + 4, 'le')};`);
+  const half = (t: number, high: boolean) => {
+    if (columns) return `c${columns[t]! + (high ? 4 : 0)}`;
+    const at = `${word(t, 'offset')}${high ? ' + 4' : ''}`;
+    return `(r[${at}] | r[${at} + 1] << 8 | r[${at} + 2] << 16 | r[${at} + 3] << 24)`;
+  };
+  const tests = Array.from({ length }, (_, t) => {
+    const equal = `(${half(t, false)} & ${word(t, 'mask')}) === ${word(t, 'value')} && (${half(t, true)} & ${word(t, 'mask', true)}) === ${word(t, 'value', true)}`;
+    return `if ((${equal}) !== (${word(t, 'endsWhenDifferent')} !== 0)) return ${word(t, 'leaf')};`;
+  });
+  return [
+    `const t = w[row + ${fromRowWords}] >>> 2;`,
+    'if (t !== 0) {',
+    ...loads,
+    ...tests,
+    `return w[t + ${(length * CHAIN_TEST_BYTES) / 4}];`, // past the padded tests: the chain's last value
+    '}',
+  ].join('\n');
+}
+
+/**
  * A lone filter too large to lower whole, as a function per resume point,
  * each of only the code that a run entered there reaches (in libseccomp's
  * shape, a syscall's argument checks), made the first time a record's row
  * enters there. A run from pc 0 (entry 0, or outside the tables), and an
- * entry whose code is too large still, goes to `fallback`.
+ * entry whose code is too large still, goes to `fallback`. A row with a
+ * chain (`chains`, little-endian) is decided by it as data instead: called
+ * from one site, most of those functions run too rarely for V8 to optimize
+ * them, and one function over every chain stays fast.
  */
-function lowerByEntry({ instructions, entries }: StackFilter, byteOrder: ByteOrder, fallback: StackRun): StackRun {
+function lowerByEntry({ instructions, entries }: StackFilter, byteOrder: ByteOrder, fallback: StackRun, chains: TableChains | undefined): StackRun {
   const runs: StackRun[] = [];
   const lowerEntry = (entry: number): StackRun | undefined => {
     const body = entry === 0 ? undefined : lowerFilterToJs(instructions, byteOrder, [], loneExit, entries[entry - 1]);
     return body === undefined ? undefined : (new Function('r', `'use strict';\n${body}`) as StackRun);
   };
-  return (r, w, row) => {
+  const byEntry: StackRun = (r, w, row) => {
     const entry = row === -1 ? 0 : w[row + 1]!;
     let run = runs[entry];
     if (run === undefined) run = runs[entry] = lowerEntry(entry) ?? fallback;
     return run(r, w, row);
   };
+  if (!chains || byteOrder !== 'le') return byEntry;
+  const source = `return function run(r, w, row) {\nif (row !== -1) {\n${chainValue(chains)}\n}\nreturn byEntry(r, w, row);\n};`;
+  return new Function('byEntry', `'use strict';\n${source}`)(byEntry) as StackRun;
 }
 
 /**
@@ -200,16 +236,17 @@ function lowerByEntry({ instructions, entries }: StackFilter, byteOrder: ByteOrd
  * filter is lowered inline, its values resolved as a stack of one where it
  * returns; several are a function each, run newest first as the kernel runs
  * them. A lone filter with more than MAX_JS_TARGETS jump targets is lowered
- * by entry (lowerByEntry); a stack of several with one such filter runs
- * `fallback`.
+ * by entry (lowerByEntry), its chains (the table block's, if any) read as
+ * data; a stack of several with one such filter runs `fallback`. A filter
+ * lowered whole runs its chains' code inline: faster than reading them.
  */
-export function lowerStackToJs(filters: readonly StackFilter[], byteOrder: ByteOrder, fallback: StackRun): StackRun {
+export function lowerStackToJs(filters: readonly StackFilter[], byteOrder: ByteOrder, fallback: StackRun, chains?: TableChains): StackRun {
   const entryOf = (i: number) => `row === -1 ? 0 : w[row + ${1 + i}]`;
   let source: string;
   if (filters.length === 1) {
     const [filter] = filters as [StackFilter];
     const body = lowerFilterToJs(filter.instructions, byteOrder, filter.entries, loneExit);
-    if (body === undefined) return lowerByEntry(filter, byteOrder, fallback);
+    if (body === undefined) return lowerByEntry(filter, byteOrder, fallback, chains);
     source = `return function decide(r, w, row) {\nconst entry = ${entryOf(0)};\n${body}\n};`;
   } else {
     const exit: Exit = (value) => `return ${value === 'A' ? 'A' : value | 0};`;

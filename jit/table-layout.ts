@@ -31,7 +31,7 @@ import type { Instruction } from '../src/instruction.js';
 import { BPF_K, BPF_RET } from '../src/opcodes.js';
 import { resolveStack } from '../src/seccomp/actions.js';
 import type { VerifiedProgram } from '../src/verifier.js';
-import { alignChain, type Chain, chainColumns, chainFrom, layoutChains } from './chains.js';
+import { alignChain, CHAIN_TEST, CHAIN_TEST_BYTES, type Chain, chainColumns, chainFrom, layoutChains } from './chains.js';
 import { TABLE_OFFSET } from './layout-abi.js';
 
 /** Where each header field is, from the start of the block. */
@@ -226,6 +226,37 @@ export function readTableArches(memory: ArrayBuffer): TableArch[] {
     const [auditArch, firstNr, length, rowsAt] = words.subarray((HEADER_BYTES + a * ARCH_ENTRY_BYTES) >>> 2);
     return { auditArch: auditArch! | 0, firstNr: firstNr! | 0, length: length!, firstWord: rowsAt! >>> 2, strideWords };
   });
+}
+
+/** A lone filter's chains as decide() finds them (chains.ts). */
+export interface TableChains {
+  /** The index of a row's chain address among its words, from the row's value. */
+  readonly fromRowWords: number;
+  /** The tests every chain is padded to. */
+  readonly length: number;
+  /** Where every chain's test t reads the same offset: those offsets (chainColumns). */
+  readonly columns?: readonly number[];
+}
+
+/** The chains of the table block at TABLE_OFFSET in `memory`, or undefined where it has none. */
+export function readTableChains(memory: ArrayBuffer): TableChains | undefined {
+  const view = new DataView(memory, TABLE_OFFSET);
+  const fromRow = view.getUint32(TABLE_HEADER.chainFromRow, true);
+  if (fromRow === 0) return undefined;
+  const fromRowWords = fromRow >>> 2;
+  const length = view.getUint32(TABLE_HEADER.chainLength, true);
+  const words = new Uint32Array(memory);
+  const offsetsOf = (address: number) => Array.from({ length }, (_, t) => words[(address + t * CHAIN_TEST_BYTES + CHAIN_TEST.offset) >>> 2]!);
+  let columns: number[] | undefined;
+  for (const { firstWord, length: rows, strideWords } of readTableArches(memory))
+    for (let row = 0; row < rows; row++) {
+      const address = words[firstWord + row * strideWords + fromRowWords]!;
+      if (address === 0) continue;
+      const offsets = offsetsOf(address);
+      columns ??= offsets;
+      if (offsets.some((offset, t) => offset !== columns![t])) return { fromRowWords, length };
+    }
+  return { fromRowWords, length, ...(columns ? { columns } : {}) };
 }
 
 /** A filter as the table block holds it: its instructions and its resume points, entry n being `entries[n - 1]`. */

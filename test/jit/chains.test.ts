@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { argumentHeavyFilter, largeFilter } from '../../bench/synthetic.js';
 import { interpretBatch } from '../../interp/stack.js';
 import { alignChain, chainColumns, chainFrom, MAX_CHAIN_TESTS } from '../../jit/chains.js';
-import { decideRecords, jitEngine } from '../../jit/compiled.js';
+import { compile, decideRecords, jitEngine } from '../../jit/compiled.js';
 import type { JitEngine } from '../../jit/instance.js';
 import { TABLE_OFFSET } from '../../jit/layout-abi.js';
 import { layoutTables } from '../../jit/table-layout.js';
@@ -143,6 +143,25 @@ describe('chains', () => {
         for (const [, , value, n] of engine.takeCounts()) counted.set(value >>> 0, (counted.get(value >>> 0) ?? 0) + n);
         expect(counted, engine.name).toEqual(tally);
       }
+    }
+  }, 60_000);
+
+  it('decide one record at a time where a large filter is lowered by entry, in columns and not, as the interpreter does', () => {
+    const random = seededRandom(31);
+    const wide = checkedFilter(random, 400); // more jump targets than decide() lowers whole; offsets that fit no columns
+    for (const [filter, columns] of [
+      [largeFilter(), true],
+      [wide, false],
+    ] as const) {
+      const layout = layoutTables(decisionTable([filter]), [filter]);
+      expect(layout.chains?.columns !== undefined).toBe(columns);
+      expect(chainRows(filter)).toBeGreaterThan(50);
+      const calls = biasedRecords(filter.instructions, random, 6000, [0xc000003e]);
+      const records = new Uint8Array([...packRecords(calls).bytes, ...generateRecords(3000, 'realistic', 5), ...generateRecords(3000, 'random', 6)]);
+      const batch = readRecordStream(records, 'le');
+      const compiled = compile([filter]);
+      const each = Array.from({ length: batch.count }, (_, i) => compiled.decide(records.subarray(i * 64, i * 64 + 64)));
+      expect(each).toEqual([...interpretBatch([filter], batch)]);
     }
   }, 60_000);
 
