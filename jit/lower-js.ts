@@ -177,10 +177,11 @@ const loneExit: Exit = (value) =>
 
 /**
  * The statements that return the value of the row's chain, if it has one
- * (chains.ts, little-endian records): the leaf of the first test that ends the run, else the value
- * after the padded tests, each test written out. A test compares the
- * record's 64-bit word at its offset, masked, as two 32-bit halves; where
- * the chains have columns, each word is loaded once, at its literal offset.
+ * (chains.ts; little-endian records): the leaf of the first test that ends
+ * the run, else the value after the padded tests, each test written out. A
+ * test compares the record's 64-bit word at its offset, masked, as two
+ * 32-bit halves; where the chains have columns, each word is loaded once,
+ * at its literal offset.
  */
 function chainValue({ fromRowWords, length, columns }: TableChains): string {
   const word = (t: number, name: keyof typeof CHAIN_TEST, high = false) => `w[t + ${(t * CHAIN_TEST_BYTES + CHAIN_TEST[name]) / 4 + (high ? 1 : 0)}]`;
