@@ -111,6 +111,7 @@ export class CompiledFilter {
    */
   private makeDecide(): RecordDecide {
     const block = this.exports.memory.buffer;
+    const arches = readTableArches(block);
     const run = lowerStackToJs(
       readTableFilters(block),
       this.byteOrder,
@@ -118,9 +119,9 @@ export class CompiledFilter {
         this.scratch.set(record);
         return this.exports.decide(this.scratchAt);
       },
-      readTableChains(block),
+      readTableChains(block, arches),
     );
-    return lowerDecide(readTableArches(block), this.byteOrder, run, this.memoryWords, checkRecord);
+    return lowerDecide(arches, this.byteOrder, run, this.memoryWords, checkRecord);
   }
 
   /**

@@ -238,8 +238,8 @@ export interface TableChains {
   readonly columns?: readonly number[];
 }
 
-/** The chains of the table block at TABLE_OFFSET in `memory`, or undefined where it has none. */
-export function readTableChains(memory: ArrayBuffer): TableChains | undefined {
+/** The chains of the table block at TABLE_OFFSET in `memory` (its `arches`, readTableArches), or undefined where it has none. */
+export function readTableChains(memory: ArrayBuffer, arches: readonly TableArch[]): TableChains | undefined {
   const view = new DataView(memory, TABLE_OFFSET);
   const fromRow = view.getUint32(TABLE_HEADER.chainFromRow, true);
   if (fromRow === 0) return undefined;
@@ -248,7 +248,7 @@ export function readTableChains(memory: ArrayBuffer): TableChains | undefined {
   const words = new Uint32Array(memory);
   const offsetsOf = (address: number) => Array.from({ length }, (_, t) => words[(address + t * CHAIN_TEST_BYTES + CHAIN_TEST.offset) >>> 2]!);
   let columns: number[] | undefined;
-  for (const { firstWord, length: rows, strideWords } of readTableArches(memory))
+  for (const { firstWord, length: rows, strideWords } of arches)
     for (let row = 0; row < rows; row++) {
       const address = words[firstWord + row * strideWords + fromRowWords]!;
       if (address === 0) continue;
