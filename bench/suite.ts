@@ -215,14 +215,15 @@ function compileFresh(program: VerifiedProgram): CompiledFilter {
 
 /**
  * A loop calling `jit.decide` on each of `views`, made afresh (new Function)
- * for each workload: a program deciding one record at a time calls decide()
- * for its own filter, and a loop shared by every workload of the run would see
- * each filter's decide() in turn, which V8 then inlines none of.
+ * for `filter`: a program deciding one record at a time calls decide() for
+ * its own filter, and a loop shared by every workload of the run would see
+ * each filter's decide() in turn, which V8 then inlines none of. The source
+ * names the filter: V8 caches a function made from a source it has seen,
+ * with its call sites' feedback, so identical loops would be one loop again.
  */
-function oneAtATime(): (jit: CompiledFilter, views: readonly Uint8Array[], out: Uint32Array) => void {
-  return new Function('jit', 'views', 'out', "'use strict'; for (let i = 0; i < views.length; i++) out[i] = jit.decide(views[i]);") as ReturnType<
-    typeof oneAtATime
-  >;
+function oneAtATime(filter: string): (jit: CompiledFilter, views: readonly Uint8Array[], out: Uint32Array) => void {
+  const source = `'use strict'; // ${JSON.stringify(filter)}\nfor (let i = 0; i < views.length; i++) out[i] = jit.decide(views[i]);`;
+  return new Function('jit', 'views', 'out', source) as ReturnType<typeof oneAtATime>;
 }
 
 /** Checks a competitor's decisions against the interpreter's, record for record. */
@@ -381,7 +382,7 @@ async function benchFilter({ name, program }: BenchFilter, settings: RunSettings
     // One view per record, made before timing: the one-record competitors are timed on the call, not on making views.
     const views = Array.from({ length: slow }, (_, i) => records.subarray(i * 64, i * 64 + 64));
     const decideViews = views.slice(0, decideCount);
-    const decideEach = oneAtATime();
+    const decideEach = oneAtATime(name);
     decideEach(jit, decideViews, out);
     check('jit decide', workload, out, expected, decideViews.length);
     writeFileSync(recordsPath, records);
