@@ -25,6 +25,7 @@ import { compileProfileText, contextOf, type ProfileContextOptions } from '../sr
 import { libseccompHelper, libseccompInput, libseccompUnavailableReason } from '../src/profile/oracle.js';
 import { SECCOMP_DATA_NR, SECCOMP_DATA_SIZE } from '../src/seccomp/data.js';
 import { type VerifiedProgram, verify } from '../src/verifier.js';
+import { onOneCpu, type Pinning } from './affinity.js';
 import { benchEndToEnd, type EndToEndReport, formatEndToEnd } from './end-to-end.js';
 import { buildNative, type NativeCompetitor, type NativeKind, nativeUnavailableReason } from './native.js';
 import { SAMPLE_FILTERS } from './samples.js';
@@ -87,6 +88,8 @@ export interface CompileResult {
 
 export interface BenchReport {
   readonly machine: { readonly cpu: string; readonly cores: number; readonly node: string };
+  /** The CPU the workloads' competitors and the profiles' compiles ran on (bench/affinity.ts). */
+  readonly pinning: Pinning;
   readonly records: number;
   /** Records the interpreter is timed on (it is slow on large filters). */
   readonly slowRecords: number;
@@ -478,19 +481,24 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
   const workloads: WorkloadResult[] = [];
   const compile: CompileResult[] = [];
   const filters = benchFilters(options.filters);
-  try {
-    for (const filter of filters) {
-      const result = await benchFilter(filter, settings);
-      compile.push(result.compile);
-      workloads.push(...result.workloads);
+  // The workloads on one CPU, then the end-to-end rows on all of them (they measure worker threads too).
+  const pinning = await onOneCpu(async (pinning) => {
+    try {
+      for (const filter of filters) {
+        const result = await benchFilter(filter, settings);
+        compile.push(result.compile);
+        workloads.push(...result.workloads);
+      }
+    } finally {
+      rmSync(settings.recordsPath, { force: true });
     }
-  } finally {
-    rmSync(settings.recordsPath, { force: true });
-  }
+    return pinning;
+  });
   const endToEnd = await benchEndToEnd(filters, { quick: options.quick, say: settings.say });
-  const profiles = options.filters.length === 0 ? benchProfiles(settings) : [];
+  const profiles = options.filters.length === 0 ? await onOneCpu(() => benchProfiles(settings)) : [];
   return {
     machine: { cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, node: process.version },
+    pinning,
     records: settings.count,
     slowRecords: settings.slowCount,
     decideRecords: Math.min(settings.count, settings.decideCount),
@@ -506,7 +514,7 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
 export function formatReport(report: BenchReport): string {
   const lines = [
     `cbpf bench: ${report.records} records per workload, median of ${report.rounds} rounds after a warm-up (the interpreter timed on the first ${report.slowRecords}, jit decide on the first ${report.decideRecords}; every decision checked)`,
-    `machine: ${report.machine.cpu}, ${report.machine.cores} cores, Node ${report.machine.node}`,
+    `machine: ${report.machine.cpu}, ${report.machine.cores} cores, Node ${report.machine.node}; ${'cpu' in report.pinning ? `workloads on CPU ${report.pinning.cpu}` : `workloads not pinned to one CPU: ${report.pinning.unavailable}`}`,
     '',
   ];
   for (const w of report.workloads) {

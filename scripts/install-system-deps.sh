@@ -8,9 +8,10 @@
 #   linux-libc-dev  the LoongArch syscall table (asm-generic/unistd.h)
 #   strace          records the real syscall logs the strace-input tests evaluate
 #   libpcap-dev     bpf_filter(), a native competitor in cbpf bench
+#   util-linux      taskset: cbpf bench times a workload's competitors on one CPU
 # Called by .ci/run and by developers (docs/development.md). Needs root (or sudo).
 set -euo pipefail
-packages=(gcc make libseccomp-dev linux-libc-dev strace libpcap-dev)
+packages=(gcc make libseccomp-dev linux-libc-dev strace libpcap-dev util-linux)
 missing=()
 for p in "${packages[@]}"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p"); done
 if [ ${#missing[@]} -eq 0 ]; then

@@ -23,6 +23,7 @@ const endToEnd = (cached: number | undefined, unavailable?: string): EndToEndRes
 });
 const report = (w: WorkloadResult, rows: EndToEndResult[] = []): BenchReport => ({
   machine: { cpu: 'x', cores: 2, node: 'v20' },
+  pinning: { cpu: 0 },
   records: 100,
   slowRecords: 100,
   decideRecords: 100,
