@@ -259,12 +259,23 @@ const WARM_UP_MS = 250;
  * alike.
  */
 const ROUND_WARM_UP_MS = 25;
+/**
+ * How long decide() one record at a time runs before it is timed. Once any
+ * buffer of the process has been detached (wasm memory that grew, as in every
+ * run of the bench), V8 takes longer to settle on its code for the lowered
+ * stack: 1.5 to 2.2 times its steady cost a call at 250 ms, settled from
+ * about 400 ms (docs/benchmarks.md). A caller deciding records one by one
+ * runs for longer than that.
+ */
+const DECIDE_WARM_UP_MS = 1000;
 
 /** A competitor timed in this process: `run` decides `records` records. */
 interface InProcessTask {
   readonly name: CompetitorName;
   readonly records: number;
   readonly run: () => void;
+  /** How long it runs untimed before its first timed pass, if not WARM_UP_MS. */
+  readonly warmUpMs?: number;
 }
 
 /** `passes` timed passes of `task` in a row with tinybench, after untimed ones for `warmUpMs` (one at least): ns per decision of each. */
@@ -282,10 +293,10 @@ function figures(name: CompetitorName, ns: readonly number[]): CompetitorResult 
   return { name, nsPerDecision: percentile(ns, 0.5), spread: [Math.min(...ns), Math.max(...ns)] };
 }
 
-/** Times in-process competitors one after the other: `rounds` timed passes in a row after a warm-up (WARM_UP_MS); ns per decision. */
+/** Times in-process competitors one after the other: `rounds` timed passes in a row after a warm-up (WARM_UP_MS, or the task's own); ns per decision. */
 async function timeInProcess(tasks: readonly InProcessTask[], rounds: number): Promise<Map<CompetitorName, CompetitorResult>> {
   const results = new Map<CompetitorName, CompetitorResult>();
-  for (const task of tasks) results.set(task.name, figures(task.name, await timePasses(task, rounds, WARM_UP_MS)));
+  for (const task of tasks) results.set(task.name, figures(task.name, await timePasses(task, rounds, task.warmUpMs ?? WARM_UP_MS)));
   return results;
 }
 
@@ -402,7 +413,7 @@ async function benchFilter({ name, program }: BenchFilter, settings: RunSettings
           },
         },
         { name: 'js codegen', records: count, run: runJs },
-        { name: 'jit decide', records: decideViews.length, run: () => decideEach(jit, decideViews, out) },
+        { name: 'jit decide', records: decideViews.length, run: () => decideEach(jit, decideViews, out), warmUpMs: DECIDE_WARM_UP_MS },
       ],
       rounds,
     );
