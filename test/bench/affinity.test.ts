@@ -4,12 +4,14 @@ import { describe, expect } from 'vitest';
 import { onOneCpu } from '../../bench/affinity.js';
 import { itWhenAvailable } from '../system-deps.js';
 
+/** This thread's id: the last part of /proc/thread-self ("PID/task/TID"). */
+const threadId = (): string => readlinkSync('/proc/thread-self').split('/').at(-1)!;
 /** The CPUs thread `tid` may run on, as taskset lists them. */
 const cpusOf = (tid: string): string => execFileSync('taskset', ['-c', '-p', tid], { encoding: 'utf8' }).split(':').at(-1)!.trim();
 
 function tasksetReason(): string | undefined {
   try {
-    execFileSync('taskset', ['-c', '-p', readlinkSync('/proc/thread-self').split('/').at(-1)!], { stdio: 'ignore' });
+    cpusOf(threadId());
     return undefined;
   } catch {
     return 'no taskset or /proc/thread-self here (util-linux, Linux)';
@@ -20,7 +22,7 @@ if (tasksetMissing) console.warn(`SKIPPING tests: ${tasksetMissing}`);
 
 describe('the competitors on one CPU (bench/affinity.ts)', () => {
   itWhenAvailable(tasksetMissing, 'pins the calling thread and the processes it starts to its first CPU, then gives its CPUs back', async () => {
-    const tid = readlinkSync('/proc/thread-self').split('/').at(-1)!;
+    const tid = threadId();
     const before = cpusOf(tid);
     const first = Number.parseInt(before, 10);
     const inside = await onOneCpu((pinning) => ({
@@ -33,7 +35,7 @@ describe('the competitors on one CPU (bench/affinity.ts)', () => {
   });
 
   itWhenAvailable(tasksetMissing, 'gives the CPUs back when the work fails', async () => {
-    const tid = readlinkSync('/proc/thread-self').split('/').at(-1)!;
+    const tid = threadId();
     const before = cpusOf(tid);
     await expect(
       onOneCpu(() => {
