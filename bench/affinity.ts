@@ -26,11 +26,13 @@ function taskset(tid: string, ...args: string[]): string {
 export async function onOneCpu<T>(work: (pinning: Pinning) => Promise<T> | T): Promise<T> {
   let tid: string;
   let cpus: string;
+  let cpu: number;
   try {
     tid = readlinkSync('/proc/thread-self').split('/').at(-1)!; // "PID/task/TID"
     const listed = taskset(tid, '-c', '-p'); // "pid 123's current affinity list: 0,1"
     cpus = listed.slice(listed.lastIndexOf(':') + 1).trim();
-    taskset(tid, '-c', '-p', String(Number.parseInt(cpus, 10)));
+    cpu = Number.parseInt(cpus, 10); // the first of a list such as "0,1" or "2-5"
+    taskset(tid, '-c', '-p', String(cpu));
   } catch (error) {
     const { code, message } = error as NodeJS.ErrnoException;
     return work({
@@ -39,7 +41,7 @@ export async function onOneCpu<T>(work: (pinning: Pinning) => Promise<T> | T): P
     });
   }
   try {
-    return await work({ cpu: Number.parseInt(cpus, 10) });
+    return await work({ cpu });
   } finally {
     taskset(tid, '-c', '-p', cpus);
   }
