@@ -9,7 +9,7 @@ import type { ByteOrder } from '../src/seccomp/arches.js';
 import { checkRecord, checkRecordBatch, checkRecordBytes, littleEndian, SECCOMP_DATA_SIZE } from '../src/seccomp/data.js';
 import { batchByteOrder, type RecordBatch, recordBytes } from '../src/seccomp/records.js';
 import { type CountingExports, decideCounting, takeCounts } from './counting.js';
-import { OUTPUT_OFFSET, RECORD_CAPACITY, TABLE_OFFSET, WASM_PAGE_SIZE } from './layout-abi.js';
+import { KERNEL_MEMORY, OUTPUT_OFFSET, RECORD_CAPACITY, TABLE_OFFSET, WASM_PAGE_SIZE } from './layout-abi.js';
 import { lowerDecide, lowerStackToJs, type RecordDecide, type WordsView } from './lower-js.js';
 import { readTableArches, readTableChains, readTableFilters, TABLE_HEADER } from './table-layout.js';
 
@@ -26,6 +26,9 @@ interface Slots {
   readonly count: number;
   readonly outputAt: number;
 }
+
+/** How many wasm pages hold `bytes`. */
+const pagesFor = (bytes: number): number => Math.ceil(bytes / WASM_PAGE_SIZE);
 
 /** The slots at the start of memory, for up to RECORD_CAPACITY records. */
 const FIRST_SLOTS: Slots = { at: 0, count: RECORD_CAPACITY, outputAt: OUTPUT_OFFSET };
@@ -82,8 +85,11 @@ export class CompiledFilter {
   ) {
     const le = littleEndian(byteOrder); // throws for any other byte order
     if (!(Number.isInteger(filterCount) && filterCount >= 1)) throw new InputError('empty-stack', `a module of ${filterCount} filters`);
-    this.exports = new WebAssembly.Instance(module, {}).exports as unknown as Exports;
-    if (tables) this.exports.heap_base.value = TABLE_OFFSET + Math.ceil(tables.length / 8) * 8; // the kernel's heap starts past the block
+    const kernelHeap = tables && TABLE_OFFSET + Math.ceil(tables.length / 8) * 8; // the kernel's heap starts past the block
+    const memory = kernelHeap ? new WebAssembly.Memory({ initial: pagesFor(kernelHeap + SECCOMP_DATA_SIZE), maximum: 65536 }) : undefined;
+    const imports = memory ? { [KERNEL_MEMORY.module]: { [KERNEL_MEMORY.name]: memory } } : {};
+    this.exports = new WebAssembly.Instance(module, imports).exports as unknown as Exports;
+    if (kernelHeap) this.exports.heap_base.value = kernelHeap;
     this.scratchAt = this.exports.heap_base.value as number;
     this.growTo(this.scratchAt + SECCOMP_DATA_SIZE);
     if (tables) {
@@ -92,11 +98,18 @@ export class CompiledFilter {
     }
   }
 
-  /** Grows wasm memory to at least `bytes` (nothing else grows it), and makes decide()'s views of it when its buffer changed. */
+  /**
+   * Grows wasm memory to at least `bytes` (nothing else grows it), and makes
+   * decide()'s views of it when its buffer changed. Growing detaches the old
+   * buffer, and once any buffer was detached V8 checks for it on every typed
+   * array access of the process, decide()'s reads of a record among them: a
+   * new instance has room for its scratch record already (module.ts, and the
+   * kernel's memory made above), so only recordSlots past the capacity grows.
+   */
   private growTo(bytes: number): void {
     const { memory } = this.exports;
     const needed = bytes - memory.buffer.byteLength;
-    if (needed > 0) memory.grow(Math.ceil(needed / WASM_PAGE_SIZE));
+    if (needed > 0) memory.grow(pagesFor(needed));
     if (this.memoryWords.words.buffer === memory.buffer) return;
     this.scratch = new Uint8Array(memory.buffer, this.scratchAt, SECCOMP_DATA_SIZE);
     this.memoryWords.words = new Int32Array(memory.buffer);

@@ -10,9 +10,10 @@
  * process decides records in wasm without loading Binaryen.
  *
  * The kernel's ABI (the memory map is module.ts's):
- *   memory                                  exported, growable: RECORD_CAPACITY records at 0,
- *                                           outputs at OUTPUT_OFFSET, the table block at
- *                                           TABLE_OFFSET (the loader grows memory and writes it)
+ *   memory                                  imported as env.memory and exported: RECORD_CAPACITY
+ *                                           records at 0, outputs at OUTPUT_OFFSET, the table
+ *                                           block at TABLE_OFFSET (the loader makes memory
+ *                                           with room for it and writes it)
  *   heap_base: mutable i32 global           the loader sets it past the table block; unread here
  *   decide(record: i32) -> i32              the stack's value for the record at `record`
  *   decide_batch(in: i32, count: i32, out: i32)
@@ -31,7 +32,7 @@ import { ACTIONS, SECCOMP_RET_ACTION_FULL } from '../src/seccomp/actions.js';
 import type { ByteOrder } from '../src/seccomp/arches.js';
 import { SECCOMP_DATA_ARCH, SECCOMP_DATA_NR, SECCOMP_DATA_SIZE } from '../src/seccomp/data.js';
 import { CHAIN_TEST_BYTES } from './chains.js';
-import { TABLE_OFFSET, WASM_PAGE_SIZE } from './layout-abi.js';
+import { KERNEL_MEMORY, TABLE_OFFSET, WASM_PAGE_SIZE } from './layout-abi.js';
 import { emitModule, makeChainTest, type OptimizeSettings } from './module.js';
 import { ARCH_ENTRY_BYTES, FILTER_ENTRY_BYTES, HEADER_BYTES, RESUME_POINT_BYTES, ROW_COUNTER, TABLE_HEADER } from './table-layout.js';
 
@@ -421,7 +422,8 @@ export function buildKernel(): Uint8Array {
   return emitModule('the table kernel', KERNEL_OPTIMIZE, (m) => {
     const b = new KernelBuilder(m);
     m.setFeatures(binaryen.Features.MutableGlobals);
-    m.setMemory(Math.ceil(TABLE_OFFSET / WASM_PAGE_SIZE), 65536, 'memory');
+    m.setMemory(Math.ceil(TABLE_OFFSET / WASM_PAGE_SIZE), 65536, 'memory', [], false, false, KERNEL_MEMORY.name);
+    m.addMemoryImport(KERNEL_MEMORY.name, KERNEL_MEMORY.module, KERNEL_MEMORY.name);
     m.addGlobal('heap_base', i32, true, b.k(TABLE_OFFSET));
     m.addGlobalExport('heap_base', 'heap_base');
     addRunFilters(b, 'le');

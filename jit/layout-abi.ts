@@ -13,3 +13,10 @@ export const RECORD_CAPACITY = 4096;
 export const OUTPUT_OFFSET = RECORD_CAPACITY * SECCOMP_DATA_SIZE;
 /** Where the decision tables start (read-only, one u32 per syscall number): after the outputs. */
 export const TABLE_OFFSET = OUTPUT_OFFSET + RECORD_CAPACITY * 4;
+/**
+ * Where the table kernel (kernel.ts) finds its memory among its imports: the
+ * loader makes it with room for the stack's table block, as a module of
+ * module.ts is made with room for its own, so that no instance grows memory
+ * when it is made.
+ */
+export const KERNEL_MEMORY = { module: 'env', name: 'memory' } as const;

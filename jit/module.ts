@@ -377,7 +377,10 @@ export function buildModule(
       const layout = layoutTables(table, filters);
       const scratch = TABLE_OFFSET + layout.bytes.length; // one word, for decide's and filter_0's value
       const heapBase = scratch + 4;
-      m.setMemory(Math.ceil(heapBase / WASM_PAGE_SIZE), 65536, 'memory', [{ offset: m.i32.const(TABLE_OFFSET), data: layout.bytes }]);
+      // Room for decide()'s record past heap_base (instance.ts) from the start: an instance grows no memory when it is
+      // made, since growing detaches the old buffer, and after any detach V8 checks it on every typed array access.
+      const initialPages = Math.ceil((heapBase + SECCOMP_DATA_SIZE) / WASM_PAGE_SIZE);
+      m.setMemory(initialPages, 65536, 'memory', [{ offset: m.i32.const(TABLE_OFFSET), data: layout.bytes }]);
       m.addGlobal('heap_base', i32, false, m.i32.const(heapBase));
       m.addGlobalExport('heap_base', 'heap_base');
       const tables: Tables = { table, layout, byteOrder };

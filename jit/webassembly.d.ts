@@ -5,12 +5,15 @@
 declare namespace WebAssembly {
   class Module {
     constructor(bytes: Uint8Array);
+    static imports(module: Module): { module: string; name: string; kind: string }[];
   }
   class Instance {
     constructor(module: Module, imports: Record<string, unknown>);
     readonly exports: Record<string, unknown>;
   }
   class Memory {
+    /** Sizes in 64 KiB pages. */
+    constructor(descriptor: { initial: number; maximum?: number });
     readonly buffer: ArrayBuffer;
     grow(pages: number): number;
   }

@@ -1,13 +1,14 @@
 import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { SAMPLE_FILTERS } from '../../bench/samples.js';
-import { argumentHeavyFilter } from '../../bench/synthetic.js';
+import { argumentHeavyFilter, largeFilter } from '../../bench/synthetic.js';
 import { interpret } from '../../interp/interpret.js';
 import { interpretBatch } from '../../interp/stack.js';
 import { compile, decideRecords } from '../../jit/compiled.js';
 import { CompiledFilter } from '../../jit/instance.js';
-import { buildModule } from '../../jit/module.js';
+import { buildModule, RECORD_CAPACITY } from '../../jit/module.js';
+import { tableEngine } from '../../jit/tables.js';
 import { assemble } from '../../src/codecs/asm.js';
 import { decodeRaw } from '../../src/codecs/raw.js';
 import { biasedRecords, generateProgram } from '../../src/fuzz/programs.js';
@@ -92,6 +93,28 @@ describe('the JIT', () => {
     expect([...compiled.decideBatch(slots)]).toEqual(expected); // no longer the slots: copied, with the same values
     // decide() looks up and copies through views of memory, made again when memory grew
     expect(Array.from({ length: count }, (_, i) => compiled.decide(records.subarray(64 * i, 64 * i + 64)))).toEqual(expected);
+  });
+
+  it('grows no memory to be made, nor to decide a batch within its capacity or one record at a time', () => {
+    // Growing memory detaches its old buffer, and from then on V8 checks every typed array access of the process for that.
+    const stacks = [...SAMPLE_FILTERS.map((s) => [sample(s.name)]), [argumentHeavyFilter()], [largeFilter()], [sample('multiarch'), sample('docker-tree')]];
+    const records = generateRecords(1000, 'realistic', 6);
+    const batch = { bytes: records, count: 1000, bigEndian: new Uint8Array(1000) };
+    const compiled = stacks.map((filters) => compile(filters)); // built before the spy: making instances is what it watches
+    const grow = vi.spyOn(WebAssembly.Memory.prototype, 'grow');
+    try {
+      stacks.forEach((filters, i) => {
+        const jit = new CompiledFilter(compiled[i]!.wasm, compiled[i]!.module, 'le', filters.length);
+        jit.decideBatch(records);
+        jit.decide(records.subarray(0, 64));
+        tableEngine(filters).decide(batch);
+      });
+      expect(grow).not.toHaveBeenCalled();
+      new CompiledFilter(compiled[0]!.wasm, compiled[0]!.module, 'le', 1).recordSlots(RECORD_CAPACITY + 1);
+      expect(grow).toHaveBeenCalledOnce(); // room past the capacity, as recordSlots says
+    } finally {
+      grow.mockRestore();
+    }
   });
 
   it('compiles the same stack once', () => {

@@ -6,7 +6,7 @@ import { interpret } from '../../interp/interpret.js';
 import { interpretBatch } from '../../interp/stack.js';
 import { KERNEL_WASM_BASE64 } from '../../jit/kernel.generated.js';
 import { buildKernel } from '../../jit/kernel.js';
-import { TABLE_OFFSET, WASM_PAGE_SIZE } from '../../jit/layout-abi.js';
+import { KERNEL_MEMORY, TABLE_OFFSET, WASM_PAGE_SIZE } from '../../jit/layout-abi.js';
 import { layoutTables, ROW_COUNTER, TABLE_HEADER, type TableLayout } from '../../jit/table-layout.js';
 import { assemble } from '../../src/codecs/asm.js';
 import { decodeRaw } from '../../src/codecs/raw.js';
@@ -48,9 +48,9 @@ function growTo(memory: WebAssembly.Memory, bytes: number): void {
 
 /** The kernel for a stack, loaded as jit/instance.ts is to load it: the table block at TABLE_OFFSET, the byte order set, heap_base past the block. */
 function loadKernel(filters: readonly VerifiedProgram[], byteOrder: ByteOrder, layout = layoutTables(decisionTable(filters), filters)): Kernel {
-  const exports = new WebAssembly.Instance(kernelModule, {}).exports as unknown as KernelExports;
   const end = TABLE_OFFSET + layout.bytes.length;
-  growTo(exports.memory, end);
+  const memory = new WebAssembly.Memory({ initial: Math.ceil(end / WASM_PAGE_SIZE), maximum: 65536 });
+  const exports = new WebAssembly.Instance(kernelModule, { [KERNEL_MEMORY.module]: { [KERNEL_MEMORY.name]: memory } }).exports as unknown as KernelExports;
   new Uint8Array(exports.memory.buffer).set(layout.bytes, TABLE_OFFSET);
   new DataView(exports.memory.buffer).setUint32(TABLE_OFFSET + TABLE_HEADER.bigEndian, byteOrder === 'be' ? 1 : 0, true);
   exports.heap_base.value = Math.ceil(end / SECCOMP_DATA_SIZE) * SECCOMP_DATA_SIZE;
@@ -122,7 +122,8 @@ describe('the table kernel', () => {
     expect(built, 'jit/kernel.generated.ts is out of date: run npx tsc -p . && node scripts/gen-kernel.js').toBe(true);
   });
 
-  it('exports memory, a mutable heap_base and the three deciders', () => {
+  it('imports its memory, and exports it, a mutable heap_base and the three deciders', () => {
+    expect(WebAssembly.Module.imports(kernelModule)).toEqual([{ module: KERNEL_MEMORY.module, name: KERNEL_MEMORY.name, kind: 'memory' }]);
     const { exports } = loadKernel([sample('allowlist-small')], 'le');
     expect(Object.keys(exports)).toEqual(['memory', 'heap_base', 'decide', 'decide_batch', 'decide_count']);
     exports.heap_base.value = 0x123400; // a constant global would throw
