@@ -13,7 +13,6 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Bench } from 'tinybench';
 import { loadEngine } from '../eval/engines.js';
 import { interpret, interpretWithTrace } from '../interp/interpret.js';
 import { CompiledFilter } from '../jit/instance.js';
@@ -27,7 +26,9 @@ import { SECCOMP_DATA_NR, SECCOMP_DATA_SIZE } from '../src/seccomp/data.js';
 import { type VerifiedProgram, verify } from '../src/verifier.js';
 import { onOneCpu, type Pinning } from './affinity.js';
 import { benchEndToEnd, type EndToEndReport, formatEndToEnd } from './end-to-end.js';
+import { InPlaceThread } from './in-place.js';
 import { buildNative, type NativeCompetitor, type NativeKind, nativeUnavailableReason } from './native.js';
+import { timePasses } from './passes.js';
 import { SAMPLE_FILTERS } from './samples.js';
 import { argumentHeavyFilter, largeFilter } from './synthetic.js';
 import { jsFunction } from './translate.js';
@@ -278,16 +279,6 @@ interface InProcessTask {
   readonly warmUpMs?: number;
 }
 
-/** `passes` timed passes of `task` in a row with tinybench, after untimed ones for `warmUpMs` (one at least): ns per decision of each. */
-async function timePasses(task: InProcessTask, passes: number, warmUpMs: number): Promise<number[]> {
-  const bench = new Bench({ iterations: passes, time: 0, warmupIterations: 1, warmupTime: warmUpMs, retainSamples: true });
-  bench.add(task.name, task.run);
-  await bench.run();
-  const result = bench.getTask(task.name)!.result as { latency?: { samples?: readonly number[] }; error?: Error };
-  if (result.error) throw result.error;
-  return (result.latency?.samples ?? []).map((ms) => (ms * 1e6) / task.records);
-}
-
 /** A competitor's figures from its rounds' ns per decision. */
 function figures(name: CompetitorName, ns: readonly number[]): CompetitorResult {
   return { name, nsPerDecision: percentile(ns, 0.5), spread: [Math.min(...ns), Math.max(...ns)] };
@@ -386,12 +377,6 @@ async function benchFilter({ name, program }: BenchFilter, settings: RunSettings
     check('js codegen', workload, out, expected, count);
     jit.decideBatch(records, out);
     check('jit batch', workload, out, expected, count);
-    // Records already in wasm memory, in another instance of the module (jit's own slots move with every call),
-    // and their decisions left there (decideSlots), as gcc's loop has its records and leaves its decisions in its own arrays.
-    const inPlace = new CompiledFilter(jit.wasm, jit.module, 'le', 1);
-    inPlace.recordSlots(count).set(records);
-    inPlace.decideSlots(count).fill(0xdeadbeef); // where its decisions go: each must be written again
-    check('jit in place', workload, inPlace.decideSlots(count), expected, count);
     const slow = Math.min(count, slowCount);
     // One view per record, made before timing: the one-record competitors are timed on the call, not on making views.
     const views = Array.from({ length: slow }, (_, i) => records.subarray(i * 64, i * 64 + 64));
@@ -436,9 +421,22 @@ async function benchFilter({ name, program }: BenchFilter, settings: RunSettings
     const batches: InProcessTask[] = [
       { name: 'decision tables', records: count, run: () => void tables.decide(batch) },
       { name: 'jit batch', records: count, run: () => void jit.decideBatch(records, out) },
-      { name: 'jit in place', records: count, run: () => void inPlace.decideSlots(count) },
     ];
-    const sideBySide = await timeSideBySide([...batches.map(inProcessRound), ...nativeRounds], rounds);
+    // Records already in wasm memory, in another instance of the module (jit's own slots move with every call), and
+    // their decisions left there (decideSlots), as gcc's loop has its records and leaves its decisions in its own
+    // arrays; in a thread of its own, started once the rounds above are done, since it grows that memory (in-place.ts).
+    const inPlace = await InPlaceThread.start({ module: jit.module, records });
+    let sideBySide: Map<CompetitorName, CompetitorResult>;
+    try {
+      check('jit in place', workload, inPlace.decisions, expected, count);
+      const inPlaceRound: SideBySide = {
+        name: 'jit in place',
+        time: async (round) => percentile(await inPlace.time({ passes: PASSES_PER_ROUND, warmUpMs: roundWarmUpMs(round) }), 0.5),
+      };
+      sideBySide = await timeSideBySide([...batches.map(inProcessRound), inPlaceRound, ...nativeRounds], rounds);
+    } finally {
+      await inPlace.stop();
+    }
     for (const [name, result] of sideBySide) timed.set(name, result);
     for (const native of natives) if (!native.competitor) timed.set(native.kind, { name: native.kind, unavailable: native.unavailable });
     const competitors = COMPETITORS.map((c) => timed.get(c)!);
