@@ -424,7 +424,7 @@ async function benchFilter({ name, program }: BenchFilter, settings: RunSettings
     ];
     // Records already in wasm memory, in another instance of the module (jit's own slots move with every call), and
     // their decisions left there (decideSlots), as gcc's loop has its records and leaves its decisions in its own
-    // arrays; in a thread of its own, started once the rounds above are done, since it grows that memory (in-place.ts).
+    // arrays; in a thread of its own, started once the in-process rounds above are done, as it grows that memory (in-place.ts).
     const inPlace = await InPlaceThread.start({ module: jit.module, records });
     let sideBySide: Map<CompetitorName, CompetitorResult>;
     try {
