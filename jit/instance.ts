@@ -9,7 +9,7 @@ import type { ByteOrder } from '../src/seccomp/arches.js';
 import { checkRecord, checkRecordBatch, checkRecordBytes, littleEndian, SECCOMP_DATA_SIZE } from '../src/seccomp/data.js';
 import { batchByteOrder, type RecordBatch, recordBytes } from '../src/seccomp/records.js';
 import { type CountingExports, decideCounting, takeCounts } from './counting.js';
-import { KERNEL_MEMORY, OUTPUT_OFFSET, RECORD_CAPACITY, TABLE_OFFSET, WASM_PAGE_SIZE } from './layout-abi.js';
+import { KERNEL_MEMORY, MAX_MEMORY_PAGES, OUTPUT_OFFSET, pagesFor, RECORD_CAPACITY, TABLE_OFFSET } from './layout-abi.js';
 import { lowerDecide, lowerStackToJs, type RecordDecide, type WordsView } from './lower-js.js';
 import { readTableArches, readTableChains, readTableFilters, TABLE_HEADER } from './table-layout.js';
 
@@ -26,9 +26,6 @@ interface Slots {
   readonly count: number;
   readonly outputAt: number;
 }
-
-/** How many wasm pages hold `bytes`. */
-const pagesFor = (bytes: number): number => Math.ceil(bytes / WASM_PAGE_SIZE);
 
 /** The slots at the start of memory, for up to RECORD_CAPACITY records. */
 const FIRST_SLOTS: Slots = { at: 0, count: RECORD_CAPACITY, outputAt: OUTPUT_OFFSET };
@@ -86,7 +83,7 @@ export class CompiledFilter {
     const le = littleEndian(byteOrder); // throws for any other byte order
     if (!(Number.isInteger(filterCount) && filterCount >= 1)) throw new InputError('empty-stack', `a module of ${filterCount} filters`);
     const kernelHeap = tables && TABLE_OFFSET + Math.ceil(tables.length / 8) * 8; // the kernel's heap starts past the block
-    const memory = kernelHeap ? new WebAssembly.Memory({ initial: pagesFor(kernelHeap + SECCOMP_DATA_SIZE), maximum: 65536 }) : undefined;
+    const memory = kernelHeap ? new WebAssembly.Memory({ initial: pagesFor(kernelHeap + SECCOMP_DATA_SIZE), maximum: MAX_MEMORY_PAGES }) : undefined;
     const imports = memory ? { [KERNEL_MEMORY.module]: { [KERNEL_MEMORY.name]: memory } } : {};
     this.exports = new WebAssembly.Instance(module, imports).exports as unknown as Exports;
     if (kernelHeap) this.exports.heap_base.value = kernelHeap;

@@ -32,7 +32,7 @@ import { ACTIONS, SECCOMP_RET_ACTION_FULL } from '../src/seccomp/actions.js';
 import type { ByteOrder } from '../src/seccomp/arches.js';
 import { SECCOMP_DATA_ARCH, SECCOMP_DATA_NR, SECCOMP_DATA_SIZE } from '../src/seccomp/data.js';
 import { CHAIN_TEST_BYTES } from './chains.js';
-import { KERNEL_MEMORY, TABLE_OFFSET, WASM_PAGE_SIZE } from './layout-abi.js';
+import { KERNEL_MEMORY, MAX_MEMORY_PAGES, pagesFor, TABLE_OFFSET } from './layout-abi.js';
 import { emitModule, makeChainTest, type OptimizeSettings } from './module.js';
 import { ARCH_ENTRY_BYTES, FILTER_ENTRY_BYTES, HEADER_BYTES, RESUME_POINT_BYTES, ROW_COUNTER, TABLE_HEADER } from './table-layout.js';
 
@@ -422,7 +422,7 @@ export function buildKernel(): Uint8Array {
   return emitModule('the table kernel', KERNEL_OPTIMIZE, (m) => {
     const b = new KernelBuilder(m);
     m.setFeatures(binaryen.Features.MutableGlobals);
-    m.setMemory(Math.ceil(TABLE_OFFSET / WASM_PAGE_SIZE), 65536, 'memory', [], false, false, KERNEL_MEMORY.name);
+    m.setMemory(pagesFor(TABLE_OFFSET), MAX_MEMORY_PAGES, 'memory', [], false, false, KERNEL_MEMORY.name);
     m.addMemoryImport(KERNEL_MEMORY.name, KERNEL_MEMORY.module, KERNEL_MEMORY.name);
     m.addGlobal('heap_base', i32, true, b.k(TABLE_OFFSET));
     m.addGlobalExport('heap_base', 'heap_base');

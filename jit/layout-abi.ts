@@ -7,6 +7,10 @@ import { SECCOMP_DATA_SIZE } from '../src/seccomp/data.js';
 
 /** WebAssembly's page: memory is sized and grows in whole pages. */
 export const WASM_PAGE_SIZE = 65536;
+/** The most pages a module's memory may grow to: 4 GiB, all a 32-bit address reaches. */
+export const MAX_MEMORY_PAGES = 65536;
+/** How many pages hold `bytes`. */
+export const pagesFor = (bytes: number): number => Math.ceil(bytes / WASM_PAGE_SIZE);
 /** Records a module's memory holds at first: a chunk the batch API fills and decides at a time. */
 export const RECORD_CAPACITY = 4096;
 /** Where outputs start in memory: after RECORD_CAPACITY records. */

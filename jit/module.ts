@@ -29,7 +29,7 @@ import type { ByteOrder } from '../src/seccomp/arches.js';
 import { SECCOMP_DATA_ARCH, SECCOMP_DATA_NR, SECCOMP_DATA_SIZE } from '../src/seccomp/data.js';
 import type { VerifiedProgram } from '../src/verifier.js';
 import { CHAIN_TEST, CHAIN_TEST_BYTES } from './chains.js';
-import { OUTPUT_OFFSET, RECORD_CAPACITY, TABLE_OFFSET, WASM_PAGE_SIZE } from './layout-abi.js';
+import { MAX_MEMORY_PAGES, OUTPUT_OFFSET, pagesFor, RECORD_CAPACITY, TABLE_OFFSET } from './layout-abi.js';
 import { CONSTANT_ROW, FILTER_LOCALS, type FilterFrame, lowerFilter, makeRecordLoad } from './lower.js';
 import { layoutTables, ROW_COUNTER, TABLE_HEADER, type TableLayout } from './table-layout.js';
 
@@ -379,8 +379,7 @@ export function buildModule(
       const heapBase = scratch + 4;
       // Room for decide()'s record past heap_base (instance.ts) from the start: an instance grows no memory when it is
       // made, since growing detaches the old buffer, and after any detach V8 checks it on every typed array access.
-      const initialPages = Math.ceil((heapBase + SECCOMP_DATA_SIZE) / WASM_PAGE_SIZE);
-      m.setMemory(initialPages, 65536, 'memory', [{ offset: m.i32.const(TABLE_OFFSET), data: layout.bytes }]);
+      m.setMemory(pagesFor(heapBase + SECCOMP_DATA_SIZE), MAX_MEMORY_PAGES, 'memory', [{ offset: m.i32.const(TABLE_OFFSET), data: layout.bytes }]);
       m.addGlobal('heap_base', i32, false, m.i32.const(heapBase));
       m.addGlobalExport('heap_base', 'heap_base');
       const tables: Tables = { table, layout, byteOrder };

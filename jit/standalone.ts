@@ -9,7 +9,7 @@ import type { ByteOrder } from '../src/seccomp/arches.js';
 import { checkRecordBatch, SECCOMP_DATA_SIZE } from '../src/seccomp/data.js';
 import { recordByteOrder, recordBytes } from '../src/seccomp/records.js';
 import { compile } from './compiled.js';
-import { WASM_PAGE_SIZE } from './layout-abi.js';
+import { pagesFor } from './layout-abi.js';
 
 /** What a standalone module exports, as the ABI table in docs/design.md names it. */
 interface StandaloneExports {
@@ -24,7 +24,7 @@ function decideStandalone(wasm: Uint8Array, records: Uint8Array, count: number):
   const input = heap_base.value as number;
   const output = input + count * SECCOMP_DATA_SIZE;
   const needed = output + count * 4 - memory.buffer.byteLength;
-  if (needed > 0) memory.grow(Math.ceil(needed / WASM_PAGE_SIZE));
+  if (needed > 0) memory.grow(pagesFor(needed));
   new Uint8Array(memory.buffer, input, records.length).set(records);
   decide_batch(input, count, output);
   return new DataView(memory.buffer.slice(output, output + count * 4));

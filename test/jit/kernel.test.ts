@@ -6,7 +6,7 @@ import { interpret } from '../../interp/interpret.js';
 import { interpretBatch } from '../../interp/stack.js';
 import { KERNEL_WASM_BASE64 } from '../../jit/kernel.generated.js';
 import { buildKernel } from '../../jit/kernel.js';
-import { KERNEL_MEMORY, TABLE_OFFSET, WASM_PAGE_SIZE } from '../../jit/layout-abi.js';
+import { KERNEL_MEMORY, MAX_MEMORY_PAGES, pagesFor, TABLE_OFFSET } from '../../jit/layout-abi.js';
 import { layoutTables, ROW_COUNTER, TABLE_HEADER, type TableLayout } from '../../jit/table-layout.js';
 import { assemble } from '../../src/codecs/asm.js';
 import { decodeRaw } from '../../src/codecs/raw.js';
@@ -43,13 +43,13 @@ const kernelModule = new WebAssembly.Module(Buffer.from(KERNEL_WASM_BASE64, 'bas
 
 function growTo(memory: WebAssembly.Memory, bytes: number): void {
   const needed = bytes - memory.buffer.byteLength;
-  if (needed > 0) memory.grow(Math.ceil(needed / WASM_PAGE_SIZE));
+  if (needed > 0) memory.grow(pagesFor(needed));
 }
 
 /** The kernel for a stack, loaded as jit/instance.ts is to load it: the table block at TABLE_OFFSET, the byte order set, heap_base past the block. */
 function loadKernel(filters: readonly VerifiedProgram[], byteOrder: ByteOrder, layout = layoutTables(decisionTable(filters), filters)): Kernel {
   const end = TABLE_OFFSET + layout.bytes.length;
-  const memory = new WebAssembly.Memory({ initial: Math.ceil(end / WASM_PAGE_SIZE), maximum: 65536 });
+  const memory = new WebAssembly.Memory({ initial: pagesFor(end), maximum: MAX_MEMORY_PAGES });
   const exports = new WebAssembly.Instance(kernelModule, { [KERNEL_MEMORY.module]: { [KERNEL_MEMORY.name]: memory } }).exports as unknown as KernelExports;
   new Uint8Array(exports.memory.buffer).set(layout.bytes, TABLE_OFFSET);
   new DataView(exports.memory.buffer).setUint32(TABLE_OFFSET + TABLE_HEADER.bigEndian, byteOrder === 'be' ? 1 : 0, true);
