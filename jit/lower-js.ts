@@ -11,7 +11,8 @@
  * as records reach them, its chains read as data (lowerByEntry).
  */
 import type { ResumePoint } from '../src/decision-table.js';
-import type { Program } from '../src/instruction.js';
+import { isConditionalJump, type Program } from '../src/instruction.js';
+import { BPF_ALU, BPF_LD, bpfClass } from '../src/opcodes.js';
 import { ACTIONS, resolveStack, SECCOMP_RET_ACTION_FULL } from '../src/seccomp/actions.js';
 import type { ByteOrder } from '../src/seccomp/arches.js';
 import { SECCOMP_DATA_SIZE } from '../src/seccomp/data.js';
@@ -111,6 +112,39 @@ function lowerInstruction(program: Program, pc: number, byteOrder: ByteOrder, ex
   }
 }
 
+/** Whether A, as it is on reaching each pc of `insns`, may still be read: jumps go forward only, so one pass backwards. */
+function liveA(insns: Program): boolean[] {
+  const live = Array<boolean>(insns.length).fill(false);
+  for (let pc = insns.length - 1; pc >= 0; pc--) {
+    const insn = insns[pc]!;
+    const cls = bpfClass(insn.code);
+    // alu, conditional jumps, st, tax and ret A read A; loads into A and txa replace it
+    const reads = cls === BPF_ALU || isConditionalJump(insn) || insn.code === 0x02 || insn.code === 0x07 || insn.code === 0x16;
+    const replaces = cls === BPF_LD || insn.code === 0x87;
+    live[pc] = reads || (!replaces && successors(insn, pc).some((to) => live[to]));
+  }
+  return live;
+}
+
+/**
+ * Where `ld [k]` at pc is only compared, by `jeq #0` or `jset #K` at pc + 1
+ * (which no jump enters) after which A is not read again, that comparison on
+ * the record's bytes themselves, reading only those it depends on: a word
+ * takes four bounds-checked byte reads here, the most of what a syscall's
+ * argument checks cost (docs/benchmarks.md). Else undefined.
+ */
+function comparedLoad(insns: Program, pc: number, byteOrder: ByteOrder, live: readonly boolean[], targets: ReadonlySet<number>): string | undefined {
+  const [ld, test] = [insns[pc]!, insns[pc + 1]];
+  const jeqZero = test?.code === 0x15 && test.k === 0;
+  if (ld.code !== 0x20 || !(jeqZero || test?.code === 0x45) || targets.has(pc + 1) || live[pc + 2 + test.jt] || live[pc + 2 + test.jf]) return undefined;
+  const byte = (i: number) => `r[${byteOrder === 'le' ? ld.k + i : ld.k + 3 - i}]`; // the word's bits 8i to 8i + 7
+  const bytes = [0, 1, 2, 3];
+  if (jeqZero) return `(${bytes.map(byte).join(' | ')}) === 0`;
+  // jset #K: some byte of A shares a bit with K's
+  const masked = bytes.filter((i) => (test.k >>> (8 * i)) & 0xff).map((i) => `(${byte(i)} & ${(test.k >>> (8 * i)) & 0xff})`);
+  return masked.length === 0 ? 'false' : `(${masked.join(' | ')}) !== 0`;
+}
+
 /** Which pcs of `insns` a run entered at `start` can reach: jumps go forward only, so one pass in order. */
 function reachableFrom(insns: Program, start: number): boolean[] {
   const reached = insns.map((_, pc) => pc === start);
@@ -136,8 +170,17 @@ function lowerFilterToJs(insns: Program, byteOrder: ByteOrder, entries: readonly
   ).filter((pc) => !reached || reached[pc]);
   if (targets.length > MAX_JS_TARGETS) return undefined;
   const stored = [...new Set(insns.filter((insn) => insn.code === 0x02 || insn.code === 0x03).map((insn) => insn.k))]; // st, stx M[k]
-  const code = (start: number, end: number) =>
-    Array.from({ length: end - start }, (_, i) => (!reached || reached[start + i] ? lowerInstruction(insns, start + i, byteOrder, exit) : ''));
+  const live = liveA(insns);
+  const targetSet = new Set(targets);
+  const compared = insns.map((_, pc) => comparedLoad(insns, pc, byteOrder, live, targetSet));
+  const lower = (pc: number) => {
+    if (compared[pc] !== undefined) return ''; // lowered with the comparison that follows
+    const condition = compared[pc - 1];
+    if (condition === undefined) return lowerInstruction(insns, pc, byteOrder, exit);
+    const { jt, jf } = insns[pc]!;
+    return branch(condition, pc, jt, jf);
+  };
+  const code = (start: number, end: number) => Array.from({ length: end - start }, (_, i) => (!reached || reached[start + i] ? lower(start + i) : ''));
   const state = (entry: ResumePoint) => [`A = ${entry.a | 0};`, `X = ${entry.x | 0};`, ...stored.map((k) => `m${k} = ${entry.m[k]! | 0};`)].join(' ');
   const dispatch = from
     ? [`${state(from)} break ${label(from.pc)};`]

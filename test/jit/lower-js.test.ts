@@ -119,6 +119,57 @@ describe('decide() past the decision tables (jit/lower-js.ts)', () => {
     expect(() => decide(record(0xc000003e, 0).subarray(1))).toThrow('63 bytes');
   });
 
+  describe('a loaded word only compared, by jeq #0 or jset, with A not read again', () => {
+    // args[0].lo: jset on its third byte alone; args[0].hi: jeq #0. Then args[1].lo, read again after its jset (by the jeq and ret a).
+    const filter = verify(
+      assemble(`
+        ld [16]
+        jset #0x00f00000, errno1, hi
+        hi: ld [20]
+        jeq #0, second, errno2
+        second: ld [24]
+        jset #0x0000ff00, again, allow
+        again: jeq #0x1200, errno3, value
+        value: ret a
+        allow: ret ALLOW
+        errno1: ret ERRNO(1)
+        errno2: ret ERRNO(2)
+        errno3: ret ERRNO(3)`),
+    );
+    const words = [0, 1, 0x100000, 0x0f0000, 0xf00000, 0x1200, 0x1201, 0x12345678, 0xffffffff];
+    const records = words.flatMap((lo) =>
+      [0n, 1n, 0x100n, 1n << 24n].flatMap((hi) =>
+        words.map((other) => ({ arch: 0xc000003e, nr: 0, instructionPointer: 0n, args: [(hi << 32n) | BigInt(lo), BigInt(other), 0n, 0n, 0n, 0n] })),
+      ),
+    );
+
+    it.each(['le', 'be'] as const)('decides %s records as the interpreter does', (byteOrder) => {
+      const run = lowerStackToJs([{ instructions: filter.instructions, entries: [] }], byteOrder, () => -1);
+      for (const data of records) {
+        const record = encodeSeccompData(data, byteOrder);
+        expect(run(record, new Int32Array(0), -1) >>> 0, `args ${data.args.slice(0, 2).join(', ')}`).toBe(interpret(filter, record, byteOrder));
+      }
+    });
+
+    it.each([
+      ['le', [18, 20, 21, 22, 23, 24, 25, 26, 27]],
+      ['be', [17, 20, 21, 22, 23, 24, 25, 26, 27]],
+    ] as const)('reads only the bytes of a %s record those comparisons depend on', (byteOrder, expected) => {
+      const run = lowerStackToJs([{ instructions: filter.instructions, entries: [] }], byteOrder, () => -1);
+      const read = new Set<number>();
+      const bytes = new Uint8Array(64);
+      new DataView(bytes.buffer).setUint32(24, 0x1200, byteOrder === 'le'); // the word ld [24] reads
+      const record = new Proxy(bytes, {
+        get: (target, key) => {
+          if (typeof key === 'string' && /^\d+$/.test(key)) read.add(Number(key));
+          return Reflect.get(target, key);
+        },
+      });
+      expect(run(record, new Int32Array(0), -1) >>> 0).toBe(ACTIONS.ERRNO | 3);
+      expect([...read].sort((a, b) => a - b)).toEqual(expected);
+    });
+  });
+
   it('reads big-endian records in their byte order', () => {
     const filter = sample('docker-linear');
     const records = biasedRecords(filter.instructions, seededRandom(12), 500, 'any');
