@@ -10,8 +10,8 @@ import { checkRecord, checkRecordBatch, checkRecordBytes, littleEndian, SECCOMP_
 import { batchByteOrder, type RecordBatch, recordBytes } from '../src/seccomp/records.js';
 import { type CountingExports, decideCounting, takeCounts } from './counting.js';
 import { KERNEL_MEMORY, MAX_MEMORY_PAGES, OUTPUT_OFFSET, pagesFor, RECORD_CAPACITY, TABLE_OFFSET } from './layout-abi.js';
-import { lowerDecide, lowerStackToJs, type RecordDecide, type WordsView } from './lower-js.js';
-import { readTableArches, readTableChains, readTableFilters, TABLE_HEADER } from './table-layout.js';
+import { lowerDecide, lowerStackToJs, type RecordDecide, rowChains, type WordsView } from './lower-js.js';
+import { readTableArches, readTableFilters, TABLE_HEADER } from './table-layout.js';
 
 interface Exports extends CountingExports {
   readonly decide: (record: number) => number;
@@ -129,7 +129,7 @@ export class CompiledFilter {
         this.scratch.set(record);
         return this.exports.decide(this.scratchAt);
       },
-      readTableChains(block, arches),
+      rowChains(block, arches, this.byteOrder),
     );
     return lowerDecide(arches, this.byteOrder, run, this.memoryWords, checkRecord);
   }

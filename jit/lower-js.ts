@@ -8,7 +8,8 @@
  * entry is a `switch` that sets A, X and M[] and breaks to the resume point.
  * A and X are kept as signed 32-bit numbers, which V8 keeps in registers.
  * A lone filter too large to lower whole is lowered a resume point at a time,
- * as records reach them, its chains read as data (lowerByEntry).
+ * as records reach them (lowerByEntry). Where records often need the filter,
+ * the rows' chains are read as data before its code (rowChains).
  */
 import type { ResumePoint } from '../src/decision-table.js';
 import { isConditionalJump, type Program } from '../src/instruction.js';
@@ -18,7 +19,7 @@ import type { ByteOrder } from '../src/seccomp/arches.js';
 import { SECCOMP_DATA_SIZE } from '../src/seccomp/data.js';
 import { CHAIN_TEST, CHAIN_TEST_BYTES } from './chains.js';
 import { blockTargets, segments, successors } from './layout.js';
-import type { TableArch, TableChains } from './table-layout.js';
+import { RUN_OFTEN_FROM_SHARE, readTableChains, type TableArch } from './table-layout.js';
 
 /**
  * A stack's value, as a signed 32-bit number, for the 64-byte record `r`
@@ -219,46 +220,14 @@ const loneExit: Exit = (value) =>
   value === 'A' ? `return ${ranksLower('A', String(ACTIONS.ALLOW | 0))} ? A : ${ACTIONS.ALLOW | 0};` : `return ${resolveStack([value]) | 0};`;
 
 /**
- * The statements that return the value of the row's chain, if it has one
- * (chains.ts; little-endian records): the leaf of the first test that ends
- * the run, else the value after the padded tests, each test written out. A
- * test compares the record's 64-bit word at its offset, masked, as two
- * 32-bit halves; where the chains have columns, each word is loaded once,
- * at its literal offset.
- */
-function chainValue({ fromRowWords, length, columns }: TableChains): string {
-  const word = (t: number, name: keyof typeof CHAIN_TEST, high = false) => `w[t + ${(t * CHAIN_TEST_BYTES + CHAIN_TEST[name]) / 4 + (high ? 1 : 0)}]`;
-  const loads = [...new Set(columns)].map((offset) => `const c${offset} = ${load(offset, 'le')}, c${offset + 4} = ${load(offset + 4, 'le')};`);
-  const half = (t: number, high: boolean) => {
-    if (columns) return `c${columns[t]! + (high ? 4 : 0)}`;
-    const at = `${word(t, 'offset')}${high ? ' + 4' : ''}`;
-    return `(r[${at}] | r[${at} + 1] << 8 | r[${at} + 2] << 16 | r[${at} + 3] << 24)`;
-  };
-  const tests = Array.from({ length }, (_, t) => {
-    const equal = `(${half(t, false)} & ${word(t, 'mask')}) === ${word(t, 'value')} && (${half(t, true)} & ${word(t, 'mask', true)}) === ${word(t, 'value', true)}`;
-    return `if ((${equal}) !== (${word(t, 'endsWhenDifferent')} !== 0)) return ${word(t, 'leaf')};`;
-  });
-  return [
-    `const t = w[row + ${fromRowWords}] >>> 2;`,
-    'if (t !== 0) {',
-    ...loads,
-    ...tests,
-    `return w[t + ${(length * CHAIN_TEST_BYTES) / 4}];`, // past the padded tests: the chain's last value
-    '}',
-  ].join('\n');
-}
-
-/**
  * A lone filter too large to lower whole, as a function per resume point,
  * each of only the code that a run entered there reaches (in libseccomp's
  * shape, a syscall's argument checks), made the first time a record's row
  * enters there. A run from pc 0 (entry 0, or outside the tables), and an
- * entry whose code is too large still, goes to `fallback`. A row with a
- * chain (`chains`, little-endian) is decided by it as data instead: called
- * from one site, most of those functions run too rarely for V8 to optimize
- * them, and one function over every chain stays fast.
+ * entry whose code is too large still, goes to `fallback`. Rows with chains
+ * are decided before (rowChains).
  */
-function lowerByEntry({ instructions, entries }: StackFilter, byteOrder: ByteOrder, fallback: StackRun, chains: TableChains | undefined): StackRun {
+function lowerByEntry({ instructions, entries }: StackFilter, byteOrder: ByteOrder, fallback: StackRun): StackRun {
   const runs: StackRun[] = [];
   const lowerEntry = (entry: number): StackRun | undefined => {
     const body = entry === 0 ? undefined : lowerFilterToJs(instructions, byteOrder, [], loneExit, entries[entry - 1]);
@@ -270,9 +239,7 @@ function lowerByEntry({ instructions, entries }: StackFilter, byteOrder: ByteOrd
     if (run === undefined) run = runs[entry] = lowerEntry(entry) ?? fallback;
     return run(r, w, row);
   };
-  if (!chains || byteOrder !== 'le') return byEntry;
-  const source = `return function run(r, w, row) {\nif (row !== -1) {\n${chainValue(chains)}\n}\nreturn byEntry(r, w, row);\n};`;
-  return new Function('byEntry', `'use strict';\n${source}`)(byEntry) as StackRun;
+  return byEntry;
 }
 
 /**
@@ -280,18 +247,21 @@ function lowerByEntry({ instructions, entries }: StackFilter, byteOrder: ByteOrd
  * filter is lowered inline, its values resolved as a stack of one where it
  * returns; several are a function each, run newest first as the kernel runs
  * them. A lone filter with more than MAX_JS_TARGETS jump targets is lowered
- * by entry (lowerByEntry), its chains (the table block's, if any) read as
- * data; a stack of several with one such filter runs `fallback`. A filter
- * lowered whole runs its chains' code inline: faster than reading them.
+ * by entry (lowerByEntry); a stack of several with one such filter runs
+ * `fallback`. A lone filter's rows with a chain are decided by `chains`
+ * (rowChains) before its code, where given.
  */
-export function lowerStackToJs(filters: readonly StackFilter[], byteOrder: ByteOrder, fallback: StackRun, chains?: TableChains): StackRun {
+export function lowerStackToJs(filters: readonly StackFilter[], byteOrder: ByteOrder, fallback: StackRun, chains?: RowChains): StackRun {
   const entryOf = (i: number) => `row === -1 ? 0 : w[row + ${1 + i}]`;
   let source: string;
   if (filters.length === 1) {
     const [filter] = filters as [StackFilter];
     const body = lowerFilterToJs(filter.instructions, byteOrder, filter.entries, loneExit);
-    if (body === undefined) return lowerByEntry(filter, byteOrder, fallback, chains);
-    source = `return function decide(r, w, row) {\nconst entry = ${entryOf(0)};\n${body}\n};`;
+    const run =
+      body === undefined
+        ? lowerByEntry(filter, byteOrder, fallback)
+        : lowerJs(`return function decide(r, w, row) {\nconst entry = ${entryOf(0)};\n${body}\n};`);
+    return chains ? chainsFirst(chains, run) : run;
   } else {
     const exit: Exit = (value) => `return ${value === 'A' ? 'A' : value | 0};`;
     const bodies = filters.map(({ instructions, entries }) => lowerFilterToJs(instructions, byteOrder, entries, exit));
@@ -302,7 +272,98 @@ export function lowerStackToJs(filters: readonly StackFilter[], byteOrder: ByteO
       `return function decide(r, w, row) {\nlet result = ${ACTIONS.ALLOW | 0}, v = 0;\n${runs.join('\n')}\nreturn result;\n};`,
     ].join('\n');
   }
-  return new Function(`'use strict';\n${source}`)() as StackRun;
+  return lowerJs(source);
+}
+
+/** The function that `source` returns, run in strict mode with `bindings` in scope. */
+function lowerJs<T = StackRun>(source: string, bindings: Record<string, unknown> = {}): T {
+  return new Function(...Object.keys(bindings), `'use strict';\n${source}`)(...Object.values(bindings)) as T;
+}
+
+/** A chain's fields, named by test (`maskLow0`, `leaf0`, …, `last`; `offset0`, … where the chains have no columns): signed 32-bit numbers, and `endsWhenDifferent0`, … booleans. */
+type ChainFields = Record<string, number | boolean>;
+
+/** The table block's chains as decide() reads them: `chains[i]` the i-th chain laid out, and `code`, statements that return the value of the chain at address `t` (a row's word `fromRowWords`). */
+export interface RowChains {
+  readonly fromRowWords: number;
+  readonly chains: readonly ChainFields[];
+  readonly code: string;
+}
+
+/**
+ * The chains of the table block in `memory` (its `arches`) as data for
+ * decide(), where the filter runs often (RUN_OFTEN_FROM_SHARE) and records
+ * are little-endian (a chain's words are); else undefined. There, records
+ * spread over many rows whose own code a jump reaches (a `switch` on the
+ * entry, or lowerByEntry's call), and the CPU mispredicts most of those
+ * jumps; a chain read as data takes the same code for every row, and its
+ * tests' jumps go the same way for most records (docs/benchmarks.md). Each
+ * chain is an object of one shape, found by its address in the row; its
+ * value is the leaf of the first test that ends the run, else its last. A
+ * test compares the record's 64-bit word, masked, as two 32-bit halves, of
+ * which only the bytes some chain masks are read; where the chains have
+ * columns, each word once, at its literal offset.
+ */
+export function rowChains(memory: ArrayBuffer, arches: readonly TableArch[], byteOrder: ByteOrder): RowChains | undefined {
+  const table = readTableChains(memory, arches);
+  if (!table || byteOrder !== 'le') return undefined;
+  const { fromRowWords, length, columns } = table;
+  const words = new Int32Array(memory);
+  const rows = arches.flatMap(({ firstWord, length: count, strideWords }) => Array.from({ length: count }, (_, i) => firstWord + i * strideWords));
+  if (rows.filter((row) => words[row] === -1).length < RUN_OFTEN_FROM_SHARE * rows.length) return undefined; // -1: NOT_CONSTANT, which worker threads do not load
+  const addresses = rows.map((row) => words[row + fromRowWords]!).filter((address) => address !== 0);
+  const first = Math.min(...addresses);
+  const stride = length * CHAIN_TEST_BYTES + 8; // layoutChains: the tests, then the last value
+  const field = (address: number, at: number) => words[(address + at) >>> 2]!;
+  const chains = Array.from({ length: (Math.max(...addresses) - first) / stride + 1 }, (_, i) => {
+    const address = first + i * stride;
+    const fields: ChainFields = {};
+    for (let t = 0; t < length; t++) {
+      const test = address + t * CHAIN_TEST_BYTES;
+      if (!columns) fields[`offset${t}`] = field(test, CHAIN_TEST.offset);
+      fields[`maskLow${t}`] = field(test, CHAIN_TEST.mask);
+      fields[`maskHigh${t}`] = field(test, CHAIN_TEST.mask + 4);
+      fields[`valueLow${t}`] = field(test, CHAIN_TEST.value);
+      fields[`valueHigh${t}`] = field(test, CHAIN_TEST.value + 4);
+      fields[`endsWhenDifferent${t}`] = field(test, CHAIN_TEST.endsWhenDifferent) !== 0;
+      fields[`leaf${t}`] = field(test, CHAIN_TEST.leaf);
+    }
+    fields.last = field(address, length * CHAIN_TEST_BYTES);
+    return fields;
+  });
+  /** The bits that some chain masks in the halves of test `t`'s word, or of every test's at byte `offset`. */
+  const masked = (within: (t: number) => boolean): [number, number] =>
+    chains.reduce(
+      ([low, high], fields): [number, number] => {
+        for (let t = 0; t < length; t++) if (within(t)) [low, high] = [low | (fields[`maskLow${t}`] as number), high | (fields[`maskHigh${t}`] as number)];
+        return [low, high];
+      },
+      [0, 0],
+    );
+  /** A 32-bit word of the record as its bytes `at(0)` to `at(3)` (little-endian), only those `mask` has bits in. */
+  const word = (at: (byte: number) => string, mask: number): string => {
+    const bytes = [0, 1, 2, 3].filter((i) => (mask >>> (8 * i)) & 0xff).map((i) => (i === 0 ? `r[${at(0)}]` : `r[${at(i)}] << ${8 * i}`));
+    return bytes.length === 0 ? '0' : `(${bytes.join(' | ')})`;
+  };
+  const loads = [...new Set(columns)].map((offset) => {
+    const [low, high] = masked((t) => columns![t] === offset);
+    return `const low${offset} = ${word((i) => `${offset + i}`, low)}, high${offset} = ${word((i) => `${offset + 4 + i}`, high)};`;
+  });
+  const tests = Array.from({ length }, (_, t) => {
+    const [low, high] = columns
+      ? [`low${columns[t]}`, `high${columns[t]}`]
+      : masked((at) => at === t).map((mask, half) => word((i) => `c.offset${t} + ${4 * half + i}`, mask));
+    const differs = `(((${low} & c.maskLow${t}) ^ c.valueLow${t}) | ((${high} & c.maskHigh${t}) ^ c.valueHigh${t})) !== 0`;
+    return `if ((${differs}) === c.endsWhenDifferent${t}) return c.leaf${t};`;
+  });
+  const code = [`const c = chains[((t - ${first}) / ${stride}) | 0];`, ...loads, ...tests, 'return c.last;'].join('\n');
+  return { fromRowWords, chains, code };
+}
+
+/** A lone filter's run: where the record's row has a chain, its value from `chains` (rowChains), else `rest`'s. */
+function chainsFirst({ fromRowWords, chains, code }: RowChains, rest: StackRun): StackRun {
+  const source = `return function run(r, w, row) {\nif (row !== -1) {\nconst t = w[row + ${fromRowWords}];\nif (t !== 0) {\n${code}\n}\n}\nreturn rest(r, w, row);\n};`;
+  return lowerJs(source, { rest, chains });
 }
 
 /** Where a made decide() finds wasm memory as words: replaced when memory grows (which detaches the old view). */
@@ -344,5 +405,5 @@ export function lowerDecide(
     'return run(r, w, row) >>> 0;',
     '};',
   ].join('\n');
-  return new Function('run', 'memory', 'check', `'use strict';\n${source}`)(run, memory, check) as RecordDecide;
+  return lowerJs<RecordDecide>(source, { run, memory, check });
 }

@@ -31,7 +31,7 @@ import type { VerifiedProgram } from '../src/verifier.js';
 import { CHAIN_TEST, CHAIN_TEST_BYTES } from './chains.js';
 import { MAX_MEMORY_PAGES, OUTPUT_OFFSET, pagesFor, RECORD_CAPACITY, TABLE_OFFSET } from './layout-abi.js';
 import { CONSTANT_ROW, FILTER_LOCALS, type FilterFrame, lowerFilter, makeRecordLoad } from './lower.js';
-import { layoutTables, ROW_COUNTER, TABLE_HEADER, type TableLayout } from './table-layout.js';
+import { layoutTables, ROW_COUNTER, RUN_OFTEN_FROM_SHARE, TABLE_HEADER, type TableLayout } from './table-layout.js';
 
 export { OUTPUT_OFFSET, RECORD_CAPACITY };
 
@@ -272,16 +272,6 @@ function addStackFunctions(m: binaryen.Module, tables: Tables, filters: readonly
  */
 const ROW_KEYED_ABOVE_ENTRIES = 4;
 
-/**
- * A row-keyed filter whose tables have at least this share of rows to run
- * (not constant) sends constant rows through the same jump. Where records
- * often need the filter, the branch on the row's value before the jump is
- * mispredicted often, and the jump alone decides sooner; where nearly every
- * row is constant (most profiles), that branch is predicted and cheaper than
- * the jump (docs/benchmarks.md).
- */
-const CONSTANTS_THROUGH_JUMP_FROM_SHARE = 0.1;
-
 /** run_batch's parameters and locals, then the filter's A, X and M[] from FILTER_STATE on. */
 const RUN_BATCH = { ptr: 0, count: 1, out: 2, counting: 3, slot: 4, value: 5, row: 6, total: 7, entry: 8 } as const;
 const FILTER_STATE = 9;
@@ -309,7 +299,7 @@ function addOneFilterFunctions(m: binaryen.Module, tables: Tables, filter: Verif
   const byRow = tables.layout.entries[0]!.length > ROW_KEYED_ABOVE_ENTRIES;
   // From the table's values, not entriesByRow: entry 0 there is both a constant row and a resume point at pc 0.
   const constantRows = tables.table.arches.flatMap((arch) => Array.from(arch.values, (value) => value !== NOT_CONSTANT));
-  const constantsToo = byRow && constantRows.filter((constant) => !constant).length >= CONSTANTS_THROUGH_JUMP_FROM_SHARE * constantRows.length;
+  const constantsToo = byRow && constantRows.filter((constant) => !constant).length >= RUN_OFTEN_FROM_SHARE * constantRows.length;
   const frame: FilterFrame = {
     ptr: RUN_BATCH.ptr,
     entry: RUN_BATCH.entry,

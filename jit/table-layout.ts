@@ -228,6 +228,17 @@ export function readTableArches(memory: ArrayBuffer): TableArch[] {
   });
 }
 
+/**
+ * Where at least this share of a lone filter's table rows run the filter
+ * (are not constant), records often need it, and jumps that depend on the
+ * row are mispredicted often: the JIT's modules then send constant rows
+ * through the jump the others take (module.ts), and decide() reads the rows'
+ * chains as data rather than jumping to each row's code (lower-js.ts). Where
+ * nearly every row is constant (most profiles), those jumps are predicted
+ * and the rows' own code is shorter (docs/benchmarks.md).
+ */
+export const RUN_OFTEN_FROM_SHARE = 0.1;
+
 /** A lone filter's chains as decide() finds them (chains.ts). */
 export interface TableChains {
   /** The index of a row's chain address among its words, from the row's value. */

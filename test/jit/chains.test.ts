@@ -6,7 +6,8 @@ import { alignChain, chainColumns, chainFrom, MAX_CHAIN_TESTS } from '../../jit/
 import { compile, decideRecords, jitEngine } from '../../jit/compiled.js';
 import type { JitEngine } from '../../jit/instance.js';
 import { TABLE_OFFSET } from '../../jit/layout-abi.js';
-import { layoutTables } from '../../jit/table-layout.js';
+import { rowChains } from '../../jit/lower-js.js';
+import { layoutTables, readTableArches } from '../../jit/table-layout.js';
 import { tableEngine } from '../../jit/tables.js';
 import { assemble } from '../../src/codecs/asm.js';
 import { decisionTable, NOT_CONSTANT } from '../../src/decision-table.js';
@@ -146,17 +147,22 @@ describe('chains', () => {
     }
   }, 60_000);
 
-  it('decide one record at a time where a large filter is lowered by entry, in columns and not, in either byte order, as the interpreter does', () => {
+  it('decide one record at a time from the chains as data, a large filter lowered by entry and filters lowered whole, in columns and not, in either byte order, as the interpreter does', () => {
     const random = seededRandom(31);
     const wide = checkedFilter(random, 400); // more jump targets than decide() lowers whole; offsets that fit no columns
+    const mixes = new Uint8Array([...generateRecords(3000, 'realistic', 5), ...generateRecords(3000, 'random', 6)]);
     for (const [filter, columns] of [
       [largeFilter(), true],
       [wide, false],
+      [argumentHeavyFilter(), true],
+      [checkedFilter(random, 100), false],
     ] as const) {
       const layout = layoutTables(decisionTable([filter]), [filter]);
       expect(layout.chains?.columns !== undefined).toBe(columns);
-      expect(chainRows(filter)).toBeGreaterThan(50);
-      const mixes = new Uint8Array([...generateRecords(3000, 'realistic', 5), ...generateRecords(3000, 'random', 6)]);
+      // The table block where decide() finds it: its chains are read as data (rowChains), not by each row's code.
+      const memory = new ArrayBuffer(TABLE_OFFSET + layout.bytes.length);
+      new Uint8Array(memory, TABLE_OFFSET).set(layout.bytes);
+      expect(rowChains(memory, readTableArches(memory), 'le')).toBeDefined();
       const calls = [
         ...biasedRecords(filter.instructions, random, 6000, [0xc000003e]),
         ...Array.from({ length: mixes.length / 64 }, (_, i) => decodeSeccompData(mixes, 'le', i * 64)),
@@ -170,6 +176,25 @@ describe('chains', () => {
       }
     }
   }, 60_000);
+
+  it("are left to the rows' own code in decide() where few rows run the filter", () => {
+    const filter = program([
+      'ld [4]',
+      'jeq #0xc000003e, good, kill',
+      'kill: ret KILL_PROCESS',
+      'good: ld [0]',
+      'jeq #1, check, allow', // one syscall of the table's rows has its argument checked
+      'check: ld [16]',
+      'jset #4, deny, allow',
+      'allow: ret ALLOW',
+      'deny: ret ERRNO(1)',
+    ]);
+    const layout = layoutTables(decisionTable([filter]), [filter]);
+    expect(layout.chains).toBeDefined();
+    const memory = new ArrayBuffer(TABLE_OFFSET + layout.bytes.length);
+    new Uint8Array(memory, TABLE_OFFSET).set(layout.bytes);
+    expect(rowChains(memory, readTableArches(memory), 'le')).toBeUndefined();
+  });
 
   it('decide generated argument checks exactly as the interpreter, in the JIT and the table kernel', () => {
     const random = seededRandom(29);
