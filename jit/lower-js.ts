@@ -146,9 +146,9 @@ function comparedLoad(insns: Program, pc: number, byteOrder: ByteOrder, live: re
   return masked.length === 0 ? 'false' : `(${masked.join(' | ')}) !== 0`;
 }
 
-/** Which pcs of `insns` a run entered at `start` can reach: jumps go forward only, so one pass in order. */
-function reachableFrom(insns: Program, start: number): boolean[] {
-  const reached = insns.map((_, pc) => pc === start);
+/** Which pcs of `insns` a run entered at one of `starts` can reach: jumps go forward only, so one pass in order. */
+function reachableFrom(insns: Program, starts: readonly number[]): boolean[] {
+  const reached = insns.map((_, pc) => starts.includes(pc));
   insns.forEach((insn, pc) => {
     if (!reached[pc]) return;
     for (const to of successors(insn, pc)) reached[to] = true;
@@ -161,13 +161,27 @@ function reachableFrom(insns: Program, start: number): boolean[] {
  * variable `entry` is 0, else at `entries[entry - 1]` (every pc > 0), which
  * the caller vouches is where a record's run passes with that state
  * (src/decision-table.ts); or, given `from`, only the code a run entered
- * there reaches, entered there. Undefined beyond MAX_JS_TARGETS.
+ * there reaches, entered there; or, given 'entries', only the code runs
+ * entered at the entries reach, entry 0 returning `start(r, w, row)`.
+ * Undefined beyond MAX_JS_TARGETS.
  */
-function lowerFilterToJs(insns: Program, byteOrder: ByteOrder, entries: readonly ResumePoint[], exit: Exit, from?: ResumePoint): string | undefined {
-  const reached = from && reachableFrom(insns, from.pc);
+function lowerFilterToJs(
+  insns: Program,
+  byteOrder: ByteOrder,
+  entries: readonly ResumePoint[],
+  exit: Exit,
+  from?: ResumePoint | 'entries',
+): string | undefined {
+  const starts = from === 'entries' ? entries : from ? [from] : undefined;
+  const reached =
+    starts &&
+    reachableFrom(
+      insns,
+      starts.map((entry) => entry.pc),
+    );
   const targets = blockTargets(
     insns,
-    (from ? [from] : entries).map((entry) => entry.pc),
+    (starts ?? entries).map((entry) => entry.pc),
   ).filter((pc) => !reached || reached[pc]);
   if (targets.length > MAX_JS_TARGETS) return undefined;
   const stored = [...new Set(insns.filter((insn) => insn.code === 0x02 || insn.code === 0x03).map((insn) => insn.k))]; // st, stx M[k]
@@ -183,11 +197,15 @@ function lowerFilterToJs(insns: Program, byteOrder: ByteOrder, entries: readonly
   };
   const code = (start: number, end: number) => Array.from({ length: end - start }, (_, i) => (!reached || reached[start + i] ? lower(start + i) : ''));
   const state = (entry: ResumePoint) => [`A = ${entry.a | 0};`, `X = ${entry.x | 0};`, ...stored.map((k) => `m${k} = ${entry.m[k]! | 0};`)].join(' ');
-  const dispatch = from
-    ? [`${state(from)} break ${label(from.pc)};`]
-    : entries.length === 0
-      ? []
-      : ['switch (entry) {', ...entries.map((entry, i) => `case ${i + 1}: ${state(entry)} break ${label(entry.pc)};`), '}'];
+  const cases = entries.map((entry, i) => `case ${i + 1}: ${state(entry)} break ${label(entry.pc)};`);
+  const dispatch =
+    from === 'entries'
+      ? ['switch (entry) {', ...cases, 'default: return start(r, w, row);', '}']
+      : from
+        ? [`${state(from)} break ${label(from.pc)};`]
+        : entries.length === 0
+          ? []
+          : ['switch (entry) {', ...cases, '}'];
   const lines = [`let A = 0, X = 0${stored.map((k) => `, m${k} = 0`).join('')};`];
   // Blocks open outermost first, so that the block of the first target closes first (layout.ts).
   lines.push(
@@ -243,24 +261,35 @@ function lowerByEntry({ instructions, entries }: StackFilter, byteOrder: ByteOrd
 }
 
 /**
- * A stack of filters lowered to one JavaScript function (StackRun). One
- * filter is lowered inline, its values resolved as a stack of one where it
- * returns; several are a function each, run newest first as the kernel runs
- * them. A lone filter with more than MAX_JS_TARGETS jump targets is lowered
- * by entry (lowerByEntry); a stack of several with one such filter runs
- * `fallback`. A lone filter's rows with a chain are decided by `chains`
- * (rowChains) before its code, where given.
+ * A stack of filters lowered to JavaScript (StackRun). One filter is
+ * lowered as two functions, its values resolved as a stack of one where it
+ * returns: the code its resume points reach, entered by the row's entry, and
+ * the run from pc 0 (entry 0, or outside the tables), which the first calls;
+ * the first is mostly small enough for V8 to inline into decide(). Several
+ * are a function each, run newest first as the kernel runs them. A lone
+ * filter with more than MAX_JS_TARGETS jump targets is lowered by entry
+ * (lowerByEntry); a stack of several with one such filter runs `fallback`.
+ * A lone filter's rows with a chain are decided by `chains` (rowChains)
+ * before its code, where given.
  */
 export function lowerStackToJs(filters: readonly StackFilter[], byteOrder: ByteOrder, fallback: StackRun, chains?: RowChains): StackRun {
   const entryOf = (i: number) => `row === -1 ? 0 : w[row + ${1 + i}]`;
   let source: string;
   if (filters.length === 1) {
     const [filter] = filters as [StackFilter];
-    const body = lowerFilterToJs(filter.instructions, byteOrder, filter.entries, loneExit);
+    const whole =
+      blockTargets(
+        filter.instructions,
+        filter.entries.map((entry) => entry.pc),
+      ).length <= MAX_JS_TARGETS;
+    const fromStart = whole ? lowerFilterToJs(filter.instructions, byteOrder, [], loneExit) : undefined;
+    const resumed = whole ? lowerFilterToJs(filter.instructions, byteOrder, filter.entries, loneExit, 'entries') : undefined;
     const run =
-      body === undefined
+      fromStart === undefined || resumed === undefined
         ? lowerByEntry(filter, byteOrder, fallback)
-        : lowerJs(`return function decide(r, w, row) {\nconst entry = ${entryOf(0)};\n${body}\n};`);
+        : lowerJs(`return function run(r, w, row) {\nconst entry = ${entryOf(0)};\n${resumed}\n};`, {
+            start: lowerJs(`return function start(r, w, row) {\n${fromStart}\n};`),
+          });
     return chains ? chainsFirst(chains, run) : run;
   } else {
     const exit: Exit = (value) => `return ${value === 'A' ? 'A' : value | 0};`;
