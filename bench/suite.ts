@@ -275,7 +275,7 @@ interface InProcessTask {
   readonly name: CompetitorName;
   readonly records: number;
   readonly run: () => void;
-  /** How long it runs untimed before its first timed pass, if not WARM_UP_MS. */
+  /** How long it runs untimed before its first timed passes side by side, if not WARM_UP_MS. */
   readonly warmUpMs?: number;
 }
 
@@ -284,10 +284,10 @@ function figures(name: CompetitorName, ns: readonly number[]): CompetitorResult 
   return { name, nsPerDecision: percentile(ns, 0.5), spread: [Math.min(...ns), Math.max(...ns)] };
 }
 
-/** Times in-process competitors one after the other: `rounds` timed passes in a row after a warm-up (WARM_UP_MS, or the task's own); ns per decision. */
+/** Times in-process competitors one after the other: `rounds` timed passes in a row after a warm-up (WARM_UP_MS); ns per decision. */
 async function timeInProcess(tasks: readonly InProcessTask[], rounds: number): Promise<Map<CompetitorName, CompetitorResult>> {
   const results = new Map<CompetitorName, CompetitorResult>();
-  for (const task of tasks) results.set(task.name, figures(task.name, await timePasses(task, rounds, task.warmUpMs ?? WARM_UP_MS)));
+  for (const task of tasks) results.set(task.name, figures(task.name, await timePasses(task, rounds, WARM_UP_MS)));
   return results;
 }
 
@@ -305,13 +305,13 @@ interface SideBySide {
   readonly time: (round: number) => Promise<number>;
 }
 
-/** How long a competitor timed side by side runs untimed before its timed pass in `round`. */
-const roundWarmUpMs = (round: number): number => (round === 0 ? WARM_UP_MS : ROUND_WARM_UP_MS);
+/** How long a competitor timed side by side runs untimed before its timed passes in `round`: `first` before the first. */
+const roundWarmUpMs = (round: number, first = WARM_UP_MS): number => (round === 0 ? first : ROUND_WARM_UP_MS);
 
 /** An in-process competitor as one of those timed side by side: each round PASSES_PER_ROUND timed passes right after untimed ones. */
 const inProcessRound = (task: InProcessTask): SideBySide => ({
   name: task.name,
-  time: async (round) => percentile(await timePasses(task, PASSES_PER_ROUND, roundWarmUpMs(round)), 0.5),
+  time: async (round) => percentile(await timePasses(task, PASSES_PER_ROUND, roundWarmUpMs(round, task.warmUpMs)), 0.5),
 });
 
 /**
@@ -386,8 +386,7 @@ async function benchFilter({ name, program }: BenchFilter, settings: RunSettings
     check('jit decide', workload, out, expected, decideViews.length);
     writeFileSync(recordsPath, records);
     // Timed each in a row after its warm-up: the interpreter and the JS code generator, slow (an untimed pass before
-    // each round would double their time), and the per-call JIT, whose ratio is over the batch, not a native program,
-    // and whose short passes read slower timed each after others' rounds than in a row (docs/benchmarks.md).
+    // each round would double their time).
     const timed = await timeInProcess(
       [
         {
@@ -398,12 +397,12 @@ async function benchFilter({ name, program }: BenchFilter, settings: RunSettings
           },
         },
         { name: 'js codegen', records: count, run: runJs },
-        { name: 'jit decide', records: decideViews.length, run: () => decideEach(jit, decideViews, out), warmUpMs: DECIDE_WARM_UP_MS },
       ],
       rounds,
     );
-    // The rows compared with the native programs, side by side: the tables' and the JIT's batches (a native round is a
-    // fresh process that warms up as long as an in-process round does, its decisions checked each time).
+    // The rows compared with each other and with the native programs, side by side: the tables' and the JIT's batches,
+    // and the per-call JIT, whose ratio is over the batch (a native round is a fresh process that warms up as long as an
+    // in-process round does, its decisions checked each time).
     const nativeRounds = natives.flatMap(({ competitor }): SideBySide[] =>
       competitor
         ? [
@@ -418,9 +417,10 @@ async function benchFilter({ name, program }: BenchFilter, settings: RunSettings
           ]
         : [],
     );
-    const batches: InProcessTask[] = [
+    const inProcessSideBySide: InProcessTask[] = [
       { name: 'decision tables', records: count, run: () => void tables.decide(batch) },
       { name: 'jit batch', records: count, run: () => void jit.decideBatch(records, out) },
+      { name: 'jit decide', records: decideViews.length, run: () => decideEach(jit, decideViews, out), warmUpMs: DECIDE_WARM_UP_MS },
     ];
     // Records already in wasm memory, in another instance of the module (jit's own slots move with every call), and
     // their decisions left there (decideSlots), as gcc's loop has its records and leaves its decisions in its own
@@ -433,7 +433,7 @@ async function benchFilter({ name, program }: BenchFilter, settings: RunSettings
         name: 'jit in place',
         time: async (round) => percentile(await inPlace.time({ passes: PASSES_PER_ROUND, warmUpMs: roundWarmUpMs(round) }), 0.5),
       };
-      sideBySide = await timeSideBySide([...batches.map(inProcessRound), inPlaceRound, ...nativeRounds], rounds);
+      sideBySide = await timeSideBySide([...inProcessSideBySide.map(inProcessRound), inPlaceRound, ...nativeRounds], rounds);
     } finally {
       await inPlace.stop();
     }
