@@ -242,8 +242,8 @@ const loneExit: Exit = (value) =>
  * each of only the code that a run entered there reaches (in libseccomp's
  * shape, a syscall's argument checks), made the first time a record's row
  * enters there. A run from pc 0 (entry 0, or outside the tables), and an
- * entry whose code is too large still, goes to `fallback`. Rows with chains
- * are decided before (rowChains).
+ * entry whose code is too large still, goes to `fallback`. Where records
+ * often need the filter, rows with a chain are decided before (rowChains).
  */
 function lowerByEntry({ instructions, entries }: StackFilter, byteOrder: ByteOrder, fallback: StackRun): StackRun {
   const runs: StackRun[] = [];
@@ -287,8 +287,8 @@ export function lowerStackToJs(filters: readonly StackFilter[], byteOrder: ByteO
     const run =
       fromStart === undefined || resumed === undefined
         ? lowerByEntry(filter, byteOrder, fallback)
-        : lowerJs(`return function run(r, w, row) {\nconst entry = ${entryOf(0)};\n${resumed}\n};`, {
-            start: lowerJs(`return function start(r, w, row) {\n${fromStart}\n};`),
+        : functionFrom(`return function run(r, w, row) {\nconst entry = ${entryOf(0)};\n${resumed}\n};`, {
+            start: functionFrom(`return function start(r, w, row) {\n${fromStart}\n};`),
           });
     return chains ? chainsFirst(chains, run) : run;
   } else {
@@ -301,11 +301,11 @@ export function lowerStackToJs(filters: readonly StackFilter[], byteOrder: ByteO
       `return function decide(r, w, row) {\nlet result = ${ACTIONS.ALLOW | 0}, v = 0;\n${runs.join('\n')}\nreturn result;\n};`,
     ].join('\n');
   }
-  return lowerJs(source);
+  return functionFrom(source);
 }
 
 /** The function that `source` returns, run in strict mode with `bindings` in scope. */
-function lowerJs<T = StackRun>(source: string, bindings: Record<string, unknown> = {}): T {
+function functionFrom<T = StackRun>(source: string, bindings: Record<string, unknown> = {}): T {
   return new Function(...Object.keys(bindings), `'use strict';\n${source}`)(...Object.values(bindings)) as T;
 }
 
@@ -363,7 +363,7 @@ export function rowChains(memory: ArrayBuffer, arches: readonly TableArch[], byt
   // Made by one object literal, so that every chain has one shape with its fields in the object: a field added at a
   // time by name, past a dozen, left an object in dictionary mode (docker-linear's six tests: 150 ns a call).
   const names = fieldsAt(first).map(([name]) => name);
-  const make = lowerJs<(values: (number | boolean)[]) => ChainFields>(`return (v) => ({ ${names.map((name, i) => `${name}: v[${i}]`).join(', ')} });`);
+  const make = functionFrom<(values: (number | boolean)[]) => ChainFields>(`return (v) => ({ ${names.map((name, i) => `${name}: v[${i}]`).join(', ')} });`);
   const chains = Array.from({ length: (Math.max(...addresses) - first) / stride + 1 }, (_, i) => make(fieldsAt(first + i * stride).map(([, value]) => value)));
   /** The bits that some chain masks in the halves of test `t`'s word, or of every test's at byte `offset`. */
   const masked = (within: (t: number) => boolean): [number, number] =>
@@ -397,7 +397,7 @@ export function rowChains(memory: ArrayBuffer, arches: readonly TableArch[], byt
 /** A lone filter's run: where the record's row has a chain, its value from `chains` (rowChains), else `rest`'s. */
 function chainsFirst({ fromRowWords, chains, code }: RowChains, rest: StackRun): StackRun {
   const source = `return function run(r, w, row) {\nif (row !== -1) {\nconst t = w[row + ${fromRowWords}];\nif (t !== 0) {\n${code}\n}\n}\nreturn rest(r, w, row);\n};`;
-  return lowerJs(source, { rest, chains });
+  return functionFrom(source, { rest, chains });
 }
 
 /** Where a made decide() finds wasm memory as words: replaced when memory grows (which detaches the old view). */
@@ -439,5 +439,5 @@ export function lowerDecide(
     'return run(r, w, row) >>> 0;',
     '};',
   ].join('\n');
-  return lowerJs<RecordDecide>(source, { run, memory, check });
+  return functionFrom<RecordDecide>(source, { run, memory, check });
 }
