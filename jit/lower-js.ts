@@ -19,7 +19,7 @@ import type { ByteOrder } from '../src/seccomp/arches.js';
 import { SECCOMP_DATA_SIZE } from '../src/seccomp/data.js';
 import { CHAIN_TEST, CHAIN_TEST_BYTES } from './chains.js';
 import { blockTargets, segments, successors } from './layout.js';
-import { RUN_OFTEN_FROM_SHARE, readTableChains, type TableArch } from './table-layout.js';
+import { readTableChains, runsOften, type TableArch } from './table-layout.js';
 
 /**
  * A stack's value, as a signed 32-bit number, for the 64-byte record `r`
@@ -321,7 +321,7 @@ export interface RowChains {
 
 /**
  * The chains of the table block in `memory` (its `arches`) as data for
- * decide(), where the filter runs often (RUN_OFTEN_FROM_SHARE) and records
+ * decide(), where the filter runs often (runsOften) and records
  * are little-endian (a chain's words are); else undefined. There, records
  * spread over many rows whose own code a jump reaches (a `switch` on the
  * entry, or lowerByEntry's call), and the CPU mispredicts most of those
@@ -339,7 +339,7 @@ export function rowChains(memory: ArrayBuffer, arches: readonly TableArch[], byt
   const { fromRowWords, length, columns } = table;
   const words = new Int32Array(memory);
   const rows = arches.flatMap(({ firstWord, length: count, strideWords }) => Array.from({ length: count }, (_, i) => firstWord + i * strideWords));
-  if (rows.filter((row) => words[row] === -1).length < RUN_OFTEN_FROM_SHARE * rows.length) return undefined; // -1: NOT_CONSTANT, which worker threads do not load
+  if (!runsOften(rows.filter((row) => words[row] === -1).length, rows.length)) return undefined; // -1: NOT_CONSTANT, which worker threads do not load
   const addresses = rows.map((row) => words[row + fromRowWords]!).filter((address) => address !== 0);
   const first = Math.min(...addresses);
   const stride = length * CHAIN_TEST_BYTES + 8; // layoutChains: the tests, then the last value

@@ -31,7 +31,7 @@ import type { VerifiedProgram } from '../src/verifier.js';
 import { CHAIN_TEST, CHAIN_TEST_BYTES } from './chains.js';
 import { MAX_MEMORY_PAGES, OUTPUT_OFFSET, pagesFor, RECORD_CAPACITY, TABLE_OFFSET } from './layout-abi.js';
 import { CONSTANT_ROW, FILTER_LOCALS, type FilterFrame, lowerFilter, makeRecordLoad } from './lower.js';
-import { layoutTables, ROW_COUNTER, RUN_OFTEN_FROM_SHARE, TABLE_HEADER, type TableLayout } from './table-layout.js';
+import { layoutTables, ROW_COUNTER, runsOften, TABLE_HEADER, type TableLayout } from './table-layout.js';
 
 export { OUTPUT_OFFSET, RECORD_CAPACITY };
 
@@ -299,7 +299,7 @@ function addOneFilterFunctions(m: binaryen.Module, tables: Tables, filter: Verif
   const byRow = tables.layout.entries[0]!.length > ROW_KEYED_ABOVE_ENTRIES;
   // From the table's values, not entriesByRow: entry 0 there is both a constant row and a resume point at pc 0.
   const constantRows = tables.table.arches.flatMap((arch) => Array.from(arch.values, (value) => value !== NOT_CONSTANT));
-  const constantsToo = byRow && constantRows.filter((constant) => !constant).length >= RUN_OFTEN_FROM_SHARE * constantRows.length;
+  const constantsToo = byRow && runsOften(constantRows.filter((constant) => !constant).length, constantRows.length);
   const frame: FilterFrame = {
     ptr: RUN_BATCH.ptr,
     entry: RUN_BATCH.entry,

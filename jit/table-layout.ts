@@ -237,7 +237,12 @@ export function readTableArches(memory: ArrayBuffer): TableArch[] {
  * nearly every row is constant (most profiles), those jumps are predicted
  * and the rows' own code is shorter (docs/benchmarks.md).
  */
-export const RUN_OFTEN_FROM_SHARE = 0.1;
+const RUN_OFTEN_FROM_SHARE = 0.1;
+
+/** Whether a lone filter with `rows` table rows, `notConstant` of them running the filter, runs it often (RUN_OFTEN_FROM_SHARE). */
+export function runsOften(notConstant: number, rows: number): boolean {
+  return notConstant >= RUN_OFTEN_FROM_SHARE * rows;
+}
 
 /** A lone filter's chains as decide() finds them (chains.ts). */
 export interface TableChains {
