@@ -73,13 +73,17 @@ export interface EndToEndResult {
   readonly ratios: Partial<Record<'cbpf cached' | 'cbpf uncached', number>>;
 }
 
-/** One file of the workers section: the whole run's seconds (median), default worker threads against one thread. */
+/** One file of the workers section: the whole run's seconds (median, and the fastest and slowest round), default worker threads against one thread. */
 export interface WorkersRow {
   readonly records: number;
   readonly defaultSeconds: number;
+  readonly defaultSpread: readonly [number, number];
   /** The most threads a default run decided on (the main thread and its workers). */
   readonly defaultThreads: number;
   readonly oneSeconds: number;
+  readonly oneSpread: readonly [number, number];
+  /** Whether the default's median is slower than one thread's slowest round: slower beyond the run-to-run spread. */
+  readonly defaultSlower: boolean;
 }
 
 /** Scaling from one thread to two on the largest file: time on one over time on two, for C that only reads and for cbpf. */
@@ -330,6 +334,21 @@ function benchFilterEndToEnd(
   return { filter: name, instructions: program.instructions.length, competitors, ratios };
 }
 
+/** A workers row from each round's seconds: by default (on at most `threads` threads) and on one thread. */
+export function workersRow(records: number, byDefault: { readonly seconds: readonly number[]; readonly threads: number }, one: readonly number[]): WorkersRow {
+  const spreadOf = (seconds: readonly number[]): [number, number] => [Math.min(...seconds), Math.max(...seconds)];
+  const defaultSeconds = median(byDefault.seconds);
+  return {
+    records,
+    defaultSeconds,
+    defaultSpread: spreadOf(byDefault.seconds),
+    defaultThreads: byDefault.threads,
+    oneSeconds: median(one),
+    oneSpread: spreadOf(one),
+    defaultSlower: defaultSeconds > Math.max(...one),
+  };
+}
+
 /**
  * The workers section, with docker-linear's module cached: on every file, the
  * whole run's seconds with the default worker threads and with one thread;
@@ -370,12 +389,7 @@ function benchWorkers(filterPath: string, files: readonly RecordFile[], cache: s
       ceiling.two.push(read(2));
     }
   }
-  const rows = files.map((file, i) => ({
-    records: file.records,
-    defaultSeconds: median(byDefault[i]!.seconds),
-    defaultThreads: byDefault[i]!.threads,
-    oneSeconds: median(one[i]!),
-  }));
+  const rows = files.map((file, i) => workersRow(file.records, byDefault[i]!, one[i]!));
   const cbpfScaling = { oneSeconds: rows.at(-1)!.oneSeconds, twoSeconds: median(two), scaling: rows.at(-1)!.oneSeconds / median(two) };
   if (!reader.program)
     return { filter: WORKERS_FILTER, rounds, rows, scaling: { records: largest.records, ceiling: { unavailable: reader.unavailable! }, cbpf: cbpfScaling } };
@@ -416,11 +430,14 @@ export function formatEndToEnd(report: EndToEndReport): string[] {
   }
   const workers = report.workers;
   if (workers) {
-    lines.push(`workers (${workers.filter}, module cached; seconds of the whole run, median of ${workers.rounds} rounds):`);
-    lines.push(`  ${'records'.padStart(10)}  ${'default'.padStart(20)}  --workers 1`);
+    lines.push(`workers (${workers.filter}, module cached; seconds of the whole run, median of ${workers.rounds} rounds, fastest to slowest):`);
+    lines.push(`  ${'records'.padStart(10)}  ${'default'.padStart(34)}  ${'--workers 1'.padStart(24)}`);
+    const timed = (seconds: number, [fastest, slowest]: readonly [number, number]) =>
+      `${seconds.toFixed(3)} s (${fastest.toFixed(3)} to ${slowest.toFixed(3)})`;
     for (const row of workers.rows) {
-      const byDefault = `${row.defaultSeconds.toFixed(3)} s (${row.defaultThreads} thread${row.defaultThreads === 1 ? '' : 's'})`;
-      lines.push(`  ${String(row.records).padStart(10)}  ${byDefault.padStart(20)}  ${row.oneSeconds.toFixed(3)} s`);
+      const byDefault = `${row.defaultThreads} thread${row.defaultThreads === 1 ? '' : 's'}: ${timed(row.defaultSeconds, row.defaultSpread)}`;
+      const verdict = row.defaultSlower ? '  default slower beyond the spread' : '';
+      lines.push(`  ${String(row.records).padStart(10)}  ${byDefault.padStart(34)}  ${timed(row.oneSeconds, row.oneSpread).padStart(24)}${verdict}`);
     }
     const { scaling } = workers;
     const cbpf = `cbpf ${scaling.cbpf.oneSeconds.toFixed(3)} s on 1 thread, ${scaling.cbpf.twoSeconds.toFixed(3)} s on 2: ${scaling.cbpf.scaling.toFixed(2)}x`;

@@ -2,7 +2,16 @@ import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { benchEndToEnd, checkCounts, countsByAction, type EndToEndReport, formatEndToEnd, referenceCounts, runEvalChild } from '../../bench/end-to-end.js';
+import {
+  benchEndToEnd,
+  checkCounts,
+  countsByAction,
+  type EndToEndReport,
+  formatEndToEnd,
+  referenceCounts,
+  runEvalChild,
+  workersRow,
+} from '../../bench/end-to-end.js';
 import { buildEndToEnd, nativeUnavailableReason } from '../../bench/native.js';
 import { SAMPLE_FILTERS } from '../../bench/samples.js';
 import { argumentHeavyFilter } from '../../bench/synthetic.js';
@@ -67,6 +76,20 @@ describe('the end-to-end rows', () => {
     expect(formatEndToEnd(report)).toEqual([]);
   });
 
+  it('call the default slower only when its median is slower than every round on one thread', () => {
+    const one = [0.066, 0.07, 0.068];
+    expect(workersRow(8_388_608, { seconds: [0.069, 0.071, 0.064], threads: 2 }, one)).toEqual({
+      records: 8_388_608,
+      defaultSeconds: 0.069,
+      defaultSpread: [0.064, 0.071],
+      defaultThreads: 2,
+      oneSeconds: 0.068,
+      oneSpread: [0.066, 0.07],
+      defaultSlower: false,
+    });
+    expect(workersRow(8_388_608, { seconds: [0.072, 0.071, 0.064], threads: 2 }, one).defaultSlower).toBe(true);
+  });
+
   it('print each competitor, its ratio, an unavailable one with the reason, and the workers section', () => {
     const report: EndToEndReport = {
       records: [1_000_000, 8_388_608],
@@ -87,7 +110,26 @@ describe('the end-to-end rows', () => {
       workers: {
         filter: 'docker-linear',
         rounds: 5,
-        rows: [{ records: 16_777_216, defaultSeconds: 0.5, defaultThreads: 2, oneSeconds: 0.9 }],
+        rows: [
+          {
+            records: 1_000_000,
+            defaultSeconds: 0.03,
+            defaultSpread: [0.028, 0.04],
+            defaultThreads: 1,
+            oneSeconds: 0.025,
+            oneSpread: [0.024, 0.026],
+            defaultSlower: true,
+          },
+          {
+            records: 16_777_216,
+            defaultSeconds: 0.5,
+            defaultSpread: [0.45, 0.6],
+            defaultThreads: 2,
+            oneSeconds: 0.9,
+            oneSpread: [0.85, 0.95],
+            defaultSlower: false,
+          },
+        ],
         scaling: {
           records: 16_777_216,
           ceiling: { oneSeconds: 0.2, twoSeconds: 0.1, scaling: 2 },
@@ -102,7 +144,8 @@ describe('the end-to-end rows', () => {
     expect(text).toMatch(/^ {2}cbpf uncached +20\.00 +19\.0 to 21\.0 +50\.0 +100 \/ 250 +0\.50x$/m);
     expect(text).toMatch(/^ {2}C +10\.00 +9\.0 to 11\.0 +100\.0 +20 \/ 94$/m);
     expect(text).toMatch(/^docker-tree \(399 instructions\)\n {2}competitor.*\n {2}C +unavailable: no C compiler \(gcc\)$/m);
-    expect(text).toMatch(/^ +16777216 +0\.500 s \(2 threads\) +0\.900 s$/m);
+    expect(text).toMatch(/^ +1000000 +1 thread: 0\.030 s \(0\.028 to 0\.040\) +0\.025 s \(0\.024 to 0\.026\) +default slower beyond the spread$/m);
+    expect(text).toMatch(/^ +16777216 +2 threads: 0\.500 s \(0\.450 to 0\.600\) +0\.900 s \(0\.850 to 0\.950\)$/m);
     expect(text).toContain('read ceiling (C that only reads) 0.200 s, 0.100 s: 2.00x;');
     expect(text).toContain('cbpf 0.900 s on 1 thread, 0.500 s on 2: 1.80x; 0.90 of the ceiling');
   });
