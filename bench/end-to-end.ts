@@ -113,6 +113,8 @@ export interface EndToEndReport {
 }
 
 const median = (xs: readonly number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+/** The fastest and the slowest of some rounds' figures. */
+const spreadOf = (xs: readonly number[]): [number, number] => [Math.min(...xs), Math.max(...xs)];
 
 /** `values` (decision value, records) as counts by action name. */
 export function countsByAction(values: Iterable<readonly [number, number]>): Record<string, number> {
@@ -324,7 +326,7 @@ function benchFilterEndToEnd(
     return {
       name: competitor,
       nsPerRecord: median(s.marginal),
-      spread: [Math.min(...s.marginal), Math.max(...s.marginal)],
+      spread: spreadOf(s.marginal),
       seconds: [median(s.small), median(s.big)],
     };
   });
@@ -336,7 +338,6 @@ function benchFilterEndToEnd(
 
 /** A workers row from each round's seconds: by default (on at most `threads` threads) and on one thread. */
 export function workersRow(records: number, byDefault: { readonly seconds: readonly number[]; readonly threads: number }, one: readonly number[]): WorkersRow {
-  const spreadOf = (seconds: readonly number[]): [number, number] => [Math.min(...seconds), Math.max(...seconds)];
   const defaultSeconds = median(byDefault.seconds);
   return {
     records,
@@ -431,13 +432,13 @@ export function formatEndToEnd(report: EndToEndReport): string[] {
   const workers = report.workers;
   if (workers) {
     lines.push(`workers (${workers.filter}, module cached; seconds of the whole run, median of ${workers.rounds} rounds, fastest to slowest):`);
-    lines.push(`  ${'records'.padStart(10)}  ${'default'.padStart(34)}  ${'--workers 1'.padStart(24)}`);
+    lines.push(`  ${'records'.padStart(10)}  ${'default'.padStart(35)}  ${'--workers 1'.padStart(24)}`);
     const timed = (seconds: number, [fastest, slowest]: readonly [number, number]) =>
       `${seconds.toFixed(3)} s (${fastest.toFixed(3)} to ${slowest.toFixed(3)})`;
     for (const row of workers.rows) {
       const byDefault = `${row.defaultThreads} thread${row.defaultThreads === 1 ? '' : 's'}: ${timed(row.defaultSeconds, row.defaultSpread)}`;
       const verdict = row.defaultSlower ? '  default slower beyond the spread' : '';
-      lines.push(`  ${String(row.records).padStart(10)}  ${byDefault.padStart(34)}  ${timed(row.oneSeconds, row.oneSpread).padStart(24)}${verdict}`);
+      lines.push(`  ${String(row.records).padStart(10)}  ${byDefault.padStart(35)}  ${timed(row.oneSeconds, row.oneSpread).padStart(24)}${verdict}`);
     }
     const { scaling } = workers;
     const cbpf = `cbpf ${scaling.cbpf.oneSeconds.toFixed(3)} s on 1 thread, ${scaling.cbpf.twoSeconds.toFixed(3)} s on 2: ${scaling.cbpf.scaling.toFixed(2)}x`;
