@@ -111,24 +111,8 @@ describe('the end-to-end rows', () => {
         filter: 'docker-linear',
         rounds: 5,
         rows: [
-          {
-            records: 1_000_000,
-            defaultSeconds: 0.03,
-            defaultSpread: [0.028, 0.04],
-            defaultThreads: 1,
-            oneSeconds: 0.025,
-            oneSpread: [0.024, 0.026],
-            defaultSlower: true,
-          },
-          {
-            records: 16_777_216,
-            defaultSeconds: 0.5,
-            defaultSpread: [0.45, 0.6],
-            defaultThreads: 2,
-            oneSeconds: 0.9,
-            oneSpread: [0.85, 0.95],
-            defaultSlower: false,
-          },
+          workersRow(1_000_000, { seconds: [0.028, 0.03, 0.04], threads: 1 }, [0.024, 0.025, 0.026]),
+          workersRow(16_777_216, { seconds: [0.45, 0.5, 0.6], threads: 2 }, [0.85, 0.9, 0.95]),
         ],
         scaling: {
           records: 16_777_216,
