@@ -8,7 +8,7 @@ import { generateRecords } from '../fuzz/traces.js';
 import type { Instruction } from '../instruction.js';
 import { OracleError, OracleUnavailable } from '../kernel/helper.js';
 import { i386BypassReason, kernelAccepts, kernelArches, kernelDecide } from '../kernel/oracle.js';
-import { compareDecisions, type DecisionMismatch, kernelVerdict, verifierVerdict } from '../kernel/parity.js';
+import { compareDecisions, type DecisionMismatch, JIT_FAILED_ERRNO, kernelVerdict, verifierVerdict } from '../kernel/parity.js';
 import { MAX_REWRITABLE_LENGTH } from '../kernel/rewrite.js';
 import { hexValue } from '../seccomp/actions.js';
 import { archNamed } from '../seccomp/arches.js';
@@ -62,9 +62,14 @@ export async function runKernelCheck(command: Extract<Command, { kind: 'kernel-c
     const started = performance.now();
     try {
       const ours = verifierVerdict(program);
-      const theirs = kernelVerdict(kernelAccepts([program])[0]!);
+      const errno = kernelAccepts([program])[0]!;
+      const theirs = kernelVerdict(errno);
       if (theirs === undefined) {
-        io.stdout(`${file}: ${program.length} instructions cannot be given to the kernel (sock_fprog.len is 16 bits); verifier ${ours}\n`);
+        const why =
+          errno === JIT_FAILED_ERRNO
+            ? "passed the kernel's checks, but its BPF JIT could not compile them (ENOTSUPP)"
+            : 'cannot be given to the kernel (sock_fprog.len is 16 bits)';
+        io.stdout(`${file}: ${program.length} instructions ${why}; verifier ${ours}\n`);
         continue;
       }
       const agree = ours === theirs;

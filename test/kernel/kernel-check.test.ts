@@ -1,8 +1,8 @@
-import { describe, expect } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { SAMPLE_FILTERS } from '../../bench/samples.js';
 import { assemble } from '../../src/codecs/asm.js';
 import { kernelAccepts, kernelDecide } from '../../src/kernel/oracle.js';
-import { compareAcceptance, compareDecisions } from '../../src/kernel/parity.js';
+import { compareAcceptance, compareDecisions, JIT_FAILED_ERRNO, kernelVerdict } from '../../src/kernel/parity.js';
 import { packRecords } from '../../src/seccomp/records.js';
 import { runCli } from '../helpers.js';
 import { i386Missing, kernelIt } from '../system-deps.js';
@@ -10,6 +10,12 @@ import { i386Missing, kernelIt } from '../system-deps.js';
 const small = SAMPLE_FILTERS.find((s) => s.name === 'allowlist-small')!.path;
 
 describe('the comparisons catch a wrong answer', () => {
+  it("take the kernel's errnos as verdicts, but not its JIT's failure to compile an accepted program", () => {
+    expect([0, 22, 12].map(kernelVerdict)).toEqual(['accepted', 'EINVAL', 'ENOMEM']);
+    expect(kernelVerdict(JIT_FAILED_ERRNO)).toBeUndefined();
+    expect(kernelVerdict(-1)).toBeUndefined();
+  });
+
   kernelIt('compareDecisions reports an engine that answers wrongly', () => {
     const program = assemble('ld [nr]\nret a');
     const batch = packRecords([
