@@ -339,14 +339,15 @@ function benchFilterEndToEnd(
 /** A workers row from each round's seconds: by default (on at most `threads` threads) and on one thread. */
 export function workersRow(records: number, byDefault: { readonly seconds: readonly number[]; readonly threads: number }, one: readonly number[]): WorkersRow {
   const defaultSeconds = median(byDefault.seconds);
+  const oneSpread = spreadOf(one);
   return {
     records,
     defaultSeconds,
     defaultSpread: spreadOf(byDefault.seconds),
     defaultThreads: byDefault.threads,
     oneSeconds: median(one),
-    oneSpread: spreadOf(one),
-    defaultSlower: defaultSeconds > Math.max(...one),
+    oneSpread,
+    defaultSlower: defaultSeconds > oneSpread[1],
   };
 }
 
