@@ -132,7 +132,11 @@ export function engineTarget(
   };
 }
 
-/** The verifier against the kernel's acceptance, on generated programs and mutants of them. */
+/**
+ * The verifier against the kernel's acceptance, on generated programs and
+ * mutants of them. A program the kernel gives no verdict on (kernelVerdict:
+ * its BPF JIT failed) is not compared, and not counted.
+ */
 export function verifierTarget(batch = 50): FuzzTarget {
   return {
     name: 'verifier',
@@ -141,12 +145,13 @@ export function verifierTarget(batch = 50): FuzzTarget {
         const program = generateProgram(random);
         return chance(random, 0.5) ? mutateProgram(program, random) : program;
       });
-      const kernel = kernelAccepts(programs);
-      const at = programs.findIndex((p, i) => kernelVerdict(kernel[i]!) !== undefined && kernelVerdict(kernel[i]!) !== verifierVerdict(p));
-      if (at === -1) return { programs: programs.length, records: 0 };
+      const verdicts = kernelAccepts(programs).map(kernelVerdict);
+      const at = programs.findIndex((p, i) => verdicts[i] !== undefined && verdicts[i] !== verifierVerdict(p));
+      const compared = verdicts.slice(0, at === -1 ? undefined : at + 1).filter((v) => v !== undefined).length;
+      if (at === -1) return { programs: compared, records: 0 };
       const program = programs[at]!;
-      const summary = `the kernel says ${kernelVerdict(kernel[at]!)}, the verifier says ${verifierVerdict(program)}`;
-      return { programs: at + 1, records: 0, failure: { summary, report: `${formatAsm(program)}${summary}\n` } };
+      const summary = `the kernel says ${verdicts[at]}, the verifier says ${verifierVerdict(program)}`;
+      return { programs: compared, records: 0, failure: { summary, report: `${formatAsm(program)}${summary}\n` } };
     },
   };
 }

@@ -5,9 +5,11 @@ import { describe, expect, it } from 'vitest';
 import { interpreterEngine } from '../../interp/engines.js';
 import { jitEngine } from '../../jit/compiled.js';
 import { assemble } from '../../src/codecs/asm.js';
-import { codecTarget, engineTarget, failureAsCase, kernelTarget, runFuzz, verifierTarget } from '../../src/fuzz/differential.js';
+import { codecTarget, engineTarget, failureAsCase, iterationRandom, kernelTarget, runFuzz, verifierTarget } from '../../src/fuzz/differential.js';
 import { biasedRecords } from '../../src/fuzz/programs.js';
 import { seededRandom } from '../../src/fuzz/random.js';
+import { kernelAccepts } from '../../src/kernel/oracle.js';
+import { JIT_FAILED_ERRNO } from '../../src/kernel/parity.js';
 import { packRecords } from '../../src/seccomp/records.js';
 import { verify } from '../../src/verifier.js';
 import { loadCorpus } from '../conformance/corpus.js';
@@ -48,6 +50,20 @@ describe('a fixed-seed fuzz run, as npm test runs it', () => {
     },
     120_000,
   );
+
+  kernelIt("does not count a program the kernel's BPF JIT could not compile as compared", () => {
+    // Seed 4037694038, iteration 1193: 50 programs, among them this one, which Linux 6.18's x86 JIT fails on (ENOTSUPP).
+    const refused = assemble(
+      'ld #819\nst M[8]\nld #0x9392b40a\nst M[1]\njeq #0x4000002b, 40, 14\nld [24]\nld [52]\nst M[10]\nldx M[8]\nlsh #17\nldx M[1]\n' +
+        'jgt #0x40000008, 34, 38\njgt x, 36, 36\nret a\nld [48]\nldx M[8]\nmul x\njeq #181, 23, 21\njge #0x400000a9, 26, 39\nret #0x584cb\n' +
+        'jge x, 36, 40\nld #38519\nld [48]\nld [16]\nld [24]\nld [0]\nld #171\njset #322, 28, 31\njset x, 36, 33\nrsh #23\nlsh #2\n' +
+        'ld [60]\nld M[1]\nld [56]\njset x, 37, 39\nret #0x7ffc2126\njge #0x3a9ad0c2, 39, 39\nst M[10]\nldx #len\nld [16]\nret #0x80000000',
+    );
+    const jitFails = kernelAccepts([refused])[0] === JIT_FAILED_ERRNO;
+    const outcome = verifierTarget().iterate(iterationRandom(4037694038, 1193));
+    expect(outcome.failure).toBeUndefined();
+    expect(outcome.programs).toBe(jitFails ? 49 : 50);
+  });
 
   it('replays exactly from its seed', () => {
     const a = runFuzz([jit(), codecTarget()], 77, { runs: 42 });
