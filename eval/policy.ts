@@ -17,14 +17,14 @@ export const COMPILE_PAYS_AFTER_SECONDS = 3;
 export const JUDGE_RATE_AFTER_SECONDS = 0.25;
 /**
  * Without `--workers`, worker threads start with the process (earlyPool) for a
- * record input of at least this many bytes (4,194,304 records) or of unknown
+ * record input of at least this many bytes (12,582,912 records) or of unknown
  * length (a pipe), to be up when the run starts; for less, once the run shows
  * they pay (workersToStart): a worker's start-up takes the core V8 optimizes the
- * main thread's code on, and with the JIT even one up from the start pays only
- * from about this size (docs/benchmarks.md; measured again with the summary
- * counted inside wasm: two threads slower at 128 MiB, faster from 256 MiB).
+ * main thread's code on, and with the JIT (module cached) even one up from the
+ * start pays only from about this size on the 2-core CI machine: two threads
+ * were as fast as one at 512 MiB, faster at 768 MiB (docs/benchmarks.md).
  */
-export const EARLY_WORKERS_FROM_BYTES = 256 << 20;
+export const EARLY_WORKERS_FROM_BYTES = 768 << 20;
 /**
  * The main thread decides this many pieces of work itself before worker
  * threads may start: the first few are many times slower than the rest (code
